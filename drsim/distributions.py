@@ -1,0 +1,320 @@
+"""Duration distributions, written the way people think about them.
+
+A step of a runbook rarely takes exactly fifteen minutes. drsim lets a file say
+how uncertain it is::
+
+    90s                                   a fixed duration
+    lognormal(p50=10m, p95=45m)           usually ten minutes, one time in twenty over 45
+    triangular(5m, 10m, 30m)              at least 5, most often 10, at most 30 minutes
+    exponential(mean=30s)                 memoryless waiting, e.g. a page being noticed
+    uniform(1m, 2m)                       anything between one and two minutes
+    empirical([4m, 6m, 6m, 9m, 25m])      replay of measured drill times
+
+Every distribution turns a uniform random number ``u`` in [0, 1) into a duration
+through its inverse cumulative distribution function (:meth:`Distribution.ppf`).
+Both engines draw only uniforms and transform them here, so they consume the
+very same draws; and because every ``ppf`` is monotone, a larger ``u`` always
+means a longer duration (the basis of common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+
+from .units import UnitError, format_duration, parse_duration
+
+__all__ = [
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "LogNormal",
+    "Triangular",
+    "Uniform",
+    "parse_distribution",
+]
+
+_Z = {50: 0.0, 75: 0.6744897501960817, 90: 1.2815515655446004, 95: 1.6448536269514722, 99: 2.3263478740408408}
+
+
+def _fmt(seconds: float) -> str:
+    """A duration written back in the grammar, exactly (no rounding)."""
+    for unit, size in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        if seconds >= size and (seconds / size) == int(seconds / size):
+            return f"{int(seconds / size)}{unit}"
+    return f"{seconds!r}s" if seconds != int(seconds) else f"{int(seconds)}s"
+
+
+class Distribution:
+    """A non-negative random duration in seconds, sampled by inverse transform."""
+
+    #: Whether every draw gives the same value (no random numbers needed).
+    is_fixed: bool = False
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Durations (seconds) for uniform draws ``u`` in [0, 1)."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        """The expected duration in seconds."""
+        raise NotImplementedError
+
+    @property
+    def low(self) -> float:
+        """The smallest duration this distribution can give."""
+        return float(self.ppf(np.array([0.0]))[0])
+
+    def scaled(self, k: float) -> Distribution:
+        """The same shape with every duration multiplied by ``k``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A short human summary (median or value)."""
+        return format_duration(float(self.ppf(np.array([0.5]))[0]))
+
+
+@dataclass(frozen=True)
+class Fixed(Distribution):
+    """A duration known in advance."""
+
+    value: float
+    is_fixed = True
+
+    def ppf(self, u):
+        return np.full(np.shape(u), self.value, dtype=float)
+
+    @property
+    def mean(self):
+        return self.value
+
+    def scaled(self, k):
+        return Fixed(self.value * k)
+
+    def __str__(self):
+        return _fmt(self.value)
+
+
+@dataclass(frozen=True)
+class LogNormal(Distribution):
+    """A right-skewed duration given by its median and a high percentile."""
+
+    p50: float
+    high: float
+    high_pct: int = 95
+
+    @property
+    def sigma(self) -> float:
+        return (math.log(self.high) - math.log(self.p50)) / _Z[self.high_pct]
+
+    def ppf(self, u):
+        return self.p50 * np.exp(self.sigma * ndtri(np.asarray(u, dtype=float)))
+
+    @property
+    def mean(self):
+        return self.p50 * math.exp(self.sigma**2 / 2)
+
+    def scaled(self, k):
+        return LogNormal(self.p50 * k, self.high * k, self.high_pct)
+
+    def __str__(self):
+        return f"lognormal(p50={_fmt(self.p50)}, p{self.high_pct}={_fmt(self.high)})"
+
+
+@dataclass(frozen=True)
+class Triangular(Distribution):
+    """A duration with a minimum, a most likely value and a maximum."""
+
+    a: float
+    c: float
+    b: float
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        a, b, c = self.a, self.b, self.c
+        fc = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+        return np.where(u < fc, left, right)
+
+    @property
+    def mean(self):
+        return (self.a + self.b + self.c) / 3.0
+
+    def scaled(self, k):
+        return Triangular(self.a * k, self.c * k, self.b * k)
+
+    def __str__(self):
+        return f"triangular({_fmt(self.a)}, {_fmt(self.c)}, {_fmt(self.b)})"
+
+
+@dataclass(frozen=True)
+class Exponential(Distribution):
+    """A memoryless waiting time with the given mean."""
+
+    mean_value: float
+
+    def ppf(self, u):
+        return -self.mean_value * np.log1p(-np.asarray(u, dtype=float))
+
+    @property
+    def mean(self):
+        return self.mean_value
+
+    def scaled(self, k):
+        return Exponential(self.mean_value * k)
+
+    def __str__(self):
+        return f"exponential(mean={_fmt(self.mean_value)})"
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    """Any duration between two bounds, all equally likely."""
+
+    a: float
+    b: float
+
+    def ppf(self, u):
+        return self.a + (self.b - self.a) * np.asarray(u, dtype=float)
+
+    @property
+    def mean(self):
+        return (self.a + self.b) / 2.0
+
+    def scaled(self, k):
+        return Uniform(self.a * k, self.b * k)
+
+    def __str__(self):
+        return f"uniform({_fmt(self.a)}, {_fmt(self.b)})"
+
+
+@dataclass(frozen=True)
+class Empirical(Distribution):
+    """One of the listed durations, each equally likely (e.g. past drill times)."""
+
+    values: tuple[float, ...]
+
+    def ppf(self, u):
+        v = np.asarray(self.values, dtype=float)
+        idx = np.minimum((np.asarray(u, dtype=float) * len(v)).astype(np.int64), len(v) - 1)
+        return v[idx]
+
+    @property
+    def mean(self):
+        return float(np.mean(self.values))
+
+    def scaled(self, k):
+        return Empirical(tuple(v * k for v in self.values))
+
+    def __str__(self):
+        return "empirical([" + ", ".join(_fmt(v) for v in self.values) + "])"
+
+
+_CALL = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.S)
+KNOWN = ("lognormal", "triangular", "exponential", "uniform", "empirical")
+GRAMMAR_HINT = (
+    "a duration such as '15m', or lognormal(p50=10m, p95=45m), triangular(5m, 10m, 30m), "
+    "exponential(mean=30s), uniform(1m, 5m), empirical([4m, 6m, 9m])"
+)
+
+
+def _split_args(body: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in body:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        parts.append("".join(cur).strip())
+    return parts
+
+
+def _kw(args: list[str], name: str) -> tuple[list[str], dict[str, str]]:
+    pos, kws = [], {}
+    for a in args:
+        if "=" in a:
+            k, v = a.split("=", 1)
+            k = k.strip()
+            if k in kws:
+                raise UnitError(f"{name}(): '{k}' is given twice")
+            kws[k] = v.strip()
+        else:
+            if kws:
+                raise UnitError(f"{name}(): positional value {a!r} after a named one")
+            pos.append(a)
+    return pos, kws
+
+
+def parse_distribution(text) -> Distribution:
+    """The distribution written in ``text`` (see the module docstring for the grammar)."""
+    if isinstance(text, Distribution):
+        return text
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise UnitError(f"expected {GRAMMAR_HINT}; found {text!r}")
+    m = _CALL.match(text)
+    if not m:
+        return Fixed(parse_duration(text))
+    name, body = m.group(1).lower(), m.group(2)
+    args = _split_args(body)
+    if name not in KNOWN:
+        raise UnitError(f"unknown distribution {m.group(1)!r}; expected one of {', '.join(KNOWN)}")
+    pos, kws = _kw(args, name)
+    if name == "lognormal":
+        if pos or "p50" not in kws or len(kws) != 2:
+            raise UnitError(
+                "lognormal() takes p50= and one of p75=, p90=, p95=, p99=, "
+                f"e.g. lognormal(p50=10m, p95=45m); found {text!r}"
+            )
+        (hk,) = [k for k in kws if k != "p50"]
+        if not (hk.startswith("p") and hk[1:].isdigit() and int(hk[1:]) in _Z and int(hk[1:]) > 50):
+            raise UnitError(f"lognormal(): unknown percentile {hk!r}; use p75, p90, p95 or p99")
+        p50, hi = parse_duration(kws["p50"]), parse_duration(kws[hk])
+        if p50 <= 0:
+            raise UnitError(f"lognormal(): p50 must be positive, found {kws['p50']!r}")
+        if hi <= p50:
+            raise UnitError(
+                f"lognormal(): {hk} ({kws[hk]}) must be greater than p50 ({kws['p50']})"
+            )
+        return LogNormal(p50, hi, int(hk[1:]))
+    if name == "triangular":
+        if kws or len(pos) != 3:
+            raise UnitError(f"triangular() takes three durations (min, mode, max); found {text!r}")
+        a, c, b = (parse_duration(x) for x in pos)
+        if not (a <= c <= b) or a == b:
+            raise UnitError(
+                f"triangular(min, mode, max) needs min <= mode <= max and min < max; found {text!r}"
+            )
+        return Triangular(a, c, b)
+    if name == "exponential":
+        if pos or set(kws) != {"mean"}:
+            raise UnitError(f"exponential() takes mean=, e.g. exponential(mean=30s); found {text!r}")
+        mean = parse_duration(kws["mean"])
+        if mean <= 0:
+            raise UnitError(f"exponential(): mean must be positive, found {kws['mean']!r}")
+        return Exponential(mean)
+    if name == "uniform":
+        if kws or len(pos) != 2:
+            raise UnitError(f"uniform() takes two durations (low, high); found {text!r}")
+        a, b = (parse_duration(x) for x in pos)
+        if not a < b:
+            raise UnitError(f"uniform(low, high) needs low < high; found {text!r}")
+        return Uniform(a, b)
+    # empirical
+    if kws or len(pos) != 1 or not (pos[0].startswith("[") and pos[0].endswith("]")):
+        raise UnitError(f"empirical() takes one list, e.g. empirical([4m, 6m, 9m]); found {text!r}")
+    items = [x.strip() for x in pos[0][1:-1].split(",") if x.strip()]
+    if not items:
+        raise UnitError("empirical() needs at least one duration in its list")
+    return Empirical(tuple(sorted(parse_duration(x) for x in items)))

@@ -1,0 +1,50 @@
+"""Errors a user can fix: they name the file, the place in it, and what was expected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input file."""
+
+    message: str
+    path: tuple = ()
+    line: int | None = None
+    column: int | None = None
+
+    def where(self) -> str:
+        p = format_path(self.path)
+        loc = f"line {self.line}, column {self.column}" if self.line is not None else ""
+        return ", ".join(x for x in (loc, f"at {p}" if p else "") if x)
+
+
+def format_path(path: tuple) -> str:
+    """A field path as people read it: ``services.ehr-db.depends_on[1]``."""
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+@dataclass
+class InputError(Exception):
+    """Bad input: the CLI prints it and exits with status 2."""
+
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = []
+        for p in self.problems:
+            where = p.where()
+            lines.append(f"{self.source}: {where + ': ' if where else ''}{p.message}")
+        return "\n".join(lines)
+
+
+class OutputExistsError(Exception):
+    """drsim refuses to overwrite a file the user already has."""

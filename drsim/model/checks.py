@@ -1,0 +1,214 @@
+"""Cross-checks the field types alone cannot make: references, cycles, impossible values.
+
+Each check yields ``(path, message)`` where ``path`` is the tuple of keys and
+indices leading to the offending field in the file, so the loader can name the
+line it sits on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from .drill import Drill
+from .topology import Topology
+
+Problem = tuple[tuple, str]
+
+
+def _suggest(name: str, choices) -> str:
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _ref(path: tuple, name: str, choices, what: str) -> Iterator[Problem]:
+    if name not in choices:
+        known = ", ".join(sorted(choices)) or "none defined"
+        yield path, f"unknown {what} {name!r}{_suggest(name, choices)} (known: {known})"
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A dependency cycle in ``graph`` (node -> nodes it depends on), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for m in graph.get(n, []):
+            if m not in graph:
+                continue
+            if state.get(m) == 1:
+                return stack[stack.index(m) :] + [m]
+            if m not in state and (c := visit(m)):
+                return c
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state and (c := visit(n)):
+            return c
+    return None
+
+
+def check_topology(t: Topology) -> list[Problem]:
+    """Every problem with references and values in a topology."""
+    out: list[Problem] = []
+    for name, r in t.regions.items():
+        if r.parent is not None:
+            out += _ref(("regions", name, "parent"), r.parent, t.regions, "region")
+            if r.parent == name:
+                out.append((("regions", name, "parent"), f"region {name!r} cannot contain itself"))
+        if r.kind == "zone" and r.parent is None:
+            out.append((("regions", name, "parent"), "a zone needs the region it belongs to (parent)"))
+    region_graph = {n: [r.parent] if r.parent else [] for n, r in t.regions.items()}
+    if cyc := find_cycle(region_graph):
+        out.append((("regions", cyc[0], "parent"), "regions contain each other: " + " -> ".join(cyc)))
+
+    for name, role in t.staff.items():
+        for i, svc in enumerate(role.access_via):
+            out += _ref(("staff", name, "access_via", i), svc, t.services, "service")
+        if role.access_via and role.break_glass is None:
+            out.append(
+                (("staff", name, "break_glass"), "access_via needs break_glass: the time to reach emergency access")
+            )
+        for i, sh in enumerate(role.shifts):
+            if sh.start == sh.end:
+                out.append((("staff", name, "shifts", i, "end"), "a shift cannot start and end at the same time"))
+
+    def steps_roles(path, steps):
+        for i, st in enumerate(steps):
+            if st.role is not None:
+                yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
+            if st.duration is None and not st.restore:
+                yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+
+    for name, s in t.services.items():
+        base = ("services", name)
+        out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
+        out += _ref((*base, "region"), s.region, t.regions, "region")
+        seen = set()
+        for i, d in enumerate(s.depends_on):
+            out += _ref((*base, "depends_on", i), d, t.services, "service")
+            if d == name:
+                out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
+            if d in seen:
+                out.append(((*base, "depends_on", i), f"{d!r} is listed twice"))
+            seen.add(d)
+        rec = s.recovery
+        if rec.standby_region is not None:
+            out += _ref((*base, "recovery", "standby_region"), rec.standby_region, t.regions, "region")
+            if rec.standby_region in t.regions and s.region in t.regions:
+                if t.region_contains(s.region, rec.standby_region):
+                    out.append(
+                        (
+                            (*base, "recovery", "standby_region"),
+                            f"standby region {rec.standby_region!r} lies inside the service's own "
+                            f"region {s.region!r}: one failure would take both",
+                        )
+                    )
+        elif rec.strategy not in ("none",):
+            out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
+        if rec.strategy != "none" and not rec.steps:
+            out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
+        out += steps_roles((*base, "recovery", "steps"), rec.steps)
+        out += steps_roles((*base, "recovery", "restore"), rec.restore)
+        if rec.validate_ is not None:
+            out += steps_roles((*base, "recovery"), [rec.validate_])
+        needs_data = any(st.restore for st in [*rec.steps, *rec.restore])
+        d = s.data
+        if needs_data and (d is None or d.size is None or d.restore_throughput is None):
+            out.append(((*base, "data"), "a restore step needs data.size and data.restore_throughput"))
+        if rec.strategy == "backup-restore" and (d is None or d.backup_interval is None):
+            out.append(((*base, "data", "backup_interval"), "strategy backup-restore needs data.backup_interval"))
+        if d is not None and d.replication is not None:
+            if d.replication.mode == "async" and d.replication.lag is None:
+                out.append(((*base, "data", "replication", "lag"), "async replication needs a lag distribution"))
+            if d.replication.mode == "sync" and d.replication.lag is not None:
+                out.append(((*base, "data", "replication", "lag"), "sync replication has no lag; remove it"))
+        if d is not None and d.backup_retention is not None and d.backup_interval is not None:
+            if d.backup_retention < d.backup_interval:
+                out.append(
+                    ((*base, "data", "backup_retention"), "retention shorter than the backup interval keeps no backup")
+                )
+        if s.local_ha is not None:
+            out += _ref((*base, "local_ha", "zone"), s.local_ha.zone, t.regions, "region")
+            z = t.regions.get(s.local_ha.zone)
+            if z is not None and s.region in t.regions:
+                if s.local_ha.zone == s.region:
+                    out.append(((*base, "local_ha", "zone"), "the HA zone must differ from the service's own"))
+                else:
+                    home = t.regions[s.region]
+                    if z.parent is None or z.parent != home.parent:
+                        out.append(
+                            ((*base, "local_ha", "zone"), f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}")
+                        )
+    if cyc := find_cycle({n: list(s.depends_on) for n, s in t.services.items()}):
+        out.append((("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc)))
+
+    for name, q in t.queues.items():
+        out += _ref(("queues", name, "consumer"), q.consumer, t.services, "service")
+        if q.producer is not None:
+            out += _ref(("queues", name, "producer"), q.producer, t.services, "service")
+        if q.rate <= 0:
+            out.append((("queues", name, "rate"), "the arrival rate must be positive"))
+        if q.drain <= q.rate:
+            out.append((("queues", name, "drain"), "drain must exceed the arrival rate, or the backlog never clears"))
+    for name, w in t.workflows.items():
+        for i, svc in enumerate(w.needs):
+            out += _ref(("workflows", name, "needs", i), svc, t.services, "service")
+    return out
+
+
+def check_drill(d: Drill, t: Topology) -> list[Problem]:
+    """Every problem with a drill's references into its topology."""
+    out: list[Problem] = []
+    for i, f in enumerate(d.faults):
+        pool = t.regions if f.kind == "region-loss" else t.services
+        what = "region" if f.kind == "region-loss" else "service"
+        for j, tgt in enumerate(f.targets):
+            out += _ref(("faults", i, "targets", j), tgt, pool, what)
+        if f.kind == "data-corruption":
+            for j, tgt in enumerate(f.targets):
+                s = t.services.get(tgt)
+                if s is None:
+                    continue
+                if f.steps is None and not s.recovery.restore and s.recovery.strategy != "backup-restore":
+                    out.append(
+                        (("faults", i, "targets", j), f"service {tgt!r} has no recovery.restore runbook to rebuild from backup")
+                    )
+                if s.data is None or s.data.backup_interval is None:
+                    out.append((("faults", i, "targets", j), f"service {tgt!r} has no backups (data.backup_interval)"))
+        if f.kind == "cutover-failure" and d.rollback is None:
+            out.append((("faults", i, "kind"), "a cutover-failure drill needs a rollback section"))
+        for j, st in enumerate(f.steps or []):
+            if st.role is not None:
+                out += _ref(("faults", i, "steps", j, "role"), st.role, t.staff, "staff role")
+    r = d.response
+    for i, role in enumerate(r.page):
+        out += _ref(("response", "page", i), role, t.staff, "staff role")
+    for i, role in enumerate(r.escalate):
+        out += _ref(("response", "escalate", i), role, t.staff, "staff role")
+    for key in ("triage", "declare", "communicate"):
+        hs = getattr(r, key)
+        if hs is not None:
+            out += _ref(("response", key, "role"), hs.role, t.staff, "staff role")
+    if d.rollback is not None:
+        rb = d.rollback
+        out += _ref(("rollback", "freeze", "role"), rb.freeze.role, t.staff, "staff role")
+        for j, st in enumerate(rb.steps):
+            if st.role is not None:
+                out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
+        if rb.policy != "discard" and rb.reconcile_rate is None:
+            out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))
+        if not any(f.kind == "cutover-failure" for f in d.faults):
+            out.append((("rollback",), "a rollback section needs a cutover-failure fault"))
+    for i, gate in enumerate(d.gates):
+        from ..gates import GateError, parse_gate
+
+        try:
+            parse_gate(gate, t)
+        except GateError as exc:
+            out.append((("gates", i), str(exc)))
+    return out

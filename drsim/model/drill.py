@@ -1,0 +1,132 @@
+"""A drill: one failure scenario replayed against an estate.
+
+A drill says what fails (faults), when on the clock it happens (which shift is on),
+how the failure is noticed (detection), who decides what (response and decision
+policy), what a rollback involves, what facilitators read out (injects), and
+which probabilistic targets gate a release (gates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .topology import Step
+from .types import DurationDist, Model, Rate, Seconds
+
+FAULT_KINDS = ("region-loss", "service-outage", "data-corruption", "data-drift", "cutover-failure")
+FaultKind = Literal["region-loss", "service-outage", "data-corruption", "data-drift", "cutover-failure"]
+
+
+class Fault(Model):
+    """Something that breaks: a site, a service, its data, or a migration cutover."""
+
+    kind: FaultKind
+    targets: list[str] = Field(
+        min_length=1, description="Regions (region-loss) or services (all other kinds) affected."
+    )
+    at: Seconds = Field(0.0, description="When the fault strikes, after the drill starts.")
+    duration: DurationDist | None = Field(
+        None, description="How long until the fault clears by itself; omitted = it does not."
+    )
+    dwell: DurationDist | None = Field(
+        None,
+        description="data-corruption/data-drift: how long the damage went unseen before 'at'.",
+    )
+    detect: DurationDist | None = Field(
+        None, description="Time to detect this fault; overrides the drill's detection delay."
+    )
+    steps: list[Step] | None = Field(
+        None, description="A runbook for this fault that replaces the services' own (e.g. resync)."
+    )
+
+
+class Detection(Model):
+    """How a failure is noticed: monitoring alert delay after the fault."""
+
+    delay: DurationDist
+
+
+class HumanStep(Model):
+    """A step people take: who takes it and how long it takes them."""
+
+    role: str
+    duration: DurationDist
+    name: str | None = None
+
+
+class Response(Model):
+    """The incident response and decision policy: who is paged, who triages, who may declare."""
+
+    page: list[str] = Field(min_length=1, description="Roles paged as soon as the fault is detected.")
+    triage: HumanStep
+    escalate: list[str] = Field(
+        default_factory=list,
+        description="Roles paged once triage confirms a major incident. Any role a runbook "
+        "needs and nobody paged is paged at escalation too.",
+    )
+    declare: HumanStep = Field(
+        description="The decision to fail over (or roll back): the role allowed to declare it and "
+        "the time taken to gather evidence and decide."
+    )
+    communicate: HumanStep | None = Field(
+        None, description="Telling wards and clinicians to switch to downtime procedures."
+    )
+
+
+class Rollback(Model):
+    """Undoing a failed cutover: back to the previous system, divergent writes reconciled."""
+
+    cutover_before: Seconds = Field(
+        description="How long before the fault the cutover went live (writes diverging since)."
+    )
+    write_rate: Rate = Field(description="Writes reaching the new system, e.g. '30/min'.")
+    policy: Literal["replay", "preserve", "discard"] = Field(
+        description="replay: divergent writes re-applied to the old system; preserve: exported "
+        "for manual re-entry; discard: lost."
+    )
+    reconcile_rate: Rate | None = Field(
+        None, description="Writes re-applied (replay) or exported (preserve) per unit time."
+    )
+    freeze: HumanStep = Field(description="Stopping writes to the new system.")
+    steps: list[Step] = Field(min_length=1, description="Runbook back to the old system.")
+
+
+class Inject(Model):
+    """A timed message a tabletop facilitator reads out."""
+
+    at: Seconds
+    audience: str
+    text: str
+    expected_actions: list[str] = Field(default_factory=list)
+    prompt: str | None = Field(None, description="A question to put to the table.")
+
+
+class Drill(Model):
+    """A failure scenario with its clock time, detection, response policy and targets."""
+
+    name: str
+    description: str = ""
+    start: dt.datetime = Field(description="Clock time the drill starts; decides which shift is on.")
+    faults: list[Fault] = Field(min_length=1)
+    detection: Detection
+    response: Response
+    rollback: Rollback | None = None
+    injects: list[Inject] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+    gates: list[str] = Field(default_factory=list)
+    objectives: list[str] = Field(default_factory=list)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _parse_start(cls, v):
+        if isinstance(v, dt.datetime):
+            return v
+        if isinstance(v, str):
+            try:
+                return dt.datetime.fromisoformat(v)
+            except ValueError:
+                pass
+        raise ValueError(f"expected a clock time like '2026-03-14T02:10', found {v!r}")

@@ -1,0 +1,111 @@
+"""Field types shared by the topology and drill models.
+
+Durations, sizes and rates are written with units in the files and held as
+numbers (seconds, bytes, per second) in the models; a distribution is held as a
+:class:`~drsim.distributions.Distribution`. Each type writes itself back in the
+same grammar, so a model round-trips through YAML/JSON unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import BaseModel as _PydanticBase
+
+from ..distributions import Distribution, parse_distribution
+from ..units import UnitError, parse_clock, parse_duration, parse_rate, parse_size, parse_throughput
+
+
+class Model(_PydanticBase):
+    """A frozen, strict record: unknown fields are errors, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=False)
+
+
+def _wrap(fn, what):
+    def validate(v):
+        try:
+            return fn(v)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+
+    validate.__name__ = f"parse_{what}"
+    return validate
+
+
+def _positive_duration(v) -> float:
+    s = parse_duration(v)
+    if s <= 0:
+        raise UnitError(f"expected a positive duration, found {v!r}")
+    return s
+
+
+def _fmt_seconds(s: float) -> str:
+    from ..distributions import _fmt
+
+    return _fmt(s)
+
+
+DurationDist = Annotated[
+    Distribution,
+    PlainValidator(_wrap(parse_distribution, "distribution")),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "A duration or duration distribution: '15m', 'lognormal(p50=10m, "
+            "p95=45m)', 'triangular(5m, 10m, 30m)', 'exponential(mean=30s)', "
+            "'uniform(1m, 5m)', 'empirical([4m, 6m, 9m])'.",
+            "examples": ["15m", "lognormal(p50=10m, p95=45m)"],
+        }
+    ),
+]
+
+Seconds = Annotated[
+    float,
+    PlainValidator(_wrap(parse_duration, "duration")),
+    PlainSerializer(_fmt_seconds, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*(\d+(\.\d*)?\s*(ms|s|m|min|h|d|w)\s*)+$",
+            "description": "A fixed duration with units: '90s', '15m', '4h', '1h30m'.",
+        }
+    ),
+]
+
+PositiveSeconds = Annotated[
+    float,
+    PlainValidator(_wrap(_positive_duration, "positive_duration")),
+    PlainSerializer(_fmt_seconds, return_type=str),
+    WithJsonSchema({"type": "string", "description": "A positive fixed duration: '24h'."}),
+]
+
+Clock = Annotated[
+    int,
+    PlainValidator(_wrap(parse_clock, "clock")),
+    PlainSerializer(lambda m: f"{m // 60:02d}:{m % 60:02d}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "'HH:MM'"}),
+]
+
+Size = Annotated[
+    float,
+    PlainValidator(_wrap(parse_size, "size")),
+    PlainSerializer(lambda b: f"{b:g}B", return_type=str),
+    WithJsonSchema({"type": "string", "description": "A data size: '500GB', '2TiB'."}),
+]
+
+Throughput = Annotated[
+    float,
+    PlainValidator(_wrap(parse_throughput, "throughput")),
+    PlainSerializer(lambda r: f"{r:g}B/s", return_type=str),
+    WithJsonSchema({"type": "string", "description": "A data rate: '200MB/s', '1TiB/h'."}),
+]
+
+Rate = Annotated[
+    float,
+    PlainValidator(_wrap(parse_rate, "rate")),
+    PlainSerializer(lambda r: f"{r:g}/s", return_type=str),
+    WithJsonSchema({"type": "string", "description": "An event rate: '40/min', '2/s'."}),
+]

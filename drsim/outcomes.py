@@ -1,0 +1,130 @@
+"""Scoring replays: from task finish times to RTO, RPO, queues, workflows and decisions.
+
+Given the finish time of every task in every replicate (from either engine) and
+the draws, this module computes, per replicate:
+
+* **achieved RTO** of each affected service: restored time - time it went down;
+* **achieved RPO**: the window of writes lost — replication lag at the fault
+  (async), the age of the last usable backup (restore; for corruption the last
+  backup taken *before* the corruption began, i.e. dwell + age), the drift
+  window until detection, writes discarded by a rollback — plus the seconds of
+  traffic dropped by a full interface buffer feeding the service;
+* **queues** (fluid model): backlog = min(rate x outage, buffer), dropped =
+  overflow, drain time = backlog / (drain - rate);
+* **workflow downtime**: from the first needed service going down to the last
+  coming back;
+* **tier** RTO/RPO: the worst affected service of the tier;
+* the **decision-latency** breakdown: fault -> detected -> acknowledged ->
+  declared -> restored;
+* **rollback time**: from the rollback decision until divergent writes are reconciled.
+
+Metrics are keyed ``kind:subject:metric`` (``service:ehr-db:rto``,
+``tier:tier0:rpo``, ``workflow:medication-administration:downtime``,
+``queue:hl7-adt:dropped``, ``latency:detect``, ``rollback:total:time``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .draws import Draws
+
+
+def rpo_base(plan, item, draws: Draws, finish: np.ndarray | None = None) -> np.ndarray:
+    """The window of writes lost to a service's own data path (before queue losses)."""
+    n = draws.n
+    if item.kind in ("none", "sync"):
+        return np.zeros(n)
+    if item.kind == "lag":
+        return np.asarray(draws[item.elements[0]], dtype=float).copy()
+    if item.kind == "backup":
+        return np.asarray(draws[item.elements[0]], dtype=float).copy()
+    if item.kind == "corruption":
+        total = np.zeros(n)
+        for e in item.elements:
+            total = total + draws[e]
+        return np.where(total > item.retention, np.inf, total)
+    if item.kind == "drift":
+        fault_at = plan.drill.faults[item.fault].at
+        return finish[:, item.task_a] - fault_at
+    if item.kind == "rollback-discard":
+        fault_at = plan.drill.faults[item.fault].at
+        return finish[:, item.task_a] - fault_at + item.offset
+    raise ValueError(item.kind)
+
+
+def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of every replicate, as arrays of length ``draws.n`` (seconds)."""
+    topo = plan.topology
+    out: dict[str, np.ndarray] = {}
+    down_at: dict[str, np.ndarray] = {}
+    up_at: dict[str, np.ndarray] = {}
+    for name, o in plan.outages.items():
+        down_at[name] = finish[:, o.down_task]
+        up_at[name] = finish[:, o.restored_task]
+        out[f"service:{name}:rto"] = up_at[name] - down_at[name]
+        out[f"service:{name}:rpo"] = (
+            rpo_base(plan, plan.rpo_items[o.rpo], draws, finish) if o.rpo >= 0 else np.zeros(draws.n)
+        )
+
+    for qname, q in topo.queues.items():
+        if q.consumer in plan.outages:
+            outage = out[f"service:{q.consumer}:rto"]
+            arrived = q.rate * outage
+            backlog = np.minimum(arrived, q.buffer)
+            dropped = np.where(np.isinf(outage), np.inf, arrived - backlog)
+            drain = backlog / (q.drain - q.rate)
+            out[f"queue:{qname}:backlog"] = backlog
+            out[f"queue:{qname}:dropped"] = dropped
+            out[f"queue:{qname}:drain"] = drain
+            out[f"queue:{qname}:clear"] = outage + drain
+            if f"service:{q.consumer}:rpo" in out and q.consumer in plan.outages:
+                out[f"service:{q.consumer}:rpo"] = out[f"service:{q.consumer}:rpo"] + dropped / q.rate
+
+    for tier in topo.tiers:
+        members = [s for s, o in plan.outages.items() if o.tier == tier]
+        if members:
+            out[f"tier:{tier}:rto"] = np.max([out[f"service:{s}:rto"] for s in members], axis=0)
+            out[f"tier:{tier}:rpo"] = np.max([out[f"service:{s}:rpo"] for s in members], axis=0)
+
+    for wname, w in topo.workflows.items():
+        hit = [s for s in w.needs if s in plan.outages]
+        if hit:
+            first_down = np.min([down_at[s] for s in hit], axis=0)
+            last_up = np.max([up_at[s] for s in hit], axis=0)
+            out[f"workflow:{wname}:downtime"] = last_up - first_down
+        else:
+            out[f"workflow:{wname}:downtime"] = np.zeros(draws.n)
+
+    m = plan.milestones
+    fault = finish[:, m["fault"]]
+    detected = finish[:, m["detected"]]
+    acked = finish[:, m["acknowledged"]]
+    declared = finish[:, m["declared"]]
+    out["latency:detect"] = detected - fault
+    out["latency:acknowledge"] = acked - detected
+    out["latency:declare"] = declared - acked
+    if "restored" in m:
+        restored = finish[:, m["restored"]]
+        out["latency:restore"] = restored - declared
+        out["latency:total"] = restored - fault
+    if plan.rollback is not None:
+        a, b = plan.rollback
+        out["rollback:total:time"] = finish[:, b] - finish[:, a]
+    return out
+
+
+def targets(plan) -> dict[str, float]:
+    """The target each gated metric is held to: tier RTO/RPO per service and tier, workflow tolerance."""
+    topo = plan.topology
+    t: dict[str, float] = {}
+    for name, o in plan.outages.items():
+        tier = topo.tiers[o.tier]
+        t[f"service:{name}:rto"] = tier.rto
+        t[f"service:{name}:rpo"] = tier.rpo
+    for tier_name, tier in topo.tiers.items():
+        t[f"tier:{tier_name}:rto"] = tier.rto
+        t[f"tier:{tier_name}:rpo"] = tier.rpo
+    for wname, w in topo.workflows.items():
+        t[f"workflow:{wname}:downtime"] = w.tolerance
+    return t
