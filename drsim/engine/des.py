@@ -130,9 +130,13 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             count += 1
         except simpy.core.EmptySchedule:
             break
+    restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     for t in plan.tasks:
-        if np.isfinite(finish[t.index]) and t.kind != "ack" and not (t.kind == "milestone" and t.join == "any"):
-            timeline.append(_finish_event(plan, t, finish[t.index], actors))
+        if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
+            continue
+        if t.kind == "step" and t.key.endswith(":restart") and finish[t.index] > restored_at.get(t.service, np.inf):
+            continue  # the service was already back by another path
+        timeline.append(_finish_event(plan, t, finish[t.index], actors))
     timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1, e.kind != "fault"))
     return Replay(start, finish, timeline, actors, count)
 

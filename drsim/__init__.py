@@ -1,0 +1,23 @@
+"""drsim: replay disaster-recovery drills against a model of an estate.
+
+The public API::
+
+    import drsim
+    topo = drsim.load_topology()                 # the bundled reference EHR estate
+    result = drsim.run_drill("region-loss", topo, seed=1)
+    result.passed, result.to_frame()
+"""
+
+from .api import prepare, run_drill
+from .errors import InputError
+from .loader import load_drill, load_topology
+from .results import DrillResult
+
+__all__ = ["DrillResult", "InputError", "load_drill", "load_topology", "prepare", "run_drill"]
+
+try:
+    from importlib.metadata import version as _v
+
+    __version__ = _v("drsim")
+except Exception:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"

@@ -1,0 +1,36 @@
+"""The Python API: load an estate and a drill, replay it, read the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .draws import Draws
+from .engine import des
+from .loader import load_drill, load_topology
+from .model import Drill, Topology
+from .outcomes import evaluate
+from .plan import Plan, compile_plan
+from .results import DrillResult, build_result
+
+
+def prepare(drill: str | Path | Drill, topology: str | Path | Topology | None = None) -> Plan:
+    """Load (if given names or paths) and compile a drill against a topology."""
+    topo = topology if isinstance(topology, Topology) else load_topology(topology)
+    d = drill if isinstance(drill, Drill) else load_drill(drill, topo)
+    return compile_plan(topo, d)
+
+
+def run_drill(
+    drill: str | Path | Drill, topology: str | Path | Topology | None = None, seed: int = 0
+) -> DrillResult:
+    """Replay a drill once, event by event, and return its result with a timeline.
+
+    ``drill`` and ``topology`` are bundled names (``"region-loss"``), file paths
+    or loaded models; the topology defaults to the bundled reference estate.
+    The replay is replicate 0 of a sweep with the same seed.
+    """
+    plan = drill if isinstance(drill, Plan) else prepare(drill, topology)
+    draws = Draws.sample(plan.elements(), seed, 1)
+    rep = des.replay(plan, draws, 0)
+    metrics = evaluate(plan, draws, rep.finish[None, :])
+    return build_result(plan, draws, rep, metrics)

@@ -1,0 +1,18 @@
+"""``drsim list``: the bundled topologies and drills."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("list")
+def list_():
+    """List bundled topologies and drills with what each one is for."""
+    from ..loader import bundled_dir, bundled_names, describe_file
+
+    for kind in ("topologies", "drills"):
+        click.echo(f"{kind}:")
+        names = bundled_names(kind)
+        width = max((len(n) for n in names), default=0)
+        for name in names:
+            click.echo(f"  {name:<{width}}  {describe_file(bundled_dir(kind) / f'{name}.yaml')}")

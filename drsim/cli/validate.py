@@ -1,0 +1,45 @@
+"""``drsim validate``: check topology and drill files without running them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import EXIT_BAD_INPUT
+from .options import topology_option
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@topology_option
+def validate(files, topology):
+    """Check FILES (topologies or drills; drills against --topology).
+
+    A file with a top-level 'faults' key is read as a drill. Exits 2 if any is invalid.
+    """
+    from ..errors import InputError
+    from ..loader import _read, drill_from_text, load_topology, parse_yaml, topology_from_text
+    from ..plan import compile_plan
+
+    bad = False
+    topo = None
+    for f in files:
+        try:
+            raw = _read(f)
+            doc = parse_yaml(raw, str(f))
+            if "faults" in doc.data:
+                if topo is None:
+                    topo = load_topology(topology)
+                d = drill_from_text(raw, topo, str(f))
+                compile_plan(topo, d)
+                click.echo(f"{f}: valid drill ({len(d.faults)} fault(s)) on topology {topo.name}")
+            else:
+                t = topology_from_text(raw, str(f))
+                click.echo(f"{f}: valid topology ({len(t.services)} services)")
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            bad = True
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)

@@ -1,0 +1,151 @@
+"""A drill result as terminal tables (rich) or Markdown."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ..results import DrillResult
+from ..units import format_duration as fd
+
+LATENCY_ROWS = [
+    ("detect", "fault -> detected"),
+    ("acknowledge", "detected -> acknowledged"),
+    ("declare", "acknowledged -> declared"),
+    ("restore", "declared -> all restored"),
+    ("total", "fault -> all restored"),
+]
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def service_rows(r: DrillResult):
+    for s in r.services:
+        if not s.affected:
+            continue
+        yield [
+            s.name,
+            s.tier,
+            fd(s.rto) if s.restored else "never",
+            fd(s.rto_target),
+            _verdict(s.rto_met),
+            fd(s.rpo),
+            fd(s.rpo_target),
+            _verdict(s.rpo_met),
+        ]
+
+
+SERVICE_HEAD = ["service", "tier", "RTO", "target", "", "RPO", "target", ""]
+
+
+def render_table(r: DrillResult, console: Console, timeline: bool = False) -> None:
+    console.print(
+        f"[bold]{r.drill}[/] on [bold]{r.topology}[/] - starts {r.start:%a %Y-%m-%d %H:%M}, seed {r.seed}; "
+        f"on shift: " + ", ".join(f"{k}={v}" for k, v in sorted(r.shifts.items()))
+    )
+    t = Table(title="Services", title_justify="left")
+    for h in SERVICE_HEAD:
+        t.add_column(h, justify="right" if h in ("RTO", "RPO", "target") else "left")
+    for row in service_rows(r):
+        style = None if row[4] == "PASS" and row[7] == "PASS" else "red"
+        t.add_row(*row, style=style)
+    console.print(t)
+    unaffected = [s.name for s in r.services if not s.affected]
+    if unaffected:
+        console.print(f"Unaffected: {', '.join(unaffected)}")
+    if r.workflows:
+        w = Table(title="Clinical workflows", title_justify="left")
+        for h in ("workflow", "downtime", "tolerance", ""):
+            w.add_column(h)
+        for x in r.workflows:
+            w.add_row(x.name, fd(x.downtime), fd(x.tolerance), _verdict(x.met), style=None if x.met else "red")
+        console.print(w)
+    if r.queues:
+        q = Table(title="Interface queues", title_justify="left")
+        for h in ("queue", "consumer", "backlog", "dropped", "drain", "cleared after"):
+            q.add_column(h)
+        for x in r.queues:
+            q.add_row(x.name, x.consumer, f"{x.backlog:,.0f}", f"{x.dropped:,.0f}", fd(x.drain), fd(x.clear))
+        console.print(q)
+    lt = Table(title="Decision latency", title_justify="left")
+    lt.add_column("step")
+    lt.add_column("took", justify="right")
+    lt.add_column("at", justify="right")
+    marks = {"detect": "detected", "acknowledge": "acknowledged", "declare": "declared", "restore": "restored"}
+    for key, label in LATENCY_ROWS:
+        if key in r.latency:
+            at = r.milestones.get(marks.get(key, "restored"))
+            lt.add_row(label, fd(r.latency[key]), f"{r.clock(at):%H:%M}" if at is not None and at != float("inf") else "-")
+    console.print(lt)
+    if r.rollback_time is not None:
+        console.print(f"Rollback: {fd(r.rollback_time)} from the decision until the old system was authoritative")
+    if timeline:
+        tl = Table(title="Timeline", title_justify="left")
+        for h in ("T+", "clock", "actor", "service", "event"):
+            tl.add_column(h)
+        for e in r.timeline:
+            tl.add_row(fd(e.time), f"{r.clock(e.time):%H:%M:%S}", e.actor, e.service or "", e.event)
+        console.print(tl)
+    verdict = "[green]all targets met[/]" if r.passed else f"[red]targets missed:[/] {', '.join(r.missed)}"
+    console.print(verdict)
+
+
+def _md_table(head, rows) -> str:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render_markdown(r: DrillResult, timeline: bool = False) -> str:
+    parts = [
+        f"# {r.drill} on {r.topology}",
+        "",
+        f"Starts {r.start:%a %Y-%m-%d %H:%M}; seed {r.seed}; "
+        + ("**all targets met**" if r.passed else f"**targets missed:** {', '.join(r.missed)}"),
+        "",
+        "## Services",
+        "",
+        _md_table(SERVICE_HEAD[:4] + ["RTO met", "RPO", "RPO target", "RPO met"], list(service_rows(r))),
+        "",
+    ]
+    if r.workflows:
+        parts += [
+            "## Clinical workflows",
+            "",
+            _md_table(
+                ["workflow", "downtime", "tolerance", "met"],
+                [[w.name, fd(w.downtime), fd(w.tolerance), _verdict(w.met)] for w in r.workflows],
+            ),
+            "",
+        ]
+    if r.queues:
+        parts += [
+            "## Interface queues",
+            "",
+            _md_table(
+                ["queue", "consumer", "backlog", "dropped", "drain", "cleared after"],
+                [[q.name, q.consumer, f"{q.backlog:,.0f}", f"{q.dropped:,.0f}", fd(q.drain), fd(q.clear)] for q in r.queues],
+            ),
+            "",
+        ]
+    parts += [
+        "## Decision latency",
+        "",
+        _md_table(["step", "took"], [[label, fd(r.latency[k])] for k, label in LATENCY_ROWS if k in r.latency]),
+        "",
+    ]
+    if r.rollback_time is not None:
+        parts += [f"Rollback took {fd(r.rollback_time)}.", ""]
+    if timeline:
+        parts += [
+            "## Timeline",
+            "",
+            _md_table(
+                ["T+", "clock", "actor", "service", "event"],
+                [[fd(e.time), f"{r.clock(e.time):%H:%M:%S}", e.actor, e.service or "", e.event] for e in r.timeline],
+            ),
+            "",
+        ]
+    return "\n".join(parts)

@@ -1,0 +1,273 @@
+"""The result of one drill replay: what came back, how fast, what was lost, who decided when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .engine.des import TimelineEvent
+
+
+@dataclass(frozen=True)
+class ServiceResult:
+    """One service's achieved recovery against its tier's targets."""
+
+    name: str
+    tier: str
+    affected: bool
+    cause: str
+    rto: float | None
+    rpo: float | None
+    rto_target: float
+    rpo_target: float
+
+    @property
+    def restored(self) -> bool:
+        return self.rto is None or math.isfinite(self.rto)
+
+    @property
+    def rto_met(self) -> bool:
+        return self.rto is None or self.rto <= self.rto_target
+
+    @property
+    def rpo_met(self) -> bool:
+        return self.rpo is None or self.rpo <= self.rpo_target
+
+    @property
+    def met(self) -> bool:
+        return self.rto_met and self.rpo_met
+
+
+@dataclass(frozen=True)
+class WorkflowResult:
+    """A clinical workflow's downtime against what paper procedures can absorb."""
+
+    name: str
+    downtime: float
+    tolerance: float
+
+    @property
+    def met(self) -> bool:
+        return self.downtime <= self.tolerance
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    """An interface queue's backlog during the outage and after recovery."""
+
+    name: str
+    consumer: str
+    backlog: float
+    dropped: float
+    drain: float
+    clear: float
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    """Everything one replay of a drill tells: per service, per workflow, per decision."""
+
+    drill: str
+    topology: str
+    seed: int
+    start: dt.datetime
+    shifts: dict[str, str]
+    services: list[ServiceResult]
+    workflows: list[WorkflowResult]
+    queues: list[QueueResult]
+    latency: dict[str, float]
+    milestones: dict[str, float]
+    rollback_time: float | None
+    timeline: list[TimelineEvent] = field(repr=False)
+    metrics: dict[str, float] = field(repr=False)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every affected service and every workflow met its target."""
+        return all(s.met for s in self.services if s.affected) and all(w.met for w in self.workflows)
+
+    @property
+    def missed(self) -> list[str]:
+        out = []
+        for s in self.services:
+            if s.affected and not s.rto_met:
+                out.append(f"{s.name} RTO")
+            if s.affected and not s.rpo_met:
+                out.append(f"{s.name} RPO")
+        out += [f"{w.name} downtime" for w in self.workflows if not w.met]
+        return out
+
+    def clock(self, seconds: float) -> dt.datetime:
+        """Wall-clock time of a moment ``seconds`` after the drill starts."""
+        return self.start + dt.timedelta(seconds=float(seconds))
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dictionary; every duration is in seconds (``null`` = never)."""
+
+        def num(x):
+            if x is None:
+                return None
+            x = float(x)
+            return None if not math.isfinite(x) else round(x, 6)
+
+        return {
+            "drill": self.drill,
+            "topology": self.topology,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "passed": self.passed,
+            "shifts": self.shifts,
+            "services": [
+                {
+                    "name": s.name,
+                    "tier": s.tier,
+                    "affected": s.affected,
+                    "cause": s.cause,
+                    "restored": s.restored,
+                    "rto": num(s.rto),
+                    "rto_target": s.rto_target,
+                    "rto_met": s.rto_met,
+                    "rpo": num(s.rpo),
+                    "rpo_target": s.rpo_target,
+                    "rpo_met": s.rpo_met,
+                }
+                for s in self.services
+            ],
+            "workflows": [
+                {"name": w.name, "downtime": num(w.downtime), "tolerance": w.tolerance, "met": w.met}
+                for w in self.workflows
+            ],
+            "queues": [
+                {k: (num(v) if isinstance(v, float) else v) for k, v in asdict(q).items()} for q in self.queues
+            ],
+            "decision_latency": {k: num(v) for k, v in self.latency.items()},
+            "milestones": {k: num(v) for k, v in self.milestones.items()},
+            "rollback_time": num(self.rollback_time),
+            "timeline": [
+                {
+                    "t": num(e.time),
+                    "clock": self.clock(e.time).isoformat(timespec="seconds"),
+                    "actor": e.actor,
+                    "service": e.service,
+                    "event": e.event,
+                    "kind": e.kind,
+                    "phase": e.phase,
+                }
+                for e in self.timeline
+            ],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_frame(self):
+        """Per-service results as a pandas DataFrame (seconds)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "service": s.name,
+                    "tier": s.tier,
+                    "affected": s.affected,
+                    "rto": s.rto,
+                    "rto_target": s.rto_target,
+                    "rto_met": s.rto_met,
+                    "rpo": s.rpo,
+                    "rpo_target": s.rpo_target,
+                    "rpo_met": s.rpo_met,
+                }
+                for s in self.services
+            ]
+        )
+
+
+def build_result(plan, draws, replay, metrics: dict[str, np.ndarray]) -> DrillResult:
+    """Assemble a :class:`DrillResult` from one replay and its metrics (replicate 0)."""
+    topo = plan.topology
+    m = {k: float(v[0]) for k, v in metrics.items()}
+    services = []
+    for name, s in topo.services.items():
+        tier = topo.tiers[s.tier]
+        o = plan.outages.get(name)
+        services.append(
+            ServiceResult(
+                name=name,
+                tier=s.tier,
+                affected=o is not None,
+                cause=o.cause if o else "",
+                rto=m.get(f"service:{name}:rto"),
+                rpo=m.get(f"service:{name}:rpo"),
+                rto_target=tier.rto,
+                rpo_target=tier.rpo,
+            )
+        )
+    services.sort(key=lambda s: (not s.affected, list(topo.tiers).index(s.tier), s.name))
+    workflows = [WorkflowResult(w, m[f"workflow:{w}:downtime"], wf.tolerance) for w, wf in topo.workflows.items()]
+    queues = [
+        QueueResult(
+            q,
+            topo.queues[q].consumer,
+            m[f"queue:{q}:backlog"],
+            m[f"queue:{q}:dropped"],
+            m[f"queue:{q}:drain"],
+            m[f"queue:{q}:clear"],
+        )
+        for q in topo.queues
+        if f"queue:{q}:backlog" in m
+    ]
+    latency = {k.split(":", 1)[1]: v for k, v in m.items() if k.startswith("latency:")}
+    milestones = {k: float(replay.finish[i]) for k, i in plan.milestones.items()}
+    timeline = list(replay.timeline)
+    timeline += _queue_events(plan, queues, m)
+    timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1))
+    return DrillResult(
+        drill=plan.drill.name,
+        topology=topo.name,
+        seed=draws.seed,
+        start=plan.drill.start,
+        shifts=dict(plan.shift_of),
+        services=services,
+        workflows=workflows,
+        queues=queues,
+        latency=latency,
+        milestones=milestones,
+        rollback_time=m.get("rollback:total:time"),
+        timeline=timeline,
+        metrics=m,
+    )
+
+
+def _queue_events(plan, queues, m) -> list[TimelineEvent]:
+    out = []
+    for q in queues:
+        spec = plan.topology.queues[q.name]
+        o = plan.outages[q.consumer]
+        down = m[f"service:{q.consumer}:rto"]
+        fault_at = _down_time(plan, o)
+        if q.dropped > 0 and math.isfinite(down):
+            full_at = fault_at + spec.buffer / spec.rate
+            out.append(
+                TimelineEvent(full_at, "interface engine", q.consumer, f"{q.name}: buffer full, messages now dropped", "queue", "instant")
+            )
+        if math.isfinite(q.clear) and q.backlog > 0:
+            out.append(
+                TimelineEvent(
+                    fault_at + q.clear,
+                    "interface engine",
+                    q.consumer,
+                    f"{q.name}: backlog of {q.backlog:,.0f} messages cleared",
+                    "queue",
+                    "instant",
+                )
+            )
+    return out
+
+
+def _down_time(plan, outage) -> float:
+    t = plan.tasks[outage.down_task]
+    return float(t.duration.ppf(np.zeros(1))[0]) if t.kind == "fault" else 0.0

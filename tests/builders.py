@@ -1,0 +1,93 @@
+"""Small estates and drills built in code, for tests that compare with closed forms."""
+
+from __future__ import annotations
+
+import copy
+
+import yaml
+
+from drsim.loader import drill_from_text, topology_from_text
+from drsim.plan import compile_plan
+
+ALWAYS = {"name": "all", "start": "00:00", "end": "23:59"}
+
+
+def role(headcount=1, acknowledge="1m", **extra):
+    return {"shifts": [{**ALWAYS, "headcount": headcount, "acknowledge": acknowledge}], **extra}
+
+
+def base_topology(services: dict, staff: dict | None = None, queues=None, workflows=None, tiers=None) -> dict:
+    return {
+        "name": "test-estate",
+        "regions": {
+            "site": {"kind": "datacenter"},
+            "dr": {"kind": "cloud-region"},
+            "elsewhere": {"kind": "cloud-region"},
+        },
+        "tiers": tiers or {"tier0": {"rto": "15m", "rpo": "1m"}, "tier1": {"rto": "4h", "rpo": "1h"}},
+        "staff": staff if staff is not None else {"ic": role(), "dba": role(), "oncall": role()},
+        "services": services,
+        "queues": queues or {},
+        "workflows": workflows or {},
+    }
+
+
+def auto_service(steps, depends_on=(), region="site", tier="tier0", **extra) -> dict:
+    """An active-active service: its runbook starts at the fault, no decision needed."""
+    return {
+        "tier": tier,
+        "region": region,
+        "depends_on": list(depends_on),
+        "recovery": {"strategy": "active-active", "standby_region": "dr", "steps": steps},
+        **extra,
+    }
+
+
+def base_drill(**over) -> dict:
+    d = {
+        "name": "test-drill",
+        "start": "2026-03-11T10:00",
+        "faults": [{"kind": "region-loss", "targets": ["site"]}],
+        "detection": {"delay": "1m"},
+        "response": {
+            "page": ["ic"],
+            "triage": {"role": "ic", "duration": "1m"},
+            "declare": {"role": "ic", "duration": "1m"},
+        },
+    }
+    d.update(over)
+    return d
+
+
+def plan_of(topology: dict, drill: dict):
+    t = topology_from_text(yaml.safe_dump(topology, sort_keys=False), "topology.yaml")
+    d = drill_from_text(yaml.safe_dump(drill, sort_keys=False), t, "drill.yaml")
+    return compile_plan(t, d)
+
+
+def variant(doc: dict, path: str, value):
+    """A deep copy of ``doc`` with the dotted ``path`` set to ``value``."""
+    out = copy.deepcopy(doc)
+    cur = out
+    keys = path.split(".")
+    for k in keys[:-1]:
+        cur = cur[int(k)] if isinstance(cur, list) else cur[k]
+    cur[keys[-1]] = value
+    return out
+
+
+def run_both(plan, seed: int, n: int, des_n: int = 300):
+    """Metrics from the vectorized engine on ``n`` replicates, after checking that the
+    SimPy engine gives identical task times on the first ``des_n`` of them."""
+    import numpy as np
+
+    from drsim.draws import Draws
+    from drsim.engine import des, vectorized
+    from drsim.outcomes import evaluate
+
+    draws = Draws.sample(plan.elements(), seed, n)
+    _, finish = vectorized.run_many(plan, draws)
+    head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
+    _, finish_des, _ = des.run_many(plan, head)
+    np.testing.assert_array_equal(finish_des, finish[: head.n])
+    return evaluate(plan, draws, finish)
