@@ -1,38 +1,66 @@
 """Reading topology and drill files safely, with errors that point at the line.
 
-YAML is parsed with the safe loader into a node tree first, so every value
-keeps its line and column. Duplicate keys are refused (YAML would silently keep
-the last one), as are files too large or too deeply aliased to be honest input.
-Validation errors from pydantic and from the cross-checks are mapped back to
-the YAML node they concern.
+A hand-written YAML file can be misread in ways that give a confident wrong
+answer: a duplicate key silently overwrites the first, ``1:30`` is the number 90
+in YAML 1.1, a bare ``no`` is the boolean false, a misspelt key is dropped. This
+module refuses all of those instead of guessing.
+
+YAML is composed with the safe loader into a node tree first, so every value
+keeps its line and column. Duplicate keys, merge keys, unknown tags, YAML 1.1
+surprises (bare ``yes/no/on/off``, base-60 and octal numbers), files too
+large, too deeply nested or too aliased ("billion laughs") to be honest input
+are refused. Validation errors from pydantic and from the cross-checks are
+mapped back to the YAML node they concern and rewritten as one sentence each:
+what was found, what was expected, and the closest valid key for a typo.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
 from .model import Drill, Topology
 from .model.checks import check_drill, check_topology
 
+#: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
+#: Values a file may expand to, counting each use of an alias in full.
 MAX_NODES = 200_000
+#: Mappings and lists nested deeper than this are refused (real files nest < 10).
+MAX_DEPTH = 64
 DEFAULT_TOPOLOGY = "ehr-hybrid"
+
+#: Top-level keys that only a topology, or only a drill, has.
+TOPOLOGY_KEYS = ("regions", "tiers", "staff", "services", "queues", "workflows")
+DRILL_KEYS = ("start", "faults", "detection", "response", "rollback", "injects", "questions", "gates", "objectives")
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")} | {"!"}
 
 
 class _Located:
     """A loaded document: plain Python data plus the line and column of each path."""
 
-    def __init__(self, data, marks: dict[tuple, tuple[int, int]]):
+    def __init__(self, data, marks, key_marks, surprises):
         self.data = data
-        self.marks = marks
+        self.marks: dict[tuple, tuple[int, int]] = marks
+        self.key_marks: dict[tuple, tuple[int, int]] = key_marks
+        self.surprises: dict[tuple, _Surprise] = surprises
+
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
+        """Line and column of the key naming ``path`` (for unknown or missing fields)."""
+        return self.key_marks.get(tuple(path)) or self.locate(path)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
+        """Line and column of ``path``, or of the nearest enclosing value that has one."""
         p = tuple(path)
         while p:
             if p in self.marks:
@@ -41,213 +69,358 @@ class _Located:
         return self.marks.get((), (None, None))
 
 
-# YAML 1.1 turns these bare words into booleans; a duration or name never means that.
-_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
-
-
-def _construct(node, path, marks, problems, counter):
-    counter[0] += 1
-    if counter[0] > MAX_NODES:
-        raise _TooBig()
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode):
-                problems.append(Problem("mapping keys must be plain names", path, knode.start_mark.line + 1))
-                continue
-            key = knode.value
-            if key in out:
-                problems.append(
-                    Problem(
-                        f"duplicate key {key!r} (first given on line {marks[(*path, key)][0]}); "
-                        "YAML would silently keep only the last",
-                        (*path, key),
-                        knode.start_mark.line + 1,
-                        knode.start_mark.column + 1,
-                    )
-                )
-                continue
-            if key == "<<":
-                problems.append(Problem("merge keys ('<<') are not supported", path, knode.start_mark.line + 1))
-                continue
-            out[key] = _construct(vnode, (*path, key), marks, problems, counter)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, (*path, i), marks, problems, counter) for i, v in enumerate(node.value)]
-    # Scalars: resolve with the safe loader's rules, but keep YAML 1.1 surprises visible.
-    tag = node.tag
-    if tag == "tag:yaml.org,2002:str" or node.style in ("'", '"', "|", ">"):
-        return node.value
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        if node.value.lower() in ("true", "false"):
-            return node.value.lower() == "true"
-        return _Surprise(node.value, "bool")
-    if tag == "tag:yaml.org,2002:int":
-        if ":" in node.value:
-            return _Surprise(node.value, "sexagesimal")
-        try:
-            return int(node.value.replace("_", ""), 0)
-        except ValueError:
-            return _Surprise(node.value, "int")
-    if tag == "tag:yaml.org,2002:float":
-        if ":" in node.value:
-            return _Surprise(node.value, "sexagesimal")
-        v = node.value.lower().replace("_", "")
-        return float("nan") if v == ".nan" else float(v.replace(".inf", "inf"))
-    if tag == "tag:yaml.org,2002:timestamp":
-        return node.value
-    return node.value
-
-
 class _Surprise(str):
-    """A bare scalar YAML 1.1 would have read as something it probably is not."""
+    """A bare scalar that YAML 1.1 reads as something it probably is not.
 
-    def __new__(cls, text, kind):
+    It is kept as the text the user wrote (so nothing is misread), and reported:
+    ``kind`` is ``bool`` (``yes``), ``sexagesimal`` (``1:30`` = 90), ``octal``
+    (``010`` = 8) or ``overflow`` (``1.0e+400`` = infinity); ``value`` is what
+    YAML 1.1 would have made of it.
+    """
+
+    kind: str
+    value: object
+
+    def __new__(cls, text: str, kind: str, value: object):
         obj = super().__new__(cls, text)
         obj.kind = kind
+        obj.value = value
         return obj
 
 
-class _TooBig(Exception):
-    pass
+class _Refused(Exception):
+    """The file cannot be read at all; carries the one problem to report."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
 
 
-def _surprises(data, path=()):
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _surprises(v, (*path, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _surprises(v, (*path, i))
-    elif isinstance(data, _Surprise):
-        yield path, data
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing nesting beyond :data:`MAX_DEPTH` while it composes.
+
+    PyYAML composes recursively; without a bound a file of ten thousand ``[``
+    exhausts Python's stack.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Refused(
+                    Problem(
+                        f"values nest more than {MAX_DEPTH} levels deep; expected a topology or drill",
+                        (),
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _sexagesimal(text: str) -> float:
+    sign = -1 if text.startswith("-") else 1
+    total = 0.0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        total = total * 60 + float(part)
+    total *= sign
+    return int(total) if total == int(total) else total
+
+
+class _Composer:
+    """Turns a YAML node tree into plain data, recording marks and refusing traps."""
+
+    def __init__(self):
+        self.marks: dict[tuple, tuple[int, int]] = {}
+        self.key_marks: dict[tuple, tuple[int, int]] = {}
+        self.surprises: dict[tuple, _Surprise] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    @staticmethod
+    def _at(node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def build(self, node, path: tuple, stack: tuple) -> object:
+        self.count += 1
+        if self.count > MAX_NODES:
+            line, col = self._at(node)
+            raise _Refused(
+                Problem(
+                    f"file expands to more than {MAX_NODES:,} values (aliases '*name' repeated inside each "
+                    "other?); expected a plain topology or drill",
+                    (),
+                    line,
+                    col,
+                )
+            )
+        if len(stack) > MAX_DEPTH:
+            line, col = self._at(node)
+            raise _Refused(Problem(f"values nest more than {MAX_DEPTH} levels deep through aliases", path, line, col))
+        if any(node is s for s in stack):
+            line, col = self._at(node)
+            raise _Refused(Problem("an alias refers to the value that contains it (an endless loop)", path, line, col))
+        self.marks[path] = self._at(node)
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace(_YAML_TAG, "!!")
+            self.problems.append(
+                Problem(f"YAML tag {tag!r} is not supported; write a plain value", path, *self._at(node))
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, (*stack, node))
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(v, (*path, i), (*stack, node)) for i, v in enumerate(node.value)]
+        value = self._scalar(node)
+        if isinstance(value, _Surprise):
+            self.surprises[path] = value
+        return value
+
+    def _mapping(self, node, path, stack) -> dict:
+        out: dict = {}
+        first_line: dict[str, int] = {}
+        for knode, vnode in node.value:
+            line, col = self._at(knode)
+            if not isinstance(knode, yaml.ScalarNode):
+                self.problems.append(
+                    Problem("expected a plain name as a key, found a list or mapping", path, line, col)
+                )
+                continue
+            key = knode.value
+            if knode.tag == _YAML_TAG + "merge" or (key == "<<" and knode.style is None):
+                self.problems.append(
+                    Problem("merge keys ('<<') are not supported; write each field out", (*path, key), line, col)
+                )
+                continue
+            if key in out or key in first_line:
+                self.problems.append(
+                    Problem(
+                        f"duplicate key {key!r} (first given on line {first_line[key]}); "
+                        "YAML would silently keep only the last",
+                        (*path, key),
+                        line,
+                        col,
+                    )
+                )
+                continue
+            first_line[key] = line
+            self.key_marks[(*path, key)] = (line, col)
+            out[key] = self.build(vnode, (*path, key), stack)
+        return out
+
+    @staticmethod
+    def _scalar(node):
+        """A scalar resolved by the safe loader's rules, with YAML 1.1 surprises kept visible."""
+        tag, text = node.tag, node.value
+        if tag in (_YAML_TAG + "str", "!") or node.style in ("'", '"', "|", ">"):
+            return text
+        if tag == _YAML_TAG + "null":
+            return None
+        if tag == _YAML_TAG + "bool":
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            return _Surprise(text, "bool", text.lower() in ("yes", "on"))
+        if tag == _YAML_TAG + "int":
+            if ":" in text:
+                return _Surprise(text, "sexagesimal", _sexagesimal(text))
+            digits = text.replace("_", "")
+            try:
+                return int(digits, 0)
+            except ValueError:
+                return _Surprise(text, "octal", int(digits, 8))
+        if tag == _YAML_TAG + "float":
+            if ":" in text:
+                return _Surprise(text, "sexagesimal", _sexagesimal(text))
+            v = text.lower().replace("_", "")
+            if v in (".nan",):
+                return float("nan")
+            if v in (".inf", "+.inf", "-.inf"):
+                return float(v.replace(".inf", "inf"))
+            f = float(v)
+            return _Surprise(text, "overflow", f) if math.isinf(f) else f
+        return text  # timestamps stay as written; the models parse clock times themselves
+
+
+def _where(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of byte ``offset`` in ``raw``."""
+    line = raw.count(b"\n", 0, offset) + 1
+    return line, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(source, [Problem(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?")])
+    for bom, name in (
+        (b"\xff\xfe\x00\x00", "UTF-32"),
+        (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe", "UTF-16"),
+        (b"\xfe\xff", "UTF-16"),
+    ):
+        if raw.startswith(bom):
+            raise InputError(source, [Problem(f"file is {name} text; save it as UTF-8")])
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            source, [Problem("file holds binary data (a NUL byte); expected YAML text", (), *_where(raw, nul))]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            source,
+            [
+                Problem(
+                    f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot start or continue a "
+                    "character); save it as UTF-8",
+                    (),
+                    *_where(raw, exc.start),
+                )
+            ],
+        ) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    """One problem for a YAML syntax error, with a plain-words hint for the common ones."""
+    mark = getattr(exc, "problem_mark", None)
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    ctx = getattr(exc, "context", None)
+    if "'\\t'" in what:
+        msg = "not valid YAML: a tab character where indentation or a value was expected; indent with spaces"
+    else:
+        msg = f"not valid YAML: {what}" + (f" ({ctx})" if ctx else "")
+    return Problem(msg, (), mark.line + 1 if mark else None, mark.column + 1 if mark else None)
 
 
 def parse_yaml(text: str | bytes, source: str) -> _Located:
     """Parse YAML text into data with line marks, or raise :class:`InputError`."""
     if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
-            raise InputError(source, [Problem(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?")])
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(source, [Problem(f"file is not UTF-8 text (byte {exc.start})")]) from None
-    if len(text) > MAX_FILE_BYTES:
+        text = _decode(text, source)
+    elif len(text) > MAX_FILE_BYTES:
         raise InputError(source, [Problem(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?")])
-    if "\x00" in text:
-        raise InputError(source, [Problem("file contains NUL bytes; expected YAML text")])
+    elif "\x00" in text:
+        raise InputError(source, [Problem("file holds binary data (a NUL byte); expected YAML text")])
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is harmless; columns count from after it
+    loader = None
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        ctx = getattr(exc, "context", None)
-        msg = f"not valid YAML: {what}" + (f" ({ctx})" if ctx else "")
+        loader = _Loader(text)
+        nodes = []
+        while loader.check_node() and len(nodes) < 2:
+            nodes.append(loader.get_node())
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
         raise InputError(
-            source, [Problem(msg, (), mark.line + 1 if mark else None, mark.column + 1 if mark else None)]
+            source,
+            [Problem(f"not valid YAML: control character {char!r} is not allowed in YAML text", (), line, col)],
         ) from None
-    if not nodes or nodes[0] is None:
-        raise InputError(source, [Problem("file is empty; expected a YAML mapping")])
-    if len(nodes) > 1:
-        raise InputError(source, [Problem("file holds several YAML documents; expected one", (), nodes[1].start_mark.line + 1)])
-    marks: dict = {}
-    problems: list[Problem] = []
-    try:
-        data = _construct(nodes[0], (), marks, problems, [0])
-    except _TooBig:
-        raise InputError(source, [Problem(f"file expands to more than {MAX_NODES} values (aliases?)")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError(source, [_yaml_problem(exc)]) from None
+    except _Refused as exc:
+        raise InputError(source, [exc.problem]) from None
     except RecursionError:
-        raise InputError(source, [Problem("file nests too deeply or aliases itself")]) from None
-    if problems:
-        raise InputError(source, problems)
+        raise InputError(source, [Problem(f"values nest more than {MAX_DEPTH} levels deep")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if not nodes:
+        raise InputError(source, [Problem("file is empty; expected a YAML mapping such as 'name: ...'")])
+    if len(nodes) > 1:
+        line = nodes[1].start_mark.line + 1
+        raise InputError(source, [Problem("file holds several YAML documents (---); expected one", (), line, 1)])
+    comp = _Composer()
+    try:
+        data = comp.build(nodes[0], (), ())
+    except _Refused as exc:
+        raise InputError(source, [exc.problem]) from None
+    except RecursionError:
+        raise InputError(source, [Problem(f"values nest more than {MAX_DEPTH} levels deep")]) from None
+    if comp.problems:
+        raise InputError(source, _sorted(comp.problems))
     if not isinstance(data, dict):
-        raise InputError(source, [Problem(f"expected a YAML mapping at the top, found {type(data).__name__}", (), 1, 1)])
-    return _Located(data, marks)
+        line, col = comp.marks[()]
+        raise InputError(
+            source, [Problem(f"expected a YAML mapping at the top (name: ...), found {_found(data)}", (), line, col)]
+        )
+    return _Located(data, comp.marks, comp.key_marks, comp.surprises)
 
 
-def _expected_for(err: dict) -> str:
-    t = err["type"]
-    ctx = err.get("ctx") or {}
-    if t == "extra_forbidden":
-        return "unknown field"
-    if t == "missing":
-        return "required field is missing"
-    if t == "literal_error":
-        return f"expected one of {ctx.get('expected')}, found {err.get('input')!r}"
-    if t in ("string_type",):
-        return f"expected text, found {type(err.get('input')).__name__} {err.get('input')!r}"
-    return err["msg"].removeprefix("Value error, ") + (
-        "" if t == "value_error" else f", found {err.get('input')!r}" if not isinstance(err.get("input"), dict | list) else ""
-    )
+def kind_of(data) -> str | None:
+    """``"topology"`` or ``"drill"``, judged by the top-level keys of a loaded file; None if unclear."""
+    if not isinstance(data, dict):
+        return None
+    t = sum(k in data for k in TOPOLOGY_KEYS)
+    d = sum(k in data for k in DRILL_KEYS)
+    return "topology" if t > d else "drill" if d > t else None
 
 
-def _pydantic_problems(exc: ValidationError, doc: _Located, model_cls) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        msg = _expected_for(err)
-        if err["type"] == "extra_forbidden":
-            keys = _keys_at(model_cls, loc, doc.data)
-            close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
-            msg = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "") + (
-                f" (expected one of: {', '.join(keys)})" if keys else ""
-            )
-            if any(ch in str(loc[-1]) for ch in "=)]"):
-                msg = (
-                    f"unknown field {loc[-1]!r}: a distribution with commas inside a flow mapping "
-                    "{...} or list [...] must be quoted, e.g. \"lognormal(p50=3m, p95=8m)\""
-                )
-        found = _lookup(doc.data, loc)
-        if isinstance(found, _Surprise):
-            msg = _surprise_message(found) + f"; {msg}"
-        line, col = doc.locate(loc)
-        out.append(Problem(msg, loc, line, col))
-    return out
+# ---------------------------------------------------------------- pydantic errors in plain words
 
 
-def _keys_at(model_cls, loc, data) -> list[str]:
-    """The valid keys of the mapping a misspelt key sits in, by walking the model."""
-    from pydantic import BaseModel
+def _found(v, limit: int = 60) -> str:
+    """A value as found in the file, in words: ``the number 12``, ``'text'``, ``a list``."""
+    if isinstance(v, _Surprise):
+        return f"bare {v!s}"
+    if v is None:
+        return "nothing (an empty value)"
+    if isinstance(v, bool):
+        return f"the boolean {str(v).lower()}"
+    if isinstance(v, int | float):
+        s = (
+            repr(v)
+            if not isinstance(v, float) or math.isfinite(v)
+            else {"nan": ".nan", "inf": ".inf"}.get(repr(v), "-.inf")
+        )
+        if len(s) > limit:
+            s = f"{s[:12]}...{s[-4:]} ({len(s)} digits)"
+        return f"the number {s}"
+    if isinstance(v, str):
+        s = repr(v)
+        return s if len(s) <= limit else repr(v[: limit - 10]) + f"... ({len(v)} characters)"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "a mapping"
+    return type(v).__name__
 
+
+def _model_at(model_cls, loc) -> object:
+    """The model class (or ``(list|dict, inner)``) that the value at ``loc`` is validated as."""
     cls = model_cls
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            cls = _inner(cls, list)
+    for part in loc:
+        if isinstance(cls, tuple):
+            cls = cls[1]
             continue
         if isinstance(cls, type) and issubclass(cls, BaseModel):
             f = next((f for n, f in cls.model_fields.items() if (f.alias or n) == part), None)
             cls = _unwrap(f.annotation) if f else None
-        elif isinstance(cls, tuple) and cls[0] is dict:
-            cls = cls[1]
         else:
-            return []
+            return None
+    return cls
+
+
+def _fields(cls) -> list[str]:
     if isinstance(cls, type) and issubclass(cls, BaseModel):
         return [f.alias or n for n, f in cls.model_fields.items()]
     return []
 
 
 def _unwrap(ann):
-    from typing import Union, get_args, get_origin
-    import types
-
-    origin = get_origin(ann)
-    if origin in (Union, types.UnionType):
-        args = [a for a in get_args(ann) if a is not type(None)]
+    origin = typing.get_origin(ann)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
         return _unwrap(args[0]) if len(args) == 1 else None
     if origin is list:
-        return (list, _unwrap(get_args(ann)[0]))
+        return (list, _unwrap(typing.get_args(ann)[0]))
     if origin is dict:
-        return (dict, _unwrap(get_args(ann)[1]))
+        return (dict, _unwrap(typing.get_args(ann)[1]))
     return ann
-
-
-def _inner(cls, kind):
-    if isinstance(cls, tuple) and cls[0] is kind:
-        return cls[1]
-    return None
 
 
 def _lookup(data, loc):
@@ -260,38 +433,168 @@ def _lookup(data, loc):
     return cur
 
 
-def _surprise_message(s: _Surprise) -> str:
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+_OPS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def _describe(err: dict, model_cls, value) -> str:
+    """One pydantic error as a sentence: what was expected, what was found."""
+    t, ctx, loc = err["type"], err.get("ctx") or {}, tuple(err["loc"])
+    found = _found(value)
+    if t == "extra_forbidden":
+        keys = _fields(_model_at(model_cls, loc[:-1]))
+        name = str(loc[-1])
+        if any(ch in name for ch in "=)]"):
+            return (
+                f"unknown field {name!r}: a distribution with commas inside a flow mapping "
+                '{...} or list [...] must be quoted, e.g. "lognormal(p50=3m, p95=8m)"'
+            )
+        return f"unknown field {name!r}{_suggest(name, keys)}" + (
+            f" (expected one of: {', '.join(keys)})" if keys else ""
+        )
+    if t == "missing":
+        return f"missing required field {loc[-1]!r}"
+    if t == "literal_error":
+        choices = [c.strip("'") for c in ctx.get("expected", "").replace(" or ", ", ").split(", ")]
+        return f"expected one of {', '.join(choices)}, found {found}" + (
+            _suggest(value, choices) if isinstance(value, str) else ""
+        )
+    if t == "string_type":
+        hint = (
+            f"; quote it if it is a name: '{value}'"
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else ""
+        )
+        return f"expected text, found {found}{hint}"
+    if t in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, found {found}"
+    if t in ("float_type", "float_parsing", "finite_number"):
+        return f"expected a number, found {found}"
+    if t == "bool_type":
+        return f"expected true or false, found {found}"
+    if t == "list_type":
+        return f"expected a list, found {found}"
+    if t == "dict_type":
+        return f"expected a mapping of names to entries, found {found}"
+    if t in ("model_type", "model_attributes_type"):
+        keys = _fields(_model_at(model_cls, loc))
+        return f"expected a mapping with fields ({', '.join(keys)}), found {found}"
+    if t in ("too_short", "too_long"):
+        n, actual = ctx.get("min_length", ctx.get("max_length")), ctx.get("actual_length")
+        bound = "at least" if t == "too_short" else "at most"
+        return f"expected {bound} {n} entr{'y' if n == 1 else 'ies'}, found {actual or 'none'}"
+    if t in _OPS:
+        if isinstance(value, float) and math.isnan(value):
+            return f"expected a number, found {found}"
+        bound = next(iter(ctx.values()))
+        shown = f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
+        return f"expected a number {_OPS[t]} {shown}, found {found}"
+    if t == "value_error":
+        msg = err["msg"].removeprefix("Value error, ")
+        if isinstance(value, int | float) and not isinstance(value, bool) and "duration" in msg:
+            return f"expected a duration with units (ms, s, m, h, d, w), found {found}: is it '{value}s' or '{value}m'?"
+        elif "found '-" in msg and "duration" in msg:
+            msg += "; durations cannot be negative"
+        return msg
+    return f"{err['msg']}, found {found}"
+
+
+def _surprise_message(s: _Surprise, expected: str | None) -> str:
+    """Why a YAML 1.1 surprise is refused, and what to write instead.
+
+    ``expected`` is None where the field accepted the text as written, ``"bool"``
+    where it wants true/false, and otherwise the sentence describing what it wants.
+    """
+    text = str(s)
     if s.kind == "sexagesimal":
-        return f"{str(s)!r} is read by YAML 1.1 as a base-60 number; write durations with units ('1h30m') and quote clock times ('01:30')"
+        head = f"unquoted {text} is the base-60 number {s.value} in YAML 1.1"
+        if expected is None:
+            return f"{head}; quote it: '{text}'"
+        return f"{head}; write a duration with units ('1h30m' or '1m30s')"
     if s.kind == "bool":
-        return f"bare {str(s)!r} is read by YAML 1.1 as a boolean; quote it if you mean text, or write true/false"
-    return f"{str(s)!r} is an ambiguous number"
+        head = f"bare {text} is the boolean {str(s.value).lower()} in YAML 1.1"
+        if expected is None:
+            return f"{head}; quote it if you mean the text: '{text}'"
+        if expected == "bool":
+            return f"{head}; write {str(s.value).lower()}"
+        return f"{head}, not a valid value here: {expected}"
+    if s.kind == "octal":
+        plain = int(text.replace("_", ""))
+        return f"unquoted {text} is the octal number {s.value} in YAML 1.1 (leading zero); write {plain} or quote it"
+    return f"the number {text} is too large to represent (it becomes infinity); is it a typo?"
+
+
+_SPLIT = (
+    "a distribution was split at its comma: inside a flow mapping {...} or list [...], quote it, "
+    'e.g. "lognormal(p50=3m, p95=8m)"'
+)
+
+
+def _split_open(v) -> bool:
+    return isinstance(v, str) and (v.count("(") > v.count(")") or v.count("[") > v.count("]"))
+
+
+def _split_close(v) -> bool:
+    return isinstance(v, str) and (v.count(")") > v.count("(") or v.count("]") > v.count("[") or "=" in v)
+
+
+def _pydantic_problems(exc: ValidationError, doc: _Located, model_cls) -> list[Problem]:
+    errors = exc.errors(include_url=False)
+    out: dict[tuple, Problem] = {}
+    extras = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
+    # an unquoted distribution in a flow collection splits at its comma: report the first piece only
+    split = {tuple(e["loc"][:-1]) for e in errors if _split_open(_lookup(doc.data, tuple(e["loc"])))}
+    split |= {loc[:-1] for loc in extras if _split_close(str(loc[-1]))}
+    for err in errors:
+        loc = tuple(err["loc"])
+        value = doc.surprises.get(loc, _lookup(doc.data, loc))
+        if loc[:-1] in split:
+            if _split_open(value):
+                out[loc] = Problem(f"{_SPLIT}; found {_found(value)}", loc, *doc.locate(loc))
+                continue
+            if _split_close(value) or (err["type"] == "extra_forbidden" and value is None):
+                continue
+        if err["type"] == "missing":
+            # a required field misspelt is reported once, as the unknown key with its suggestion
+            siblings = [x[-1] for x in extras if x[:-1] == loc[:-1]]
+            if difflib.get_close_matches(str(loc[-1]), [str(s) for s in siblings], n=1, cutoff=0.6):
+                continue
+            out[loc] = Problem(_describe(err, model_cls, value), loc[:-1], *doc.locate_key(loc[:-1]))
+            continue
+        if loc in doc.surprises:
+            expected = "bool" if err["type"] == "bool_type" else _describe(err, model_cls, str(value))
+            out[loc] = Problem(_surprise_message(doc.surprises[loc], expected), loc, *doc.locate(loc))
+            continue
+        at = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
+        out[loc] = Problem(_describe(err, model_cls, value), loc, *at)
+    return list(out.values())
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, repr(p.path)))
 
 
 def _validate(doc: _Located, model_cls, source: str):
-    # surprises left where a string is accepted would otherwise pass silently as text
-    problems = []
-    for path, s in _surprises(doc.data):
-        line, col = doc.locate(path)
-        problems.append(Problem(_surprise_message(s), path, line, col))
+    problems: list[Problem] = []
     try:
         obj = model_cls.model_validate(_plain(doc.data))
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, doc, model_cls)
-        raise InputError(source, _dedupe(problems)) from None
+        obj = None
+        problems = _pydantic_problems(exc, doc, model_cls)
+    # a surprise where text is accepted would pass silently: report it too
+    reported = {p.path for p in problems}
+    unknown = [p.path for p in problems if p.message.startswith("unknown field")]
+    for path, s in doc.surprises.items():
+        if path in reported or any(path[: len(u)] == u for u in unknown):
+            continue
+        problems.append(Problem(_surprise_message(s, None), path, *doc.locate(path)))
     if problems:
-        raise InputError(source, problems)
+        raise InputError(source, _sorted(problems))
     return obj
-
-
-def _dedupe(problems):
-    seen, out = set(), []
-    for p in problems:
-        k = (p.path, p.message)
-        if k not in seen:
-            seen.add(k)
-            out.append(p)
-    return out
 
 
 def _plain(data):
@@ -305,36 +608,69 @@ def _plain(data):
 
 
 def _read(path: Path) -> bytes:
+    """The bytes of a file the user named, or an :class:`InputError` saying why not."""
+    path = Path(path)
     try:
-        size = path.stat().st_size
+        if path.is_dir():
+            raise InputError(str(path), [Problem("is a directory; expected a YAML file")])
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # bounded: never slurp a device or a huge file
     except FileNotFoundError:
         raise InputError(str(path), [Problem("no such file")]) from None
     except OSError as exc:
-        raise InputError(str(path), [Problem(f"cannot read: {exc.strerror}")]) from None
-    if path.is_dir():
-        raise InputError(str(path), [Problem("is a directory; expected a YAML file")])
-    if size > MAX_FILE_BYTES:
-        raise InputError(str(path), [Problem(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?")])
-    return path.read_bytes()
+        raise InputError(str(path), [Problem(f"cannot read: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(
+            str(path), [Problem(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?")]
+        )
+    return raw
+
+
+def _wrong_kind(doc: _Located, source: str, expected: str) -> None:
+    found = kind_of(doc.data)
+    if found is None or found == expected:
+        return
+    keys = [k for k in (DRILL_KEYS if found == "drill" else TOPOLOGY_KEYS) if k in doc.data]
+    want = ", ".join(TOPOLOGY_KEYS[:4] if expected == "topology" else DRILL_KEYS[:4])
+    raise InputError(
+        source,
+        [
+            Problem(
+                f"expected a {expected} ({want}, ...), but this file is a {found} (it has {', '.join(keys)})",
+                (),
+                *doc.locate((keys[0],)),
+            )
+        ],
+    )
 
 
 def topology_from_text(text: str | bytes, source: str = "<topology>") -> Topology:
     """A validated topology from YAML text."""
     doc = parse_yaml(text, source)
+    _wrong_kind(doc, source, "topology")
     topo = _validate(doc, Topology, source)
     probs = check_topology(topo)
     if probs:
-        raise InputError(source, [Problem(m, p, *doc.locate(p)) for p, m in probs])
+        raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
     return topo
 
 
 def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill>") -> Drill:
-    """A validated drill (checked against ``topology``) from YAML text."""
+    """A validated drill (checked against ``topology``, and compiled once) from YAML text."""
+    from .plan import compile_plan
+
     doc = parse_yaml(text, source)
+    _wrong_kind(doc, source, "drill")
     drill = _validate(doc, Drill, source)
     probs = check_drill(drill, topology)
     if probs:
-        raise InputError(source, [Problem(m, p, *doc.locate(p)) for p, m in probs])
+        raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
+    try:
+        compile_plan(topology, drill)
+    except InputError as exc:  # what only compiling reveals (nobody on duty for a needed role)
+        raise InputError(
+            source, _sorted([Problem(p.message, p.path, *doc.locate(p.path)) for p in exc.problems])
+        ) from None
     return drill
 
 

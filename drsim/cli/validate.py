@@ -17,10 +17,10 @@ from .options import topology_option
 def validate(files, topology):
     """Check FILES (topologies or drills; drills against --topology).
 
-    A file with a top-level 'faults' key is read as a drill. Exits 2 if any is invalid.
+    A file with drill keys at the top (faults, response, ...) is read as a drill. Exits 2 if any is invalid.
     """
     from ..errors import InputError
-    from ..loader import _read, drill_from_text, load_topology, parse_yaml, topology_from_text
+    from ..loader import _read, drill_from_text, kind_of, load_topology, parse_yaml, topology_from_text
     from ..plan import compile_plan
 
     bad = False
@@ -29,7 +29,7 @@ def validate(files, topology):
         try:
             raw = _read(f)
             doc = parse_yaml(raw, str(f))
-            if "faults" in doc.data:
+            if kind_of(doc.data) == "drill":
                 if topo is None:
                     topo = load_topology(topology)
                 d = drill_from_text(raw, topo, str(f))

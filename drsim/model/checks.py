@@ -8,12 +8,28 @@ line it sits on.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator
 
+from ..units import MAX_DURATION
 from .drill import Drill
 from .topology import Topology
 
 Problem = tuple[tuple, str]
+
+#: Event rates above this (a billion a second) are typos, not hospital interfaces.
+MAX_RATE = 1e9
+#: Drill start dates outside these years are typos (and leave the clock no room).
+START_YEARS = (1900, 2200)
+
+
+def _rate(path: tuple, value: float | None, what: str, positive: bool = False) -> Iterator[Problem]:
+    if value is None:
+        return
+    if not math.isfinite(value) or value > MAX_RATE:
+        yield path, f"{what} of {value:g} per second is more than a billion a second; is it a typo?"
+    elif positive and value <= 0:
+        yield path, f"{what} must be positive, found 0"
 
 
 def _suggest(name: str, choices) -> str:
@@ -39,7 +55,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
             if m not in graph:
                 continue
             if state.get(m) == 1:
-                return stack[stack.index(m) :] + [m]
+                return [*stack[stack.index(m) :], m]
             if m not in state and (c := visit(m)):
                 return c
         stack.pop()
@@ -99,15 +115,18 @@ def check_topology(t: Topology) -> list[Problem]:
         rec = s.recovery
         if rec.standby_region is not None:
             out += _ref((*base, "recovery", "standby_region"), rec.standby_region, t.regions, "region")
-            if rec.standby_region in t.regions and s.region in t.regions:
-                if t.region_contains(s.region, rec.standby_region):
-                    out.append(
-                        (
-                            (*base, "recovery", "standby_region"),
-                            f"standby region {rec.standby_region!r} lies inside the service's own "
-                            f"region {s.region!r}: one failure would take both",
-                        )
+            if (
+                rec.standby_region in t.regions
+                and s.region in t.regions
+                and t.region_contains(s.region, rec.standby_region)
+            ):
+                out.append(
+                    (
+                        (*base, "recovery", "standby_region"),
+                        f"standby region {rec.standby_region!r} lies inside the service's own "
+                        f"region {s.region!r}: one failure would take both",
                     )
+                )
         elif rec.strategy not in ("none",):
             out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
         if rec.strategy != "none" and not rec.steps:
@@ -127,11 +146,26 @@ def check_topology(t: Topology) -> list[Problem]:
                 out.append(((*base, "data", "replication", "lag"), "async replication needs a lag distribution"))
             if d.replication.mode == "sync" and d.replication.lag is not None:
                 out.append(((*base, "data", "replication", "lag"), "sync replication has no lag; remove it"))
-        if d is not None and d.backup_retention is not None and d.backup_interval is not None:
-            if d.backup_retention < d.backup_interval:
+        if d is not None and d.size is not None and d.restore_throughput is not None:
+            if not math.isfinite(d.size) or not math.isfinite(d.restore_throughput):
+                bad = "size" if not math.isfinite(d.size) else "restore_throughput"
+                out.append(((*base, "data", bad), f"data.{bad} is too large to be real; is it a typo?"))
+            elif d.size / d.restore_throughput > MAX_DURATION:
                 out.append(
-                    ((*base, "data", "backup_retention"), "retention shorter than the backup interval keeps no backup")
+                    (
+                        (*base, "data", "restore_throughput"),
+                        "restoring data.size at data.restore_throughput would take more than ten years; is it a typo?",
+                    )
                 )
+        if (
+            d is not None
+            and d.backup_retention is not None
+            and d.backup_interval is not None
+            and d.backup_retention < d.backup_interval
+        ):
+            out.append(
+                ((*base, "data", "backup_retention"), "retention shorter than the backup interval keeps no backup")
+            )
         if s.local_ha is not None:
             out += _ref((*base, "local_ha", "zone"), s.local_ha.zone, t.regions, "region")
             z = t.regions.get(s.local_ha.zone)
@@ -142,7 +176,10 @@ def check_topology(t: Topology) -> list[Problem]:
                     home = t.regions[s.region]
                     if z.parent is None or z.parent != home.parent:
                         out.append(
-                            ((*base, "local_ha", "zone"), f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}")
+                            (
+                                (*base, "local_ha", "zone"),
+                                f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}",
+                            )
                         )
     if cyc := find_cycle({n: list(s.depends_on) for n, s in t.services.items()}):
         out.append((("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc)))
@@ -151,9 +188,12 @@ def check_topology(t: Topology) -> list[Problem]:
         out += _ref(("queues", name, "consumer"), q.consumer, t.services, "service")
         if q.producer is not None:
             out += _ref(("queues", name, "producer"), q.producer, t.services, "service")
+        rate_problems = [*_rate(("queues", name, "rate"), q.rate, "the arrival rate")]
+        rate_problems += _rate(("queues", name, "drain"), q.drain, "the drain rate")
+        out += rate_problems
         if q.rate <= 0:
             out.append((("queues", name, "rate"), "the arrival rate must be positive"))
-        if q.drain <= q.rate:
+        elif q.drain <= q.rate and not rate_problems:
             out.append((("queues", name, "drain"), "drain must exceed the arrival rate, or the backlog never clears"))
     for name, w in t.workflows.items():
         for i, svc in enumerate(w.needs):
@@ -164,6 +204,9 @@ def check_topology(t: Topology) -> list[Problem]:
 def check_drill(d: Drill, t: Topology) -> list[Problem]:
     """Every problem with a drill's references into its topology."""
     out: list[Problem] = []
+    lo, hi = START_YEARS
+    if not lo <= d.start.year <= hi:
+        out.append((("start",), f"expected a start date between the years {lo} and {hi}, found {d.start:%Y-%m-%d}"))
     for i, f in enumerate(d.faults):
         pool = t.regions if f.kind == "region-loss" else t.services
         what = "region" if f.kind == "region-loss" else "service"
@@ -176,7 +219,10 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                     continue
                 if f.steps is None and not s.recovery.restore and s.recovery.strategy != "backup-restore":
                     out.append(
-                        (("faults", i, "targets", j), f"service {tgt!r} has no recovery.restore runbook to rebuild from backup")
+                        (
+                            ("faults", i, "targets", j),
+                            f"service {tgt!r} has no recovery.restore runbook to rebuild from backup",
+                        )
                     )
                 if s.data is None or s.data.backup_interval is None:
                     out.append((("faults", i, "targets", j), f"service {tgt!r} has no backups (data.backup_interval)"))
@@ -200,8 +246,11 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(rb.steps):
             if st.role is not None:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
+        out += _rate(("rollback", "write_rate"), rb.write_rate, "the write rate")
         if rb.policy != "discard" and rb.reconcile_rate is None:
             out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))
+        elif rb.policy != "discard":
+            out += _rate(("rollback", "reconcile_rate"), rb.reconcile_rate, "the reconcile rate", positive=True)
         if not any(f.kind == "cutover-failure" for f in d.faults):
             out.append((("rollback",), "a rollback section needs a cutover-failure fault"))
     for i, gate in enumerate(d.gates):
