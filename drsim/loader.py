@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import types
 import typing
 from importlib import resources
@@ -290,6 +291,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     ctx = getattr(exc, "context", None)
+    ctx_mark = getattr(exc, "context_mark", None)
+    if ctx and ctx_mark is not None and mark is not None and ctx_mark.line != mark.line:
+        ctx += f" that began on line {ctx_mark.line + 1}"
     if "'\\t'" in what:
         msg = "not valid YAML: a tab character where indentation or a value was expected; indent with spaces"
     else:
@@ -372,11 +376,9 @@ def _found(v, limit: int = 60) -> str:
     if isinstance(v, bool):
         return f"the boolean {str(v).lower()}"
     if isinstance(v, int | float):
-        s = (
-            repr(v)
-            if not isinstance(v, float) or math.isfinite(v)
-            else {"nan": ".nan", "inf": ".inf"}.get(repr(v), "-.inf")
-        )
+        if isinstance(v, float) and not math.isfinite(v):
+            return ".nan (not a number)" if math.isnan(v) else f"{'-' if v < 0 else ''}.inf (infinity)"
+        s = repr(v)
         if len(s) > limit:
             s = f"{s[:12]}...{s[-4:]} ({len(s)} digits)"
         return f"the number {s}"
@@ -497,8 +499,9 @@ def _describe(err: dict, model_cls, value) -> str:
         msg = err["msg"].removeprefix("Value error, ")
         if isinstance(value, int | float) and not isinstance(value, bool) and "duration" in msg:
             return f"expected a duration with units (ms, s, m, h, d, w), found {found}: is it '{value}s' or '{value}m'?"
-        elif "found '-" in msg and "duration" in msg:
-            msg += "; durations cannot be negative"
+        negative = re.search(r"found ('-[^']*')", msg)
+        if negative and "duration" in msg:
+            return f"a duration cannot be negative, found {negative.group(1)}"
         return msg
     return f"{err['msg']}, found {found}"
 

@@ -27,7 +27,7 @@ def _rate(path: tuple, value: float | None, what: str, positive: bool = False) -
     if value is None:
         return
     if not math.isfinite(value) or value > MAX_RATE:
-        yield path, f"{what} of {value:g} per second is more than a billion a second; is it a typo?"
+        yield path, f"{what} is more than a billion a second; is it a typo?"
     elif positive and value <= 0:
         yield path, f"{what} must be positive, found 0"
 
@@ -172,16 +172,18 @@ def check_topology(t: Topology) -> list[Problem]:
             if z is not None and s.region in t.regions:
                 if s.local_ha.zone == s.region:
                     out.append(((*base, "local_ha", "zone"), "the HA zone must differ from the service's own"))
-                else:
-                    home = t.regions[s.region]
-                    if z.parent is None or z.parent != home.parent:
-                        out.append(
-                            (
-                                (*base, "local_ha", "zone"),
-                                f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}",
-                            )
+                elif z.kind != "zone":
+                    out.append(((*base, "local_ha", "zone"), f"{s.local_ha.zone!r} is a {z.kind}, not a zone"))
+                elif z.parent is not None and z.parent != t.regions[s.region].parent:
+                    out.append(
+                        (
+                            (*base, "local_ha", "zone"),
+                            f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}",
                         )
-    if cyc := find_cycle({n: list(s.depends_on) for n, s in t.services.items()}):
+                    )
+    # a service naming itself is reported above; the cycle search looks for longer loops
+    graph = {n: [d for d in s.depends_on if d != n] for n, s in t.services.items()}
+    if cyc := find_cycle(graph):
         out.append((("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc)))
 
     for name, q in t.queues.items():
@@ -217,15 +219,18 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                 s = t.services.get(tgt)
                 if s is None:
                     continue
+                lacks = []
                 if f.steps is None and not s.recovery.restore and s.recovery.strategy != "backup-restore":
+                    lacks.append("no recovery.restore runbook")
+                if s.data is None or s.data.backup_interval is None:
+                    lacks.append("no backups (data.backup_interval)")
+                if lacks:
                     out.append(
                         (
                             ("faults", i, "targets", j),
-                            f"service {tgt!r} has no recovery.restore runbook to rebuild from backup",
+                            f"service {tgt!r} cannot be rebuilt from backup: it has {' and '.join(lacks)}",
                         )
                     )
-                if s.data is None or s.data.backup_interval is None:
-                    out.append((("faults", i, "targets", j), f"service {tgt!r} has no backups (data.backup_interval)"))
         if f.kind == "cutover-failure" and d.rollback is None:
             out.append((("faults", i, "kind"), "a cutover-failure drill needs a rollback section"))
         for j, st in enumerate(f.steps or []):
