@@ -58,6 +58,9 @@ class Gate:
 
 
 def metric_key(kind: str, subject: str, metric: str) -> str:
+    """The outcomes key a gate on ``subject``'s ``metric`` reads (see :mod:`drsim.outcomes`)."""
+    if kind == "rollback":
+        return "rollback:total:time"
     return f"{kind}:{subject}:{metric}"
 
 

@@ -31,7 +31,19 @@ from .draws import Draws
 
 
 def rpo_base(plan, item, draws: Draws, finish: np.ndarray | None = None) -> np.ndarray:
-    """The window of writes lost to a service's own data path (before queue losses)."""
+    """The window of writes lost to a service's own data path (before queue losses).
+
+    A service that came back in place (its site returned with its data) no later
+    than its failover finished lost nothing.
+    """
+    rpo = _rpo_of_path(plan, item, draws, finish)
+    if item.inplace >= 0 and finish is not None:
+        won = finish[:, item.inplace] <= (finish[:, item.failover] if item.failover >= 0 else np.inf)
+        rpo = np.where(won, 0.0, rpo)
+    return rpo
+
+
+def _rpo_of_path(plan, item, draws: Draws, finish: np.ndarray | None) -> np.ndarray:
     n = draws.n
     if item.kind in ("none", "sync"):
         return np.zeros(n)
@@ -68,7 +80,8 @@ def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
         )
 
     for qname, q in topo.queues.items():
-        if q.consumer in plan.outages:
+        # a drifting service still takes its messages: only outages back a queue up
+        if q.consumer in plan.outages and plan.outages[q.consumer].cause != "data-drift":
             outage = out[f"service:{q.consumer}:rto"]
             arrived = q.rate * outage
             backlog = np.minimum(arrived, q.buffer)
@@ -88,7 +101,7 @@ def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
             out[f"tier:{tier}:rpo"] = np.max([out[f"service:{s}:rpo"] for s in members], axis=0)
 
     for wname, w in topo.workflows.items():
-        hit = [s for s in w.needs if s in plan.outages]
+        hit = [s for s in w.needs if s in plan.outages and plan.outages[s].cause != "data-drift"]
         if hit:
             first_down = np.min([down_at[s] for s in hit], axis=0)
             last_up = np.max([up_at[s] for s in hit], axis=0)

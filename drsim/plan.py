@@ -76,6 +76,10 @@ class RpoItem:
     fault: int = -1
     task_a: int = -1  # drift: detection task; rollback: freeze task
     offset: float = 0.0
+    #: When the service came back in place (its site or fault cleared, data intact) before
+    #: its failover path finished, nothing was lost: ``inplace`` finished no later than ``failover``.
+    inplace: int = -1
+    failover: int = -1
 
 
 @dataclass
@@ -406,7 +410,16 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
             blocked = -1
             if st.restore:
                 d = topo.services[service].data
-                offset = d.size / d.restore_throughput
+                if d is None or d.size is None or d.restore_throughput is None:
+                    b.problems.append(
+                        Problem(
+                            f"step {st.name!r} restores data but service {service!r} has no "
+                            "data.size and data.restore_throughput",
+                            ("faults",),
+                        )
+                    )
+                    d = None
+                offset = d.size / d.restore_throughput if d is not None else 0.0
                 blocked = rpo
             last = b.add(
                 f"{prefix}:{i}:{st.name}",
@@ -482,6 +495,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 paths.append(
                     b.add(f"svc:{s_name}:zone-failover", "step", f"{s_name}: automatic failover to {ha.zone}", ha.failover, [ft], service=s_name)
                 )
+                # zone replicas are written synchronously (multi-AZ): nothing is lost
+                b.rpo_items[rpo_of[s_name]] = RpoItem(s_name, "sync", (), fault=fi)
             else:
                 rec = s.recovery
                 standby_lost = rec.standby_region is not None and (
@@ -504,6 +519,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                     paths.append(last)
                 end = end_of(fi)
                 if end is not None:
+                    item = b.rpo_items[rpo_of[s_name]]
+                    item.failover = paths[0] if paths else -1
                     paths.append(
                         b.add(
                             f"svc:{s_name}:restart",
@@ -514,6 +531,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                             service=s_name,
                         )
                     )
+                    item.inplace = paths[-1]
         elif mode in ("corrupt", "drift"):
             steps = list(f.steps or s.recovery.restore or (s.recovery.steps if s.recovery.strategy == "backup-restore" else []))
             if not steps:
