@@ -110,7 +110,9 @@ class LogNormal(Distribution):
 
     @property
     def sigma(self) -> float:
-        return (math.log(self.high) - math.log(self.p50)) / _Z[self.high_pct]
+        # log of the ratio, not a difference of logs: exactly scale-free (lognormal(p50=2a, p95=2b)
+        # has the very same sigma as lognormal(p50=a, p95=b)), and one rounding instead of two
+        return math.log(self.high / self.p50) / _Z[self.high_pct]
 
     def ppf(self, u):
         return self.p50 * np.exp(self.sigma * ndtri(np.asarray(u, dtype=float)))
