@@ -11,9 +11,20 @@ The public API::
 from .api import prepare, run_drill
 from .errors import InputError
 from .loader import load_drill, load_topology
+from .report.timeline import Tabletop, render_timeline, tabletop
 from .results import DrillResult
 
-__all__ = ["DrillResult", "InputError", "load_drill", "load_topology", "prepare", "run_drill"]
+__all__ = [
+    "DrillResult",
+    "InputError",
+    "Tabletop",
+    "load_drill",
+    "load_topology",
+    "prepare",
+    "render_timeline",
+    "run_drill",
+    "tabletop",
+]
 
 try:
     from importlib.metadata import version as _v

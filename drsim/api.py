@@ -30,7 +30,17 @@ def run_drill(
     The replay is replicate 0 of a sweep with the same seed.
     """
     plan = drill if isinstance(drill, Plan) else prepare(drill, topology)
-    draws = Draws.sample(plan.elements(), seed, 1)
-    rep = des.replay(plan, draws, 0)
-    metrics = evaluate(plan, draws, rep.finish[None, :])
-    return build_result(plan, draws, rep, metrics)
+    return replay_result(plan, Draws.sample(plan.elements(), seed, 1), 0)
+
+
+def replay_result(plan: Plan, draws: Draws, r: int = 0, replay: des.Replay | None = None) -> DrillResult:
+    """Replay replicate ``r`` of ``draws`` event by event and score it.
+
+    This is how one replicate of a sweep (say, the one at its 90th percentile)
+    is brought back as a full result with a timeline; pass ``replay`` if that
+    replicate has already been replayed.
+    """
+    rep = replay if replay is not None else des.replay(plan, draws, r)
+    one = draws.replicate(r)
+    metrics = evaluate(plan, one, rep.finish[None, :])
+    return build_result(plan, one, rep, metrics)

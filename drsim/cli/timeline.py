@@ -1,0 +1,111 @@
+"""``drsim timeline``: a printable tabletop facilitator pack from a replay of a drill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import handle_errors
+from .options import topology_option
+
+_SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".png": "png"}
+
+
+@click.command()
+@click.argument("drill_name", metavar="DRILL")
+@topology_option
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    envvar="DRSIM_SEED",
+    show_envvar=True,
+    help="Random seed: of the replay shown, or with --percentile of the sweep it is picked from.",
+)
+@click.option(
+    "--percentile",
+    type=click.FloatRange(0, 100, min_open=True),
+    default=None,
+    metavar="P",
+    help="Show the replay whose most critical tier's RTO is the P-th percentile of a sweep "
+    "(50 a typical night, 90 or 99 a bad one) instead of replicate 0 of --seed.",
+)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(1, 1_000_000),
+    default=2000,
+    show_default=True,
+    help="Replicates in the sweep --percentile picks from.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "pdf", "png"]),
+    default=None,
+    help="Output format (default: from the -o file's suffix). png is one page: the swimlane chart unless --page.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (md and html may go to standard output).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Paper size (pdf, png, and html print CSS).",
+)
+@click.option(
+    "--page", type=click.IntRange(1), default=None, help="png: the page to render (default: the swimlane chart)."
+)
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@handle_errors
+def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page, force):
+    """Write a tabletop facilitator pack for DRILL (a bundled name or a YAML file).
+
+    The pack follows one replay of the drill: a cover (who is on shift, the
+    objectives), a swimlane chart, every event with the injects at their
+    minute, the decision points with the evidence available at each,
+    discussion questions drawn from where the replay missed its targets, and
+    an after-action section with space for notes. Exits 0 when written, 2 on
+    bad input or when the output file exists (without --force).
+    """
+    from ..errors import InputError, Problem
+    from ..report.timeline import render_timeline, tabletop
+
+    if fmt is None:
+        if output is None:
+            raise InputError(
+                "--format", [Problem("give --format md|html|pdf|png, or an -o file ending in .md, .html, .pdf or .png")]
+            )
+        fmt = _SUFFIX_FORMAT.get(output.suffix.lower())
+        if fmt is None:
+            raise InputError(
+                str(output), [Problem("cannot tell the format from the file name; give --format md|html|pdf|png")]
+            )
+    if output is None and fmt in ("pdf", "png"):
+        raise InputError("-o", [Problem(f"{fmt} output needs a file: give -o FILE")])
+    if page is not None and fmt != "png":
+        raise InputError("--page", [Problem("--page applies to png output only")])
+    if output is not None:
+        from ..io import check_writable
+
+        check_writable(output, force)  # refuse before spending time on the replay
+    tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n)
+    out = render_timeline(tt, fmt, output, paper, force=force, page=page)
+    if output is None:
+        click.echo(out, nl=False)
+    else:
+        sel = tt.selection
+        how = f"seed {sel.seed}" if sel.percentile is None else sel.short()
+        click.echo(f"wrote {out} ({fmt}, {paper}; {tt.result.drill}, {how})", err=True)
+
+
+def register(main) -> None:
+    main.add_command(timeline)

@@ -1,0 +1,415 @@
+"""Tabletop facilitator packs: content, formats, the percentile pick, and the CLI."""
+
+from __future__ import annotations
+
+import html
+import io
+import itertools
+import math
+import re
+
+import numpy as np
+import pypdf
+import pytest
+from builders import base_drill, base_topology, plan_of
+from click.testing import CliRunner
+
+from drsim.cli import main
+from drsim.draws import Draws
+from drsim.engine import vectorized
+from drsim.errors import OutputExistsError
+from drsim.loader import bundled_names
+from drsim.outcomes import evaluate
+from drsim.report import evidence as ev
+from drsim.report import swimlane
+from drsim.report.timeline import (
+    Tabletop,
+    derived_questions,
+    dur,
+    render_timeline,
+    representative,
+    tabletop,
+    tplus,
+)
+
+DRILLS = bundled_names("drills")
+A4 = (595.3, 841.9)
+LETTER = (612.0, 792.0)
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def squash(text: str) -> str:
+    """Whitespace collapsed, so text wrapped over lines compares equal to the original."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def packs():
+    """Each bundled drill's pack (seed 0) in every format, rendered once."""
+    cache: dict[str, tuple[Tabletop, dict]] = {}
+
+    def get(name: str):
+        if name not in cache:
+            tt = tabletop(name, seed=0)
+            cache[name] = (tt, {fmt: render_timeline(tt, fmt) for fmt in ("md", "html", "pdf", "png")})
+        return cache[name]
+
+    return get
+
+
+# ------------------------------------------------------------------ every bundled drill, every format
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_markdown_event_table_lists_every_event_in_order(packs, name):
+    tt, out = packs(name)
+    md = out["md"]
+    section = md.split("## Event timeline", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| T+ |")]
+
+    def cells(line):
+        parts = re.split(r"(?<!\\)\|", line)[1:-1]
+        return [re.sub(r"\\(.)", r"\1", p.strip()).removeprefix("**").removesuffix("**") for p in parts]
+
+    parsed = [cells(r) for r in rows]
+    events = [r for r in parsed if r[2] != "facilitator"]
+    expected = [[tplus(e.time), tt.clock(e.time), e.actor, e.service or "", e.event] for e in tt.result.timeline]
+    assert events == expected
+    # injects sit between the events before their minute and those after it
+    injects = tt.plan.drill.injects
+    inject_rows = [i for i, r in enumerate(parsed) if r[2] == "facilitator"]
+    assert len(inject_rows) == len(injects)
+    times = []
+    k = 0
+    for r in parsed:
+        if r[2] == "facilitator":
+            times.append(None)
+        else:
+            times.append(tt.result.timeline[k].time)
+            k += 1
+    for i, inj in zip(inject_rows, sorted(injects, key=lambda x: x.at)):
+        assert parsed[i][4].endswith(squash(inj.text))
+        assert all(t <= inj.at for t in times[:i] if t is not None)
+        assert all(t > inj.at for t in times[i:] if t is not None)
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_pdf_opens_with_numbered_pages_and_holds_events_injects_and_after_action(packs, name):
+    tt, out = packs(name)
+    reader = pypdf.PdfReader(io.BytesIO(out["pdf"]))
+    n = len(reader.pages)
+    texts = [p.extract_text() for p in reader.pages]
+    # seven sections, each starting a page; every page numbered "page i of n"
+    assert n >= 7
+    for i, t in enumerate(texts, 1):
+        assert f"page {i} of {n}" in t
+    firsts = [t.strip().splitlines()[0] for t in texts]
+    order = [
+        firsts.index(h)
+        for h in ("Event timeline", "Injects", "Decision points", "Discussion questions", "After-action review")
+    ]
+    assert order == sorted(order)
+    assert order[0] == 2
+    assert firsts[0] == f"Tabletop exercise: {tt.plan.drill.name}"
+    assert "Swimlane:" in texts[1]
+    # A4: portrait pages, the chart in landscape
+    sizes = [(round(float(p.mediabox.width), 1), round(float(p.mediabox.height), 1)) for p in reader.pages]
+    assert sizes[1] == A4[::-1]
+    assert all(s == A4 for i, s in enumerate(sizes) if i != 1)
+    body = squash(" ".join(texts))
+    for e in tt.result.timeline:
+        assert squash(e.event) in body
+    assert tt.plan.drill.injects, f"bundled drill {name} has no injects"
+    for inj in tt.plan.drill.injects:
+        assert squash(inj.text) in body
+        if inj.prompt:
+            assert squash(inj.prompt) in body
+    for q in tt.plan.drill.questions:
+        assert squash(q) in body
+    assert "After-action review" in body
+    assert "Observations" in body
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_html_is_one_self_contained_file(packs, name):
+    tt, out = packs(name)
+    doc = out["html"]
+    low = doc.lower()
+    for bad in ('src="http', "src='http", "<link", "<script", "@import", "<img", "<iframe", "<object"):
+        assert bad not in low, bad
+    # references only point inside the file (the chart's clip paths and glyphs)
+    assert not re.search(r"url\(\s*['\"]?(?!#)", doc)
+    assert all(h.startswith("#") for h in re.findall(r"href=[\"']([^\"']*)", doc))
+    assert low.count("<svg") == 1
+    assert "@page" in doc
+    assert "size: A4" in doc
+    assert "page-break-before: always" in doc
+    for e in tt.result.timeline:
+        assert html.escape(e.event) in doc
+    for inj in tt.plan.drill.injects:
+        assert html.escape(inj.text.strip()) in doc
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_png_is_the_swimlane_page(packs, name):
+    from PIL import Image
+
+    _, out = packs(name)
+    img = Image.open(io.BytesIO(out["png"]))
+    # the landscape A4 chart page at 150 dpi
+    assert img.size == (int(297 / 25.4 * 150), int(210 / 25.4 * 150))
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_bundled_drill_carries_objectives_injects_and_questions(name):
+    tt = tabletop(name, seed=0)
+    d = tt.plan.drill
+    assert d.objectives
+    assert d.injects
+    assert d.questions
+    for inj in d.injects:
+        assert inj.text.strip()
+        assert inj.audience.strip()
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_outage_breakdown_adds_up_to_each_rto(name):
+    """Every second of every restored service's outage is counted once, along a contiguous chain."""
+    tt = tabletop(name, seed=3)
+    plan, rep = tt.plan, tt.replay
+    for s in tt.result.services:
+        if not s.affected or not s.restored:
+            continue
+        b = ev.breakdown(plan, rep.start, rep.finish, rep.actors, s.name)
+        assert sum(b.phases.values()) == pytest.approx(s.rto, abs=1e-6)
+        path = ev.critical_path(plan, rep.start, rep.finish, plan.outages[s.name].restored_task)
+        for prev, seg in itertools.pairwise(path):
+            assert seg.ready == prev.finish
+            assert seg.ready <= seg.start <= seg.finish
+
+
+# ------------------------------------------------------------------ a small estate with closed-form times
+
+
+def _estate(declare="40m", second_service=False):
+    steps_a = [{"name": "promote", "duration": "5m" if not second_service else "30m", "role": "dba"}]
+    services = {
+        "svc-a": {
+            "tier": "tier0",
+            "region": "site",
+            "recovery": {"strategy": "warm-standby", "standby_region": "dr", "steps": steps_a},
+        },
+    }
+    if second_service:
+        services["svc-b"] = {
+            "tier": "tier0",
+            "region": "site",
+            "recovery": {
+                "strategy": "warm-standby",
+                "standby_region": "dr",
+                "steps": [{"name": "promote", "duration": "30m", "role": "dba"}],
+            },
+        }
+    topo = base_topology(services)
+    drill = base_drill(
+        response={
+            "page": ["ic"],
+            "triage": {"role": "ic", "duration": "1m"},
+            "declare": {"role": "ic", "duration": declare, "name": "decision: fail over to dr"},
+        },
+        injects=[
+            {
+                "at": "10m",
+                "audience": "pharmacy",
+                "text": "Orders are not reaching the cabinets.",
+                "prompt": "What do you tell the ward?",
+            }
+        ],
+        questions=["Who decides?"],
+        objectives=["Fail over inside 15m."],
+    )
+    return plan_of(topo, drill)
+
+
+def test_decision_delay_question_in_closed_form():
+    # detect 1m, ic acknowledges 1m, triage 1m, decision 40m, dba promote 5m: RTO 48m
+    tt = tabletop(_estate(), seed=0)
+    (svc,) = [s for s in tt.result.services if s.affected]
+    assert svc.rto == 48 * 60
+    qs = derived_questions(tt)
+    assert qs[0] == (
+        "svc-a came back after 48m against a 15m target; 43m of that passed before the decision at 10:43 "
+        "(fail over to dr; deciding took 40m). Who could have decided sooner, and on what evidence?"
+    )
+    b = ev.breakdown(tt.plan, tt.replay.start, tt.replay.finish, tt.replay.actors, "svc-a")
+    assert b.phases == {
+        "detection": 60.0,
+        "acknowledging the page": 60.0,
+        "triage": 60.0,
+        "the decision": 2400.0,
+        "runbook work": 300.0,
+    }
+
+
+def test_staff_wait_question_in_closed_form():
+    # one DBA, two 30m promotions after a 1m decision: svc-b waits 30m behind svc-a
+    tt = tabletop(_estate(declare="1m", second_service=True), seed=0)
+    rto = {s.name: s.rto for s in tt.result.services if s.affected}
+    assert rto == {"svc-a": 34 * 60, "svc-b": 64 * 60}
+    qs = derived_questions(tt)
+    assert qs[0] == (
+        "svc-a came back after 34m against a 15m target; 30m of that was hands-on runbook work. "
+        "Which steps could be automated, pre-staged or rehearsed?"
+    )
+    assert qs[1] == (
+        "svc-b came back after 1h04m against a 15m target; 30m of that was 'svc-b: promote' waiting for a free dba "
+        "(busy with 'svc-a: promote'). Who else could have done it, or been called in?"
+    )
+
+
+def test_state_of_play_at_an_inject():
+    tt = tabletop(_estate(), seed=0)
+    st = tt.state(10 * 60)  # the inject's minute: decision under way since 10:03
+    assert st.alerts == [(60.0, "region-loss on site detected")]
+    assert st.acknowledged == [(120.0, "ic#1"), (240.0, "dba#1")]
+    assert st.declared is None
+    assert [(b.actor, b.since) for b in st.busy] == [("ic#1", 180.0)]
+    assert [(d.service, d.down_for(st.time)) for d in st.down] == [("svc-a", 600.0)]
+    md = render_timeline(tt, "md")
+    card = md.split("### I1", 1)[1].split("\n## ", 1)[0]
+    assert "Still down: svc-a (tier0, target 15m) down 10m." in card
+    assert "Not decided yet: fail over to dr." in card
+
+
+def test_no_missed_target_suggests_a_bad_night():
+    tt = tabletop(_estate(declare="1m"), seed=0)  # 1+1+1+1+5 = 9m, inside 15m
+    assert tt.result.passed
+    assert derived_questions(tt) == [
+        "Every target was met in this replay. Rerun the pack with --percentile 90 to rehearse a bad night: what changes?"
+    ]
+
+
+# ------------------------------------------------------------------ picking a representative replay
+
+
+def test_representative_is_an_order_statistic():
+    v = np.array([5.0, 1.0, 3.0, 3.0, 9.0, np.inf, 7.0, 2.0, 8.0, 4.0])
+    # the p-th percentile is the ceil(p/100 * n)-th smallest value; ties go to the lowest replicate
+    for p, want in ((10, 1), (30, 2), (40, 2), (50, 9), (90, 4), (99, 5), (100, 5)):
+        assert representative(v, p) == want
+
+
+def test_percentile_90_replays_the_sweeps_90th_percentile():
+    seed, n = 11, 400
+    tt = tabletop("region-loss", seed=seed, percentile=90, n=n)
+    # draw the same sweep independently and take its empirical 90th percentile
+    plan = tt.plan
+    draws = Draws.sample(plan.elements(), seed, n)
+    _, finish = vectorized.run_many(plan, draws)
+    values = evaluate(plan, draws, finish)["tier:tier0:rto"]
+    p90 = np.sort(values)[math.ceil(0.9 * n) - 1]
+    r = tt.selection.replicate
+    assert values[r] == p90
+    # the event-by-event replay of that replicate has exactly that tier-0 RTO
+    assert tt.result.metrics["tier:tier0:rto"] == p90
+    assert tt.selection.metric == "tier:tier0:rto"
+    assert tt.selection.value == p90
+    cover = render_timeline(tt, "md").split("## Objectives")[0]
+    assert f"replicate {r} of a sweep of 400 drawn with seed {seed}" in cover
+    assert f"its tier0 RTO ({dur(p90)}) is the 90th percentile" in cover
+
+
+def test_cli_percentile_states_the_replicate():
+    res = cli("timeline", "az-loss", "--percentile", "50", "--n", "200", "--seed", "4", "--format", "md")
+    assert res.exit_code == 0, res.output
+    assert "is the 50th percentile of the sweep" in res.output
+
+
+# ------------------------------------------------------------------ files, paper and the CLI
+
+
+def test_cli_refuses_to_overwrite_without_force(tmp_path):
+    out = tmp_path / "pack.md"
+    out.write_text("keep me")
+    res = cli("timeline", "region-loss", "-o", str(out))
+    assert res.exit_code == 2, res.output
+    assert "already exists" in res.output
+    assert out.read_text() == "keep me"
+    res = cli("timeline", "region-loss", "-o", str(out), "--force")
+    assert res.exit_code == 0, res.output
+    assert out.read_text().startswith("# Tabletop exercise: region-loss")
+
+
+def test_cli_writes_each_format_from_the_suffix(tmp_path):
+    for suffix, magic in ((".pdf", b"%PDF"), (".png", b"\x89PNG"), (".html", b"<!DOCTYPE html>")):
+        out = tmp_path / f"pack{suffix}"
+        res = cli("timeline", "data-sync-drift", "-o", str(out), "--paper", "letter")
+        assert res.exit_code == 0, res.output
+        assert out.read_bytes().startswith(magic)
+    reader = pypdf.PdfReader(tmp_path / "pack.pdf")
+    assert (float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)) == LETTER
+    assert "size: letter" in (tmp_path / "pack.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "pack.txt"], "cannot tell the format"),
+        (["--format", "pdf"], "needs a file"),
+        (["--format", "md", "--page", "2"], "png output only"),
+        (["--format", "png", "-o", "p.png", "--page", "99"], "expected a page from 1 to"),
+        (["--percentile", "0", "--format", "md"], "0<x<=100"),
+        (["--format", "docx", "-o", "p.docx"], "'docx' is not one of"),
+    ],
+)
+def test_cli_bad_options_exit_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    res = cli("timeline", "az-loss", *args)
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+
+
+def test_api_returns_or_writes(tmp_path):
+    tt = tabletop("az-loss", seed=2)
+    assert isinstance(render_timeline(tt, "md"), str)
+    assert render_timeline(tt, "pdf", paper="letter").startswith(b"%PDF")
+    p = tmp_path / "x.html"
+    assert render_timeline(tt, "html", p) == p
+    with pytest.raises(OutputExistsError):
+        render_timeline(tt, "html", p)
+    render_timeline(tt, "html", p, force=True)
+    with pytest.raises(TypeError, match="Tabletop"):
+        render_timeline(tt.result, "md")
+
+
+# ------------------------------------------------------------------ the chart
+
+
+def test_chart_styles_read_in_greyscale():
+    """Every bar style differs from every other by hatching or grey level; every marker by shape or fill."""
+    for face, _, edge, _ in swimlane.BAR_STYLES.values():
+        for c in (face, edge):
+            assert c[1:3] == c[3:5] == c[5:7], f"{c} is not a grey"
+    keys = [(face, hatch) for face, hatch, _, _ in swimlane.BAR_STYLES.values()]
+    assert len(set(keys)) == len(keys)
+    marks = [(m, fill) for m, _, fill, _ in swimlane.MARK_STYLES.values()]
+    assert len(set(marks)) == len(marks)
+
+
+def test_chart_lanes_cover_every_worker_and_service():
+    tt = tabletop("region-loss", seed=0)
+    lanes = swimlane.build_lanes(tt)
+    workers = {a for i, a in tt.replay.actors.items() if math.isfinite(tt.replay.start[i])}
+    assert workers <= set(lanes.names)
+    services = {n.split(" (")[0] for n, g in zip(lanes.names, lanes.groups) if g == "services"}
+    assert services == set(tt.plan.outages)
+    staffed = [
+        t
+        for t in tt.plan.tasks
+        if t.role and math.isfinite(tt.replay.start[t.index]) and tt.replay.finish[t.index] > tt.replay.start[t.index]
+    ]
+    people_bars = [b for b in lanes.bars if lanes.groups[b.lane] == "people"]
+    assert len(people_bars) == len(staffed)
