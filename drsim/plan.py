@@ -554,12 +554,15 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         elif mode == "cutover":
             rb = drill.rollback
             if rollback_chain is None:
+                # the decision to roll back needs the cutover to have failed: another fault may be declared first
+                cutovers = [fault_tasks[i] for i, g in enumerate(drill.faults) if g.kind == "cutover-failure"]
+                decided = b.add("rollback:decided", "milestone", "rollback decided", Fixed(0.0), [declare, *cutovers])
                 freeze = b.add(
                     "rollback:freeze",
                     "step",
                     rb.freeze.name or "freeze writes to the new system",
                     rb.freeze.duration,
-                    [declare, *ready(rb.freeze.role)],
+                    [decided, *ready(rb.freeze.role)],
                     role=rb.freeze.role,
                 )
                 last = freeze
@@ -586,7 +589,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                         elapsed_coef=coef,
                     )
                 rollback_chain = last
-                rollback_span = (declare, last)
+                rollback_span = (decided, last)
             if rb.policy == "discard":
                 b.rpo_items[rpo_of[s_name]].kind = "rollback-discard"
                 b.rpo_items[rpo_of[s_name]].task_a = b.keys["rollback:freeze"]
