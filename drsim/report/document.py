@@ -47,6 +47,8 @@ class Table:
     weights: list[float] | None = None
     emphasis: set[int] = field(default_factory=set)
     header: bool = True
+    #: Leading columns kept on one line in HTML (times, names).
+    nowrap: int = 0
 
 
 @dataclass
@@ -163,11 +165,14 @@ _CSS = """
 @page landscape { size: %(size)s landscape; margin: 10mm; }
 html { color: #000; background: #fff; }
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 9.5pt; line-height: 1.35;
-       margin: 0 auto; max-width: 190mm; }
-section { padding-top: 2mm; }
+       margin: 0; }
+section { padding-top: 2mm; max-width: 182mm; margin: 0 auto; }
 section.newpage { break-before: page; page-break-before: always; }
-section.landscape { page: landscape; max-width: none; }
+section.landscape { page: landscape; max-width: 277mm; }
 section:first-child { break-before: auto; page-break-before: auto; }
+section#cover { font-size: 8.4pt; }
+section#cover h1 { font-size: 16pt; } section#cover h2 { font-size: 11.5pt; margin-top: 3.5mm; }
+section#cover table { font-size: 7.5pt; }
 h1 { font-size: 18pt; margin: 0 0 3mm; border-bottom: 1.5pt solid #000; }
 h2 { font-size: 13pt; margin: 5mm 0 2mm; break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 10.5pt; margin: 4mm 0 1.5mm; break-after: avoid; page-break-after: avoid; }
@@ -179,6 +184,7 @@ table { border-collapse: collapse; width: 100%%; margin: 0 0 3mm; font-size: 8.5
 thead { display: table-header-group; }
 th { text-align: left; border-bottom: 1pt solid #000; padding: 1.2mm 1.5mm; }
 td { vertical-align: top; border-bottom: 0.4pt solid #999; padding: 0.9mm 1.5mm; }
+td.nowrap { white-space: nowrap; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 tbody tr:nth-child(even) td { background: #f2f2f2; }
 tr.emphasis td { font-weight: bold; background: #dcdcdc; }
@@ -188,11 +194,11 @@ ul.checkbox li::before { content: "\\2610  "; }
 .ruled .line { border-bottom: 0.6pt solid #555; height: 8mm; }
 .ruled .label { font-weight: bold; margin-top: 3mm; }
 div.keep { break-inside: avoid; page-break-inside: avoid; }
-figure { margin: 0; }
-figure svg { width: 100%%; height: auto; }
+figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
+figure svg { width: 100%%; height: auto; max-height: 160mm; }
 figcaption { font-size: 8pt; color: #333; }
 footer { font-size: 7.5pt; color: #444; border-top: 0.5pt solid #999; margin-top: 6mm; padding-top: 1mm; }
-@media screen { body { padding: 8mm; } section.newpage { border-top: 2pt dashed #bbb; margin-top: 8mm; } }
+@media screen { body { padding: 8mm; } section.newpage:not(:first-child) { border-top: 2pt dashed #bbb; margin-top: 8mm; } }
 """
 
 
@@ -256,6 +262,12 @@ def html_table(t: Table) -> str:
     out.append("<tbody>")
     for i, row in enumerate(t.rows):
         cls = ' class="emphasis"' if i in t.emphasis else ""
-        out.append(f"<tr{cls}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+        out.append(
+            f"<tr{cls}>"
+            + "".join(
+                f'<td class="nowrap">{e(c)}</td>' if j < t.nowrap else f"<td>{e(c)}</td>" for j, c in enumerate(row)
+            )
+            + "</tr>"
+        )
     out.append("</tbody></table>")
     return "".join(out)

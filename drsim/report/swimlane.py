@@ -547,9 +547,11 @@ def _panel(
         if not lo <= mk.time <= hi or (mk.time == lo and lo > 0):
             continue
         marker, size, fc, _ = MARK_STYLES[mk.style]
+        # interface markers sit on the top edge of the outage bar, clear of its label
+        y = mk.lane - 0.36 if mk.style.startswith("queue") else mk.lane
         ax.plot(
             [mk.time],
-            [mk.lane],
+            [y],
             marker=marker,
             markersize=size,
             markerfacecolor=fc,

@@ -234,10 +234,27 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
         out.append("Alerts: " + _list([f"{what} ({c(t)})" for t, what in st.alerts]))
     else:
         out.append("No alert has fired yet.")
-    if st.acknowledged:
-        out.append("Acknowledged their page: " + _list([f"{who} ({c(t)})" for t, who in st.acknowledged]))
-    if st.awaiting_ack:
-        out.append("Paged, not yet acknowledged: " + _list(st.awaiting_ack))
+    # by role: people of a role are interchangeable, the first to acknowledge starts the work
+    acked: dict[str, list[float]] = {}
+    for t, who in st.acknowledged:
+        acked.setdefault(who.split("#")[0], []).append(t)
+    waiting: dict[str, int] = {}
+    for who in st.awaiting_ack:
+        waiting[who.split("#")[0]] = waiting.get(who.split("#")[0], 0) + 1
+    cap = tt.plan.capacity
+    if acked:
+        out.append(
+            "Acknowledged their page: "
+            + "; ".join(
+                f"{r} ({c(ts[0])})" if cap.get(r, 1) == 1 else f"{r} {len(ts)} of {cap[r]} (first at {c(ts[0])})"
+                for r, ts in acked.items()
+            )
+        )
+    if waiting:
+        out.append(
+            "Paged, not yet acknowledged: "
+            + "; ".join(r if cap.get(r, 1) == 1 else f"{r} {k} of {cap[r]}" for r, k in waiting.items())
+        )
     if st.busy:
         out.append("Working: " + "; ".join(f"{b.actor} on '{b.task}' since {c(b.since)}" for b in st.busy))
     decision = decision_words(tt.plan)
@@ -445,6 +462,7 @@ def _events(tt: Tabletop) -> Section:
                 rows,
                 weights=[0.9, 0.8, 1.3, 1.3, 5.5],
                 emphasis=emphasis,
+                nowrap=4,
             ),
         ],
     )
