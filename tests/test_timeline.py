@@ -292,6 +292,26 @@ def test_no_missed_target_suggests_a_bad_night():
     ]
 
 
+def test_a_service_that_never_comes_back():
+    services = {
+        "svc-a": {"tier": "tier0", "region": "site", "recovery": {"strategy": "none"}},
+        "svc-b": {"tier": "tier1", "region": "dr", "depends_on": ["svc-a"], "recovery": {"strategy": "none"}},
+    }
+    plan = plan_of(base_topology(services), base_drill())
+    tt = tabletop(plan, seed=0, percentile=90, n=20)
+    assert tt.selection.value == math.inf
+    assert derived_questions(tt) == [
+        "svc-a never came back in this replay (no way back: its standby is lost with it and the fault does not "
+        "clear). svc-b was down until it was back. What is the fallback, and who decides to invoke it?"
+    ]
+    lanes = swimlane.build_lanes(tt)
+    assert [b.open_end for b in lanes.bars if b.style == "outage"] == [True, True]
+    md = render_timeline(tt, "md")
+    assert "| **svc-a** | **tier0** | **never** | **15m** | **0s** | **1m** | **RTO MISSED** |" in md
+    reader = pypdf.PdfReader(io.BytesIO(render_timeline(tt, "pdf")))
+    assert "never restored (target 15m)" in reader.pages[1].extract_text()
+
+
 # ------------------------------------------------------------------ picking a representative replay
 
 
