@@ -627,8 +627,11 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 [outages[d].restored_task for d in deps],
                 service=s_name,
             )
-            first = min(deps, key=lambda d: drill.faults[direct[d][0]].at if d in direct else 0.0)
-            outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, f"depends on {', '.join(deps)}")
+            # down with the first of its dependencies to go down (a dependent's own is already its first)
+            struck = {t: drill.faults[i].at for i, t in enumerate(fault_tasks)}
+            first = min(deps, key=lambda d: (struck[outages[d].down_task], d))
+            cause = f"depends on {', '.join(sorted(deps))}"
+            outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, cause)
 
     restored_all = [o.restored_task for o in outages.values()]
     if restored_all:
