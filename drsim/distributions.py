@@ -286,18 +286,14 @@ def parse_distribution(text) -> Distribution:
         if p50 <= 0:
             raise UnitError(f"lognormal(): p50 must be positive, found {kws['p50']!r}")
         if hi <= p50:
-            raise UnitError(
-                f"lognormal(): {hk} ({kws[hk]}) must be greater than p50 ({kws['p50']})"
-            )
+            raise UnitError(f"lognormal(): {hk} ({kws[hk]}) must be greater than p50 ({kws['p50']})")
         return LogNormal(p50, hi, int(hk[1:]))
     if name == "triangular":
         if kws or len(pos) != 3:
             raise UnitError(f"triangular() takes three durations (min, mode, max); found {text!r}")
         a, c, b = (parse_duration(x) for x in pos)
         if not (a <= c <= b) or a == b:
-            raise UnitError(
-                f"triangular(min, mode, max) needs min <= mode <= max and min < max; found {text!r}"
-            )
+            raise UnitError(f"triangular(min, mode, max) needs min <= mode <= max and min < max; found {text!r}")
         return Triangular(a, c, b)
     if name == "exponential":
         if pos or set(kws) != {"mean"}:

@@ -43,6 +43,9 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None], f
                 fh.write(data.encode() if isinstance(data, str) else data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # the permissions a plain open() would give
         os.replace(tmp_path, p)
         dir_fd = os.open(p.parent, os.O_RDONLY)
         try:

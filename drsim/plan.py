@@ -259,7 +259,14 @@ class _Builder:
             )
             return after
         pages = [
-            self.add(f"page:{role}#{k + 1}", "page", f"{role}#{k + 1} acknowledges the page", sh.acknowledge, [after], role=None)
+            self.add(
+                f"page:{role}#{k + 1}",
+                "page",
+                f"{role}#{k + 1} acknowledges the page",
+                sh.acknowledge,
+                [after],
+                role=None,
+            )
             for k in range(n)
         ]
         self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
@@ -397,7 +404,11 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
             return None
         if fi not in fault_end:
             fault_end[fi] = b.add(
-                f"fault-end:{fi}", "fault-end", f"{f.kind} on {', '.join(f.targets)} clears", f.duration, [fault_tasks[fi]]
+                f"fault-end:{fi}",
+                "fault-end",
+                f"{f.kind} on {', '.join(f.targets)} clears",
+                f.duration,
+                [fault_tasks[fi]],
             )
         return fault_end[fi]
 
@@ -493,7 +504,14 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 and not any(topo.region_contains(tg, ha.zone) for tg in f.targets)
             ):
                 paths.append(
-                    b.add(f"svc:{s_name}:zone-failover", "step", f"{s_name}: automatic failover to {ha.zone}", ha.failover, [ft], service=s_name)
+                    b.add(
+                        f"svc:{s_name}:zone-failover",
+                        "step",
+                        f"{s_name}: automatic failover to {ha.zone}",
+                        ha.failover,
+                        [ft],
+                        service=s_name,
+                    )
                 )
                 # zone replicas are written synchronously (multi-AZ): nothing is lost
                 b.rpo_items[rpo_of[s_name]] = RpoItem(s_name, "sync", (), fault=fi)
@@ -533,7 +551,9 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                     )
                     item.inplace = paths[-1]
         elif mode in ("corrupt", "drift"):
-            steps = list(f.steps or s.recovery.restore or (s.recovery.steps if s.recovery.strategy == "backup-restore" else []))
+            steps = list(
+                f.steps or s.recovery.restore or (s.recovery.steps if s.recovery.strategy == "backup-restore" else [])
+            )
             if not steps:
                 b.problems.append(Problem(f"service {s_name!r} has no runbook for {f.kind}", ("faults", fi)))
                 continue
@@ -596,9 +616,15 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 b.rpo_items[rpo_of[s_name]].offset = rb.cutover_before
             paths.append(rollback_chain)
         if not paths:
-            paths.append(b.add(f"svc:{s_name}:never", "never", f"{s_name}: no way back", Fixed(float("inf")), [ft], service=s_name))
+            paths.append(
+                b.add(
+                    f"svc:{s_name}:never", "never", f"{s_name}: no way back", Fixed(float("inf")), [ft], service=s_name
+                )
+            )
         recovered[s_name] = (
-            paths[0] if len(paths) == 1 else b.add(f"svc:{s_name}:recovered", "milestone", f"{s_name} recovered", Fixed(0.0), paths, join=ANY)
+            paths[0]
+            if len(paths) == 1
+            else b.add(f"svc:{s_name}:recovered", "milestone", f"{s_name} recovered", Fixed(0.0), paths, join=ANY)
         )
 
     # ---- restored milestones, in dependency order
@@ -613,10 +639,17 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 continue
             deps = [outages[d].restored_task for d in s.depends_on if d in outages and d in unavailable]
             rt = b.add(
-                f"restored:{s_name}", "restored", f"{s_name} restored", Fixed(0.0), [recovered[s_name], *deps], service=s_name
+                f"restored:{s_name}",
+                "restored",
+                f"{s_name} restored",
+                Fixed(0.0),
+                [recovered[s_name], *deps],
+                service=s_name,
             )
             down_task[s_name] = fault_tasks[fi]
-            outages[s_name] = ServiceOutage(s_name, s.tier, fault_tasks[fi], rt, True, drill.faults[fi].kind, rpo_of[s_name])
+            outages[s_name] = ServiceOutage(
+                s_name, s.tier, fault_tasks[fi], rt, True, drill.faults[fi].kind, rpo_of[s_name]
+            )
         elif s_name in dependents:
             deps = [d for d in s.depends_on if d in outages and d in unavailable]
             rt = b.add(

@@ -141,9 +141,7 @@ class DrillResult:
                 {"name": w.name, "downtime": num(w.downtime), "tolerance": w.tolerance, "met": w.met}
                 for w in self.workflows
             ],
-            "queues": [
-                {k: (num(v) if isinstance(v, float) else v) for k, v in asdict(q).items()} for q in self.queues
-            ],
+            "queues": [{k: (num(v) if isinstance(v, float) else v) for k, v in asdict(q).items()} for q in self.queues],
             "decision_latency": {k: num(v) for k, v in self.latency.items()},
             "milestones": {k: num(v) for k, v in self.milestones.items()},
             "rollback_time": num(self.rollback_time),
@@ -252,7 +250,14 @@ def _queue_events(plan, queues, m) -> list[TimelineEvent]:
         if q.dropped > 0 and math.isfinite(down):
             full_at = fault_at + spec.buffer / spec.rate
             out.append(
-                TimelineEvent(full_at, "interface engine", q.consumer, f"{q.name}: buffer full, messages now dropped", "queue", "instant")
+                TimelineEvent(
+                    full_at,
+                    "interface engine",
+                    q.consumer,
+                    f"{q.name}: buffer full, messages now dropped",
+                    "queue",
+                    "instant",
+                )
             )
         if math.isfinite(q.clear) and q.backlog > 0:
             out.append(

@@ -67,9 +67,7 @@ def parse_duration(text: str | int | float) -> float:
     guess silently changes every result.
     """
     if isinstance(text, bool) or not isinstance(text, str):
-        raise UnitError(
-            f"expected a duration with units such as '90s', '15m' or '4h', found {text!r}"
-        )
+        raise UnitError(f"expected a duration with units such as '90s', '15m' or '4h', found {text!r}")
     s = text.strip()
     if not s:
         raise UnitError("expected a duration such as '90s', '15m' or '4h', found an empty string")
@@ -78,8 +76,7 @@ def parse_duration(text: str | int | float) -> float:
         m = _DURATION_PART.match(s, pos)
         if not m or m.end() == pos:
             raise UnitError(
-                f"expected a duration with units (ms, s, m, h, d, w) such as '90s', '15m' "
-                f"or '1h30m', found {text!r}"
+                f"expected a duration with units (ms, s, m, h, d, w) such as '90s', '15m' or '1h30m', found {text!r}"
             )
         total += float(m.group(1)) * SECONDS_PER[m.group(2)]
         parts += 1
@@ -128,8 +125,7 @@ def parse_size(text: str) -> float:
     m = _SIZE.match(text)
     if not m:
         raise UnitError(
-            f"expected a data size such as '500GB' or '2TiB' (B, KB, MB, GB, TB, KiB, MiB, "
-            f"GiB, TiB), found {text!r}"
+            f"expected a data size such as '500GB' or '2TiB' (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), found {text!r}"
         )
     return float(m.group(1)) * BYTES_PER[m.group(2)]
 

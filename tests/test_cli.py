@@ -4,9 +4,9 @@ import json
 
 import pytest
 import yaml
+from builders import auto_service, base_drill, base_topology
 from click.testing import CliRunner
 
-from builders import auto_service, base_drill, base_topology
 from drsim.cli import main
 from drsim.loader import bundled_names
 
@@ -26,7 +26,11 @@ def estate(tmp_path):
     """A one-service estate whose drill passes, and a variant whose drill misses its target."""
     fast = base_topology({"db": auto_service([{"name": "failover", "duration": "5m"}])})
     slow = base_topology({"db": auto_service([{"name": "failover", "duration": "1h"}])})
-    return write(tmp_path, "fast.yaml", fast), write(tmp_path, "slow.yaml", slow), write(tmp_path, "d.yaml", base_drill())
+    return (
+        write(tmp_path, "fast.yaml", fast),
+        write(tmp_path, "slow.yaml", slow),
+        write(tmp_path, "d.yaml", base_drill()),
+    )
 
 
 def test_exit_code_is_0_when_every_target_is_met(estate):
@@ -47,7 +51,9 @@ def test_json_output_gives_durations_in_seconds(estate):
     _, slow, drill = estate
     out = json.loads(run("drill", drill, "--topology", slow, "--format", "json").output)
     (db,) = out["services"]
-    assert db["rto"] == 3600.0 and db["rto_target"] == 900.0 and db["rto_met"] is False
+    assert db["rto"] == 3600.0
+    assert db["rto_target"] == 900.0
+    assert db["rto_met"] is False
     assert out["passed"] is False
     assert [e["t"] for e in out["timeline"]] == sorted(e["t"] for e in out["timeline"])
 
@@ -85,13 +91,15 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
 def test_list_names_bundled_files_with_descriptions():
     r = run("list")
     assert r.exit_code == 0
-    assert "ehr-hybrid" in r.output and "region-loss" in r.output
+    assert "ehr-hybrid" in r.output
+    assert "region-loss" in r.output
 
 
 @pytest.mark.parametrize("kind", ["topology", "drill"])
 def test_schema_prints_json_schema(kind):
     schema = json.loads(run("schema", kind).output)
-    assert schema["type"] == "object" and "properties" in schema
+    assert schema["type"] == "object"
+    assert "properties" in schema
 
 
 def test_validate_accepts_the_bundled_files():
@@ -151,4 +159,5 @@ def test_malformed_yaml_is_bad_input(tmp_path):
     p.write_text("name: x\nregions: {a: [\n")
     r = run("drill", "region-loss", "--topology", str(p))
     assert r.exit_code == 2
-    assert "not valid YAML" in r.output and "Traceback" not in r.output
+    assert "not valid YAML" in r.output
+    assert "Traceback" not in r.output

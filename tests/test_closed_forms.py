@@ -7,9 +7,8 @@ sqrt(p(1-p)/n); we allow 4 standard errors (plus nothing else).
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from builders import auto_service, base_drill, base_topology, plan_of, role, run_both
+from scipy import stats
 
 N = 20_000
 
@@ -117,9 +116,7 @@ def test_fluid_queue_backlog_overflow_and_drain(outage_s, rate, buffer, drain):
 
 
 def _two_dba_jobs(dbas: int):
-    services = {
-        name: auto_service([{"name": "fix", "duration": "10m", "role": "dba"}]) for name in ("alpha", "beta")
-    }
+    services = {name: auto_service([{"name": "fix", "duration": "10m", "role": "dba"}]) for name in ("alpha", "beta")}
     staff = {"ic": role(acknowledge="1m"), "dba": role(headcount=dbas, acknowledge="1m")}
     drill = base_drill(
         response={

@@ -111,7 +111,9 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         start[task.index] = env.now
         if (task.role is not None or task.kind in ("step", "validate", "reconcile")) and dur > 0:
             timeline.append(
-                TimelineEvent(env.now, actors.get(task.index, "automation"), task.service, task.label, task.kind, "start")
+                TimelineEvent(
+                    env.now, actors.get(task.index, "automation"), task.service, task.label, task.kind, "start"
+                )
             )
         if not np.isfinite(dur):
             return  # never finishes (no clean backup, a fault that never clears)

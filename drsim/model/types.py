@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic import BaseModel as _PydanticBase
+from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 
 from ..distributions import Distribution, parse_distribution
 from ..units import UnitError, parse_clock, parse_duration, parse_rate, parse_size, parse_throughput

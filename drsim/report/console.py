@@ -77,7 +77,9 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     for key, label in LATENCY_ROWS:
         if key in r.latency:
             at = r.milestones.get(marks.get(key, "restored"))
-            lt.add_row(label, fd(r.latency[key]), f"{r.clock(at):%H:%M}" if at is not None and at != float("inf") else "-")
+            lt.add_row(
+                label, fd(r.latency[key]), f"{r.clock(at):%H:%M}" if at is not None and at != float("inf") else "-"
+            )
     console.print(lt)
     if r.rollback_time is not None:
         console.print(f"Rollback: {fd(r.rollback_time)} from the decision until the old system was authoritative")
@@ -107,7 +109,7 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
         "",
         "## Services",
         "",
-        _md_table(SERVICE_HEAD[:4] + ["RTO met", "RPO", "RPO target", "RPO met"], list(service_rows(r))),
+        _md_table([*SERVICE_HEAD[:4], "RTO met", "RPO", "RPO target", "RPO met"], list(service_rows(r))),
         "",
     ]
     if r.workflows:
@@ -126,7 +128,10 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
             "",
             _md_table(
                 ["queue", "consumer", "backlog", "dropped", "drain", "cleared after"],
-                [[q.name, q.consumer, f"{q.backlog:,.0f}", f"{q.dropped:,.0f}", fd(q.drain), fd(q.clear)] for q in r.queues],
+                [
+                    [q.name, q.consumer, f"{q.backlog:,.0f}", f"{q.dropped:,.0f}", fd(q.drain), fd(q.clear)]
+                    for q in r.queues
+                ],
             ),
             "",
         ]
