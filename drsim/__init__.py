@@ -13,16 +13,19 @@ from .errors import InputError
 from .loader import load_drill, load_topology
 from .report.timeline import Tabletop, render_timeline, tabletop
 from .results import DrillResult
+from .sweep import SweepResult, sweep
 
 __all__ = [
     "DrillResult",
     "InputError",
+    "SweepResult",
     "Tabletop",
     "load_drill",
     "load_topology",
     "prepare",
     "render_timeline",
     "run_drill",
+    "sweep",
     "tabletop",
 ]
 

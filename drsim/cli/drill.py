@@ -14,18 +14,30 @@ from .options import seed_option, topology_option
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
 @seed_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--timeline", is_flag=True, help="Also print the replay's event timeline.")
+@click.option(
+    "-n",
+    "--replicates",
+    "n",
+    type=click.IntRange(1),
+    default=None,
+    help="Run N replicates (a sweep) and judge the drill's gates instead of replaying once.",
+)
 @handle_errors
-def drill(drill_name, topology, seed, fmt, timeline):
+def drill(drill_name, topology, seed, fmt, timeline, n):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
     targets, each clinical workflow's downtime, interface backlogs and the
     decision-latency breakdown. Exits 0 if every target is met, 1 if not.
+
+    With -n N, runs N replicates instead, prints percentiles and each of the
+    drill's gates (PASS/FAIL with the measured value and its 95% interval),
+    and exits 0 if every gate passes (or there are none), 1 if one fails.
     """
+    if n is not None:
+        _judge_gates(drill_name, topology, seed, fmt, timeline, n)
     from ..api import run_drill
 
     result = run_drill(drill_name, topology, seed=seed)
@@ -41,4 +53,23 @@ def drill(drill_name, topology, seed, fmt, timeline):
         from ..report.console import render_table
 
         render_table(result, Console(), timeline=timeline)
+    sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
+
+
+def _judge_gates(drill_name, topology, seed, fmt, timeline, n):
+    """``drsim drill -n N``: a sweep of N replicates judged by the drill's gates."""
+    if timeline:
+        raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
+    from ..sweep import sweep
+    from .sweep import render_gates_markdown, render_sweep, wide_console
+
+    result = sweep(drill_name, topology, n=n, seed=seed, progress=sys.stderr.isatty())
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo(render_gates_markdown(result))
+    else:
+        render_sweep(result, wide_console())
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)

@@ -1,0 +1,217 @@
+"""``drsim sweep``: many replicates of a drill over a grid of what-ifs, judged by its gates."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import EXIT_MISSED, EXIT_OK, handle_errors
+from .options import seed_option, topology_option
+
+replicates_help = "Replicates per grid point."
+
+
+@click.command()
+@click.argument("drill_name", metavar="DRILL")
+@topology_option
+@click.option(
+    "-n", "--replicates", "n", type=click.IntRange(1), default=100_000, show_default=True, help=replicates_help
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["vectorized", "des"]),
+    default="vectorized",
+    show_default=True,
+    help="vectorized: compiled, for millions of replicates; des: the SimPy reference (same numbers, slower).",
+)
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="A what-if: a dotted path into the topology or drill YAML and its values, e.g. "
+    "topology.staff.dba.shifts.2.headcount=1,2,3 or drill.faults.0.duration=4h,8h. Repeat for a "
+    "cartesian product.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the tidy summary (one row per grid point x metric) to FILE.parquet or FILE.csv.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@seed_option
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1),
+    default=65536,
+    show_default=True,
+    help="Replicates per unit of work (memory per chunk grows with it).",
+)
+@handle_errors
+def sweep(drill_name, topology, n, engine, grids, out, force, seed, chunk_size):
+    """Run DRILL N times per grid point and report percentiles, P(meeting targets) and gates.
+
+    Prints, per grid point, each tier's RTO and RPO percentiles (P50/P90/P95/P99)
+    with the probability of meeting its target and a 95% interval, workflow
+    downtime, the decision-latency breakdown, and the drill's gates.
+    Exits 0 when every gate passes (or the drill has none), 1 when a gate
+    fails, 2 on bad input.
+    """
+    from ..io import check_writable
+    from ..sweep import parse_grid_option
+    from ..sweep import sweep as run_sweep
+
+    grid: dict = {}
+    for g in grids:
+        key, values = parse_grid_option(g)
+        grid[key] = values
+    if out is not None:
+        from ..errors import InputError, Problem
+
+        if out.suffix.lower() not in (".parquet", ".csv"):
+            raise InputError(str(out), [Problem("--out must end in .parquet or .csv")])
+        check_writable(out, force)
+    result = run_sweep(
+        drill_name,
+        topology,
+        n=n,
+        seed=seed,
+        engine=engine,
+        grid=grid,
+        chunk_size=chunk_size,
+        progress=sys.stderr.isatty(),
+    )
+    render_sweep(result, wide_console())
+    if out is not None:
+        result.write(out, force=force)
+        click.echo(f"wrote {out}")
+    sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
+
+
+def wide_console():
+    """A console for the summary tables: the terminal's width, or 120 columns when piped."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
+
+
+def register(main) -> None:
+    main.add_command(sweep)
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def _dur(x: float) -> str:
+    from ..units import format_duration
+
+    return format_duration(x)
+
+
+def _p(p: float, lo: float, hi: float) -> str:
+    from ..gates import _pct
+
+    return f"{_pct(p)} [{_pct(lo)[:-1]}-{_pct(hi)}]"
+
+
+def render_sweep(result, console) -> None:
+    """Print a sweep's summary tables and gate verdicts with rich."""
+    from rich.table import Table
+
+    from ..stats import PERCENTILES
+
+    mode = "exact percentiles" if result.exact else "percentiles from 0.05%-resolution histograms"
+    console.print(
+        f"[bold]{result.drill}[/bold] on {result.topology}: {result.n:,} replicates per point, "
+        f"seed {result.seed}, {result.engine} engine ({mode})"
+    )
+    pcols = [f"P{p}" for p in PERCENTILES]
+    for pt in result.points:
+        if result.grid_keys:
+            console.rule(", ".join(f"{k}={v}" for k, v in pt.params.items()))
+        tiers = Table(title="Tiers: achieved RTO and RPO", title_justify="left")
+        for c in ("tier", "metric", "target", *pcols, "P(meet) [95% CI]"):
+            tiers.add_column(c, justify="left" if c in ("tier", "metric") else "right", no_wrap=True)
+        for key, s in pt.metrics.items():
+            kind, _, rest = key.partition(":")
+            if kind != "tier":
+                continue
+            subject, measure = rest.rsplit(":", 1)
+            qs = s.quantiles([p / 100 for p in PERCENTILES])
+            tiers.add_row(subject, measure.upper(), _dur(pt.targets[key]), *map(_dur, qs), _p(*pt.p_meet(key)))
+        console.print(tiers)
+        wf = [(k, s) for k, s in pt.metrics.items() if k.startswith("workflow:")]
+        if wf:
+            t = Table(title="Workflows: downtime", title_justify="left")
+            for c in ("workflow", "tolerance", *pcols, "P(within) [95% CI]"):
+                t.add_column(c, justify="left" if c == "workflow" else "right", no_wrap=c != "workflow")
+            for key, s in wf:
+                qs = s.quantiles([p / 100 for p in PERCENTILES])
+                t.add_row(key.split(":")[1], _dur(pt.targets[key]), *map(_dur, qs), _p(*pt.p_meet(key)))
+            console.print(t)
+        lat = [(k, s) for k, s in pt.metrics.items() if k.startswith(("latency:", "rollback:"))]
+        t = Table(title="Decision latency (and rollback)", title_justify="left")
+        for c in ("step", *pcols, "mean"):
+            t.add_column(c, justify="left" if c == "step" else "right")
+        for key, s in lat:
+            qs = s.quantiles([p / 100 for p in PERCENTILES])
+            name = "rollback" if key.startswith("rollback:") else _LATENCY.get(key.split(":")[1], key.split(":")[1])
+            t.add_row(name, *map(_dur, qs), _dur(s.mean))
+        console.print(t)
+        _render_gates(pt, console)
+
+
+_LATENCY = {
+    "detect": "fault -> detected",
+    "acknowledge": "detected -> acknowledged",
+    "declare": "acknowledged -> declared",
+    "restore": "declared -> all restored",
+    "total": "fault -> all restored",
+}
+
+
+def _render_gates(pt, console) -> None:
+    if not pt.gates:
+        console.print("Gates: none in this drill (exit status 0).")
+        return
+    console.print("[bold]Gates[/bold] (verdict on the point estimate; 95% interval shown):")
+    for g in pt.gates:
+        style = "green" if g.passed else "red"
+        note = "" if g.affected else " (not affected by this drill)"
+        console.print(
+            f"  [{style}]{g.verdict}[/{style}]  {g.gate.text.strip()}: measured {g.measured()}, n={g.n:,}{note}",
+            highlight=False,
+        )
+
+
+def render_gates_markdown(result) -> str:
+    """The gates and tier summary of a sweep as Markdown."""
+    from ..stats import PERCENTILES
+
+    lines = [f"# {result.drill}: {result.n:,} replicates (seed {result.seed})", ""]
+    for pt in result.points:
+        if result.grid_keys:
+            lines += ["## " + ", ".join(f"{k}={v}" for k, v in pt.params.items()), ""]
+        lines += ["| tier | metric | target | " + " | ".join(f"P{p}" for p in PERCENTILES) + " | P(meet) |"]
+        lines += ["|" + "---|" * (4 + len(PERCENTILES))]
+        for key, s in pt.metrics.items():
+            if not key.startswith("tier:"):
+                continue
+            _, tier, measure = key.split(":")
+            qs = s.quantiles([p / 100 for p in PERCENTILES])
+            cells = [tier, measure.upper(), _dur(pt.targets[key]), *map(_dur, qs), _p(*pt.p_meet(key))]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        for g in pt.gates:
+            lines.append(f"- **{g.verdict}** `{g.gate.text.strip()}`: {g.measured()}")
+        if not pt.gates:
+            lines.append("- no gates in this drill")
+        lines.append("")
+    return "\n".join(lines)
+
+
+__all__ = ["register", "render_gates_markdown", "render_sweep", "sweep"]

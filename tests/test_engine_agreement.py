@@ -1,0 +1,206 @@
+"""The two engines are one model: identical task times on shared draws, on every bundled drill.
+
+Also here: common random numbers (changing one element leaves every other
+element's draws untouched), and staff contention checked against what can be
+proved about c people working through m jobs.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from builders import auto_service, base_drill, base_topology, plan_of, role, run_both
+from scipy import stats
+
+from drsim.api import prepare
+from drsim.draws import Draws, task_durations
+from drsim.engine import des, vectorized
+from drsim.loader import bundled_dir, bundled_names
+from drsim.outcomes import evaluate
+from drsim.plan import ALL
+
+DRILLS = sorted(p.stem for p in bundled_dir("drills").glob("*.yaml"))
+N_DES = 300
+
+
+def test_every_bundled_drill_is_checked():
+    assert DRILLS == bundled_names("drills")
+    assert len(DRILLS) >= 7
+
+
+def _waited_for_staff(plan, start, finish) -> np.ndarray:
+    """Per replicate, whether some staffed task started after it was ready (a person was busy)."""
+    waited = np.zeros(start.shape[0], dtype=bool)
+    for t in plan.tasks:
+        if t.role is None or not t.preds:
+            continue
+        pf = finish[:, t.preds]
+        ready = pf.max(axis=1) if t.join == ALL else pf.min(axis=1)
+        waited |= np.isfinite(ready) & (start[:, t.index] > ready)
+    return waited
+
+
+@pytest.fixture(scope="module")
+def bundled_runs():
+    out = {}
+    for name in DRILLS:
+        plan = prepare(name)
+        draws = Draws.sample(plan.elements(), 11, N_DES)
+        out[name] = (plan, draws, des.run_many(plan, draws), vectorized.run_many(plan, draws))
+    return out
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_engines_give_identical_task_times_on_shared_draws(bundled_runs, name):
+    plan, draws, (s_des, f_des, events), (s_vec, f_vec) = bundled_runs[name]
+    assert events > 0
+    np.testing.assert_array_equal(f_vec, f_des)
+    np.testing.assert_array_equal(s_vec, s_des)
+    m_des, m_vec = evaluate(plan, draws, f_des), evaluate(plan, draws, f_vec)
+    assert m_des.keys() == m_vec.keys()
+    for k in m_des:
+        np.testing.assert_array_equal(m_vec[k], m_des[k], err_msg=k)
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_sweep_path_keeps_exactly_the_finish_times_the_outcomes_read(bundled_runs, name):
+    """The sweep runs the kernel keeping only some columns; its metrics equal the full run's."""
+    from drsim.sweep import build_spec
+
+    plan, draws, (_, f_des, _), _ = bundled_runs[name]
+    pt = build_spec(name, n=10).points[0]
+    fin, _ = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
+    assert len(pt.columns) < len(plan.tasks)
+    full, part = evaluate(plan, draws, f_des), evaluate(pt.plan, draws, fin)
+    for k in full:
+        np.testing.assert_array_equal(part[k], full[k], err_msg=k)
+
+
+def test_bundled_drills_exercise_staff_contention(bundled_runs):
+    """At least some bundled drills make tasks queue for a busy person, so agreement covers dispatch."""
+    contended = {name: _waited_for_staff(plan, s, f).mean() for name, (plan, _, (s, f, _), _) in bundled_runs.items()}
+    assert sum(v > 0 for v in contended.values()) >= 2, contended
+
+
+def test_engines_agree_under_heavy_contention_and_ties():
+    """Six jobs for two DBAs, equal-ready ties, random and fixed durations, a second role."""
+    services = {
+        f"s{i}": auto_service(
+            [
+                {"name": "fix", "duration": "exponential(mean=10m)" if i % 2 else "10m", "role": "dba"},
+                {"name": "check", "duration": "uniform(1m, 3m)", "role": "oncall"},
+            ],
+            tier="tier0" if i < 3 else "tier1",
+        )
+        for i in range(6)
+    }
+    staff = {"ic": role(), "dba": role(headcount=2, acknowledge="exponential(mean=2m)"), "oncall": role()}
+    plan = plan_of(base_topology(services, staff=staff), base_drill())
+    draws = Draws.sample(plan.elements(), 5, 400)
+    s_des, f_des, _ = des.run_many(plan, draws)
+    s_vec, f_vec = vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(f_vec, f_des)
+    np.testing.assert_array_equal(s_vec, s_des)
+    assert _waited_for_staff(plan, s_des, f_des).all()
+
+
+def test_kernel_durations_match_the_shared_duration_matrix():
+    """The kernel reads draws directly; task_durations (used by the DES) gives the same durations."""
+    plan = prepare("ransomware-restore")
+    draws = Draws.sample(plan.elements(), 3, 500)
+    kp = vectorized.prepare(plan)
+    R = vectorized.duration_rows(plan, kp, draws)
+    D = task_durations(plan, draws)
+    for t in plan.tasks:
+        got = R[kp.col[t.index]] if kp.col[t.index] >= 0 else np.full(draws.n, kp.const[t.index])
+        np.testing.assert_array_equal(got, D[:, t.index], err_msg=t.key)
+
+
+# ------------------------------------------------------------------ common random numbers
+
+
+def _two_plans(key, values):
+    from drsim.sweep import build_spec
+
+    spec = build_spec("region-loss", n=10, grid={key: values})
+    return [p.plan for p in spec.points]
+
+
+def _assert_only_changed(a, b, changed):
+    ea, eb = a.elements(), b.elements()
+    da, db = Draws.sample(ea, 7, 2000, chunk=3), Draws.sample(eb, 7, 2000, chunk=3)
+    common = set(ea) & set(eb)
+    same = {k for k in common if np.array_equal(da[k], db[k])}
+    assert common - same == changed
+    assert len(same) >= 20
+
+
+def test_changing_one_step_duration_leaves_every_other_draw_untouched():
+    key = "topology.services.ehr-db.recovery.steps.0.duration"
+    a, b = _two_plans(key, ["lognormal(p50=10m, p95=30m)", "lognormal(p50=20m, p95=60m)"])
+    changed = {k for k, d in a.elements().items() if k in b.elements() and str(d) != str(b.elements()[k])}
+    assert len(changed) == 1
+    assert next(iter(changed)).startswith("task:svc:ehr-db:step:0:")
+    _assert_only_changed(a, b, changed)
+
+
+def test_adding_a_person_adds_one_stream_and_leaves_the_others_untouched():
+    # region-loss starts on a Saturday night: the DBA night shift is shifts[2]
+    a, b = _two_plans("topology.staff.dba.shifts.2.headcount", [1, 2])
+    assert a.capacity["dba"] == 1
+    assert b.capacity["dba"] == 2
+    assert set(b.elements()) - set(a.elements()) == {"task:page:dba#2"}
+    _assert_only_changed(a, b, set())
+
+
+# ------------------------------------------------------------------ staff contention in closed form
+
+N = 100_000
+
+
+def _jobs(m: int, c: int, duration: str):
+    """m services whose only step needs a DBA; c DBAs; all jobs ready at once (t = 2 min)."""
+    services = {f"job{i:02d}": auto_service([{"name": "fix", "duration": duration, "role": "dba"}]) for i in range(m)}
+    staff = {"ic": role(acknowledge="1m"), "dba": role(headcount=c, acknowledge="1m")}
+    drill = base_drill(
+        response={
+            "page": ["ic", "dba"],
+            "triage": {"role": "ic", "duration": "1m"},
+            "declare": {"role": "ic", "duration": "1m"},
+        }
+    )
+    return plan_of(base_topology(services, staff=staff), drill)
+
+
+@pytest.mark.parametrize(("m", "c"), [(7, 3), (6, 2), (5, 5), (4, 1)])
+def test_c_people_finish_m_equal_jobs_in_ceil_m_over_c_rounds(m, c):
+    metrics = run_both(_jobs(m, c, "10m"), seed=1, n=20, des_n=20)
+    rto = np.sort([metrics[f"service:job{i:02d}:rto"][0] for i in range(m)])
+    ready = 120.0  # detection 1m + acknowledgement 1m
+    np.testing.assert_array_equal(metrics["tier:tier0:rto"], ready + math.ceil(m / c) * 600.0)
+    # first come, first served by index: jobs go out c at a time
+    np.testing.assert_array_equal(rto, [ready + 600.0 * (i // c + 1) for i in range(m)])
+
+
+def test_exponential_jobs_complete_as_the_order_statistics_say():
+    """m Exp(mu) jobs, c people. While jobs wait, completions come at rate c*mu, so the k-th
+    completion (k <= m - c) is Erlang(k, c*mu); after m - c completions the last c run
+    together and the rest is the maximum of c exponentials, sum over j of Exp(j*mu)."""
+    m, c, mean = 6, 2, 600.0
+    mu = 1 / mean
+    metrics = run_both(_jobs(m, c, "exponential(mean=10m)"), seed=2, n=N)
+    done = np.sort(np.column_stack([metrics[f"service:job{i:02d}:rto"] for i in range(m)]), axis=1) - 120.0
+    for k in (1, m - c):
+        erl = stats.gamma(a=k, scale=1 / (c * mu))
+        x = done[:, k - 1]
+        for q in (0.1, 0.5, 0.9):
+            p = erl.cdf(erl.ppf(q))
+            se = math.sqrt(p * (1 - p) / N)
+            assert abs(np.mean(x <= erl.ppf(q)) - p) <= 4 * se, (k, q)
+    makespan = done[:, -1]
+    exp_mean = (m - c) / (c * mu) + sum(1 / (j * mu) for j in range(1, c + 1))
+    exp_var = (m - c) / (c * mu) ** 2 + sum(1 / (j * mu) ** 2 for j in range(1, c + 1))
+    assert abs(makespan.mean() - exp_mean) <= 4 * math.sqrt(exp_var / N)
+    # standard error of the sample variance, from the sample's fourth central moment
+    se_var = np.std((makespan - makespan.mean()) ** 2) / math.sqrt(N)
+    assert abs(makespan.var() - exp_var) <= 4 * se_var

@@ -1,0 +1,367 @@
+"""Sweeps: chunking and seeding, merging, grids, summaries, exports and the command line."""
+
+import concurrent.futures
+import math
+import pickle
+import random
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from builders import auto_service, base_drill, base_topology, role
+from click.testing import CliRunner
+
+import drsim
+from drsim.api import prepare, run_drill
+from drsim.cli import main
+from drsim.draws import Draws
+from drsim.engine import vectorized
+from drsim.errors import InputError, OutputExistsError
+from drsim.outcomes import evaluate
+from drsim.stats import BITS, Summary
+from drsim.sweep import (
+    ChunkResult,
+    SweepSpec,
+    build_spec,
+    execute,
+    parse_grid_option,
+    run_chunk,
+    sample,
+    sweep,
+)
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def estate(tmp_path):
+    """A small estate: two jobs for one DBA, so staffing matters; drills with and without gates."""
+    services = {
+        "db": auto_service([{"name": "promote", "duration": "lognormal(p50=5m, p95=15m)", "role": "dba"}]),
+        "app": auto_service([{"name": "restart", "duration": "exponential(mean=5m)", "role": "dba"}], tier="tier1"),
+    }
+    staff = {
+        "ic": role(),
+        "dba": {
+            "shifts": [
+                {"name": "day", "start": "07:00", "end": "19:00", "headcount": 1, "acknowledge": "2m"},
+                {"name": "night", "start": "19:00", "end": "07:00", "headcount": 1, "acknowledge": "5m"},
+            ]
+        },
+    }
+    topo = tmp_path / "topo.yaml"
+    topo.write_text(yaml.safe_dump(base_topology(services, staff=staff), sort_keys=False))
+    docs = {
+        "pass": base_drill(gates=["tier0 rto p50 <= 2h", "P(tier1 rto <= 4h) >= 0.9"]),
+        "fail": base_drill(gates=["tier0 rto p99 <= 1m"]),
+        "none": base_drill(),
+    }
+    paths = {}
+    for k, d in docs.items():
+        paths[k] = tmp_path / f"{k}.yaml"
+        paths[k].write_text(yaml.safe_dump(d, sort_keys=False))
+    return topo, paths
+
+
+# ------------------------------------------------------------------ seeding and chunks
+
+
+@pytest.mark.parametrize("name", ["region-loss", "cutover-rollback"])
+def test_replicate_0_is_drsim_drill_with_the_same_seed(name):
+    res = sweep(name, n=3, seed=17, keep_replicates=True)
+    one = run_drill(name, seed=17)
+    for key, s in res.points[0].metrics.items():
+        assert s.values[0] == pytest.approx(one.metrics[key], rel=0, abs=0) or (
+            math.isinf(s.values[0]) and math.isinf(one.metrics[key])
+        ), key
+
+
+def test_chunk_i_covers_its_own_replicates_from_its_own_streams():
+    plan = prepare("region-loss")
+    res = sweep("region-loss", n=10, seed=3, chunk_size=4, keep_replicates=True)
+    draws = Draws.sample(plan.elements(), 3, 4, chunk=1)
+    _, fin = vectorized.run_many(plan, draws)
+    direct = evaluate(plan, draws, fin)
+    for key, s in res.points[0].metrics.items():
+        np.testing.assert_array_equal(s.values[4:8], direct[key], err_msg=key)
+    # a longer sweep only adds replicates: the first ones do not move
+    longer = sweep("region-loss", n=13, seed=3, chunk_size=4, keep_replicates=True)
+    for key, s in res.points[0].metrics.items():
+        np.testing.assert_array_equal(longer.points[0].metrics[key].values[:10], s.values, err_msg=key)
+
+
+def test_spec_cuts_replicates_into_chunks():
+    spec = build_spec("az-loss", n=10, chunk_size=4)
+    assert spec.n_chunks == 3
+    assert [spec.chunk_range(i) for i in range(3)] == [(0, 4), (4, 8), (8, 10)]
+    with pytest.raises(IndexError):
+        spec.chunk_range(3)
+    assert spec.work() == [(0, 0), (0, 1), (0, 2)]
+
+
+def test_threaded_sampling_gives_the_shared_draws():
+    plan = prepare("region-loss")
+    a = sample(plan.elements(), 9, 5000, 2)
+    b = Draws.sample(plan.elements(), 9, 5000, chunk=2)
+    assert a.values.keys() == b.values.keys()
+    for k in a.values:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_des_and_vectorized_sweeps_agree(estate):
+    topo, drills = estate
+    a = sweep(str(drills["pass"]), str(topo), n=150, seed=2, chunk_size=64, engine="des")
+    b = sweep(str(drills["pass"]), str(topo), n=150, seed=2, chunk_size=64)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    assert a.events > 0
+    assert b.events == 0
+
+
+# ------------------------------------------------------------------ executors and merging
+
+
+def test_spec_and_chunk_results_pickle():
+    spec = build_spec("idp-outage", n=100, chunk_size=50)
+    spec2 = pickle.loads(pickle.dumps(spec))
+    assert spec2.config_hash == spec.config_hash
+    a, b = run_chunk(spec, 1), pickle.loads(pickle.dumps(run_chunk(spec2, 1)))
+    assert a.summaries.keys() == b.summaries.keys()
+    for k in a.summaries:
+        np.testing.assert_array_equal(a.summaries[k].values, b.summaries[k].values)
+
+
+def test_an_executor_gives_the_in_process_result():
+    kw = dict(n=3000, seed=5, chunk_size=512, grid={"drill.faults.0.duration": ["2h", "6h"]})
+    spec = build_spec("region-loss", **kw)
+    local = execute(spec)
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        pooled = execute(spec, executor=ex)
+    pd.testing.assert_frame_equal(local.to_frame(), pooled.to_frame())
+
+
+def test_results_merge_in_chunk_order_whatever_order_they_arrive_in(monkeypatch):
+    mod = sys.modules["drsim.sweep"]  # drsim.sweep the attribute is the function
+    spec = build_spec("interface-outage", n=900, seed=1, chunk_size=100)
+    reference = execute(spec)
+    results = [run_chunk(spec, c, p) for p, c in spec.work()]
+    rng = random.Random(3)
+    shuffled = results + rng.sample(results, 4)  # some chunks reported twice (a retried worker)
+    rng.shuffle(shuffled)
+    monkeypatch.setattr(mod, "_results", lambda spec, executor: iter(shuffled))
+    merged = execute(spec)
+    pd.testing.assert_frame_equal(merged.to_frame(), reference.to_frame())
+    for k, s in merged.points[0].metrics.items():
+        np.testing.assert_array_equal(s.values, reference.points[0].metrics[k].values)
+        assert s.n == 900
+
+
+def test_chunk_result_records_its_place():
+    spec = build_spec("az-loss", n=10, chunk_size=4)
+    res = run_chunk(spec, 2)
+    assert isinstance(res, ChunkResult)
+    assert (res.point, res.chunk, res.n) == (0, 2, 2)
+    assert isinstance(spec, SweepSpec)
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def test_histograms_beyond_the_budget_keep_counts_exact_and_percentiles_within_their_resolution(monkeypatch):
+    exact = sweep("ransomware-restore", n=20_000, seed=8)
+    assert exact.exact
+    monkeypatch.setattr(sys.modules["drsim.sweep"], "EXACT_BUDGET", 0)
+    hist = sweep("ransomware-restore", n=20_000, seed=8)
+    assert not hist.exact
+    a, b = exact.to_frame(), hist.to_frame()
+    for col in ("metric", "n", "target", "p_meet", "p_meet_lo", "p_meet_hi", "never"):
+        pd.testing.assert_series_equal(a[col], b[col])
+    np.testing.assert_allclose(b["mean"], a["mean"], rtol=1e-12)
+    for col in ("p50", "p90", "p95", "p99"):
+        fin = np.isfinite(a[col])
+        assert (np.isfinite(b[col]) == fin).all()
+        np.testing.assert_allclose(b[col][fin], a[col][fin], rtol=2.0**-BITS, atol=2.0**-10)
+    for g, h in zip(exact.points[0].gates, hist.points[0].gates):
+        assert g.passed == h.passed
+    with pytest.raises(ValueError, match="keep_replicates"):
+        hist.replicates()
+
+
+def test_p_meet_is_the_share_of_replicates_within_target():
+    res = sweep("region-loss", n=5000, seed=1, keep_replicates=True)
+    pt = res.points[0]
+    for key in ("tier:tier0:rpo", "service:ehr-db:rto", "workflow:chart-access:downtime"):
+        values = pt.metrics[key].values
+        p, lo, hi = pt.p_meet(key)
+        assert p == np.mean(values <= pt.targets[key])
+        assert lo <= p <= hi
+        q = np.sort(values)
+        assert pt.percentile(key, 95) == q[math.ceil(0.95 * len(q)) - 1]
+
+
+def test_nan_counts_as_never():
+    s = Summary.of(np.array([1.0, np.nan, 3.0]), np.array([2.0]), exact=True)
+    assert s.n_inf == 1
+    assert s.quantile(0.99) == math.inf
+    assert s.count("<=", 2.0) == 1
+
+
+# ------------------------------------------------------------------ grids
+
+
+def test_a_grid_is_the_cartesian_product_revalidated_point_by_point():
+    grid = {"topology.staff.dba.shifts.2.headcount": [1, 2], "drill.faults.0.duration": ["2h", "8h", "1d"]}
+    res = drsim.sweep("region-loss", n=200, seed=1, grid=grid)
+    assert len(res.points) == 6
+    assert [tuple(p.params.values()) for p in res.points][:3] == [(1, "2h"), (1, "8h"), (1, "1d")]
+    df = res.to_frame()
+    assert list(df.columns[:2]) == list(grid)
+    assert len(df) == sum(len(p.metrics) for p in res.points)
+    assert {
+        "metric",
+        "kind",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "mean",
+        "target",
+        "p_meet",
+        "p_meet_lo",
+        "p_meet_hi",
+        "n",
+    } <= set(df.columns)
+    assert (df.n == 200).all()
+    caps = [p.plan.capacity["dba"] for p in build_spec("region-loss", n=10, grid=grid).points]
+    assert caps == [1, 1, 1, 2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "message"),
+    [
+        ("topology.staff.dbx.shifts.0.headcount", [1], "no 'dbx' in topology.staff"),
+        ("topology.staff.dba.shifts.9.headcount", [1], "topology.staff.dba.shifts is a list of 3"),
+        ("staff.dba.shifts.0.headcount", [1], "must start with 'topology.' or 'drill.'"),
+        ("drill.faults.0.duration", [], "needs a non-empty list"),
+        ("topology.staff.dba.shifts.2.headcount", [-1], "topology.staff.dba.shifts.2.headcount=-1"),
+        ("drill.faults.0.duration", ["8 hours"], "drill.faults.0.duration=8 hours"),
+        ("drill.faults.0.colour", ["red"], "unknown field 'colour'"),
+    ],
+)
+def test_bad_grid_keys_and_values_are_input_errors_naming_the_key(key, values, message):
+    with pytest.raises(InputError) as exc:
+        sweep("region-loss", n=10, grid={key: values})
+    assert message in str(exc.value)
+
+
+def test_grid_options_split_on_top_level_commas():
+    assert parse_grid_option("drill.detection.delay=lognormal(p50=3m, p95=10m),5m") == (
+        "drill.detection.delay",
+        ["lognormal(p50=3m, p95=10m)", "5m"],
+    )
+    assert parse_grid_option("topology.staff.dba.shifts.2.headcount=1,2,3")[1] == [1, 2, 3]
+    assert parse_grid_option("k=0.5,true,x")[1] == [0.5, True, "x"]
+    with pytest.raises(InputError, match="KEY=VALUE1"):
+        parse_grid_option("no-equals-sign")
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"), [({"n": 0}, "replicates"), ({"engine": "gpu"}, "engine"), ({"chunk_size": 0}, "chunk size")]
+)
+def test_bad_settings_are_input_errors(kw, field):
+    with pytest.raises(InputError, match=field):
+        sweep("az-loss", **{"n": 10, **kw})
+
+
+# ------------------------------------------------------------------ exports
+
+
+def test_exports_are_atomic_and_refuse_to_overwrite(tmp_path):
+    res = sweep("az-loss", n=500, seed=1, keep_replicates=True)
+    pq, csv = tmp_path / "s.parquet", tmp_path / "s.csv"
+    res.to_parquet(pq)
+    res.to_csv(csv)
+    pd.testing.assert_frame_equal(pd.read_parquet(pq), res.to_frame())
+    back = pd.read_csv(csv)
+    np.testing.assert_allclose(back["p95"], res.to_frame()["p95"])
+    with pytest.raises(OutputExistsError):
+        res.to_parquet(pq)
+    with pytest.raises(OutputExistsError):
+        res.to_csv(csv)
+    res.to_csv(csv, force=True)
+    reps = tmp_path / "r.parquet"
+    res.to_parquet(reps, replicates=True)
+    df = pd.read_parquet(reps)
+    assert len(df) == 500
+    np.testing.assert_array_equal(df["tier:tier0:rto"], res.points[0].metrics["tier:tier0:rto"].values)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_cli_sweep_exit_codes_follow_the_gates(estate):
+    topo, drills = estate
+    r = cli("sweep", drills["pass"], "--topology", topo, "-n", 2000)
+    assert r.exit_code == 0, r.output
+    assert "PASS  tier0 rto p50 <= 2h" in r.output
+    assert "Tiers: achieved RTO and RPO" in r.output
+    r = cli("sweep", drills["fail"], "--topology", topo, "-n", 2000)
+    assert r.exit_code == 1, r.output
+    assert "FAIL  tier0 rto p99 <= 1m" in r.output
+    r = cli("sweep", drills["none"], "--topology", topo, "-n", 100)
+    assert r.exit_code == 0, r.output
+    assert "Gates: none" in r.output
+
+
+def test_cli_sweep_grid_and_out(estate, tmp_path):
+    topo, drills = estate
+    out = tmp_path / "grid.csv"
+    args = [
+        "sweep",
+        drills["pass"],
+        "--topology",
+        topo,
+        "-n",
+        300,
+        "--grid",
+        "topology.staff.dba.shifts.0.headcount=1,2",
+    ]
+    r = cli(*args, "--out", out)
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out)
+    assert sorted(df["topology.staff.dba.shifts.0.headcount"].unique()) == [1, 2]
+    r = cli(*args, "--out", out)
+    assert r.exit_code == 2
+    assert "already exists" in r.output
+    r = cli(*args, "--out", out, "--force")
+    assert r.exit_code == 0, r.output
+    r = cli(*args, "--out", tmp_path / "grid.xlsx")
+    assert r.exit_code == 2
+    assert ".parquet or .csv" in r.output
+
+
+def test_cli_sweep_bad_grid_is_exit_2(estate):
+    topo, drills = estate
+    r = cli("sweep", drills["pass"], "--topology", topo, "-n", 10, "--grid", "topology.staff.nobody.shifts=1")
+    assert r.exit_code == 2
+    assert "grid key 'topology.staff.nobody.shifts'" in r.output
+
+
+def test_cli_drill_with_replicates_judges_the_gates(estate):
+    topo, drills = estate
+    r = cli("drill", drills["pass"], "--topology", topo, "-n", 1000)
+    assert r.exit_code == 0, r.output
+    assert "PASS  P(tier1 rto <= 4h) >= 0.9" in r.output
+    r = cli("drill", drills["fail"], "--topology", topo, "-n", 1000, "--format", "json")
+    assert r.exit_code == 1, r.output
+    import json
+
+    doc = json.loads(r.output)
+    assert doc["passed"] is False
+    assert doc["points"][0]["gates"][0]["passed"] is False
+    r = cli("drill", drills["fail"], "--topology", topo, "-n", 100, "--timeline")
+    assert r.exit_code == 2
