@@ -9,6 +9,7 @@ The public API::
 """
 
 from .api import prepare, run_drill
+from .compare import ComparisonResult, compare
 from .errors import InputError
 from .loader import load_drill, load_topology
 from .report.timeline import Tabletop, render_timeline, tabletop
@@ -16,10 +17,12 @@ from .results import DrillResult
 from .sweep import SweepResult, sweep
 
 __all__ = [
+    "ComparisonResult",
     "DrillResult",
     "InputError",
     "SweepResult",
     "Tabletop",
+    "compare",
     "load_drill",
     "load_topology",
     "prepare",

@@ -1,0 +1,509 @@
+"""Comparing estates side by side on the same drills, with honest uncertainty.
+
+A planner asks "how much better is the warm standby than backup and restore
+on a night-time loss of the data centre?". :func:`compare` replays every drill
+``n`` times against every topology and reports, per metric, its percentiles,
+the probability of meeting its target, and the *difference* from the first
+(baseline) topology with a 95% confidence interval.
+
+**Common random numbers.** Every random element of a drill draws from a stream
+keyed by the element's *name* (:mod:`drsim.draws`). Two topologies that share
+a service, a runbook step or a role get identical draws for it in every
+replicate with the same seed: replicate ``r`` of the warm standby and replicate
+``r`` of the pilot light see the same night — the same slow acknowledgement,
+the same long triage — and differ only where the estates differ. So the
+differences are paired, and much less noisy than two independent runs.
+
+**Intervals** (all 95%):
+
+* a mean difference is the mean of the per-replicate differences, with the
+  paired normal interval ``mean ± 1.96 sd / sqrt(n)`` (central limit theorem
+  on the differences; CRN makes their spread small);
+* a difference in the probability of meeting a target is the same, on the
+  per-replicate differences of the 0/1 "met" indicators;
+* a difference between *percentiles* is not a mean of per-replicate
+  differences (the P90 of a difference is not the difference of P90s), so the
+  interval comes from a paired bootstrap: replicates are resampled jointly, so
+  each resample keeps the pairing that CRN created, and the percentile
+  interval of the resampled differences is reported. An order-statistic
+  interval is exact for one percentile but knows nothing of the pairing: the
+  two estates' intervals would overlap even when every replicate says one is
+  faster;
+* a single percentile gets the distribution-free order-statistic interval,
+  and a single probability the Wilson score interval.
+
+Percentiles use the inverted empirical CDF (the ``ceil(q n)``-th smallest
+value), as :mod:`drsim.stats` does, so "P90 <= 15m" holds exactly when at
+least 90% of replicates are within 15 minutes. A value of ``inf`` means never
+restored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .draws import Draws, stable_hash
+from .errors import InputError, Problem
+from .model import Drill, Topology
+from .plan import Plan
+
+#: Two-sided 95% normal quantile.
+Z95 = 1.959963984540054
+#: The percentiles every comparison reports.
+PERCENTILES = (50, 90, 99)
+#: Kinds of metric a comparison reports (queues fold into their consumer's RPO).
+KINDS = ("service", "tier", "workflow", "latency", "rollback")
+#: Replicates are drawn in chunks of this size (chunk ``c`` holds replicates ``c*CHUNK ...``).
+CHUNK = 65536
+#: Bootstrap resamples for percentile differences.
+BOOTSTRAP = 400
+
+
+# ------------------------------------------------------------------ running replicates
+
+
+def simulate(plan: Plan, n: int, seed: int, scale: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Every metric of ``n`` replicates of ``plan`` (seconds), by the vectorized engine.
+
+    Replicate ``r`` is number ``r % CHUNK`` of chunk ``r // CHUNK`` of ``seed``'s
+    streams, so it is the same replicate in every topology and every call.
+    ``scale`` multiplies the draws of the named random elements (a what-if on
+    how long something takes; every distribution is a scale family, so this is
+    exactly the scaled distribution on the same random numbers).
+    """
+    from .engine import vectorized
+    from .outcomes import evaluate
+
+    if n < 1:
+        raise InputError("compare", [Problem(f"the number of replicates must be at least 1, found {n}")])
+    elements = plan.elements()
+    kp = vectorized.prepare(plan)
+    parts: list[dict[str, np.ndarray]] = []
+    for c, start in enumerate(range(0, n, CHUNK)):
+        m = min(CHUNK, n - start)
+        draws = Draws.sample(elements, seed, m, chunk=c)
+        if scale:
+            draws = scaled(draws, scale)
+        fin, _ = vectorized.finish_times(plan, draws, kp=kp)
+        parts.append(evaluate(plan, draws, fin))
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def scaled(draws: Draws, scale: dict[str, float]) -> Draws:
+    """``draws`` with the values of some elements multiplied by a factor."""
+    values = dict(draws.values)
+    for name, k in scale.items():
+        if name in values and k != 1.0:
+            values[name] = values[name] * k
+    return Draws(draws.seed, draws.chunk, draws.n, values)
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def rank(q: float, n: int) -> int:
+    """The 1-based rank of the ``q`` quantile among ``n`` values: ``ceil(q n)``."""
+    return min(n, max(1, math.ceil(q * n - 1e-9)))
+
+
+def quantile(x: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0 < q < 1) by the inverted empirical CDF; ``inf`` counts as largest."""
+    x = np.asarray(x, dtype=float)
+    k = rank(q, len(x))
+    return float(np.partition(x, k - 1)[k - 1])
+
+
+def quantile_interval(x: np.ndarray, q: float, z: float = Z95) -> tuple[float, float]:
+    """Distribution-free order-statistic interval for the ``q`` quantile of ``x``."""
+    n = len(x)
+    sd = math.sqrt(n * q * (1 - q))
+    lo = min(n, max(1, math.floor(n * q - z * sd)))
+    hi = min(n, max(1, math.ceil(n * q + z * sd) + 1))
+    s = np.sort(np.asarray(x, dtype=float))
+    return float(s[lo - 1]), float(s[hi - 1])
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion of ``k`` successes in ``n`` trials."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    # exactly 0 and 1 at the ends (the arithmetic above can fall a rounding error short)
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return (lo, hi)
+
+
+def mean_interval(d: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
+    """Mean of ``d`` and its normal interval (``nan`` if any value is not finite)."""
+    d = np.asarray(d, dtype=float)
+    if len(d) == 0 or not np.all(np.isfinite(d)):
+        m = float(np.mean(d)) if len(d) and not np.any(np.isnan(d)) else math.nan
+        return m, math.nan, math.nan
+    m = float(np.mean(d))
+    if len(d) < 2:
+        return m, math.nan, math.nan
+    half = z * float(np.std(d, ddof=1)) / math.sqrt(len(d))
+    return m, m - half, m + half
+
+
+def bootstrap_weights(n: int, seed: int, label: str, b: int = BOOTSTRAP) -> np.ndarray:
+    """``(b, n)`` resampling counts (how often each replicate is drawn in each resample)."""
+    ss = np.random.SeedSequence(int(seed), spawn_key=(2**32 - 1, stable_hash(f"bootstrap:{label}")))
+    rng = np.random.Generator(np.random.PCG64(ss))
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.int32)
+
+
+def _resampled_quantiles(x: np.ndarray, weights: np.ndarray, qs: Sequence[float], block: int = 64) -> np.ndarray:
+    """``(b, len(qs))`` quantiles of ``x`` in each bootstrap resample given by ``weights``."""
+    n = len(x)
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    ks = np.array([rank(q, n) for q in qs])
+    out = np.empty((weights.shape[0], len(qs)))
+    for s in range(0, weights.shape[0], block):
+        cw = np.cumsum(weights[s : s + block][:, order], axis=1)
+        for j, k in enumerate(ks):
+            out[s : s + block, j] = xs[np.argmax(cw >= k, axis=1)]
+    return out
+
+
+def paired_quantile_differences(
+    x: np.ndarray, y: np.ndarray, qs: Sequence[float], weights: np.ndarray
+) -> list[tuple[float, float, float]]:
+    """For each ``q``: ``Q_q(y) - Q_q(x)`` and its paired-bootstrap 95% percentile interval."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    point = [quantile(y, q) - quantile(x, q) for q in qs]
+    if np.array_equal(x, y):
+        return [(0.0, 0.0, 0.0) for _ in qs]
+    with np.errstate(invalid="ignore"):
+        d = _resampled_quantiles(y, weights, qs) - _resampled_quantiles(x, weights, qs)
+    out = []
+    for j, p in enumerate(point):
+        col = d[:, j]
+        if np.any(np.isnan(col)):
+            out.append((p, math.nan, math.nan))
+        else:
+            lo, hi = np.quantile(col, [0.025, 0.975])
+            out.append((p, float(lo), float(hi)))
+    return out
+
+
+# ------------------------------------------------------------------ metric keys
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    """``service:ehr-db:rto`` -> ``("service", "ehr-db", "rto")``; ``latency:detect`` -> ``("latency", "detect", "time")``."""
+    parts = key.split(":", 2)
+    if len(parts) == 2:
+        return parts[0], parts[1], "time"
+    return parts[0], parts[1], parts[2]
+
+
+def _filler(key: str, n: int) -> np.ndarray:
+    """The value of a metric an estate does not report: zero outage for services and tiers
+    it does not lose, nothing (``nan``) for latencies of events that never happen."""
+    kind = key.split(":", 1)[0]
+    return np.zeros(n) if kind in ("service", "tier", "workflow") else np.full(n, np.nan)
+
+
+# ------------------------------------------------------------------ the comparison
+
+
+@dataclass
+class Run:
+    """The replicates of one drill against one topology."""
+
+    drill: str
+    topology: str
+    plan: Plan
+    metrics: dict[str, np.ndarray]
+    targets: dict[str, float]
+
+
+@dataclass
+class ComparisonResult:
+    """Every drill replayed ``n`` times against every topology, on common random numbers.
+
+    ``topologies`` are labels, the baseline first; ``runs[(drill, label)]``
+    holds each pair's per-replicate metrics.
+    """
+
+    topologies: list[str]
+    drills: list[str]
+    n: int
+    seed: int
+    runs: dict[tuple[str, str], Run] = field(repr=False)
+    _frame: object = field(default=None, repr=False)
+
+    @property
+    def baseline(self) -> str:
+        return self.topologies[0]
+
+    def keys(self, drill: str) -> list[str]:
+        """The metric keys reported for ``drill`` (union over topologies)."""
+        keys: set[str] = set()
+        for t in self.topologies:
+            keys |= {k for k in self.runs[(drill, t)].metrics if k.split(":", 1)[0] in KINDS}
+        order = {k: i for i, k in enumerate(KINDS)}
+        return sorted(keys, key=lambda k: (order[k.split(":", 1)[0]], k))
+
+    def values(self, drill: str, topology: str, key: str) -> np.ndarray:
+        """Per-replicate values of ``key`` (seconds); zeros if the estate does not lose that subject."""
+        run = self.runs[(drill, topology)]
+        if key in run.metrics:
+            return run.metrics[key]
+        return _filler(key, self.n)
+
+    def target(self, drill: str, topology: str, key: str) -> float | None:
+        t = self.runs[(drill, topology)].targets.get(key)
+        if t is None:
+            # a subject the estate did not lose still has its target in the topology
+            t = _topology_target(self.runs[(drill, topology)].plan.topology, key)
+        return t
+
+    def _drill(self, drill: str | None) -> str:
+        if drill is None:
+            return self.drills[0]
+        if drill not in self.drills:
+            raise KeyError(f"drill {drill!r} is not in this comparison ({', '.join(self.drills)})")
+        return drill
+
+    # ---- tables
+    def to_frame(self):
+        """Tidy pandas DataFrame: one row per drill x topology x metric.
+
+        Columns: ``drill, topology, baseline, kind, subject, metric, key,
+        affected, n, target, mean, mean_lo, mean_hi, p50, p50_lo, p50_hi, p90, …,
+        p99_hi, p_meet, p_meet_lo, p_meet_hi`` and the differences from the
+        baseline topology ``d_mean, d_mean_lo, d_mean_hi, d_p50, …, d_p99_hi,
+        d_p_meet, d_p_meet_lo, d_p_meet_hi`` (all durations in seconds; ``lo``
+        and ``hi`` bound a 95% interval).
+        """
+        import pandas as pd
+
+        if self._frame is not None:
+            return self._frame.copy()
+        rows = []
+        qs = [p / 100 for p in PERCENTILES]
+        for drill in self.drills:
+            weights = bootstrap_weights(self.n, self.seed, drill)
+            for key in self.keys(drill):
+                kind, subject, metric = split_key(key)
+                base = self.values(drill, self.baseline, key)
+                base_t = self.target(drill, self.baseline, key)
+                for topo in self.topologies:
+                    x = self.values(drill, topo, key)
+                    t = self.target(drill, topo, key)
+                    row = {
+                        "drill": drill,
+                        "topology": topo,
+                        "baseline": self.baseline,
+                        "kind": kind,
+                        "subject": subject,
+                        "metric": metric,
+                        "key": key,
+                        "affected": key in self.runs[(drill, topo)].metrics,
+                        "n": self.n,
+                        "target": t if t is not None else math.nan,
+                    }
+                    row["mean"], row["mean_lo"], row["mean_hi"] = mean_interval(x)
+                    nanless = not np.any(np.isnan(x))
+                    for p, q in zip(PERCENTILES, qs):
+                        if nanless:
+                            row[f"p{p}"] = quantile(x, q)
+                            row[f"p{p}_lo"], row[f"p{p}_hi"] = quantile_interval(x, q)
+                        else:
+                            row[f"p{p}"] = row[f"p{p}_lo"] = row[f"p{p}_hi"] = math.nan
+                    if t is not None and nanless:
+                        k = int(np.count_nonzero(x <= t))
+                        row["p_meet"] = k / self.n
+                        row["p_meet_lo"], row["p_meet_hi"] = wilson(k, self.n)
+                    else:
+                        row["p_meet"] = row["p_meet_lo"] = row["p_meet_hi"] = math.nan
+                    with np.errstate(invalid="ignore"):
+                        row["d_mean"], row["d_mean_lo"], row["d_mean_hi"] = (
+                            mean_interval(x - base) if nanless else (math.nan,) * 3
+                        )
+                    if nanless and not np.any(np.isnan(base)):
+                        diffs = paired_quantile_differences(base, x, qs, weights)
+                    else:
+                        diffs = [(math.nan,) * 3 for _ in qs]
+                    for p, (dv, lo, hi) in zip(PERCENTILES, diffs):
+                        row[f"d_p{p}"], row[f"d_p{p}_lo"], row[f"d_p{p}_hi"] = dv, lo, hi
+                    if t is not None and base_t is not None and nanless and not np.any(np.isnan(base)):
+                        met = (x <= t).astype(float) - (base <= base_t).astype(float)
+                        row["d_p_meet"], row["d_p_meet_lo"], row["d_p_meet_hi"] = mean_interval(met)
+                    else:
+                        row["d_p_meet"] = row["d_p_meet_lo"] = row["d_p_meet_hi"] = math.nan
+                    rows.append(row)
+        self._frame = pd.DataFrame(rows)
+        return self._frame.copy()
+
+    def summary(self, drill: str | None = None, keys: Sequence[str] | None = None):
+        """A short table for one drill: the tier RTO/RPO rows (or ``keys``) of :meth:`to_frame`."""
+        drill = self._drill(drill)
+        df = self.to_frame()
+        df = df[df["drill"] == drill]
+        if keys is None:
+            keys = [k for k in self.keys(drill) if k.startswith("tier:")]
+        df = df[df["key"].isin(list(keys))]
+        order = {k: i for i, k in enumerate(keys)}
+        topo_order = {t: i for i, t in enumerate(self.topologies)}
+        return df.sort_values(
+            by=["key", "topology"], key=lambda s: s.map(order) if s.name == "key" else s.map(topo_order)
+        ).reset_index(drop=True)
+
+    # ---- plots
+    def plot_cdf(self, drill: str | None = None, tier: str = "tier0", metric: str = "rto", ax=None):
+        """Empirical CDF of a tier's achieved RTO (or RPO) per topology, target marked; returns the Axes."""
+        from . import plots
+
+        drill = self._drill(drill)
+        key = f"tier:{tier}:{metric}"
+        series = {t: self.values(drill, t, key) for t in self.topologies}
+        return plots.cdf(
+            series,
+            target=self.target(drill, self.baseline, key),
+            what=f"achieved {tier} {metric.upper()}",
+            title=f"{drill}: {tier} {metric.upper()} by estate (n = {self.n})",
+            ax=ax,
+        )
+
+    def plot_rto_rpo(self, drill: str | None = None, tier: str = "tier0", ax=None, max_points: int = 1500):
+        """Each replicate's tier RTO against RPO per topology, with the tier's policy box; returns the Axes."""
+        from . import plots
+
+        drill = self._drill(drill)
+        points = {
+            t: (self.values(drill, t, f"tier:{tier}:rto"), self.values(drill, t, f"tier:{tier}:rpo"))
+            for t in self.topologies
+        }
+        return plots.rto_rpo(
+            points,
+            rto_target=self.target(drill, self.baseline, f"tier:{tier}:rto"),
+            rpo_target=self.target(drill, self.baseline, f"tier:{tier}:rpo"),
+            title=f"{drill}: {tier} recovery time against data loss (n = {self.n})",
+            ax=ax,
+            max_points=max_points,
+        )
+
+    def plot_differences(self, drill: str | None = None, key: str = "tier:tier0:rto", stat: str = "p90", ax=None):
+        """Each topology's difference from the baseline in one statistic, with its 95% interval."""
+        from . import plots
+
+        drill = self._drill(drill)
+        df = self.to_frame()
+        df = df[(df["drill"] == drill) & (df["key"] == key)].set_index("topology").loc[self.topologies]
+        rows = [
+            (t, df.loc[t, f"d_{stat}"], df.loc[t, f"d_{stat}_lo"], df.loc[t, f"d_{stat}_hi"])
+            for t in self.topologies[1:]
+        ]
+        _, subject, metric = split_key(key)
+        return plots.differences(
+            rows,
+            what=f"{stat.upper()} {subject} {metric.upper()}"
+            if stat != "p_meet"
+            else f"P(meet {subject} {metric.upper()})",
+            baseline=self.baseline,
+            probability=stat == "p_meet",
+            title=f"{drill}: difference from {self.baseline}",
+            ax=ax,
+        )
+
+    def plot(self, drill: str | None = None, tier: str = "tier0"):
+        """A two-panel figure for one drill: CDF of the tier's RTO, and RTO against RPO."""
+        import matplotlib.pyplot as plt
+
+        fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+        self.plot_cdf(drill, tier, ax=a)
+        self.plot_rto_rpo(drill, tier, ax=b)
+        return fig
+
+
+def _topology_target(topo: Topology, key: str) -> float | None:
+    kind, subject, metric = split_key(key)
+    if kind == "tier" and subject in topo.tiers:
+        return getattr(topo.tiers[subject], metric, None)
+    if kind == "service" and subject in topo.services:
+        return getattr(topo.tiers[topo.services[subject].tier], metric, None)
+    if kind == "workflow" and subject in topo.workflows and metric == "downtime":
+        return topo.workflows[subject].tolerance
+    return None
+
+
+def _load_topology(t) -> Topology:
+    from .loader import load_topology
+
+    return t if isinstance(t, Topology) else load_topology(t)
+
+
+def _labels(topos: list[Topology], labels: Sequence[str] | None) -> list[str]:
+    if labels is not None:
+        labels = list(labels)
+        if len(labels) != len(topos):
+            raise InputError("compare", [Problem(f"{len(labels)} labels for {len(topos)} topologies")])
+        if len(set(labels)) != len(labels):
+            raise InputError("compare", [Problem("topology labels must be unique")])
+        return labels
+    out: list[str] = []
+    for t in topos:
+        name, k = t.name, 2
+        while name in out:
+            name = f"{t.name} ({k})"
+            k += 1
+        out.append(name)
+    return out
+
+
+def compare(
+    topologies: Sequence[str | Path | Topology],
+    drills: str | Path | Drill | Sequence[str | Path | Drill] | None = None,
+    n: int = 2000,
+    seed: int = 0,
+    labels: Sequence[str] | None = None,
+) -> ComparisonResult:
+    """Replay each drill ``n`` times against each topology on common random numbers.
+
+    ``topologies`` are bundled names (``"warm-standby"``), file paths or loaded
+    models; the first is the baseline every difference is taken from.
+    ``drills`` is one drill or several (names, paths or models); ``None``
+    means every bundled drill. Each drill is checked against each topology.
+    """
+    from .loader import bundled_names, load_drill
+    from .plan import compile_plan
+
+    if len(topologies) < 1:
+        raise InputError("compare", [Problem("give at least one topology")])
+    topos = [_load_topology(t) for t in topologies]
+    names = _labels(topos, labels)
+    if drills is None:
+        drills = bundled_names("drills")
+    elif isinstance(drills, str | Path | Drill):
+        drills = [drills]
+    runs: dict[tuple[str, str], Run] = {}
+    drill_names: list[str] = []
+    from .outcomes import targets
+
+    for d in drills:
+        dname = None
+        for label, topo in zip(names, topos):
+            dm = d if isinstance(d, Drill) else load_drill(d, topo)
+            dname = dm.name
+            plan = compile_plan(topo, dm)
+            runs[(dm.name, label)] = Run(dm.name, label, plan, simulate(plan, n, seed), targets(plan))
+        if dname in drill_names:
+            raise InputError("compare", [Problem(f"drill {dname!r} is given twice")])
+        drill_names.append(dname)
+    return ComparisonResult(names, drill_names, int(n), int(seed), runs)

@@ -1,0 +1,167 @@
+"""Sensitivity and advice on small estates whose answers are known."""
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+from builders import auto_service, base_drill, base_topology, plan_of, role
+from click.testing import CliRunner
+
+from drsim import sensitivity as sens
+from drsim.cli import main
+from drsim.errors import InputError
+from drsim.loader import drill_from_text, topology_from_text
+
+DOMINANT = base_topology(
+    {
+        "db": auto_service([{"name": "failover", "duration": "lognormal(p50=30m, p95=2h)"}]),
+        "app": auto_service([{"name": "start", "duration": "uniform(1m, 3m)"}]),
+    }
+)
+
+
+def _models(topology: dict, drill: dict):
+    t = topology_from_text(yaml.safe_dump(topology, sort_keys=False), "topology.yaml")
+    return t, drill_from_text(yaml.safe_dump(drill, sort_keys=False), t, "drill.yaml")
+
+
+def test_parameters_group_the_random_elements():
+    plan = plan_of(DOMINANT, base_drill())
+    assert sens.parameter_groups(plan) == {
+        "runbook:app": ["task:svc:app:step:0:start"],
+        "runbook:db": ["task:svc:db:step:0:failover"],
+    }
+    real = sens.parameter_groups(sens._plan("region-loss", None))
+    for g in ("decision", "triage", "detection", "acknowledge:dba", "runbook:ehr-db", "fault-duration"):
+        assert g in real
+
+
+def test_one_at_a_time_ranks_the_dominant_parameter_first():
+    plan = plan_of(DOMINANT, base_drill())
+    res = sens.one_at_a_time(plan, metric="p90_rto:tier0", n=2000, seed=1)
+    first, second = res.ranked()
+    assert first["parameter"] == "runbook:db"
+    # tier-0 RTO is max(db, app) and db dwarfs app at the 90th percentile: scaling db's draws
+    # scales the P90 exactly; app's swing is zero
+    assert first["value_high"] == pytest.approx(2 * res.base, rel=1e-12)
+    assert first["value_low"] == pytest.approx(0.5 * res.base, rel=1e-12)
+    assert first["effect_high_lo"] > 0
+    assert first["effect_low_hi"] < 0
+    assert second["parameter"] == "runbook:app"
+    assert second["swing"] == 0
+    df = res.to_frame()
+    assert list(df["parameter"]) == ["runbook:app", "runbook:db"]
+
+
+def test_sobol_gives_the_dominant_parameter_the_variance():
+    plan = plan_of(DOMINANT, base_drill())
+    res = sens.sobol(plan, metric="p90_rto:tier0", n=256, seed=2, samples=64, groups=["runbook:db", "runbook:app"])
+    s = {r["parameter"]: r for r in res.sobol}
+    # the metric is (almost surely) a function of the db factor alone: S1 = ST = 1 for it, 0 for app
+    assert s["runbook:db"]["ST"] > 0.9
+    assert s["runbook:db"]["S1"] > 0.8
+    assert abs(s["runbook:app"]["ST"]) < 0.05
+    assert "S1" in res.to_frame().columns
+
+
+def _contended():
+    """Four tier-0 services whose failovers each need the only DBA for 30 minutes."""
+    svc = {
+        "tier": "tier0",
+        "region": "site",
+        "recovery": {
+            "strategy": "warm-standby",
+            "standby_region": "dr",
+            "steps": [{"name": "promote", "duration": "30m", "role": "dba"}],
+        },
+    }
+    staff = {"ic": role(), "dba": role(headcount=1), "oncall": role()}
+    return base_topology({f"s{i}": dict(svc) for i in range(4)}, staff=staff)
+
+
+def test_advice_puts_the_bottleneck_role_first_with_its_exact_effect():
+    """Serial DBA work: 4 x 30m. A second DBA halves it (-60m); making one service active-active
+    saves one slot (-30m); another incident commander saves nothing."""
+    topo, drill = _models(_contended(), base_drill())
+    res = sens.advise(drill, topo, "p90_rto:tier0", n=50, seed=0, library=[])
+    assert res.base == pytest.approx(4 * 60 + 4 * 1800)
+    best = res.rows[0]
+    assert best["kind"] == "responder"
+    assert best["subject"] == "dba"
+    assert best["effect"] == pytest.approx(-3600)
+    assert best["effect_lo"] == best["effect_hi"] == pytest.approx(-3600)
+    assert best["improves"]
+    by = {r["change"]: r for r in res.rows}
+    strategy = [r for r in res.rows if r["kind"] == "strategy"]
+    assert len(strategy) == 4
+    assert all(r["effect"] == pytest.approx(-1800) for r in strategy)
+    ic = next(r for r in res.rows if r["subject"] == "ic")
+    assert ic["effect"] == 0
+    assert not ic["improves"]
+    assert len(by) == len(res.rows)
+
+
+def test_advice_halving_a_backup_interval_halves_the_loss():
+    svc = {
+        "tier": "tier0",
+        "region": "site",
+        "data": {"backup_interval": "4h", "size": "10GB", "restore_throughput": "100MiB/s"},
+        "recovery": {
+            "strategy": "backup-restore",
+            "standby_region": "dr",
+            "steps": [{"name": "restore", "duration": "10m", "restore": True}],
+        },
+    }
+    topo, drill = _models(base_topology({"db": svc}), base_drill())
+    res = sens.advise(drill, topo, "mean_rpo:db", n=4000, seed=3, library=[])
+    row = next(r for r in res.rows if r["kind"] == "backup")
+    # the backup age is uniform on [0, interval]: halving the interval halves every draw (CRN)
+    assert row["value"] == pytest.approx(res.base / 2, rel=1e-12)
+    assert res.base == pytest.approx(2 * 3600, rel=4 * (4 * 3600 / math.sqrt(12)) / math.sqrt(4000) / 7200)
+    assert res.rows[0]["kind"] == "backup"
+
+
+def test_metric_grammar():
+    plan = sens._plan("region-loss", None)
+    m = sens.parse_metric("p90_rto:tier0", plan)
+    assert (m.stat, m.key, m.q, m.target) == ("percentile", "tier:tier0:rto", 0.9, 900.0)
+    m = sens.parse_metric("p_meet_rto:tier0@3h", plan)
+    assert m.target == 3 * 3600
+    assert m.higher_is_better
+    assert m.value(np.array([3600.0, 4 * 3600.0])) == 0.5
+    assert sens.parse_metric("p90_downtime:medication-administration", plan).key == (
+        "workflow:medication-administration:downtime"
+    )
+    assert sens.parse_metric("mean_rpo:ehr-db", plan).key == "service:ehr-db:rpo"
+    for bad in (
+        "p90_rto",
+        "p90_rto:nowhere",
+        "p90_downtime:tier0",
+        "p90_rto@3h:tier0",
+        "p90_rto:tier0@3h",
+        "p100_rto:tier0",
+    ):
+        with pytest.raises(InputError):
+            sens.parse_metric(bad, plan)
+
+
+def test_cli_sensitivity_and_advise(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    r = runner.invoke(
+        main, ["sensitivity", "region-loss", "-n", "300", "--top", "5", "--plot", "t.png"], catch_exceptions=False
+    )
+    assert r.exit_code == 0, r.output
+    assert "decision" in r.output
+    assert (tmp_path / "t.png").stat().st_size > 1000
+    r = runner.invoke(
+        main, ["advise", "region-loss", "-n", "300", "--top", "3", "--format", "csv"], catch_exceptions=False
+    )
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert lines[0].startswith("metric,change,")
+    assert len(lines) > 3
+    r = runner.invoke(main, ["advise", "region-loss", "--metric", "p90_bogus:tier0"], catch_exceptions=False)
+    assert r.exit_code == 2
+    assert "--metric" in r.output
