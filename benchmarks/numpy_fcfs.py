@@ -1,0 +1,79 @@
+"""A pure-numpy implementation of the same exact dispatch, kept only as a benchmark baseline.
+
+Every replicate advances in lockstep through whole-array operations: each
+dispatch round starts, per replicate, the waiting task with the earliest ready
+time among roles with a free person (``argmin`` returns the lowest index among
+ties, which is the tie-break), and each instant processes every finish at the
+replicate's current time, propagating readiness with a matrix product.
+It gives the compiled kernel's task times exactly (checked by ``run.py``);
+it is here to measure what avoiding a compiler would cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def finish_times(plan, D: np.ndarray) -> np.ndarray:
+    """Finish time of every task, ``(replicates, tasks)``, for the durations ``D``."""
+    a = plan.arrays()
+    if (a.elapsed_from >= 0).any():
+        raise NotImplementedError("the numpy baseline does not model durations that grow with elapsed time")
+    n, T = D.shape
+    role, need = a.role, a.need
+    R = len(a.capacity)
+    adj = np.zeros((T, T))
+    for i in range(T):
+        for p in range(a.succ_ptr[i], a.succ_ptr[i + 1]):
+            adj[i, a.succ_idx[p]] += 1
+    onehot = np.zeros((T, max(R, 1)))
+    staffed = role >= 0
+    onehot[np.flatnonzero(staffed), role[staffed]] = 1
+    rclip = np.where(staffed, role, 0)
+    rows = np.arange(n)
+
+    finish = np.full((n, T), np.inf)
+    state = np.zeros((n, T), dtype=np.int8)  # 0 idle, 1 waiting, 2 running, 3 done
+    cnt = np.zeros((n, T))
+    ready = np.full((n, T), np.inf)
+    free = np.tile(a.capacity.astype(float), (n, 1))
+    t = np.zeros(n)
+    start0 = need == 0
+    ready[:, start0] = 0.0
+    rf0 = start0 & ~staffed
+    state[:, rf0] = 2
+    finish[:, rf0] = D[:, rf0]
+    state[:, start0 & staffed] = 1
+    while True:
+        while True:  # dispatch rounds
+            can = (state == 1) & (free[:, rclip] > 0) & staffed
+            key = np.where(can, ready, np.inf)
+            best = key.argmin(axis=1)
+            ok = np.isfinite(key[rows, best])
+            if not ok.any():
+                break
+            r, b = rows[ok], best[ok]
+            state[r, b] = 2
+            finish[r, b] = t[r] + D[r, b]
+            free[r, role[b]] -= 1
+        tn = np.where(state == 2, finish, np.inf).min(axis=1)
+        live = np.isfinite(tn)
+        if not live.any():
+            break
+        t = np.where(live, tn, t)
+        while True:  # every finish at t, including zero-length role-free tasks started meanwhile
+            now = (state == 2) & (finish == t[:, None])
+            if not now.any():
+                break
+            state[now] = 3
+            nowf = now.astype(float)
+            free += nowf @ onehot[:, :R] if R else 0.0
+            inc = nowf @ adj
+            cnt += inc
+            newly = (inc > 0) & (cnt >= need) & (state == 0)
+            ready = np.where(newly, t[:, None], ready)
+            rf = newly & ~staffed
+            state[rf] = 2
+            finish = np.where(rf, t[:, None] + D, finish)
+            state[newly & staffed] = 1
+    return finish

@@ -1,0 +1,213 @@
+"""Benchmark the engines on the reference estate, all figures measured in one run.
+
+    python benchmarks/run.py            # 10^6 replicates, peak memory at 10^6 and 10^7 (about 2 minutes)
+    python benchmarks/run.py --quick    # 10^5 replicates, peak memory at 10^5 and 10^6
+
+Prints, for one bundled drill (default region-loss on ehr-hybrid):
+
+* the DES (SimPy): replicates/s and events/s;
+* the vectorized sweep end to end (draws, compiled kernel, outcomes,
+  summaries; compilation excluded by a warm-up run): replicates/s, the ratio
+  to the DES per replicate, and a breakdown by stage;
+* the floor: the time to draw the same random numbers (``Draws.sample``) and
+  lay out the task-duration matrix (``task_durations``), chunk by chunk, on one
+  thread, as the library provides them — and the sweep's time over it;
+* a pure-numpy implementation of the same exact dispatch, checked equal, as
+  the baseline that avoiding a compiler would give;
+* peak memory (RSS high-water mark) of a whole sweep at two sizes, each in a
+  fresh process.
+
+Timings are wall-clock on whatever else the machine is doing: the load
+average is printed before and after so noisy runs can be recognised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def child(drill: str, n: int, chunk: int) -> None:
+    """Run one sweep in this (fresh) process and report time and peak memory as JSON."""
+    from drsim.sweep import sweep
+
+    t0 = time.perf_counter()
+    res = sweep(drill, n=n, seed=1, chunk_size=chunk)
+    dt = time.perf_counter() - t0
+    print(json.dumps({"n": n, "seconds": dt, "peak_mib": _peak_rss_kib() / 1024, "exact": res.exact}))
+
+
+def _peak_rss_kib() -> float:
+    """This process's RSS high-water mark. Linux keeps ``ru_maxrss`` across fork and exec (a child
+    would report its parent's peak), so the per-address-space ``VmHWM`` is read where it exists."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _memory(drill: str, n: int, chunk: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(n), "--drill", drill, "--chunk-size", str(chunk)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _best(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (about 20 seconds)")
+    ap.add_argument("--drill", default="region-loss")
+    ap.add_argument("--chunk-size", type=int, default=65536)
+    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child is not None:
+        child(args.drill, args.child, args.chunk_size)
+        return
+
+    import numba
+
+    from drsim.api import prepare
+    from drsim.draws import Draws, task_durations
+    from drsim.engine import des, vectorized
+    from drsim.outcomes import evaluate
+    from drsim.stats import Summary
+    from drsim.sweep import build_spec, sample, sweep
+
+    sys.path.insert(0, str(HERE))
+    import numpy_fcfs
+
+    n_vec = 100_000 if args.quick else 1_000_000
+    n_des = 200 if args.quick else 1000
+    n_np = 5_000 if args.quick else 20_000
+    mem_sizes = (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000)
+    chunk = args.chunk_size
+    repeat = 2 if args.quick else 3
+
+    plan = prepare(args.drill)
+    print(f"drsim benchmark: drill {args.drill} on {plan.topology.name}")
+    print(
+        f"  {len(plan.tasks)} tasks, {len(plan.elements())} random elements, "
+        f"{sum(1 for t in plan.tasks if t.role)} staffed tasks, staff {dict(plan.capacity)}"
+    )
+    print(
+        f"  machine: {os.cpu_count()} CPUs, numba {numba.__version__} on {numba.get_num_threads()} threads, "
+        f"numpy {np.__version__}; load average {os.getloadavg()[0]:.2f} at start"
+    )
+
+    # ---- warm-up: compile the kernels (excluded from every timing below)
+    t0 = time.perf_counter()
+    sweep(args.drill, n=2000, seed=0)
+    print(f"  warm-up (compilation or cache load): {time.perf_counter() - t0:.2f} s")
+
+    # ---- DES
+    d_des = Draws.sample(plan.elements(), 1, n_des)
+    t0 = time.perf_counter()
+    _, f_des, events = des.run_many(plan, d_des)
+    t_des = time.perf_counter() - t0
+    des_rate = n_des / t_des
+    print(f"\nDES (SimPy), {n_des:,} replicates: {des_rate:,.0f} replicates/s, {events / t_des:,.0f} events/s")
+
+    # ---- vectorized sweep, end to end
+    t_vec = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk), repeat)
+    vec_rate = n_vec / t_vec
+    print(f"\nVectorized sweep, {n_vec:,} replicates (best of {repeat}): {t_vec:.2f} s, {vec_rate:,.0f} replicates/s")
+    print(f"  ratio to the DES per replicate: {vec_rate / des_rate:,.0f}x")
+
+    # ---- stage breakdown and the floor, over the same chunks
+    spec = build_spec(args.drill, n=n_vec, seed=1, chunk_size=chunk)
+    pt = spec.points[0]
+    stages = dict.fromkeys(["draws_serial", "durations", "draws_threaded", "kernel", "outcomes", "summaries"], 0.0)
+    for c in range(spec.n_chunks):
+        lo, hi = spec.chunk_range(c)
+        t0 = time.perf_counter()
+        dr = Draws.sample(plan.elements(), spec.seed, hi - lo, chunk=c)
+        t1 = time.perf_counter()
+        task_durations(plan, dr)
+        t2 = time.perf_counter()
+        dr = sample(plan.elements(), spec.seed, hi - lo, c)
+        t3 = time.perf_counter()
+        fin, _ = vectorized.finish_times(pt.plan, dr, pt.columns, pt.kernel)
+        t4 = time.perf_counter()
+        m = evaluate(pt.plan, dr, fin)
+        t5 = time.perf_counter()
+        for k in pt.metrics:
+            Summary.of(m[k], pt.bounds[k], spec.exact)
+        t6 = time.perf_counter()
+        for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+            stages[key] += dt
+    floor = stages["draws_serial"] + stages["durations"]
+    us = 1e6 / n_vec
+    print("  stages (one pass, microseconds per replicate):")
+    print(f"    draws, threaded          {stages['draws_threaded'] * us:6.2f}")
+    print(f"    kernel (exact FCFS)      {stages['kernel'] * us:6.2f}")
+    print(f"    outcomes (RTO, RPO, ...) {stages['outcomes'] * us:6.2f}")
+    print(
+        f"    summaries ({len(pt.metrics)} metrics, {'exact' if spec.exact else 'histograms'}) "
+        f"{stages['summaries'] * us:6.2f}"
+    )
+    print(
+        f"  floor: Draws.sample {stages['draws_serial'] * us:.2f} + task_durations {stages['durations'] * us:.2f} "
+        f"= {floor * us:.2f} us/replicate ({floor:.2f} s for {n_vec:,})"
+    )
+    print(
+        f"  sweep time / floor: {t_vec / floor:.2f}  (sweep time / Draws.sample alone: {t_vec / stages['draws_serial']:.2f})"
+    )
+
+    # ---- numpy baseline
+    d_np = Draws.sample(plan.elements(), 1, n_np)
+    D = task_durations(plan, d_np)
+    t0 = time.perf_counter()
+    f_np = numpy_fcfs.finish_times(plan, D)
+    t_np = time.perf_counter() - t0
+    _, f_k = vectorized.run_many(plan, d_np)
+    same = np.array_equal(f_np, f_k)
+    t_k = _best(lambda: vectorized.run_many(plan, d_np), repeat)
+    print(
+        f"\nSame dispatch in pure numpy (lockstep masked argmin), {n_np:,} replicates: {n_np / t_np:,.0f} replicates/s "
+        f"(compiled kernel on the same durations: {n_np / t_k:,.0f}/s); identical task times: {same}"
+    )
+    print(
+        f"  DES check: DES and kernel identical on the first {n_des:,}: "
+        f"{np.array_equal(f_des, vectorized.run_many(plan, d_des)[1])}"
+    )
+
+    # ---- peak memory, fresh processes
+    print("\nPeak memory of a whole sweep (RSS high-water mark, fresh process each):")
+    base = _memory(args.drill, 1000, chunk)
+    print(f"  {base['n']:>12,} replicates: {base['peak_mib']:7.0f} MiB  (imports and compiled code: the baseline)")
+    for n in mem_sizes:
+        r = _memory(args.drill, n, chunk)
+        print(
+            f"  {n:>12,} replicates: {r['peak_mib']:7.0f} MiB  in {r['seconds']:.1f} s "
+            f"({'exact' if r['exact'] else 'histograms'}; includes first-run cache load)"
+        )
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
