@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .draws import Draws, stable_hash
+from .draws import stable_hash
 from .errors import InputError, Problem
 from .model import Drill, Topology
 from .plan import Plan
@@ -58,7 +58,7 @@ Z95 = 1.959963984540054
 PERCENTILES = (50, 90, 99)
 #: Kinds of metric a comparison reports (queues fold into their consumer's RPO).
 KINDS = ("service", "tier", "workflow", "latency", "rollback")
-#: Replicates are drawn in chunks of this size (chunk ``c`` holds replicates ``c*CHUNK ...``).
+#: Replicates of one what-if run together in the sensitivity analyses (one chunk of the streams).
 CHUNK = 65536
 #: Bootstrap resamples for percentile differences.
 BOOTSTRAP = 400
@@ -67,42 +67,20 @@ BOOTSTRAP = 400
 # ------------------------------------------------------------------ running replicates
 
 
-def simulate(plan: Plan, n: int, seed: int, scale: dict[str, float] | None = None) -> dict[str, np.ndarray]:
-    """Every metric of ``n`` replicates of ``plan`` (seconds), by the vectorized engine.
+def simulate(plan: Plan, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Every metric of ``n`` replicates of ``plan`` (seconds), per replicate.
 
-    Replicate ``r`` is number ``r % CHUNK`` of chunk ``r // CHUNK`` of ``seed``'s
-    streams, so it is the same replicate in every topology and every call.
-    ``scale`` multiplies the draws of the named random elements (a what-if on
-    how long something takes; every distribution is a scale family, so this is
-    exactly the scaled distribution on the same random numbers).
+    A thin layer over :func:`drsim.sweep.sweep` (vectorized engine, every
+    replicate kept): replicate ``r`` is the same replicate in every topology,
+    every call and every sweep with this seed — number ``r`` of the chunked
+    streams of :mod:`drsim.draws`, replicate 0 being ``drsim drill --seed``.
     """
-    from .engine import vectorized
-    from .outcomes import evaluate
+    from .sweep import sweep
 
     if n < 1:
         raise InputError("compare", [Problem(f"the number of replicates must be at least 1, found {n}")])
-    elements = plan.elements()
-    kp = vectorized.prepare(plan)
-    parts: list[dict[str, np.ndarray]] = []
-    for c, start in enumerate(range(0, n, CHUNK)):
-        m = min(CHUNK, n - start)
-        draws = Draws.sample(elements, seed, m, chunk=c)
-        if scale:
-            draws = scaled(draws, scale)
-        fin, _ = vectorized.finish_times(plan, draws, kp=kp)
-        parts.append(evaluate(plan, draws, fin))
-    if len(parts) == 1:
-        return parts[0]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def scaled(draws: Draws, scale: dict[str, float]) -> Draws:
-    """``draws`` with the values of some elements multiplied by a factor."""
-    values = dict(draws.values)
-    for name, k in scale.items():
-        if name in values and k != 1.0:
-            values[name] = values[name] * k
-    return Draws(draws.seed, draws.chunk, draws.n, values)
+    res = sweep(plan.drill, plan.topology, n=n, seed=seed, keep_replicates=True)
+    return {k: s.values for k, s in res.points[0].metrics.items()}
 
 
 # ------------------------------------------------------------------ statistics

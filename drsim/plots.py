@@ -14,7 +14,8 @@ monotonically, and print their values in the cells.
 * :func:`gantt` — one replay as bars on staff and service swimlanes;
 * :func:`tornado` — one-at-a-time sensitivity swings;
 * :func:`sobol` — first-order and total Sobol indices;
-* :func:`heatmap` — a statistic (e.g. P(meet target)) over a two-parameter grid.
+* :func:`heatmap` — a statistic (e.g. P(meet target)) over a two-parameter grid;
+  :func:`grid_heatmap` draws one from a sweep's grid (:func:`drsim.sweep`).
 """
 
 from __future__ import annotations
@@ -512,6 +513,25 @@ def heatmap(
     if title:
         ax.set_title(title)
     return ax
+
+
+def grid_heatmap(frame, x: str, y: str, metric: str, stat: str = "p_meet", title: str | None = None, ax=None):
+    """A heatmap of one statistic over a two-key grid, from a tidy frame such as
+    :meth:`drsim.sweep.SweepResult.to_frame` (columns ``x``, ``y``, ``metric`` and ``stat``)."""
+    df = frame[frame["metric"] == metric]
+    table = df.pivot_table(index=y, columns=x, values=stat, aggfunc="first").sort_index().sort_index(axis=1)
+    probability = stat.startswith("p_meet")
+    return heatmap(
+        table.to_numpy(dtype=float),
+        list(table.columns),
+        list(table.index),
+        xlabel=x,
+        ylabel=y,
+        what=f"{stat} of {metric}" + ("" if probability else " (duration)"),
+        probability=probability,
+        title=title,
+        ax=ax,
+    )
 
 
 def save(fig_or_ax, path, force: bool = False):

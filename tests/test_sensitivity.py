@@ -165,3 +165,14 @@ def test_cli_sensitivity_and_advise(tmp_path, monkeypatch):
     r = runner.invoke(main, ["advise", "region-loss", "--metric", "p90_bogus:tier0"], catch_exceptions=False)
     assert r.exit_code == 2
     assert "--metric" in r.output
+
+
+def test_what_ifs_use_the_same_replicates_as_a_sweep():
+    """Scaling nothing reproduces the sweep's replicates exactly, so every what-if is paired with them."""
+    from drsim.compare import simulate
+
+    plan = sens._plan("region-loss", None)
+    groups = sens.parameter_groups(plan)
+    xs = sens._scaled_replicates(plan, "tier:tier0:rto", groups, ["decision"], np.array([[1.0], [2.0]]), 500, 9)
+    np.testing.assert_array_equal(xs[0], simulate(plan, 500, 9)["tier:tier0:rto"])
+    assert np.all(xs[1] >= xs[0])  # a slower decision never brings tier 0 back sooner
