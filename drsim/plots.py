@@ -515,9 +515,23 @@ def heatmap(
     return ax
 
 
-def grid_heatmap(frame, x: str, y: str, metric: str, stat: str = "p_meet", title: str | None = None, ax=None):
+def grid_heatmap(
+    frame,
+    x: str,
+    y: str,
+    metric: str,
+    stat: str = "p_meet",
+    title: str | None = None,
+    ax=None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+):
     """A heatmap of one statistic over a two-key grid, from a tidy frame such as
-    :meth:`drsim.sweep.SweepResult.to_frame` (columns ``x``, ``y``, ``metric`` and ``stat``)."""
+    :meth:`drsim.sweep.SweepResult.to_frame` (columns ``x``, ``y``, ``metric`` and ``stat``).
+
+    The axes are labelled with the grid keys; their values are settings as
+    written in the YAML (a head-count, a duration), unless labels are given.
+    """
     df = frame[frame["metric"] == metric]
     table = df.pivot_table(index=y, columns=x, values=stat, aggfunc="first").sort_index().sort_index(axis=1)
     probability = stat.startswith("p_meet")
@@ -525,8 +539,8 @@ def grid_heatmap(frame, x: str, y: str, metric: str, stat: str = "p_meet", title
         table.to_numpy(dtype=float),
         list(table.columns),
         list(table.index),
-        xlabel=x,
-        ylabel=y,
+        xlabel=xlabel or f"{x} (value as written)",
+        ylabel=ylabel or f"{y} (value as written)",
         what=f"{stat} of {metric}" + ("" if probability else " (duration)"),
         probability=probability,
         title=title,

@@ -12,7 +12,17 @@ import drsim
 from drsim import plots
 from drsim import sensitivity as sens
 
-UNITS = ("(seconds", "(minutes", "(hours", "(days", "(probability", "(percentage points", "dimensionless", "factor")
+UNITS = (
+    "(seconds",
+    "(minutes",
+    "(hours",
+    "(days",
+    "(probability",
+    "(percentage points",
+    "dimensionless",
+    "factor",
+    "(value as written",
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +139,27 @@ def test_save_refuses_other_formats_and_existing_files(tmp_path):
     with pytest.raises(OutputExistsError):
         plots.save(ax, tmp_path / "x.png")
     plots.save(ax, tmp_path / "x.png", force=True)
+
+
+def test_heatmap_of_a_sweep_grid(tmp_path):
+    sw = drsim.sweep(
+        "interface-outage",
+        n=200,
+        seed=1,
+        grid={
+            "topology.staff.network-engineer.shifts.0.headcount": [1, 2],
+            "drill.response.declare.duration": ["15m", "45m", "90m"],
+        },
+    )
+    ax = plots.grid_heatmap(
+        sw.to_frame(),
+        "topology.staff.network-engineer.shifts.0.headcount",
+        "drill.response.declare.duration",
+        "tier:tier1:rto",
+    )
+    _labelled(ax)
+    values = ax.images[0].get_array()
+    assert values.shape == (3, 2)
+    assert np.all((values >= 0) & (values <= 1))
+    assert len(ax.texts) == 6
+    _written(ax, tmp_path, "grid")
