@@ -13,8 +13,12 @@ Both engines execute the same plan on the same draws:
 * a task becomes *ready* when its join over predecessors is satisfied;
 * a task with no role starts when ready;
 * a task with a role waits for a free person of that role; free people take
-  waiting tasks first come, first served by ready time, ties broken by task
-  index (the order tasks are compiled in, which follows the dependencies);
+  the waiting task of the most critical class first (incident command and
+  tier-0 work, then each less critical tier), first come first served by
+  ready time within a class, ties broken by task index (the order tasks are
+  compiled in: most critical services first);
+* a staffed task with ``skip_if`` takes no time if that task has finished by
+  the moment it starts (break-glass access once the identity provider is back);
 * at one instant, every finish is processed before anybody is dispatched.
 
 Beyond task times, the plan holds what the outcomes need: which services each
@@ -58,6 +62,12 @@ class Task:
     elapsed_coef: float = 0.0
     #: The task can never finish in a replicate whose RPO item of this index is infinite.
     blocked_by_rpo: int = -1
+    #: Dispatch class when people are scarce: lower goes first (0 = incident command and
+    #: the most critical tier); within a class, first come first served.
+    priority: int = 0
+    #: A staffed task that takes no time if this task has already finished when it starts
+    #: (break-glass access is moot once the identity provider is back).
+    skip_if: int = -1
 
     @property
     def element(self) -> str | None:
@@ -149,6 +159,8 @@ class PlanArrays:
     elapsed_from: np.ndarray
     elapsed_to: np.ndarray
     elapsed_coef: np.ndarray
+    priority: np.ndarray
+    skip_if: np.ndarray
 
     @classmethod
     def from_plan(cls, plan: Plan) -> PlanArrays:
@@ -184,6 +196,8 @@ class PlanArrays:
             elapsed_from=np.array([t.elapsed_from for t in plan.tasks], dtype=np.int64),
             elapsed_to=np.array([t.elapsed_to for t in plan.tasks], dtype=np.int64),
             elapsed_coef=np.array([t.elapsed_coef for t in plan.tasks], dtype=float),
+            priority=np.array([t.priority for t in plan.tasks], dtype=np.int64),
+            skip_if=np.array([t.skip_if for t in plan.tasks], dtype=np.int64),
         )
 
 
@@ -216,7 +230,10 @@ class _Builder:
         self.shift_of: dict[str, str] = {}
         self.pace: dict[str, float] = {}
         self.ack: dict[str, int] = {}
-        self.break_glass: dict[str, int] = {}
+        self.access: dict[str, tuple[int, int, list[str]]] = {}  # role -> (break-glass, access, services)
+        self.unavailable: set[str] = set()
+        ranks = sorted(topo.tiers, key=lambda name: _tier_rank(topo, name))
+        self.tier_rank = {name: i for i, name in enumerate(ranks)}
         self.rpo_items: list[RpoItem] = []
         self.rpo_elements: dict[str, Distribution] = {}
         self.problems: list[Problem] = []
@@ -229,6 +246,8 @@ class _Builder:
         preds = sorted(set(preds))
         if join == ANY and len(preds) == 1:
             join = ALL
+        if service is not None and "priority" not in kw:
+            kw["priority"] = self.tier_rank[self.topo.services[service].tier]
         t = Task(len(self.tasks), key, kind, label, duration, role, preds, join, service, **kw)
         self.tasks.append(t)
         self.keys[key] = t.index
@@ -277,10 +296,49 @@ class _Builder:
         if role is None:
             return []
         ack = self.page(role, escalation, "a runbook step")
+        self.add_break_glass(role)
         out = [ack]
-        if role in self.break_glass:
-            out.append(self.break_glass[role])
+        if role in self.access:
+            out.append(self.access[role][1])
         return out
+
+    def add_break_glass(self, role_name: str) -> None:
+        """When a role's consoles sit behind a service that is down, it must break glass first.
+
+        Access comes from whichever is first: break-glass done, or every such
+        service restored (linked once the restorations exist, in :meth:`link_access`).
+        """
+        role = self.topo.staff[role_name]
+        if role_name in self.access or role_name not in self.ack:
+            return
+        lost = [svc for svc in role.access_via if svc in self.unavailable]
+        if not lost:
+            return
+        bg = self.add(
+            f"break-glass:{role_name}",
+            "break-glass",
+            f"{role_name} gets break-glass access ({', '.join(lost)} down)",
+            role.break_glass,
+            [self.ack[role_name]],
+            role=role_name,
+        )
+        acc = self.add(f"access:{role_name}", "milestone", f"{role_name} has console access", Fixed(0.0), [bg])
+        self.access[role_name] = (bg, acc, lost)
+
+    def link_access(self, restored: dict[str, int]) -> None:
+        for role_name, (bg, acc, lost) in self.access.items():
+            if not all(s in restored for s in lost):
+                continue
+            back = self.add(
+                f"access-restored:{role_name}",
+                "milestone",
+                f"{', '.join(lost)} back: {role_name} logs in normally",
+                Fixed(0.0),
+                [restored[s] for s in lost],
+            )
+            self.tasks[acc].preds = sorted([bg, back])
+            self.tasks[acc].join = ANY
+            self.tasks[bg].skip_if = back
 
 
 def compile_plan(topo: Topology, drill: Drill) -> Plan:
@@ -319,6 +377,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 dependents.add(s_name)
                 changed = True
     unavailable = down_like | dependents
+    b.unavailable = unavailable
 
     # ---- fault, detection, paging, triage, escalation, decision
     fault_tasks, detect_tasks = [], []
@@ -335,23 +394,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         a = b.page(r, detected, "first response")
         first_ack = a if first_ack is None else first_ack
 
-    def add_break_glass(role_name: str):
-        role = topo.staff[role_name]
-        if role_name in b.break_glass or role_name not in b.ack:
-            return
-        if any(svc in unavailable for svc in role.access_via):
-            lost = ", ".join(svc for svc in role.access_via if svc in unavailable)
-            b.break_glass[role_name] = b.add(
-                f"break-glass:{role_name}",
-                "break-glass",
-                f"{role_name} gets break-glass access ({lost} down)",
-                role.break_glass,
-                [b.ack[role_name]],
-                role=role_name,
-            )
-
     for r in resp.page:
-        add_break_glass(r)
+        b.add_break_glass(r)
     tri = resp.triage
     triage = b.add(
         "triage",
@@ -361,17 +405,14 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         [detected, *b.ready_for(tri.role, detected)],
         role=tri.role,
     )
-    add_break_glass(tri.role)
     escalated = b.add("escalate", "escalate", "major incident: escalate", Fixed(0.0), [triage])
     for r in resp.escalate:
         b.page(r, escalated, "escalation")
-        add_break_glass(r)
+        b.add_break_glass(r)
 
     def ready(role):
         if role is not None and role not in b.ack:
             b.page(role, escalated, "a runbook step")
-        if role is not None:
-            add_break_glass(role)
         return b.ready_for(role, escalated)
 
     dec = resp.declare
@@ -391,7 +432,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
             "communicate",
             c.name or "tell wards: switch to downtime procedures",
             c.duration,
-            [declare, *ready(c.role)],
+            [triage, *ready(c.role)],
             role=c.role,
         )
 
@@ -666,6 +707,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
             cause = f"depends on {', '.join(sorted(deps))}"
             outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, cause)
 
+    b.link_access({name: o.restored_task for name, o in outages.items()})
     restored_all = [o.restored_task for o in outages.values()]
     if restored_all:
         b.add("all-restored", "milestone", "every affected service restored", Fixed(0.0), restored_all)

@@ -43,11 +43,14 @@ class StaffPool:
     def __init__(self, env: simpy.Environment, role: str, capacity: int):
         self.env, self.role = env, role
         self.free = list(range(capacity))
-        self.waiting: list[tuple[tuple[float, int], simpy.Event]] = []
+        self.waiting: list[tuple[tuple[int, float, int], simpy.Event]] = []
         self._pending = False
 
-    def request(self, key: tuple[float, int]) -> simpy.Event:
-        """An event that succeeds with a person's number once one is free for this task."""
+    def request(self, key: tuple[int, float, int]) -> simpy.Event:
+        """An event that succeeds with a person's number once one is free for this task.
+
+        ``key`` is (priority class, ready time, task index): the smallest key goes first.
+        """
         ev = self.env.event()
         heapq.heappush(self.waiting, (key, ev))
         self._schedule_dispatch()
@@ -103,11 +106,13 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         ready = env.now
         person = None
         if task.role is not None:
-            person = yield pools[task.role].request((ready, task.index))
+            person = yield pools[task.role].request((task.priority, ready, task.index))
             actors[task.index] = f"{task.role}#{person + 1}"
         dur = D[task.index]
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
+        if task.skip_if >= 0 and finish[task.skip_if] <= env.now:
+            dur = 0.0
         start[task.index] = env.now
         if (task.role is not None or task.kind in ("step", "validate", "reconcile")) and dur > 0:
             timeline.append(

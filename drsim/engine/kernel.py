@@ -5,7 +5,8 @@ the SimPy engine follows (see :mod:`drsim.plan`): at each instant every
 finishing task is processed first — people are freed, successors become ready,
 role-free successors start at once (zero-length ones finish at the same instant
 and are processed in the same pass) — and then each staff pool hands free
-people to waiting tasks, earliest ready first, ties by task index. Zero-length
+people to waiting tasks: most critical class first, then earliest ready,
+then lowest task index. Zero-length
 staffed tasks finish at the same instant and start another such round, as
 SimPy's low-priority dispatch event does.
 
@@ -14,9 +15,10 @@ finish time in it (a plan keeps only a handful of tasks running at once, and a
 branch-free scan beat a binary heap by a third on the reference estate).
 Zero-length role-free tasks (milestones, joins) never enter it: they finish
 on a stack within the instant that started them. Each role keeps its
-waiting tasks in a queue ordered by (ready time, task index): tasks only ever
-become ready at the current instant, which never decreases, so a new task is
-appended and moved forward only past equally ready tasks of higher index.
+waiting tasks in a queue ordered by (priority class, ready time, task index):
+tasks only ever become ready at the current instant, which never decreases,
+so a new task is appended and moved forward past less critical tasks and
+equally ready tasks of higher index.
 Roles never compete for the same person, so dispatching role by role hands out
 people exactly as one global first-come-first-served pass would.
 
@@ -61,6 +63,8 @@ def _replicate(
     efrom,
     eto,
     ecoef,
+    prio,
+    skip,
     start,
     finish,
     ready,
@@ -111,12 +115,11 @@ def _replicate(
                 nrun += 1
             else:
                 state[i] = 1
-                pos = qoff[rl] + qtail[rl]
-                q[pos] = i
+                _enqueue(q, qoff[rl], qhead[rl], qtail[rl], i, prio, ready)
                 qtail[rl] += 1
     dirty = True  # a person was freed or a task started waiting since the last dispatch
     while True:
-        # dispatch: free people take waiting tasks, earliest ready first, then lowest index
+        # dispatch: free people take waiting tasks, most critical class first, then earliest ready
         for rl in range(nroles if dirty else 0):
             while free[rl] > 0 and qhead[rl] < qtail[rl]:
                 i = q[qoff[rl] + qhead[rl]]
@@ -125,6 +128,8 @@ def _replicate(
                 dur = R[col[i], r] if col[i] >= 0 else const[i]
                 if efrom[i] >= 0:
                     dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                if skip[i] >= 0 and state[skip[i]] == 3:
+                    dur = 0.0
                 start[i] = t
                 finish[i] = t + dur
                 state[i] = 2
@@ -183,15 +188,27 @@ def _replicate(
                     else:
                         state[s] = 1
                         dirty = True
-                        off = qoff[rl]
-                        pos = qtail[rl]
+                        _enqueue(q, qoff[rl], qhead[rl], qtail[rl], s, prio, ready)
                         qtail[rl] += 1
-                        # equally ready tasks queue by task index
-                        while pos > qhead[rl] and q[off + pos - 1] > s and ready[q[off + pos - 1]] == t:
-                            q[off + pos] = q[off + pos - 1]
-                            pos -= 1
-                        q[off + pos] = s
     return 0
+
+
+@njit(cache=True)
+def _enqueue(q, off, head, tail, s, prio, ready):
+    """Put task ``s`` into a role's queue, kept in (priority, ready time, index) order.
+
+    A task only ever becomes ready at the current instant, so it moves forward
+    past tasks of a less critical class and equally ready tasks of higher index.
+    """
+    pos = tail
+    while pos > head:
+        p = q[off + pos - 1]
+        if prio[p] > prio[s] or (prio[p] == prio[s] and (ready[p] > ready[s] or (ready[p] == ready[s] and p > s))):
+            q[off + pos] = p
+            pos -= 1
+        else:
+            break
+    q[off + pos] = s
 
 
 @njit(cache=True, parallel=True)
@@ -208,6 +225,8 @@ def simulate(
     efrom,
     eto,
     ecoef,
+    prio,
+    skip,
     keep,
     out_finish,
     out_start,
@@ -254,6 +273,8 @@ def simulate(
                 efrom,
                 eto,
                 ecoef,
+                prio,
+                skip,
                 start,
                 finish,
                 ready,

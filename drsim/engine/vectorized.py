@@ -136,6 +136,8 @@ def finish_times(
         a.elapsed_from,
         a.elapsed_to,
         a.elapsed_coef,
+        a.priority,
+        a.skip_if,
         keep,
         out,
         out_start,
