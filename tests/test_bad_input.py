@@ -153,3 +153,51 @@ def _write_missing() -> None:  # pragma: no cover - a maintainer's helper
 
 if __name__ == "__main__" and "--write" in sys.argv:  # pragma: no cover
     _write_missing()
+
+
+# ---------------------------------------------------------------- outputs never destroy data
+
+#: Every command that writes a file: its arguments (on the corpus estate, small and fast) and the
+#: option naming the file it writes. A command added later with such an option must be listed here.
+WRITERS = {
+    "sweep": (["_drill.yaml", "-t", "_topology.yaml", "-n", "20"], "--out", "out.csv"),
+    "timeline": (["_drill.yaml", "-t", "_topology.yaml"], "-o", "out.md"),
+    "compare": (["_drill.yaml", "-t", "_topology.yaml", "-t", "_topology.yaml", "-n", "20"], "--plot", "out.png"),
+    "sensitivity": (["_drill.yaml", "-t", "_topology.yaml", "-n", "10", "--top", "2"], "--plot", "out.png"),
+    "advise": (["_drill.yaml", "-t", "_topology.yaml", "-n", "10", "--top", "2"], "--plot", "out.png"),
+}
+OUTPUT_OPTIONS = {"out", "output", "plot"}
+
+
+def test_every_command_that_writes_a_file_is_checked_below():
+    writing = {
+        name
+        for name, cmd in main.commands.items()
+        if any(p.name in OUTPUT_OPTIONS for p in cmd.params if p.param_type_name == "option")
+    }
+    assert writing <= set(WRITERS), writing - set(WRITERS)
+
+
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_an_existing_output_is_never_overwritten_without_force(command, tmp_path, monkeypatch):
+    if command not in main.commands:
+        pytest.skip(f"drsim {command} is not part of this build")
+    for name in ("_topology.yaml", "_drill.yaml"):
+        (tmp_path / name).write_bytes((CORPUS / name).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    args, option, out = WRITERS[command]
+    target = tmp_path / out
+    target.write_bytes(b"the user's own file\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    r = invoke([command, *args, option, out])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    assert r.stderr == f"error: {out} already exists; pass --force to overwrite it\n"
+    assert target.read_bytes() == b"the user's own file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no half-written or temporary file left
+
+    r = invoke([command, *args, option, out, "--force"])
+    assert r.exit_code in (0, 1), r.output
+    assert target.read_bytes() != b"the user's own file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
