@@ -201,3 +201,14 @@ def test_an_existing_output_is_never_overwritten_without_force(command, tmp_path
     assert r.exit_code in (0, 1), r.output
     assert target.read_bytes() != b"the user's own file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_every_error_shown_in_the_readme_is_printed_for_a_corpus_file():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Errors you may see\n", 1)[1].split("\n## ", 1)[0]
+    shown = [line for line in section.splitlines() if line.startswith("error: ")]
+    assert len(shown) >= 20
+    printed = {line for name in CASES for line in expected(name).splitlines()}
+    missing = [line for line in shown if line not in printed]
+    assert not missing, missing
+    assert f"({len(CASES)} files" in section.replace("\n", " ")
