@@ -44,6 +44,7 @@ TOPOLOGY_KEYS = ("regions", "tiers", "staff", "services", "queues", "workflows")
 DRILL_KEYS = ("start", "faults", "detection", "response", "rollback", "injects", "questions", "gates", "objectives")
 
 _YAML_TAG = "tag:yaml.org,2002:"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")} | {"!"}
 
 
@@ -178,6 +179,15 @@ class _Composer:
             return self._mapping(node, path, (*stack, node))
         if isinstance(node, yaml.SequenceNode):
             return [self.build(v, (*path, i), (*stack, node)) for i, v in enumerate(node.value)]
+        if _SURROGATE.search(node.value):
+            self.problems.append(
+                Problem(
+                    "a \\u escape names half a character (a lone surrogate); write the character itself",
+                    path,
+                    *self._at(node),
+                )
+            )
+            return None
         value = self._scalar(node)
         if isinstance(value, _Surprise):
             self.surprises[path] = value
@@ -194,6 +204,16 @@ class _Composer:
                 )
                 continue
             key = knode.value
+            if _SURROGATE.search(key):
+                self.problems.append(
+                    Problem(
+                        "a \\u escape names half a character (a lone surrogate); write the character itself",
+                        path,
+                        line,
+                        col,
+                    )
+                )
+                continue
             if knode.tag == _YAML_TAG + "merge" or (key == "<<" and knode.style is None):
                 self.problems.append(
                     Problem("merge keys ('<<') are not supported; write each field out", (*path, key), line, col)
