@@ -1,9 +1,9 @@
 """A pure-numpy implementation of the same exact dispatch, kept only as a benchmark baseline.
 
 Every replicate advances in lockstep through whole-array operations: each
-dispatch round starts, per replicate, the waiting task with the earliest ready
-time among roles with a free person (``argmin`` returns the lowest index among
-ties, which is the tie-break), and each instant processes every finish at the
+dispatch round starts, per replicate, the waiting task of the most critical
+class, then earliest ready time, among roles with a free person (``argmin``
+returns the lowest index among ties, which is the last tie-break), and each instant processes every finish at the
 replicate's current time, propagating readiness with a matrix product.
 It gives the compiled kernel's task times exactly (checked by ``run.py``);
 it is here to measure what avoiding a compiler would cost.
@@ -20,7 +20,7 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
     if (a.elapsed_from >= 0).any():
         raise NotImplementedError("the numpy baseline does not model durations that grow with elapsed time")
     n, T = D.shape
-    role, need = a.role, a.need
+    role, need, prio, skip = a.role, a.need, a.priority, a.skip_if
     R = len(a.capacity)
     adj = np.zeros((T, T))
     for i in range(T):
@@ -45,16 +45,21 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
     finish[:, rf0] = D[:, rf0]
     state[:, start0 & staffed] = 1
     while True:
-        while True:  # dispatch rounds
+        while True:  # dispatch rounds: most critical class, then earliest ready, then lowest index
             can = (state == 1) & (free[:, rclip] > 0) & staffed
-            key = np.where(can, ready, np.inf)
+            top = np.where(can, prio, np.iinfo(np.int64).max).min(axis=1)
+            key = np.where(can & (prio == top[:, None]), ready, np.inf)
             best = key.argmin(axis=1)
             ok = np.isfinite(key[rows, best])
             if not ok.any():
                 break
             r, b = rows[ok], best[ok]
+            dur = D[r, b]
+            sk = skip[b]
+            # a step made unnecessary by a task already done (break-glass once access is back) takes no time
+            dur = np.where((sk >= 0) & (state[r, np.maximum(sk, 0)] == 3), 0.0, dur)
             state[r, b] = 2
-            finish[r, b] = t[r] + D[r, b]
+            finish[r, b] = t[r] + dur
             free[r, role[b]] -= 1
         tn = np.where(state == 2, finish, np.inf).min(axis=1)
         live = np.isfinite(tn)
