@@ -19,9 +19,12 @@ How the work is cut, so that it can run anywhere and always give the same answer
   differences between points are differences of configuration, not of luck;
 * :func:`run_chunk` turns ``(spec, chunk, point)`` into a :class:`ChunkResult`
   of mergeable summaries (:mod:`drsim.stats`); :func:`execute` drives the chunks
-  through an executor (in-process by default, or anything with
-  ``submit(fn, *args)`` returning a future) and merges results strictly in
-  chunk order whatever order they finish in, ignoring duplicates.
+  through an executor (:mod:`drsim.executors`: this process, a local process
+  pool, a Dask cluster, or anything with ``submit(fn, *args)`` returning a
+  future) and merges results strictly in chunk order whatever order they
+  finish in, ignoring duplicates;
+* with a checkpoint folder (:mod:`drsim.checkpoint`) every finished chunk is
+  written at once, and an interrupted sweep resumes with only the missing chunks.
 
 Memory does not grow with ``n`` beyond a budget: while every per-replicate
 value of every metric fits in :data:`EXACT_BUDGET` bytes (or when the caller
@@ -185,15 +188,15 @@ def run_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> ChunkResult:
     return ChunkResult(point, chunk_index, draws.n, dict(zip(keys, parts)), events)
 
 
-def _results(spec: SweepSpec, executor):
-    """Chunk results as they finish: in-process, or through ``executor.submit``."""
+def _results(spec: SweepSpec, executor, work=None):
+    """Chunk results as they finish, from a runner (:mod:`drsim.executors`) or an executor with ``submit``."""
+    from .executors import InlineRunner, Runner, SubmitRunner
+
     if executor is None:
-        for p, c in spec.work():
-            yield run_chunk(spec, c, p)
-        return
-    futures = [executor.submit(run_chunk, spec, c, p) for p, c in spec.work()]
-    for fut in concurrent.futures.as_completed(futures):
-        yield fut.result()
+        executor = InlineRunner()
+    elif not isinstance(executor, Runner):
+        executor = SubmitRunner(executor)
+    return executor.run(spec, spec.work() if work is None else work)
 
 
 class _Merger:
@@ -208,10 +211,16 @@ class _Merger:
         self.acc = [{k: Accumulator(pt.bounds[k], spec.exact) for k in pt.metrics} for pt in spec.points]
         self.events = 0
 
-    def add(self, res: ChunkResult) -> None:
+    def is_new(self, res: ChunkResult) -> bool:
+        """Whether ``res`` is a chunk not merged or waiting yet (a retried chunk may arrive twice)."""
         key = (res.point, res.chunk)
-        if self.position[key] < self.next or key in self.pending:
-            return  # a chunk run twice (a retried worker) is counted once
+        return not (self.position[key] < self.next or key in self.pending)
+
+    def add(self, res: ChunkResult) -> bool:
+        """Merge ``res`` in its place; False (and nothing counted) if that chunk was already in."""
+        if not self.is_new(res):
+            return False  # a chunk run twice (a retried worker) is counted once
+        key = (res.point, res.chunk)
         self.pending[key] = res
         while self.next < len(self.order) and self.order[self.next] in self.pending:
             r = self.pending.pop(self.order[self.next])
@@ -219,38 +228,72 @@ class _Merger:
                 self.acc[r.point][k].add(s)
             self.events += r.events
             self.next += 1
+        return True
 
     @property
     def done(self) -> bool:
         return self.next == len(self.order)
 
 
-def execute(spec: SweepSpec, executor=None, progress: bool = False) -> SweepResult:
+def execute(
+    spec: SweepSpec,
+    executor=None,
+    progress: bool = False,
+    checkpoint=None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> SweepResult:
     """Run every chunk of ``spec`` and merge the results into a :class:`SweepResult`.
 
-    ``executor`` None runs chunks one after another in this process (the
-    compiled kernel already uses every core); otherwise it is anything with
-    ``submit(fn, *args)`` returning a :class:`concurrent.futures.Future`.
+    ``executor`` None or ``"inline"`` runs chunks one after another in this
+    process (the compiled kernel already uses every core); ``"local"``,
+    ``"dask"``, a ``distributed.Client`` or anything with ``submit(fn, *args)``
+    returning a :class:`concurrent.futures.Future` run them elsewhere
+    (:mod:`drsim.executors`; ``workers`` and ``scheduler`` configure the named
+    ones). With a :class:`drsim.checkpoint.Checkpoint`, chunks already stored
+    there are read instead of run, and every chunk that finishes is stored.
     """
+    from .executors import open_runner
+
     merger = _Merger(spec)
-    total = spec.n * len(spec.points)
-    with _progress_bar(progress, total, spec) as advance:
-        for res in _results(spec, executor):
+    done = checkpoint.stored() if checkpoint is not None else []
+    with _progress_bar(progress, spec) as advance:
+        for p, c in done:
+            res = checkpoint.load(p, c)
             merger.add(res)
-            advance(res.n)
+            advance(res.n, stored=True)
+        stored = set(done)
+        todo = [w for w in spec.work() if w not in stored] if stored else None
+        if todo is None or todo:
+            with open_runner(executor, spec, workers=workers, scheduler=scheduler) as runner:
+                results = _results(spec, runner) if todo is None else _results(spec, runner, todo)
+                for res in results:
+                    if not merger.is_new(res):
+                        continue
+                    if checkpoint is not None:
+                        checkpoint.save(res)
+                    merger.add(res)
+                    advance(res.n)
     if not merger.done:  # pragma: no cover - an executor that lost work
         raise RuntimeError("some chunks of the sweep never reported")
-    return _build_result(spec, merger)
+    result = _build_result(spec, merger)
+    if checkpoint is not None:
+        checkpoint.finish(result)
+    return result
 
 
 class _progress_bar:
-    def __init__(self, enabled: bool, total: int, spec: SweepSpec):
-        self.enabled, self.total, self.spec = enabled, total, spec
+    """Chunks done out of the total, wherever they ran, and replicates per second."""
+
+    def __init__(self, enabled: bool, spec: SweepSpec):
+        self.enabled, self.spec = enabled, spec
         self.bar = None
 
     def __enter__(self):
         if not self.enabled:
-            return lambda k: None
+            return lambda k, stored=False: None
+        import time
+
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -258,14 +301,27 @@ class _progress_bar:
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("replicates"),
+            TextColumn("chunks  {task.fields[replicates]:,} replicates  {task.fields[rate]}"),
             TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=True,
         )
         self.bar.start()
-        task = self.bar.add_task(f"{self.spec.points[0].plan.drill.name} ({self.spec.engine})", total=self.total)
-        return lambda k: self.bar.advance(task, k)
+        total = len(self.spec.work())
+        name = self.spec.points[0].plan.drill.name
+        task = self.bar.add_task(f"{name} ({self.spec.engine})", total=total, replicates=0, rate="")
+        start = time.perf_counter()
+        state = {"replicates": 0, "run": 0}
+
+        def advance(k: int, stored: bool = False) -> None:
+            state["replicates"] += k
+            if not stored:  # the rate counts replicates run now, not read back from a checkpoint
+                state["run"] += k
+            dt = time.perf_counter() - start
+            rate = f"{state['run'] / dt:,.0f} replicates/s" if state["run"] and dt > 0 else ""
+            self.bar.update(task, advance=1, replicates=state["replicates"], rate=rate)
+
+        return advance
 
     def __exit__(self, *exc):
         if self.bar is not None:
@@ -738,7 +794,12 @@ def sweep(
     chunk_size: int = DEFAULT_CHUNK,
     progress: bool = False,
     keep_replicates: bool = False,
-    executor=None,
+    executor="local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    force: bool = False,
 ) -> SweepResult:
     """Run ``n`` replicates of a drill at every point of ``grid`` and summarise them.
 
@@ -764,10 +825,27 @@ def sweep(
     keep_replicates
         Keep every replicate's metrics (exact percentiles, :meth:`SweepResult.replicates`).
     executor
-        None to run chunks in this process, or an executor with ``submit``.
+        Where chunks run (:mod:`drsim.executors`): ``"local"`` (the best choice
+        on this machine: a process pool for large sweeps, else this process),
+        ``"inline"`` (this process), ``"dask"`` (a Dask cluster: ``scheduler``
+        or a LocalCluster of ``workers``), a ``distributed.Client``, or any
+        :class:`concurrent.futures.Executor`. The numbers never depend on it.
+    workers
+        Processes of a local pool or of a LocalCluster drsim starts.
+    scheduler
+        Address of an existing Dask scheduler, e.g. ``"tcp://host:8786"``.
+    checkpoint, resume, force
+        A directory to write every finished chunk to (:mod:`drsim.checkpoint`);
+        ``resume`` runs only the chunks missing there; ``force`` starts afresh
+        in a non-empty one.
     """
     spec = build_spec(drill, topology, n, seed, engine, grid, chunk_size, keep_replicates)
-    return execute(spec, executor=executor, progress=progress)
+    cp = None
+    if checkpoint is not None:
+        from .checkpoint import Checkpoint
+
+        cp = Checkpoint.open(checkpoint, spec, resume=resume, force=force)
+    return execute(spec, executor=executor, progress=progress, checkpoint=cp, workers=workers, scheduler=scheduler)
 
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -37,11 +38,19 @@ replicates_help = "Replicates per grid point."
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(),
     default=None,
-    help="Write the tidy summary (one row per grid point x metric) to FILE.parquet or FILE.csv.",
+    metavar="FILE|DIR",
+    help="Write the tidy summary (one row per grid point x metric) to FILE.parquet or FILE.csv; or checkpoint "
+    "the sweep in DIR (a path without a suffix): every finished chunk, a manifest and, at the end, "
+    "DIR/summary.parquet.",
 )
-@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the checkpointed sweep in --out DIR: run only its missing chunks (same settings required).",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out FILE, or start afresh in a non-empty --out DIR.")
 @seed_option
 @click.option(
     "--chunk-size",
@@ -50,8 +59,34 @@ replicates_help = "Replicates per grid point."
     show_default=True,
     help="Replicates per unit of work (memory per chunk grows with it).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask", "inline"]),
+    default=None,
+    envvar="DRSIM_EXECUTOR",
+    show_envvar=True,
+    help="Where chunks run: local (the best choice on this machine: a process pool for large sweeps, else this "
+    "process), dask (a Dask cluster), inline (this process). Default: local, or dask with --scheduler.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    envvar="DRSIM_SCHEDULER",
+    show_envvar=True,
+    help="Address of an existing Dask scheduler, e.g. tcp://host:8786 (without it, --executor dask starts a "
+    "local cluster).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    envvar="DRSIM_WORKERS",
+    show_envvar=True,
+    help="Worker processes of the local pool or of the Dask cluster drsim starts (default: one per core).",
+)
 @handle_errors
-def sweep(drill_name, topology, n, engine, grids, out, force, seed, chunk_size):
+def sweep(drill_name, topology, n, engine, grids, out, resume, force, seed, chunk_size, executor, scheduler, workers):
     """Run DRILL N times per grid point and report percentiles, P(meeting targets) and gates.
 
     Prints, per grid point, each tier's RTO and RPO percentiles (P50/P90/P95/P99)
@@ -60,6 +95,7 @@ def sweep(drill_name, topology, n, engine, grids, out, force, seed, chunk_size):
     Exits 0 when every gate passes (or the drill has none), 1 when a gate
     fails, 2 on bad input.
     """
+    from ..errors import InputError, Problem
     from ..io import check_writable
     from ..sweep import parse_grid_option
     from ..sweep import sweep as run_sweep
@@ -68,12 +104,25 @@ def sweep(drill_name, topology, n, engine, grids, out, force, seed, chunk_size):
     for g in grids:
         key, values = parse_grid_option(g)
         grid[key] = values
+    folder = None
     if out is not None:
-        from ..errors import InputError, Problem
-
-        if out.suffix.lower() not in (".parquet", ".csv"):
-            raise InputError(str(out), [Problem("--out must end in .parquet or .csv")])
-        check_writable(out, force)
+        folder = Path(out) if _is_folder(out) else None
+        out = Path(out)
+        if folder is None:
+            if out.suffix.lower() not in (".parquet", ".csv"):
+                raise InputError(
+                    str(out),
+                    [
+                        Problem(
+                            "--out must end in .parquet or .csv (a file), or be a directory (no suffix) to checkpoint"
+                        )
+                    ],
+                )
+            check_writable(out, force)
+    if resume and folder is None:
+        raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
+    if executor is None:
+        executor = "dask" if scheduler else "local"
     result = run_sweep(
         drill_name,
         topology,
@@ -83,12 +132,29 @@ def sweep(drill_name, topology, n, engine, grids, out, force, seed, chunk_size):
         grid=grid,
         chunk_size=chunk_size,
         progress=sys.stderr.isatty(),
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        checkpoint=folder,
+        resume=resume,
+        force=force,
     )
     render_sweep(result, wide_console())
-    if out is not None:
+    if folder is not None:
+        from ..checkpoint import SUMMARY
+
+        click.echo(f"wrote {folder / SUMMARY}")
+    elif out is not None:
         result.write(out, force=force)
         click.echo(f"wrote {out}")
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
+
+
+def _is_folder(out: str) -> bool:
+    """``--out`` names a checkpoint directory: an existing directory, a path ending in a slash, or one without
+    a suffix."""
+    p = Path(out)
+    return p.is_dir() or out.endswith(("/", os.sep)) or (not p.exists() and p.suffix == "")
 
 
 def wide_console():

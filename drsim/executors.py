@@ -1,0 +1,345 @@
+"""Executors: where the chunks of a sweep run.
+
+A sweep is cut into chunks (:mod:`drsim.sweep`), each a pure function of a
+picklable spec, its index and its grid point, so a chunk gives the same numbers
+wherever it runs. An executor only decides *where*:
+
+``"inline"``
+    one chunk after another in this process; the compiled kernel and the
+    sampling already use every core through threads.
+``"local"``
+    the best choice on this machine: a pool of worker processes, one per core
+    (started with ``forkserver`` — never ``fork`` — so no worker inherits the
+    compiled kernel's threads), each running one chunk at a time on one
+    thread; or ``"inline"`` when the sweep is too small to repay starting the
+    pool, or the machine has one core. ``benchmarks/scaling.py`` measures the
+    choice.
+``"dask"``
+    a Dask cluster: an existing one (``scheduler="tcp://host:8786"``) or a
+    ``distributed.LocalCluster`` of ``workers`` processes started for the
+    sweep and shut down after it. The spec is sent to every worker once;
+    each task then carries only its chunk and point. A worker lost mid-sweep
+    has its chunks rescheduled by Dask; results are merged by chunk index, so
+    a chunk reported twice counts once.
+
+The Python API also takes a ``distributed.Client`` or any
+:class:`concurrent.futures.Executor` (anything with ``submit(fn, *args)``
+returning a future).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from .errors import InputError, Problem
+
+EXECUTORS = ("local", "inline", "dask")
+DASK_HINT = "pip install 'drsim[dask]'"
+
+#: ``"local"`` starts a process pool only for sweeps of at least this many replicates
+#: (over all grid points) with the vectorized engine: below it, starting the
+#: workers (about a second) costs more than the pool saves. See benchmarks/scaling.py.
+POOL_MIN_REPLICATES = 1_000_000
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Runner:
+    """Runs the chunks of a sweep somewhere and yields their results as they finish."""
+
+    name = "runner"
+    workers = 1
+
+    def run(self, spec, work: Iterable[tuple[int, int]]) -> Iterator:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what this runner started (never what the caller passed in)."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+class InlineRunner(Runner):
+    """Chunks one after another in this process."""
+
+    name = "inline"
+
+    def run(self, spec, work):
+        from .sweep import run_chunk
+
+        for p, c in work:
+            yield run_chunk(spec, c, p)
+
+
+class SubmitRunner(Runner):
+    """Chunks submitted to a caller's executor: anything with ``submit(fn, *args)`` returning a future."""
+
+    name = "executor"
+
+    def __init__(self, executor, workers: int | None = None):
+        self.executor = executor
+        self.workers = workers or getattr(executor, "_max_workers", None) or 1
+
+    def describe(self) -> str:
+        return f"{type(self.executor).__name__} ({self.workers} workers)"
+
+    def run(self, spec, work):
+        from .sweep import run_chunk
+
+        futures = [self.executor.submit(run_chunk, spec, c, p) for p, c in work]
+        try:
+            for fut in concurrent.futures.as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+class PoolRunner(SubmitRunner):
+    """A pool of worker processes on this machine, one chunk at a time each, started for one sweep."""
+
+    name = "local"
+
+    def __init__(self, workers: int, threads: int = 1):
+        ctx = _context()
+        pool = concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_start_worker, initargs=(threads,)
+        )
+        super().__init__(pool, workers)
+        self.threads = threads
+
+    def describe(self) -> str:
+        return f"local process pool ({self.workers} workers x {self.threads} thread)"
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        # workers fork from a server that has imported drsim and numba but never run a kernel
+        ctx.set_forkserver_preload(["drsim.sweep", "drsim.engine.vectorized"])
+    return ctx
+
+
+def _start_worker(threads: int) -> None:
+    """Set up a pool worker: ``threads`` compiled-kernel threads, and exit if the sweep's process dies."""
+    try:
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    except ImportError:  # pragma: no cover
+        pass
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+
+        def watch():
+            from multiprocessing.connection import wait
+
+            wait([parent.sentinel])
+            os._exit(1)  # the sweep's process is gone (killed): do not linger as an orphan
+
+        threading.Thread(target=watch, name="drsim-parent-watch", daemon=True).start()
+
+
+class DaskRunner(Runner):
+    """Chunks as tasks on a Dask cluster."""
+
+    name = "dask"
+
+    def __init__(self, client, cluster=None, own_client: bool = False):
+        self.client = client
+        self.cluster = cluster
+        self.own_client = own_client
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
+
+    def describe(self) -> str:
+        where = "LocalCluster" if self.cluster is not None else self.client.scheduler.address
+        return f"dask on {where} ({self.workers} workers)"
+
+    def run(self, spec, work):
+        from distributed import as_completed
+
+        from .sweep import run_chunk
+
+        work = list(work)
+        if not work:
+            return
+        # the spec goes to every worker once; tasks refer to it and carry only their chunk and point
+        shared = self.client.scatter(spec, broadcast=True, hash=False)
+        tag = spec.config_hash[:16]
+        futures = [
+            self.client.submit(run_chunk, shared, c, p, key=f"drsim-chunk-{tag}-{p}-{c}", retries=0) for p, c in work
+        ]
+        try:
+            for fut in as_completed(futures, loop=self.client.loop):
+                res = fut.result()
+                fut.release()
+                yield res
+        finally:
+            self.client.cancel(futures)
+            self.client.cancel([shared])
+
+    def close(self) -> None:
+        if self.own_client:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _dask():
+    try:
+        import distributed
+    except ImportError:
+        raise InputError(
+            "executor 'dask'",
+            [Problem(f"Dask is not installed; install the optional extra with: {DASK_HINT}")],
+        ) from None
+    return distributed
+
+
+def is_dask_client(obj) -> bool:
+    mod = sys.modules.get("distributed")
+    return mod is not None and isinstance(obj, mod.Client)
+
+
+def start_dask(scheduler: str | None = None, workers: int | None = None) -> DaskRunner:
+    """Connect to the Dask scheduler at ``scheduler``, or start a LocalCluster of ``workers`` processes."""
+    distributed = _dask()
+    if scheduler:
+        if workers is not None:
+            raise InputError(
+                "--workers", [Problem("a cluster at --scheduler has its own workers; --workers sizes a local one")]
+            )
+        try:
+            client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}", [Problem(f"cannot reach the Dask scheduler: {exc}")]) from None
+        return DaskRunner(client, own_client=True)
+    n = workers or cores()
+    # one single-threaded process per worker; the compiled kernel shares the cores among them
+    threads = max(1, cores() // n)
+    cluster = distributed.LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # no dashboard; metrics on a free port
+        host="127.0.0.1",
+        env={"NUMBA_NUM_THREADS": str(threads)},
+    )
+    try:
+        client = distributed.Client(cluster, set_as_default=False)
+    except BaseException:
+        cluster.close()
+        raise
+    return DaskRunner(client, cluster=cluster, own_client=True)
+
+
+def local(spec, workers: int | None = None) -> Runner:
+    """The best way to run ``spec`` on this machine (see the module docstring)."""
+    chunks = len(spec.work())
+    if workers is not None:
+        n = min(workers, chunks)
+        return PoolRunner(n, threads=max(1, cores() // n)) if n > 1 else InlineRunner()
+    n = min(cores(), chunks)
+    if n < 2:
+        return InlineRunner()
+    if spec.engine == "vectorized" and spec.n * len(spec.points) < POOL_MIN_REPLICATES:
+        return InlineRunner()
+    return PoolRunner(n, threads=1)
+
+
+def _check_workers(workers) -> None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError("sweep", [Problem(f"workers must be a whole number >= 1, found {workers!r}", ("workers",))])
+
+
+@contextmanager
+def open_runner(executor=None, spec=None, workers: int | None = None, scheduler: str | None = None):
+    """The :class:`Runner` for ``executor``, closed (with anything it started) on exit.
+
+    ``executor`` is ``None`` or ``"inline"``, ``"local"``, ``"dask"``, a
+    ``distributed.Client``, a :class:`concurrent.futures.Executor` (anything
+    with ``submit``), or a :class:`Runner`. ``workers`` sizes a pool or a
+    LocalCluster drsim starts; ``scheduler`` is the address of an existing
+    Dask cluster (and implies ``"dask"``).
+    """
+    _check_workers(workers)
+    if executor is None:
+        executor = "dask" if scheduler else "inline"
+    if isinstance(executor, str):
+        if executor not in EXECUTORS:
+            raise InputError(
+                "sweep",
+                [Problem(f"executor must be one of {', '.join(EXECUTORS)}, found {executor!r}", ("executor",))],
+            )
+        if scheduler and executor != "dask":
+            raise InputError("--scheduler", [Problem(f"a scheduler address needs the dask executor, not {executor!r}")])
+        if executor == "inline" and workers is not None:
+            raise InputError(
+                "--workers", [Problem("the inline executor runs in this process; --workers needs local or dask")]
+            )
+    elif scheduler or workers is not None:
+        raise InputError("sweep", [Problem("workers and scheduler apply only to a named executor (local, dask)")])
+
+    if isinstance(executor, Runner):
+        runner, owned = executor, False
+    elif executor == "inline":
+        runner, owned = InlineRunner(), True
+    elif executor == "local":
+        runner, owned = local(spec, workers), True
+    elif executor == "dask":
+        runner, owned = start_dask(scheduler, workers), True
+    elif is_dask_client(executor):
+        runner, owned = DaskRunner(executor), True  # closing it leaves the caller's client alone
+    elif hasattr(executor, "submit"):
+        runner, owned = SubmitRunner(executor), True
+    else:
+        raise InputError(
+            "sweep",
+            [
+                Problem(
+                    "executor must be 'local', 'inline', 'dask', a distributed.Client or an executor with "
+                    f"submit(), found {executor!r}",
+                    ("executor",),
+                )
+            ],
+        )
+    try:
+        yield runner
+    finally:
+        if owned:
+            runner.close()
+
+
+__all__ = [
+    "EXECUTORS",
+    "DaskRunner",
+    "InlineRunner",
+    "PoolRunner",
+    "Runner",
+    "SubmitRunner",
+    "cores",
+    "local",
+    "open_runner",
+    "start_dask",
+]
