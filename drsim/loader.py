@@ -76,8 +76,8 @@ class _Surprise(str):
 
     It is kept as the text the user wrote (so nothing is misread), and reported:
     ``kind`` is ``bool`` (``yes``), ``sexagesimal`` (``1:30`` = 90), ``octal``
-    (``010`` = 8) or ``overflow`` (``1.0e+400`` = infinity); ``value`` is what
-    YAML 1.1 would have made of it.
+    (``010`` = 8), ``overflow`` (``1.0e+400`` = infinity) or ``huge`` (an integer
+    of hundreds of digits); ``value`` is what YAML 1.1 would have made of it.
     """
 
     kind: str
@@ -251,10 +251,15 @@ class _Composer:
             if ":" in text:
                 return _Surprise(text, "sexagesimal", _sexagesimal(text))
             digits = text.replace("_", "")
+            if len(digits) > 300:  # beyond any float, and too long for Python to convert
+                return _Surprise(text, "huge", None)
             try:
                 return int(digits, 0)
             except ValueError:
-                return _Surprise(text, "octal", int(digits, 8))
+                try:
+                    return _Surprise(text, "octal", int(digits, 8))
+                except ValueError:
+                    return text
         if tag == _YAML_TAG + "float":
             if ":" in text:
                 return _Surprise(text, "sexagesimal", _sexagesimal(text))
@@ -548,6 +553,8 @@ def _surprise_message(s: _Surprise, expected: str | None) -> str:
     if s.kind == "octal":
         plain = int(text.replace("_", ""))
         return f"unquoted {text} is the octal number {s.value} in YAML 1.1 (leading zero); write {plain} or quote it"
+    if s.kind == "huge":
+        return f"the number {text[:12]}...{text[-4:]} ({len(text)} digits) is far too large; is it a typo?"
     return f"the number {text} is too large to represent (it becomes infinity); is it a typo?"
 
 
