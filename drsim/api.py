@@ -20,9 +20,7 @@ def prepare(drill: str | Path | Drill, topology: str | Path | Topology | None = 
     return compile_plan(topo, d)
 
 
-def run_drill(
-    drill: str | Path | Drill, topology: str | Path | Topology | None = None, seed: int = 0
-) -> DrillResult:
+def run_drill(drill: str | Path | Drill, topology: str | Path | Topology | None = None, seed: int = 0) -> DrillResult:
     """Replay a drill once, event by event, and return its result with a timeline.
 
     ``drill`` and ``topology`` are bundled names (``"region-loss"``), file paths
