@@ -68,9 +68,6 @@ class Runner:
     def close(self) -> None:
         """Release what this runner started (never what the caller passed in)."""
 
-    def describe(self) -> str:
-        return self.name
-
 
 class InlineRunner(Runner):
     """Chunks one after another in this process."""
@@ -92,9 +89,6 @@ class SubmitRunner(Runner):
     def __init__(self, executor, workers: int | None = None):
         self.executor = executor
         self.workers = workers or getattr(executor, "_max_workers", None) or 1
-
-    def describe(self) -> str:
-        return f"{type(self.executor).__name__} ({self.workers} workers)"
 
     def run(self, spec, work):
         from .sweep import run_chunk
@@ -120,9 +114,6 @@ class PoolRunner(SubmitRunner):
         )
         super().__init__(pool, workers)
         self.threads = threads
-
-    def describe(self) -> str:
-        return f"local process pool ({self.workers} workers x {self.threads} thread)"
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -167,14 +158,6 @@ class DaskRunner(Runner):
         self.cluster = cluster
         self.own_client = own_client
 
-    @property
-    def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
-
-    def describe(self) -> str:
-        where = "LocalCluster" if self.cluster is not None else self.client.scheduler.address
-        return f"dask on {where} ({self.workers} workers)"
-
     def run(self, spec, work):
         from distributed import as_completed
 
@@ -185,10 +168,7 @@ class DaskRunner(Runner):
             return
         # the spec goes to every worker once; tasks refer to it and carry only their chunk and point
         shared = self.client.scatter(spec, broadcast=True, hash=False)
-        tag = spec.config_hash[:16]
-        futures = [
-            self.client.submit(run_chunk, shared, c, p, key=f"drsim-chunk-{tag}-{p}-{c}", retries=0) for p, c in work
-        ]
+        futures = [self.client.submit(run_chunk, shared, c, p, key=chunk_key(spec, p, c), retries=0) for p, c in work]
         try:
             for fut in as_completed(futures, loop=self.client.loop):
                 res = fut.result()
@@ -203,6 +183,11 @@ class DaskRunner(Runner):
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def chunk_key(spec, point: int, chunk: int) -> str:
+    """The Dask key of a chunk's task: the same chunk of the same sweep always has the same key."""
+    return f"drsim-chunk-{spec.config_hash[:16]}-{point}-{chunk}"
 
 
 def _dask():
@@ -234,24 +219,41 @@ def start_dask(scheduler: str | None = None, workers: int | None = None) -> Dask
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler}", [Problem(f"cannot reach the Dask scheduler: {exc}")]) from None
         return DaskRunner(client, own_client=True)
-    n = workers or cores()
-    # one single-threaded process per worker; the compiled kernel shares the cores among them
-    threads = max(1, cores() // n)
-    cluster = distributed.LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # no dashboard; metrics on a free port
-        host="127.0.0.1",
-        env={"NUMBA_NUM_THREADS": str(threads)},
-    )
+    cluster = local_cluster(workers or cores())
     try:
         client = distributed.Client(cluster, set_as_default=False)
     except BaseException:
         cluster.close()
         raise
     return DaskRunner(client, cluster=cluster, own_client=True)
+
+
+#: Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's
+#: adaptive mmap threshold: every large array a chunk allocates is then mapped and unmapped
+#: afresh, and a chunk ran about 40% slower (benchmarks/scaling.py). Clusters drsim starts leave
+#: it unset; see README "Sweeps beyond one machine" for clusters started by other means.
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+def local_cluster(workers: int, threads: int | None = None):
+    """A ``distributed.LocalCluster`` of ``workers`` single-task processes on 127.0.0.1, no dashboard.
+
+    The compiled kernel in each runs on ``threads`` threads (default: an equal share of the cores).
+    """
+    import dask
+    import distributed
+
+    threads = str(threads or max(1, cores() // workers))
+    with dask.config.set(WORKER_CONFIG):
+        return distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # no dashboard; metrics on a free port
+            host="127.0.0.1",
+            env={"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads},
+        )
 
 
 def local(spec, workers: int | None = None) -> Runner:
@@ -338,8 +340,10 @@ __all__ = [
     "PoolRunner",
     "Runner",
     "SubmitRunner",
+    "chunk_key",
     "cores",
     "local",
+    "local_cluster",
     "open_runner",
     "start_dask",
 ]

@@ -250,3 +250,13 @@ def test_a_checkpoint_needs_a_directory(estate, tmp_path):
     f.write_text("x")
     with pytest.raises(OutputExistsError, match="not a directory"):
         Checkpoint.open(f, spec)
+
+
+def test_progress_counts_stored_and_new_chunks(estate, tmp_path, capsys):
+    drill, topo = estate
+    spec = build_spec(drill, topo, n=4000, seed=4, chunk_size=1000)
+    cp = Checkpoint.open(tmp_path / "cp", spec)
+    cp.save(run_chunk(spec, 1))
+    res = execute(spec, checkpoint=Checkpoint.open(tmp_path / "cp", spec, resume=True), progress=True)
+    assert_same_values(res, execute(spec))
+    assert len(chunk_files(tmp_path / "cp")) == 4
