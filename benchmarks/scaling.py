@@ -17,7 +17,9 @@ Prints, for one bundled drill (default region-loss on ehr-hybrid), all measured 
 * **bytes shipped**: the pickled task (function, spec reference, chunk,
   point), the spec sent once to each worker, and a chunk result in exact mode
   (every value) and in histogram mode (occupied bins only);
-* **scheduler overhead per task**, from a batch of no-op tasks on one worker;
+* what the sweep's own process spends absorbing one result (unpickle and
+  merge), which bounds how many workers one client can keep up with;
+* **scheduler overhead per task**, from batches of no-op tasks on 1 and 2 workers;
 * **the chunk-size rule** that keeps that overhead under 5%, and a scan of
   chunk sizes on 2 workers that checks it.
 
@@ -85,7 +87,7 @@ def main(argv=None) -> None:
     import numba
 
     from drsim.executors import DaskRunner, PoolRunner, cores, local_cluster
-    from drsim.sweep import build_spec, execute, run_chunk
+    from drsim.sweep import _Merger, build_spec, execute, run_chunk
 
     n = 200_000 if args.quick else 1_000_000
     n_des, des_chunk = (400, 50) if args.quick else (1600, 100)
@@ -160,6 +162,20 @@ def main(argv=None) -> None:
         f"  chunk result, exact (every value):             {b_exact:,} B ({b_exact / res_exact.n:.0f} B per replicate)"
     )
     print(f"  chunk result, histograms (occupied bins):      {b_hist:,} B")
+    client_cost = {}
+    for mode, sp, res in (("exact", exact_spec, res_exact), ("histograms", spec, res_hist)):
+        blob = pickle.dumps(res)
+        best_t = float("inf")
+        for _ in range(5):
+            merger = _Merger(sp)  # its accumulators are made once per sweep, not per chunk
+            t0 = time.perf_counter()
+            merger.add(pickle.loads(blob))
+            best_t = min(best_t, time.perf_counter() - t0)
+        client_cost[mode] = best_t
+    print(
+        f"  the sweep's own process unpickles and merges a result in {client_cost['exact'] * 1e3:.1f} ms (exact), "
+        f"{client_cost['histograms'] * 1e3:.1f} ms (histograms)"
+    )
 
     # ---- Dask
     import dask
@@ -180,9 +196,10 @@ def main(argv=None) -> None:
                 f"\nDask LocalCluster, {w} worker{'s' if w > 1 else ''} x 1 thread: start-up {t_up:.2f} s; "
                 f"sweep {t:.2f} s, {chunks / t:.2f} chunks/s, {n / t:,.0f} replicates/s"
             )
+            noop = _task_overhead(client, 300 if args.quick else 1000)
+            print(f"  no-op tasks: {noop * 1e3:.2f} ms per task ({1 / noop:,.0f} tasks/s through the scheduler)")
             if w == 1:
-                overhead = _task_overhead(client, 300 if args.quick else 1000)
-                print(f"  scheduler overhead per task (no-op tasks, one worker): {overhead * 1e3:.2f} ms")
+                overhead = noop
             else:
                 print(f"  speed-up from 1 to 2 workers: {rates[2] / rates[1]:.2f}x")
                 scan = (2048, 8192, 32768) if args.quick else (1024, 4096, 16384, 65536)

@@ -70,9 +70,7 @@ class Step(Model):
     name: str
     duration: DurationDist | None = None
     role: Name | None = None
-    restore: bool = Field(
-        False, description="A data restore: takes data size / restore throughput on top of duration."
-    )
+    restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
 
 
 class Replication(Model):
@@ -127,9 +125,7 @@ class Service(Model):
     recovery: Recovery
     data: DataStore | None = None
     local_ha: LocalHA | None = None
-    restart: DurationDist | None = Field(
-        None, description="Time to come back in place once the fault itself clears."
-    )
+    restart: DurationDist | None = Field(None, description="Time to come back in place once the fault itself clears.")
 
 
 class Queue(Model):
