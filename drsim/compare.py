@@ -51,6 +51,7 @@ from .draws import stable_hash
 from .errors import InputError, Problem
 from .model import Drill, Topology
 from .plan import Plan
+from .stats import wilson
 
 #: Two-sided 95% normal quantile.
 Z95 = 1.959963984540054
@@ -106,20 +107,6 @@ def quantile_interval(x: np.ndarray, q: float, z: float = Z95) -> tuple[float, f
     hi = min(n, max(1, math.ceil(n * q + z * sd) + 1))
     s = np.sort(np.asarray(x, dtype=float))
     return float(s[lo - 1]), float(s[hi - 1])
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion of ``k`` successes in ``n`` trials."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    # exactly 0 and 1 at the ends (the arithmetic above can fall a rounding error short)
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return (lo, hi)
 
 
 def mean_interval(d: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
