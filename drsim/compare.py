@@ -51,10 +51,8 @@ from .draws import stable_hash
 from .errors import InputError, Problem
 from .model import Drill, Topology
 from .plan import Plan
-from .stats import wilson
+from .stats import Z95, wilson
 
-#: Two-sided 95% normal quantile.
-Z95 = 1.959963984540054
 #: The percentiles every comparison reports.
 PERCENTILES = (50, 90, 99)
 #: Kinds of metric a comparison reports (queues fold into their consumer's RPO).
