@@ -160,6 +160,7 @@ if __name__ == "__main__" and "--write" in sys.argv:  # pragma: no cover
 #: Every command that writes a file: its arguments (on the corpus estate, small and fast) and the
 #: option naming the file it writes. A command added later with such an option must be listed here.
 WRITERS = {
+    "drill": (["_drill.yaml", "-t", "_topology.yaml"], "--plot", "out.png"),
     "sweep": (["_drill.yaml", "-t", "_topology.yaml", "-n", "20"], "--out", "out.csv"),
     "timeline": (["_drill.yaml", "-t", "_topology.yaml"], "-o", "out.md"),
     "compare": (["_drill.yaml", "-t", "_topology.yaml", "-t", "_topology.yaml", "-n", "20"], "--plot", "out.png"),

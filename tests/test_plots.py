@@ -163,3 +163,56 @@ def test_heatmap_of_a_sweep_grid(tmp_path):
     assert np.all((values >= 0) & (values <= 1))
     assert len(ax.texts) == 6
     _written(ax, tmp_path, "grid")
+
+
+def _pdf_text(path):
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_cli_drill_plot_writes_the_gantt_of_the_replay_it_printed(tmp_path):
+    from click.testing import CliRunner
+
+    from drsim.cli import main
+
+    out = tmp_path / "gantt.pdf"
+    res = CliRunner().invoke(main, ["drill", "region-loss", "--seed", "2", "--plot", str(out)])
+    assert res.exit_code == 1, res.output  # region-loss misses targets on the reference estate
+    text = _pdf_text(out)
+    assert "region-loss on ehr-hybrid: one replay (seed 2)" in text
+    assert "time since the drill started (hours)" in text
+    assert "dba#1" in text
+    assert "outage: ehr-db" in text
+    # never clobbers; -n draws distributions, not one replay
+    again = CliRunner().invoke(main, ["drill", "region-loss", "--plot", str(out)])
+    assert again.exit_code == 2
+    assert "--force" in again.output
+    many = CliRunner().invoke(main, ["drill", "region-loss", "-n", "10", "--plot", str(tmp_path / "x.png")])
+    assert many.exit_code == 2
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_sweep_plot_writes_a_heatmap_over_its_two_grid_keys(tmp_path):
+    from click.testing import CliRunner
+
+    from drsim.cli import main
+
+    out = tmp_path / "grid.pdf"
+    args = ["sweep", "region-loss", "-n", "200", "--executor", "inline"]
+    grid = ["--grid", "topology.staff.dba.shifts.2.headcount=1,2", "--grid", "drill.response.declare.duration=15m,90m"]
+    res = CliRunner().invoke(main, [*args, *grid, "--plot", str(out), "--plot-metric", "tier:tier2:rto"])
+    assert res.exit_code in (0, 1), res.output
+    text = _pdf_text(out)
+    assert "P(tier:tier2:rto meets target)" in text
+    assert "topology.staff.dba.shifts.2.headcount (value as written)" in text
+    assert "drill.response.declare.duration (value as written)" in text
+    # one key is not a grid to draw; a metric that does not exist is named with the closest one
+    one = CliRunner().invoke(main, [*args, grid[0], grid[1], "--plot", str(tmp_path / "one.png")])
+    assert one.exit_code == 2
+    assert "exactly two --grid keys" in one.output
+    typo = CliRunner().invoke(main, [*args, *grid, "--plot", str(tmp_path / "t.png"), "--plot-metric", "tier:tier0:rt"])
+    assert typo.exit_code == 2
+    assert "did you mean 'tier:tier0:rto'" in typo.output
+    assert not (tmp_path / "one.png").exists()
+    assert not (tmp_path / "t.png").exists()

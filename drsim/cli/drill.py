@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from . import EXIT_MISSED, EXIT_OK, handle_errors
-from .options import seed_option, topology_option
+from .options import plot_path, save_figure, seed_option, topology_option, use_agg
 
 
 @click.command()
@@ -24,8 +25,16 @@ from .options import seed_option, topology_option
     default=None,
     help="Run N replicates (a sweep) and judge the drill's gates instead of replaying once.",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write a Gantt chart of the replay (staff and service swimlanes): .png, .svg or .pdf.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing --plot file.")
 @handle_errors
-def drill(drill_name, topology, seed, fmt, timeline, n):
+def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
@@ -37,9 +46,14 @@ def drill(drill_name, topology, seed, fmt, timeline, n):
     and exits 0 if every gate passes (or there are none), 1 if one fails.
     """
     if n is not None:
+        if plot is not None:
+            raise click.UsageError(
+                "--plot draws one replay; drop -n (for distributions: drsim compare --plot or drsim sweep --plot)"
+            )
         _judge_gates(drill_name, topology, seed, fmt, timeline, n)
     from ..api import run_drill
 
+    plot = plot_path(plot, force)
     result = run_drill(drill_name, topology, seed=seed)
     if fmt == "json":
         click.echo(result.to_json())
@@ -53,6 +67,11 @@ def drill(drill_name, topology, seed, fmt, timeline, n):
         from ..report.console import render_table
 
         render_table(result, Console(), timeline=timeline)
+    if plot is not None:
+        from .. import plots
+
+        use_agg()
+        save_figure(plots.gantt(result).figure, plot, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
 
 

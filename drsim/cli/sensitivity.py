@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from . import handle_errors
-from .compare import plot_path, save_figure, use_agg, wide_console
-from .options import seed_option, topology_option
+from .compare import wide_console
+from .options import plot_path, save_figure, seed_option, topology_option, use_agg
 
 metric_option = click.option(
     "--metric",

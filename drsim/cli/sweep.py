@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_MISSED, EXIT_OK, handle_errors
-from .options import seed_option, topology_option
+from .options import plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
 
@@ -85,8 +85,39 @@ replicates_help = "Replicates per grid point."
     show_envvar=True,
     help="Worker processes of the local pool or of the Dask cluster drsim starts (default: one per core).",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="With exactly two --grid keys: write a heatmap of P(meet target) of --plot-metric over the grid "
+    "(.png, .svg or .pdf).",
+)
+@click.option(
+    "--plot-metric",
+    default=None,
+    metavar="METRIC",
+    help="Metric the --plot heatmap shows, e.g. tier:tier0:rto, service:ehr-db:rpo or "
+    "workflow:medication-administration:downtime (default: RTO of the most critical tier).",
+)
 @handle_errors
-def sweep(drill_name, topology, n, engine, grids, out, resume, force, seed, chunk_size, executor, scheduler, workers):
+def sweep(
+    drill_name,
+    topology,
+    n,
+    engine,
+    grids,
+    out,
+    resume,
+    force,
+    seed,
+    chunk_size,
+    executor,
+    scheduler,
+    workers,
+    plot,
+    plot_metric,
+):
     """Run DRILL N times per grid point and report percentiles, P(meeting targets) and gates.
 
     Prints, per grid point, each tier's RTO and RPO percentiles (P50/P90/P95/P99)
@@ -119,6 +150,9 @@ def sweep(drill_name, topology, n, engine, grids, out, resume, force, seed, chun
                     ],
                 )
             check_writable(out, force)
+    if plot is not None and len(grid) != 2:
+        raise InputError("--plot", [Problem(f"a heatmap needs exactly two --grid keys (the axes); {len(grid)} given")])
+    plot = plot_path(plot, force)
     if resume and folder is None:
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
@@ -147,7 +181,33 @@ def sweep(drill_name, topology, n, engine, grids, out, resume, force, seed, chun
     elif out is not None:
         result.write(out, force=force)
         click.echo(f"wrote {out}")
+    if plot is not None:
+        _plot_heatmap(result, plot, plot_metric, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
+
+
+def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
+    """P(meet target) of one metric over the sweep's two grid keys."""
+    from .. import plots
+    from ..errors import InputError, Problem
+
+    frame = result.to_frame()
+    known = [m for m in dict.fromkeys(frame["metric"]) if frame.loc[frame["metric"] == m, "target"].notna().any()]
+    if metric is None:
+        tiers = frame[frame["metric"].isin([m for m in known if m.startswith("tier:") and m.endswith(":rto")])]
+        if tiers.empty:
+            raise InputError("--plot-metric", [Problem("this drill affects no tier; name a metric to plot")])
+        metric = str(tiers.sort_values(["target", "metric"])["metric"].iloc[0])  # the tightest RTO target
+    if metric not in known:
+        from ..loader import _suggest
+
+        raise InputError(
+            "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{_suggest(metric, known)}")]
+        )
+    use_agg()
+    x, y = result.grid_keys
+    ax = plots.grid_heatmap(frame, x, y, metric, title=f"{result.drill}: P({metric} meets target), n = {result.n:,}")
+    save_figure(ax.figure, path, force)
 
 
 def _is_folder(out: str) -> bool:
