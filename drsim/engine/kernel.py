@@ -6,28 +6,58 @@ finishing task is processed first — people are freed, successors become ready,
 role-free successors start at once (zero-length ones finish at the same instant
 and are processed in the same pass) — and then each staff pool hands free
 people to waiting tasks: most critical class first, then earliest ready,
-then lowest task index. Zero-length
-staffed tasks finish at the same instant and start another such round, as
-SimPy's low-priority dispatch event does.
+then lowest task index. Zero-length staffed tasks finish at the same instant
+and start another such round, as SimPy's low-priority dispatch event does.
 
-Running tasks sit in a short unsorted list: the next instant is the smallest
-finish time in it (a plan keeps only a handful of tasks running at once, and a
-branch-free scan beat a binary heap by a third on the reference estate).
-Zero-length role-free tasks (milestones, joins) never enter it: they finish
-on a stack within the instant that started them. Each role keeps its
-waiting tasks in a queue ordered by (priority class, ready time, task index):
-tasks only ever become ready at the current instant, which never decreases,
-so a new task is appended and moved forward past less critical tasks and
-equally ready tasks of higher index.
-Roles never compete for the same person, so dispatching role by role hands out
-people exactly as one global first-come-first-served pass would.
+Only staffed tasks need an event loop: a role-free task starts the moment it
+is ready, so its times follow from its predecessors' finish times (the latest
+of them for a task that waits for all, the earliest for one that waits for
+any) plus its own duration — the same float operations an event loop performs,
+since ``max`` and ``min`` are exact. The kernel therefore splits a plan (see
+:func:`drsim.engine.vectorized.prepare`) into
+
+* **head** tasks, role-free with no staffed or cyclic task before them (the fault,
+  detection, the first pages): computed in one pass in topological order
+  before the loop;
+* **dynamic** tasks: the staffed ones, those on a cycle, and role-free ones
+  between them (escalation, later pages, automated runbook steps). A plan need not be a DAG: a task waiting for the
+  first of several predecessors can sit on a cycle (console access comes from
+  break-glass or from the identity provider's restoration, whose runbook needs
+  that access), which only the event loop breaks. A staffed task's finish
+  is known the moment it is dispatched, so it is pushed at once through the
+  role-free tasks after it; the loop itself only stops at the instants where a
+  staffed task becomes ready or frees its person, or where a task waiting for
+  the first of several predecessors is settled (its earliest finish cannot be
+  known before the loop reaches it);
+* **tail** tasks, role-free and never needed by a dynamic one (milestones,
+  restarts, "restored"): computed in one pass after the loop.
+
+A finish pushed ahead of time must not look "done" to a staffed task that
+skips its work once another task has finished (``skip_if``) before the loop
+would have processed it: every computed finish carries the number of the
+dispatch round it was computed in, and a finish at the current instant counts
+only if it was computed before the current round.
+
+Pending instants sit in a short list kept sorted, latest first: a new one is
+usually near the end, the next instant is the last element, and everything at
+one instant comes off the end together. Each role keeps its waiting tasks in a
+queue ordered by (priority class, ready time, task index): tasks join a queue
+at the instant they become ready, which never decreases, so a new task is
+appended and moved forward past less critical tasks and equally ready tasks of
+higher index. Only roles that freed a person or gained a waiting task since the
+last round are visited; roles never compete for the same person, so
+dispatching role by role, in any order, hands out people exactly as one global
+pass would.
 
 A replicate's task durations are read from a matrix ``R`` with one row per
 random (or data-dependent) task and one column per replicate, or from a
 per-task constant; only the finish times a caller asks for are written out.
+Replicates run in tiles of 64 whose draws are copied in and finish times copied
+out row by row, and everything is written out in one function: numba counts
+references to every array passed in a call, which cost more than the work.
 
-The functions are plain Python in a subset numba compiles; without numba they
-still run (slowly), which keeps the semantics testable everywhere.
+The kernel is plain Python in a subset numba compiles; without numba it still
+runs (slowly), which keeps the semantics testable everywhere.
 """
 
 from __future__ import annotations
@@ -48,167 +78,9 @@ except ImportError:  # pragma: no cover
         return lambda f: f
 
 
-@njit(cache=True)
-def _replicate(
-    r,
-    R,
-    col,
-    const,
-    succ_ptr,
-    succ_idx,
-    need,
-    role,
-    capacity,
-    qoff,
-    efrom,
-    eto,
-    ecoef,
-    prio,
-    skip,
-    start,
-    finish,
-    ready,
-    rt,
-    state,
-    cnt,
-    ri,
-    q,
-    free,
-    qhead,
-    qtail,
-    now,
-):
-    """Execute replicate ``r``, filling ``start`` and ``finish`` (``inf`` = never).
-
-    The remaining arguments are scratch space: ``state`` (0 idle, 1 waiting
-    for staff, 2 running, 3 done), predecessor counts ``cnt``, ready times,
-    the running tasks (finish times ``rt``, tasks ``ri``, ``nrun`` of them), the role queues
-    ``q`` with their ``qhead``/``qtail``, free people per role and the stack
-    ``now`` of tasks finishing at the current instant.
-    """
-    n = need.shape[0]
-    nroles = capacity.shape[0]
-    for i in range(n):
-        start[i] = np.inf
-        finish[i] = np.inf
-        state[i] = 0
-        cnt[i] = 0
-    for k in range(nroles):
-        free[k] = capacity[k]
-        qhead[k] = 0
-        qtail[k] = 0
-    nrun = 0
-    t = 0.0
-    for i in range(n):
-        if need[i] == 0:
-            ready[i] = 0.0
-            rl = role[i]
-            if rl < 0:
-                dur = R[col[i], r] if col[i] >= 0 else const[i]
-                if efrom[i] >= 0:
-                    dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
-                start[i] = t
-                finish[i] = t + dur
-                state[i] = 2
-                rt[nrun] = finish[i]
-                ri[nrun] = i
-                nrun += 1
-            else:
-                state[i] = 1
-                _enqueue(q, qoff[rl], qhead[rl], qtail[rl], i, prio, ready)
-                qtail[rl] += 1
-    dirty = True  # a person was freed or a task started waiting since the last dispatch
-    while True:
-        # dispatch: free people take waiting tasks, most critical class first, then earliest ready
-        for rl in range(nroles if dirty else 0):
-            while free[rl] > 0 and qhead[rl] < qtail[rl]:
-                i = q[qoff[rl] + qhead[rl]]
-                qhead[rl] += 1
-                free[rl] -= 1
-                dur = R[col[i], r] if col[i] >= 0 else const[i]
-                if efrom[i] >= 0:
-                    dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
-                if skip[i] >= 0 and state[skip[i]] == 3:
-                    dur = 0.0
-                start[i] = t
-                finish[i] = t + dur
-                state[i] = 2
-                rt[nrun] = finish[i]
-                ri[nrun] = i
-                nrun += 1
-        tn = np.inf
-        for k in range(nrun):
-            if rt[k] < tn:
-                tn = rt[k]
-        if tn == np.inf:
-            break
-        t = tn
-        # take out every task finishing at t
-        nnow = 0
-        k = 0
-        while k < nrun:
-            if rt[k] == t:
-                now[nnow] = ri[k]
-                nnow += 1
-                nrun -= 1
-                rt[k] = rt[nrun]
-                ri[k] = ri[nrun]
-            else:
-                k += 1
-        # process every finish at t, including zero-length role-free tasks started meanwhile
-        # (those go on the stack ``now`` rather than among the running tasks)
-        dirty = False
-        while nnow > 0:
-            nnow -= 1
-            i = now[nnow]
-            state[i] = 3
-            if role[i] >= 0:
-                free[role[i]] += 1
-                dirty = True
-            for p in range(succ_ptr[i], succ_ptr[i + 1]):
-                s = succ_idx[p]
-                cnt[s] += 1
-                if cnt[s] == need[s] and state[s] == 0:
-                    ready[s] = t
-                    rl = role[s]
-                    if rl < 0:
-                        dur = R[col[s], r] if col[s] >= 0 else const[s]
-                        if efrom[s] >= 0:
-                            dur = dur + ecoef[s] * (finish[eto[s]] - finish[efrom[s]])
-                        start[s] = t
-                        finish[s] = t + dur
-                        state[s] = 2
-                        if finish[s] == t:
-                            now[nnow] = s
-                            nnow += 1
-                        else:
-                            rt[nrun] = finish[s]
-                            ri[nrun] = s
-                            nrun += 1
-                    else:
-                        state[s] = 1
-                        dirty = True
-                        _enqueue(q, qoff[rl], qhead[rl], qtail[rl], s, prio, ready)
-                        qtail[rl] += 1
-    return 0
-
-
-@njit(cache=True)
-def _enqueue(q, off, head, tail, s, prio, ready):
-    """Put task ``s`` into a role's queue, kept in (priority, ready time, index) order.
-
-    A task only ever becomes ready at the current instant, so it moves forward
-    past tasks of a less critical class and equally ready tasks of higher index.
-    """
-    pos = tail
-    while pos > head:
-        p = q[off + pos - 1]
-        if prio[p] > prio[s] or (prio[p] == prio[s] and (ready[p] > ready[s] or (ready[p] == ready[s] and p > s))):
-            q[off + pos] = p
-            pos -= 1
-        else:
-            break
-    q[off + pos] = s
+INF = np.inf
+#: Replicates per tile (see :func:`simulate`).
+TILE = 64
 
 
 @njit(cache=True, parallel=True)
@@ -216,9 +88,12 @@ def simulate(
     R,
     col,
     const,
-    succ_ptr,
-    succ_idx,
+    pred_ptr,
+    pred_idx,
+    dsucc_ptr,
+    dsucc_idx,
     need,
+    anyj,
     role,
     capacity,
     qoff,
@@ -227,6 +102,10 @@ def simulate(
     ecoef,
     prio,
     skip,
+    head,
+    dyn,
+    tail,
+    start0,
     keep,
     out_finish,
     out_start,
@@ -237,60 +116,291 @@ def simulate(
     Writes the finish time of task ``keep[j]`` in replicate ``r`` to
     ``out_finish[j, r]``, and its start time to ``out_start[j, r]`` when
     ``out_start`` has rows.
+
+    ``head``, ``dyn`` and ``tail`` list the tasks of each kind (head and tail
+    in topological order), ``dsucc_*`` the dynamic successors of each task,
+    ``anyj`` marks tasks that wait for the first of their predecessors and
+    ``start0`` the staffed tasks that wait for nothing, by role, class and index.
+    Everything is written out in one function: calls that pass arrays cost
+    reference counting on every call.
     """
     n = out_finish.shape[1]
     ntask = need.shape[0]
     nroles = capacity.shape[0]
     nkeep = keep.shape[0]
+    nev_max = 2 * ntask + pred_idx.shape[0] + 1
     want_start = out_start.shape[0] > 0
     for b in prange(blocks):
         r0 = b * n // blocks
         r1 = (b + 1) * n // blocks
         start = np.empty(ntask, dtype=np.float64)
         finish = np.empty(ntask, dtype=np.float64)
-        ready = np.empty(ntask, dtype=np.float64)
-        rt = np.empty(ntask, dtype=np.float64)
-        state = np.empty(ntask, dtype=np.int64)
+        # latest predecessor finish so far (a task waiting for all), earliest (waiting for any);
+        # a staffed task's ready time once it waits in a queue
+        acc = np.empty(ntask, dtype=np.float64)
+        # predecessors finished (waiting for all); 1 once settled (waiting for any)
         cnt = np.empty(ntask, dtype=np.int64)
-        ri = np.empty(ntask, dtype=np.int64)
+        tag = np.zeros(ntask, dtype=np.int64)  # the dispatch round a finish was computed in
+        stk = np.empty(ntask, dtype=np.int64)  # tasks whose finish is known, to carry forward
+        # pending instants, latest first: a task becomes ready or is settled (code: the task),
+        # or a person is freed (code: -1 - role)
+        evt = np.empty(nev_max, dtype=np.float64)
+        evc = np.empty(nev_max, dtype=np.int64)
         q = np.empty(ntask, dtype=np.int64)
-        now = np.empty(ntask, dtype=np.int64)
         free = np.empty(nroles, dtype=np.int64)
         qhead = np.empty(nroles, dtype=np.int64)
         qtail = np.empty(nroles, dtype=np.int64)
+        dq = np.empty(nroles, dtype=np.int64)  # roles with a person freed or a task waiting since the last round
+        dmark = np.zeros(nroles, dtype=np.int64)
+        # replicates go in tiles of TILE: their draws are copied in, and their finish times out,
+        # row by row, so the inner loop touches a few kilobytes rather than one page per row
+        buf = np.empty((nkeep, TILE), dtype=np.float64)
+        sbuf = np.empty((nkeep if want_start else 0, TILE), dtype=np.float64)
+        nrow = R.shape[0]
+        Rt = np.empty((nrow, TILE), dtype=np.float64)
         for r in range(r0, r1):
-            _replicate(
-                r,
-                R,
-                col,
-                const,
-                succ_ptr,
-                succ_idx,
-                need,
-                role,
-                capacity,
-                qoff,
-                efrom,
-                eto,
-                ecoef,
-                prio,
-                skip,
-                start,
-                finish,
-                ready,
-                rt,
-                state,
-                cnt,
-                ri,
-                q,
-                free,
-                qhead,
-                qtail,
-                now,
-            )
+            rr = (r - r0) % TILE
+            if rr == 0:
+                w = min(TILE, r1 - r)
+                for c in range(nrow):
+                    for m in range(w):
+                        Rt[c, m] = R[c, r + m]
+            for k in range(dyn.shape[0]):
+                i = dyn[k]
+                start[i] = INF
+                finish[i] = INF
+                cnt[i] = 0
+                acc[i] = INF if anyj[i] else -INF
+            for k in range(nroles):
+                free[k] = capacity[k]
+                qhead[k] = 0
+                qtail[k] = 0
+            for k in range(start0.shape[0]):
+                i = start0[k]
+                rl = role[i]
+                q[qoff[rl] + qtail[rl]] = i
+                qtail[rl] += 1
+                acc[i] = 0.0
+            # head tasks, in topological order
+            sp = 0
+            for k in range(head.shape[0]):
+                i = head[k]
+                p0 = pred_ptr[i]
+                p1 = pred_ptr[i + 1]
+                x = 0.0
+                if p0 < p1:
+                    x = finish[pred_idx[p0]]
+                    if anyj[i]:
+                        for p in range(p0 + 1, p1):
+                            x = min(x, finish[pred_idx[p]])
+                    else:
+                        for p in range(p0 + 1, p1):
+                            x = max(x, finish[pred_idx[p]])
+                if x == INF:
+                    start[i] = INF
+                    finish[i] = INF
+                    continue
+                c = col[i]
+                dur = Rt[c, rr] if c >= 0 else const[i]
+                if efrom[i] >= 0:
+                    dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                f = x + dur
+                start[i] = x
+                finish[i] = f
+                tag[i] = 1
+                if f < INF and dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                    stk[sp] = i
+                    sp += 1
+            # the event loop; the first dispatch round (at 0, before anything has finished) is round 1
+            rnd = 1
+            ptag = 1  # the round that finishes carried forward now count as computed in
+            t = 0.0
+            nev = 0
+            nd = 0
+            for k in range(start0.shape[0]):
+                rl = role[start0[k]]
+                if not dmark[rl]:
+                    dmark[rl] = 1
+                    dq[nd] = rl
+                    nd += 1
+            more = False  # the instant t gained events while they were being processed
+            while True:
+                # carry known finishes through the dynamic tasks after them: a successor waiting
+                # for all is settled with the last (a role-free one starts, a staffed one gets the
+                # instant it joins its queue); one waiting for any keeps the earliest and an instant
+                while sp > 0:
+                    sp -= 1
+                    j = stk[sp]
+                    f = finish[j]
+                    for p in range(dsucc_ptr[j], dsucc_ptr[j + 1]):
+                        s = dsucc_idx[p]
+                        if anyj[s]:
+                            if f < acc[s] and cnt[s] == 0:
+                                acc[s] = f
+                                pos = nev
+                                while pos > 0 and evt[pos - 1] < f:
+                                    evt[pos] = evt[pos - 1]
+                                    evc[pos] = evc[pos - 1]
+                                    pos -= 1
+                                evt[pos] = f
+                                evc[pos] = s
+                                nev += 1
+                            continue
+                        cnt[s] += 1
+                        acc[s] = max(acc[s], f)
+                        if cnt[s] < need[s]:
+                            continue
+                        x = acc[s]
+                        if role[s] >= 0:
+                            pos = nev
+                            while pos > 0 and evt[pos - 1] < x:
+                                evt[pos] = evt[pos - 1]
+                                evc[pos] = evc[pos - 1]
+                                pos -= 1
+                            evt[pos] = x
+                            evc[pos] = s
+                            nev += 1
+                            continue
+                        c = col[s]
+                        dur = Rt[c, rr] if c >= 0 else const[s]
+                        if efrom[s] >= 0:
+                            dur = dur + ecoef[s] * (finish[eto[s]] - finish[efrom[s]])
+                        fs = x + dur
+                        start[s] = x
+                        finish[s] = fs
+                        tag[s] = ptag
+                        if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
+                            stk[sp] = s
+                            sp += 1
+                if more:
+                    more = False
+                elif nd > 0:
+                    # dispatch: free people take waiting tasks, most critical class first, then earliest ready
+                    ptag = rnd
+                    while nd > 0:
+                        nd -= 1
+                        rl = dq[nd]
+                        dmark[rl] = 0
+                        while free[rl] > 0 and qhead[rl] < qtail[rl]:
+                            i = q[qoff[rl] + qhead[rl]]
+                            qhead[rl] += 1
+                            free[rl] -= 1
+                            c = col[i]
+                            dur = Rt[c, rr] if c >= 0 else const[i]
+                            if efrom[i] >= 0:
+                                dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                            x = skip[i]
+                            if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
+                                dur = 0.0
+                            f = t + dur
+                            start[i] = t
+                            finish[i] = f
+                            tag[i] = rnd
+                            if f < INF:
+                                pos = nev
+                                while pos > 0 and evt[pos - 1] < f:
+                                    evt[pos] = evt[pos - 1]
+                                    evc[pos] = evc[pos - 1]
+                                    pos -= 1
+                                evt[pos] = f
+                                evc[pos] = -1 - rl
+                                nev += 1
+                                if dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                                    stk[sp] = i
+                                    sp += 1
+                    continue
+                else:
+                    if nev == 0:
+                        break
+                    t = evt[nev - 1]
+                    rnd += 1
+                    ptag = rnd - 1  # whatever is settled from here on is done by the next round
+                # take out and process every pending instant at t
+                while nev > 0 and evt[nev - 1] == t:
+                    nev -= 1
+                    c = evc[nev]
+                    if c < 0:
+                        rl = -1 - c
+                        free[rl] += 1
+                        if not dmark[rl]:
+                            dmark[rl] = 1
+                            dq[nd] = rl
+                            nd += 1
+                        continue
+                    if anyj[c]:
+                        if cnt[c]:
+                            continue  # settled already by an earlier finish
+                        cnt[c] = 1
+                    rl = role[c]
+                    if rl >= 0:
+                        # join the role's queue in (class, ready time, index) order: ready times
+                        # never decrease, so it moves forward past less critical tasks and
+                        # equally ready ones of higher index
+                        acc[c] = t
+                        off = qoff[rl]
+                        pos = qtail[rl]
+                        while pos > qhead[rl]:
+                            o = q[off + pos - 1]
+                            if prio[o] > prio[c] or (prio[o] == prio[c] and (acc[o] > t or (acc[o] == t and o > c))):
+                                q[off + pos] = o
+                                pos -= 1
+                            else:
+                                break
+                        q[off + pos] = c
+                        qtail[rl] += 1
+                        if not dmark[rl]:
+                            dmark[rl] = 1
+                            dq[nd] = rl
+                            nd += 1
+                        continue
+                    cc = col[c]
+                    dur = Rt[cc, rr] if cc >= 0 else const[c]
+                    if efrom[c] >= 0:
+                        dur = dur + ecoef[c] * (finish[eto[c]] - finish[efrom[c]])
+                    fs = t + dur
+                    start[c] = t
+                    finish[c] = fs
+                    tag[c] = ptag
+                    if fs < INF and dsucc_ptr[c] < dsucc_ptr[c + 1]:
+                        stk[sp] = c
+                        sp += 1
+                        more = True
+            # tail tasks, in topological order
+            for k in range(tail.shape[0]):
+                i = tail[k]
+                p0 = pred_ptr[i]
+                p1 = pred_ptr[i + 1]
+                x = 0.0
+                if p0 < p1:
+                    x = finish[pred_idx[p0]]
+                    if anyj[i]:
+                        for p in range(p0 + 1, p1):
+                            x = min(x, finish[pred_idx[p]])
+                    else:
+                        for p in range(p0 + 1, p1):
+                            x = max(x, finish[pred_idx[p]])
+                if x == INF:
+                    start[i] = INF
+                    finish[i] = INF
+                    continue
+                c = col[i]
+                dur = Rt[c, rr] if c >= 0 else const[i]
+                if efrom[i] >= 0:
+                    dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                start[i] = x
+                finish[i] = x + dur
             for j in range(nkeep):
-                out_finish[j, r] = finish[keep[j]]
+                buf[j, rr] = finish[keep[j]]
             if want_start:
                 for j in range(nkeep):
-                    out_start[j, r] = start[keep[j]]
+                    sbuf[j, rr] = start[keep[j]]
+            if rr == TILE - 1 or r == r1 - 1:
+                lo = r - rr
+                for j in range(nkeep):
+                    for m in range(rr + 1):
+                        out_finish[j, lo + m] = buf[j, m]
+                if want_start:
+                    for j in range(nkeep):
+                        for m in range(rr + 1):
+                            out_start[j, lo + m] = sbuf[j, m]
     return 0

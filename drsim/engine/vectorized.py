@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..draws import Draws
-from ..plan import Plan, PlanArrays
+from ..plan import ANY, Plan, PlanArrays
 from .kernel import simulate
 
 
@@ -32,6 +32,134 @@ class KernelPlan:
     #: For each row of ``R``: (task index, random element or None, offset, RPO item blocking it or -1).
     rows: tuple[tuple[int, str | None, float, int], ...]
     qoff: np.ndarray
+    #: 1 for a task that waits for the first of its predecessors, 0 for one that waits for all.
+    anyj: np.ndarray
+    #: Role-free tasks the event loop needs with no staffed or cyclic task before them, in topological order.
+    head: np.ndarray
+    #: Staffed tasks, tasks on a cycle, and the tasks after them the loop needs: the event loop's tasks.
+    dyn: np.ndarray
+    #: Role-free tasks no dynamic task needs, in topological order: computed after the loop.
+    tail: np.ndarray
+    #: Staffed tasks that wait for nothing.
+    start0: np.ndarray
+    #: For each task, its successors among the dynamic tasks (CSR).
+    dsucc_ptr: np.ndarray
+    dsucc_idx: np.ndarray
+
+
+def _order(n: int, preds: list[list[int]], among: np.ndarray) -> list[int]:
+    """Tasks of ``among`` in an order where each comes after its predecessors in ``among``.
+
+    Tasks left out wait, through tasks of ``among``, for themselves: they sit on a cycle or after one.
+    """
+    succs: list[list[int]] = [[] for _ in range(n)]
+    left = [0] * n
+    for i in range(n):
+        if among[i]:
+            for p in set(preds[i]):
+                if among[p]:
+                    succs[p].append(i)
+                    left[i] += 1
+    todo = [i for i in range(n - 1, -1, -1) if among[i] and left[i] == 0]
+    order = []
+    while todo:
+        i = todo.pop()
+        order.append(i)
+        for s in succs[i]:
+            left[s] -= 1
+            if left[s] == 0:
+                todo.append(s)
+    return order
+
+
+def _reach(n: int, edges: list[list[int]], seeds: np.ndarray) -> np.ndarray:
+    """The tasks reachable from ``seeds`` (included) along ``edges``."""
+    out = seeds.copy()
+    todo = [int(i) for i in np.flatnonzero(seeds)]
+    while todo:
+        i = todo.pop()
+        for x in edges[i]:
+            if x >= 0 and not out[x]:
+                out[x] = True
+                todo.append(int(x))
+    return out
+
+
+def _split(plan: Plan, a: PlanArrays):
+    """Head, dynamic and tail tasks (see :mod:`drsim.engine.kernel`), and the dynamic successors of each task.
+
+    A plan need not be a DAG: a task waiting for the first of several
+    predecessors can sit on a cycle (console access comes from break-glass or
+    from the identity provider being restored, whose runbook needs that
+    access). Such a cycle is only broken as the replicate runs, so every task
+    on a cycle is dynamic, like a staffed one: the event loop settles it.
+    """
+    n = a.n
+    preds = [list(t.preds) for t in plan.tasks]
+    succs: list[list[int]] = [[] for _ in range(n)]
+    for i, ps in enumerate(preds):
+        for p in ps:
+            succs[p].append(i)
+    everything = np.ones(n, dtype=bool)
+    # on a cycle (or between two): left out of a topological order both forwards and backwards
+    fwd = np.zeros(n, dtype=bool)
+    fwd[_order(n, preds, everything)] = True
+    bwd = np.zeros(n, dtype=bool)
+    bwd[_order(n, succs, everything)] = True
+    cyclic = ~fwd & ~bwd
+    staffed = a.role >= 0
+    seeds = staffed | cyclic
+    # what the loop needs: staffed and cyclic tasks, the tasks they skip on, the finish times a
+    # needed duration reads, and everything before those
+    needed = _reach(n, [[*preds[i], a.skip_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds)
+    after = _reach(n, succs, seeds)  # a staffed or cyclic task, or one after such a task
+    # tasks that have finished whenever a task starts: the greatest solution (None: every task)
+    # of "all the predecessors and what they wait for" (all) or "what every predecessor has" (any)
+    surely: list[set[int] | None] = [set() if not preds[i] else None for i in range(n)]
+    visit = _order(n, preds, everything)
+    visit += [i for i in range(n) if not fwd[i]]
+    changed = True
+    while changed:
+        changed = False
+        for i in visit:
+            if not preds[i]:
+                continue
+            before = [None if surely[p] is None else surely[p] | {p} for p in preds[i]]
+            if plan.tasks[i].join != ANY:
+                new = None if any(b is None for b in before) else set().union(*before)
+            else:
+                known = [b for b in before if b is not None]
+                new = set.intersection(*known) if known else None
+            if new != surely[i]:
+                surely[i] = new
+                changed = True
+    for i in range(n):
+        for x in (a.elapsed_from[i], a.elapsed_to[i]):
+            if x >= 0 and surely[i] is not None and x not in surely[i]:
+                # both engines read such a finish time as the task starts; it must be known by then
+                raise ValueError(f"task {plan.tasks[i].key!r} reads the finish of a task that need not precede it")
+    head_mask = needed & ~after
+    tail_mask = ~needed
+    head = _order(n, preds, head_mask)
+    tail = _order(n, preds, tail_mask)
+    if len(head) != head_mask.sum() or len(tail) != tail_mask.sum():  # pragma: no cover - cycles are dynamic
+        raise AssertionError("a cycle outside the event loop")
+    dyn_mask = needed & after
+    dsucc: list[list[int]] = [[] for _ in range(n)]
+    for s in range(n):
+        if dyn_mask[s]:
+            for p in preds[s]:
+                dsucc[p].append(s)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in dsucc])
+    idx = np.array([s for x in dsucc for s in x], dtype=np.int64)
+    # staffed tasks waiting for nothing are in their queues from the start, in (class, index) order
+    start0 = sorted((i for i in range(n) if staffed[i] and not preds[i]), key=lambda i: (a.role[i], a.priority[i], i))
+
+    def ints(x):
+        return np.array(x, dtype=np.int64)
+
+    return ints(head), ints(np.flatnonzero(dyn_mask)), ints(tail), ints(start0), ptr, idx
 
 
 def prepare(plan: Plan) -> KernelPlan:
@@ -55,7 +183,9 @@ def prepare(plan: Plan) -> KernelPlan:
     counts = np.bincount(a.role[a.role >= 0], minlength=len(a.capacity))
     qoff = np.zeros(len(a.capacity), dtype=np.int64)
     qoff[1:] = np.cumsum(counts)[:-1]
-    return KernelPlan(a, col, const, tuple(rows), qoff)
+    anyj = np.array([1 if t.join == ANY and t.preds else 0 for t in plan.tasks], dtype=np.int64)
+    head, dyn, tail, start0, dsucc_ptr, dsucc_idx = _split(plan, a)
+    return KernelPlan(a, col, const, tuple(rows), qoff, anyj, head, dyn, tail, start0, dsucc_ptr, dsucc_idx)
 
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
@@ -127,9 +257,12 @@ def finish_times(
         R,
         kp.col,
         kp.const,
-        a.succ_ptr,
-        a.succ_idx,
+        a.pred_ptr,
+        a.pred_idx,
+        kp.dsucc_ptr,
+        kp.dsucc_idx,
         a.need,
+        kp.anyj,
         a.role,
         a.capacity,
         kp.qoff,
@@ -138,6 +271,10 @@ def finish_times(
         a.elapsed_coef,
         a.priority,
         a.skip_if,
+        kp.head,
+        kp.dyn,
+        kp.tail,
+        kp.start0,
         keep,
         out,
         out_start,
