@@ -84,7 +84,11 @@ def main(argv=None) -> None:
     ap.add_argument("--chunk-size", type=int, default=65536)
     args = ap.parse_args(argv)
 
+    import logging
+
     import numba
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # Dask's INFO lines would bury the figures
 
     from drsim.executors import DaskRunner, PoolRunner, cores, local_cluster
     from drsim.sweep import _Merger, build_spec, execute, run_chunk
