@@ -395,7 +395,13 @@ def test_cli_bad_options_exit_2(tmp_path, monkeypatch, args, message):
 def test_api_returns_or_writes(tmp_path):
     tt = tabletop("az-loss", seed=2)
     assert isinstance(render_timeline(tt, "md"), str)
-    assert render_timeline(tt, "pdf", paper="letter").startswith(b"%PDF")
+    letter = render_timeline(tt, "pdf", paper="letter")
+    assert letter.startswith(b"%PDF")
+    # US Letter: 8.5 x 11 in portrait pages, the chart page in landscape
+    pages = pypdf.PdfReader(io.BytesIO(letter)).pages
+    sizes = [(round(float(p.mediabox.width), 1), round(float(p.mediabox.height), 1)) for p in pages]
+    assert sizes[1] == (792.0, 612.0)
+    assert all(s == (612.0, 792.0) for i, s in enumerate(sizes) if i != 1)
     p = tmp_path / "x.html"
     assert render_timeline(tt, "html", p) == p
     with pytest.raises(OutputExistsError):
