@@ -149,3 +149,73 @@ def test_first_of_k_pages_acknowledged_is_exponential_with_k_times_the_rate(k):
     ack = run_both(plan, seed=9, n=N)["latency:acknowledge"]
     first = stats.expon(scale=360 / k)
     ecdf_close(ack, first.cdf, first.ppf([0.1, 0.5, 0.9, 0.99]))
+
+
+def _queue_of_jobs(c: int, jobs: int, mean_gap: float, mean_work: float):
+    """A plan in which jobs arrive as a Poisson process (a chain of exponential gaps) and each
+    needs one of ``c`` clerks for an exponential time: the M/M/c queue, started empty."""
+    from dataclasses import replace
+
+    from drsim.distributions import parse_distribution
+    from drsim.plan import Task
+
+    base = plan_of(base_topology({"db": auto_service([{"name": "s", "duration": "1m"}])}), base_drill())
+    gap = parse_distribution(f"exponential(mean={mean_gap:g}s)")
+    work = parse_distribution(f"exponential(mean={mean_work:g}s)")
+    tasks = []
+    for i in range(jobs):
+        tasks.append(
+            Task(2 * i, f"arrive:{i:04d}", "milestone", f"job {i} arrives", gap, preds=[2 * i - 2] if i else [])
+        )
+        tasks.append(Task(2 * i + 1, f"job:{i:04d}", "step", f"job {i}", work, role="clerk", preds=[2 * i]))
+    return replace(
+        base,
+        tasks=tasks,
+        capacity={"clerk": c},
+        shift_of={"clerk": "day"},
+        outages={},
+        rpo_items=[],
+        rpo_elements={},
+        fault_tasks=[],
+        milestones={},
+        rollback=None,
+    )
+
+
+def test_staffing_waits_follow_erlang_c():
+    """Jobs arriving at rate lam for c clerks who each finish at rate mu: once the queue has
+    forgotten its empty start, a job waits with the Erlang C probability and for
+    C / (c mu - lam) on average. Both engines, 10^5 replicates, job 120 of a queue with a
+    relaxation time of about a dozen arrivals."""
+    import math
+
+    from drsim.draws import Draws
+    from drsim.engine import des, vectorized
+
+    c, lam, mu = 2, 1 / 100.0, 1 / 100.0  # offered load a = 1: two clerks, each busy half the time
+    jobs, k = 121, 120
+    plan = _queue_of_jobs(c, jobs, 1 / lam, 1 / mu)
+    a = lam / mu
+    top = a**c / math.factorial(c) / (1 - a / c)
+    erlang_c = top / (sum(a**j / math.factorial(j) for j in range(c)) + top)
+    mean_wait = erlang_c / (c * mu - lam)
+
+    arrive, job = 2 * k, 2 * k + 1
+    waits = []
+    for chunk in range(4):  # 4 x 25,000 replicates keeps the draws of 242 tasks small
+        draws = Draws.sample(plan.elements(), 8, 25_000, chunk=chunk)
+        fin, start = vectorized.finish_times(plan, draws, np.array([arrive, job]), starts=True)
+        waits.append(start[1] - fin.values[0])
+        if chunk == 0:  # the reference engine, replicate by replicate, on the same draws
+            d_start, d_finish, _ = des.run_many(plan, draws.replicate(0))
+            for r in range(1, 150):
+                s, f, _ = des.run_many(plan, draws.replicate(r))
+                d_start, d_finish = np.vstack([d_start, s]), np.vstack([d_finish, f])
+            np.testing.assert_array_equal(d_start[:, job] - d_finish[:, arrive], waits[0][:150])
+    w = np.concatenate(waits)
+    n = len(w)
+    assert n == 100_000
+    assert np.all(w >= 0)
+    p = float(np.mean(w > 0))
+    assert abs(p - erlang_c) <= 4 * math.sqrt(erlang_c * (1 - erlang_c) / n), (p, erlang_c)
+    assert abs(w.mean() - mean_wait) <= 4 * w.std() / math.sqrt(n), (w.mean(), mean_wait)
