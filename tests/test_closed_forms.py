@@ -10,7 +10,7 @@ import pytest
 from builders import auto_service, base_drill, base_topology, plan_of, role, run_both
 from scipy import stats
 
-N = 20_000
+N = 100_000
 
 
 def ecdf_close(sample, cdf, points):
