@@ -283,8 +283,7 @@ def finish_times(
     return FinishColumns(out, keep, a.n), (out_start if starts else None)
 
 
-def run_many(plan: Plan, draws: Draws, arrays=None, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def run_many(plan: Plan, draws: Draws, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Start and finish matrices ``(n, n_tasks)`` for every replicate of ``draws``."""
-    del arrays  # kept for callers of the earlier signature; the plan is prepared here
     fin, start = finish_times(plan, draws, parallel=parallel, starts=True)
     return np.ascontiguousarray(start.T), np.ascontiguousarray(fin.values.T)
