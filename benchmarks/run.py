@@ -8,7 +8,8 @@ Prints, for one bundled drill (default region-loss on ehr-hybrid):
 * the DES (SimPy): replicates/s and events/s;
 * the vectorized sweep end to end (draws, compiled kernel, outcomes,
   summaries; compilation excluded by a warm-up run) as users run it (the
-  default executor) and in this process (where its CPU time is measurable):
+  default executor), in this process (where its CPU time is measurable) and
+  in a process pool of one worker per core:
   replicates/s, the ratio to the DES per replicate, and a breakdown by stage;
 * the floor: the time to draw the same random numbers (``Draws.sample``:
   uniforms from every element's stream, transformed by its distribution),
@@ -140,13 +141,15 @@ def main(argv=None) -> None:
         f"({n_des / c_des:,.0f} replicates per CPU-second)"
     )
 
-    # ---- vectorized sweep, end to end: as users run it (executor "local": a process pool at this size
-    # or more), and in this process (executor "inline", the kernel on every core through threads), whose
-    # CPU time process_time() sees in full (a pool's workers are not this process's children)
-    from drsim.executors import POOL_MIN_REPLICATES
+    # ---- vectorized sweep, end to end: as users run it (executor "local": a process pool from
+    # POOL_MIN_REPLICATES up, else this process), in this process (executor "inline", the kernel on every
+    # core through threads), whose CPU time process_time() sees in full (a pool's workers are not this
+    # process's children), and in a process pool started for each sweep, whatever the size
+    from drsim.executors import POOL_MIN_REPLICATES, cores
 
     t_vec, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk), repeat)
     t_inl, c_inl = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, executor="inline"), repeat)
+    t_pool, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, workers=cores()), repeat)
     vec_rate = n_vec / t_vec
     how = "a process pool, one worker per core" if n_vec >= POOL_MIN_REPLICATES else "in this process"
     print(
@@ -157,6 +160,7 @@ def main(argv=None) -> None:
         f"  in this process (executor='inline'): {t_inl:.2f} s, {n_vec / t_inl:,.0f} replicates/s, "
         f"{c_inl:.2f} CPU-seconds on all threads ({n_vec / c_inl:,.0f} replicates per CPU-second)"
     )
+    print(f"  in a process pool of {cores()} workers (executor='local', workers={cores()}): {t_pool:.2f} s")
     print(
         f"  ratio to the DES per replicate: {vec_rate / des_rate:,.0f}x wall-clock, "
         f"{(n_vec / c_inl) / (n_des / c_des):,.0f}x per CPU-second"

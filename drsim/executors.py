@@ -6,7 +6,8 @@ wherever it runs. An executor only decides *where*:
 
 ``"inline"``
     one chunk after another in this process; the compiled kernel and the
-    sampling already use every core through threads.
+    sampling already use every core through threads, and each chunk's
+    outcomes are scored while the next chunk's numbers are drawn.
 ``"local"``
     the best choice on this machine: a pool of worker processes, one per core
     (started with ``forkserver`` — never ``fork`` — so no worker inherits the
@@ -43,9 +44,13 @@ EXECUTORS = ("local", "inline", "dask")
 DASK_HINT = "pip install 'drsim[dask]'"
 
 #: ``"local"`` starts a process pool only for sweeps of at least this many replicates
-#: (over all grid points) with the vectorized engine: below it, starting the
-#: workers (about a second) costs more than the pool saves. See benchmarks/scaling.py.
-POOL_MIN_REPLICATES = 1_000_000
+#: (over all grid points) with the vectorized engine: below it, starting the workers
+#: (each loads the compiled kernel: about 0.2 s, on top of the processes) costs more
+#: than the pool saves over this process, which overlaps scoring with drawing. On 2
+#: cores (region-loss, best of 2-3): 10^6 replicates 1.4 s in this process against
+#: 1.55 s in a pool, 2 x 10^6 2.75 s against 2.69 s, 3 x 10^6 4.10 s against 3.80 s.
+#: See benchmarks/scaling.py.
+POOL_MIN_REPLICATES = 2_000_000
 
 
 def cores() -> int:
@@ -70,15 +75,27 @@ class Runner:
 
 
 class InlineRunner(Runner):
-    """Chunks one after another in this process."""
+    """Chunks one after another in this process, each scored while the next one's numbers are drawn.
+
+    The kernel runs alone on every core; a chunk's scoring (outcomes on one
+    thread, then summaries) runs on a thread of its own while the next chunk
+    is drawn, so that neither step leaves a core idle. Results still come in chunk order.
+    """
 
     name = "inline"
 
     def run(self, spec, work):
-        from .sweep import run_chunk
+        from .sweep import draw_chunk, replay_chunk, score_chunk
 
-        for p, c in work:
-            yield run_chunk(spec, c, p)
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="drsim-score") as scorer:
+            scoring = None
+            for p, c in work:
+                draws = draw_chunk(spec, c, p)
+                if scoring is not None:
+                    yield scoring.result()
+                scoring = scorer.submit(score_chunk, spec, replay_chunk(spec, c, p, draws))
+            if scoring is not None:
+                yield scoring.result()
 
 
 class SubmitRunner(Runner):

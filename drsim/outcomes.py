@@ -65,6 +65,17 @@ def _rpo_of_path(plan, item, draws: Draws, finish: np.ndarray | None) -> np.ndar
     raise ValueError(item.kind)
 
 
+def _worst(op, arrays: list[np.ndarray]) -> np.ndarray:
+    """``op`` (``np.maximum`` or ``np.minimum``) of ``arrays``, element by element, folded in order.
+
+    The same values as ``np.max(arrays, axis=0)`` (NaN included), without stacking the arrays first.
+    """
+    out = arrays[0]
+    for a in arrays[1:]:
+        out = op(out, a)
+    return out
+
+
 def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
     """Every metric of every replicate, as arrays of length ``draws.n`` (seconds)."""
     topo = plan.topology
@@ -97,14 +108,14 @@ def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
     for tier in topo.tiers:
         members = [s for s, o in plan.outages.items() if o.tier == tier]
         if members:
-            out[f"tier:{tier}:rto"] = np.max([out[f"service:{s}:rto"] for s in members], axis=0)
-            out[f"tier:{tier}:rpo"] = np.max([out[f"service:{s}:rpo"] for s in members], axis=0)
+            out[f"tier:{tier}:rto"] = _worst(np.maximum, [out[f"service:{s}:rto"] for s in members])
+            out[f"tier:{tier}:rpo"] = _worst(np.maximum, [out[f"service:{s}:rpo"] for s in members])
 
     for wname, w in topo.workflows.items():
         hit = [s for s in w.needs if s in plan.outages and plan.outages[s].cause != "data-drift"]
         if hit:
-            first_down = np.min([down_at[s] for s in hit], axis=0)
-            last_up = np.max([up_at[s] for s in hit], axis=0)
+            first_down = _worst(np.minimum, [down_at[s] for s in hit])
+            last_up = _worst(np.maximum, [up_at[s] for s in hit])
             out[f"workflow:{wname}:downtime"] = last_up - first_down
         else:
             out[f"workflow:{wname}:downtime"] = np.zeros(draws.n)

@@ -89,42 +89,60 @@ def bin_edges(b: int) -> tuple[float, float]:
     return (float(lo), float(hi))
 
 
-def _scan(x, xbits, bounds, counts, n_le, n_lt, binned):
-    """One pass over ``x`` (and its bit patterns ``xbits``): histogram (if ``binned``),
-    threshold counts, finite sum, min, max."""
+def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
+    """One pass over ``x`` (and its bit patterns ``xbits``): finite sum, count of ``inf``,
+    min, max, the histogram ``counts`` (if it has all :data:`N_BINS` bins) or every value
+    into ``values`` (if it has room for them), then the counts against each bound.
+
+    Returns the sum, the count of ``inf``, min, max and the lowest and highest log bin
+    used (the occupied bins are among those, 0, OVER and INF).
+    """
     total = 0.0
     n_inf = 0
     lo = np.inf
     hi = -np.inf
+    b_lo, b_hi = N_BINS, 0  # no log bin used yet
+    binned = counts.shape[0] == N_BINS
+    keep = values.shape[0] == x.shape[0]
     shift = 52 - BITS
     for i in range(x.shape[0]):
         v = x[i]
         if np.isnan(v):
             v = np.inf
+        if keep:
+            values[i] = v
         if v < lo:
             lo = v
         if v > hi:
             hi = v
         if v == np.inf:
             n_inf += 1
-            if binned:
-                counts[INF] += 1
         else:
             total += v
-            if binned:
-                if v < 2.0**LOW_EXP:
-                    b = 0
-                elif v >= 2.0**HIGH_EXP:
-                    b = OVER
-                else:
-                    b = (xbits[i] >> shift) - _FIRST + 1
-                counts[b] += 1
-        for j in range(bounds.shape[0]):
-            if v <= bounds[j]:
-                n_le[j] += 1
-                if v < bounds[j]:
-                    n_lt[j] += 1
-    return total, n_inf, lo, hi
+        if binned:
+            if v < 2.0**LOW_EXP:
+                b = 0
+            elif v >= 2.0**HIGH_EXP:
+                b = INF if v == np.inf else OVER
+            else:
+                b = (xbits[i] >> shift) - _FIRST + 1
+                b_lo = min(b_lo, b)
+                b_hi = max(b_hi, b)
+            counts[b] += 1
+    # each bound on its own: branch-free counts the compiler vectorises
+    for j in range(bounds.shape[0]):
+        bound = bounds[j]
+        le = 0
+        lt = 0
+        for i in range(x.shape[0]):
+            v = x[i]
+            if np.isnan(v):
+                v = np.inf
+            le += v <= bound
+            lt += v < bound
+        n_le[j] = le
+        n_lt[j] = lt
+    return total, n_inf, lo, hi, b_lo, b_hi
 
 
 _COMPILED = None
@@ -163,13 +181,16 @@ class Summary:
         bounds = np.asarray(bounds, dtype=np.float64)
         n_le = np.zeros(len(bounds), dtype=np.int64)
         n_lt = np.zeros(len(bounds), dtype=np.int64)
-        dense = np.zeros(N_BINS if not exact else 1, dtype=np.int64)
-        total, n_inf, lo, hi = _compiled_scan()(x, x.view(np.int64), bounds, dense, n_le, n_lt, not exact)
+        values = np.empty(len(x) if exact else 0)
+        dense = np.zeros(1 if exact else N_BINS, dtype=np.int64)
+        total, n_inf, lo, hi, b_lo, b_hi = _compiled_scan()(x, x.view(np.int64), bounds, dense, n_le, n_lt, values)
         s = cls(len(x), float(total), int(n_inf), float(lo), float(hi), bounds, n_le, n_lt)
         if exact:
-            s.values = np.where(np.isnan(x), np.inf, x)
+            s.values = values
         else:
-            s.bins = np.flatnonzero(dense).astype(np.int32)
+            # occupied bins: the special ones, and log bins between the lowest and highest used
+            bins = np.concatenate(([0], np.flatnonzero(dense[b_lo : b_hi + 1]) + b_lo, [OVER, INF]))
+            s.bins = bins[dense[bins] > 0].astype(np.int32)
             s.counts = dense[s.bins]
         return s
 

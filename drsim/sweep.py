@@ -18,11 +18,14 @@ How the work is cut, so that it can run anywhere and always give the same answer
 * every grid point uses the same streams (common random numbers), so
   differences between points are differences of configuration, not of luck;
 * :func:`run_chunk` turns ``(spec, chunk, point)`` into a :class:`ChunkResult`
-  of mergeable summaries (:mod:`drsim.stats`); :func:`execute` drives the chunks
-  through an executor (:mod:`drsim.executors`: this process, a local process
-  pool, a Dask cluster, or anything with ``submit(fn, *args)`` returning a
-  future) and merges results strictly in chunk order whatever order they
-  finish in, ignoring duplicates;
+  of mergeable summaries (:mod:`drsim.stats`) in three steps — draws
+  (:func:`draw_chunk`), the engine (:func:`replay_chunk`), outcomes and
+  summaries (:func:`score_chunk`) — which the inline executor overlaps
+  across chunks; :func:`execute` drives the chunks through an executor
+  (:mod:`drsim.executors`: this process, a local process pool, a Dask
+  cluster, or anything with ``submit(fn, *args)`` returning a future) and
+  merges results strictly in chunk order whatever order they finish in,
+  ignoring duplicates;
 * with a checkpoint folder (:mod:`drsim.checkpoint`) every finished chunk is
   written at once, and an interrupted sweep resumes with only the missing chunks.
 
@@ -166,18 +169,46 @@ def _pool(threads: int) -> concurrent.futures.ThreadPoolExecutor:
 
 def run_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> ChunkResult:
     """Run chunk ``chunk_index`` of grid point ``point`` and summarise its metrics."""
+    return score_chunk(spec, replay_chunk(spec, chunk_index, point, draw_chunk(spec, chunk_index, point)))
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A chunk replayed but not yet scored: its draws and the finish times the outcomes read."""
+
+    point: int
+    chunk: int
+    draws: Draws
+    finish: Any
+    events: int
+
+
+def draw_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> Draws:
+    """The random numbers of chunk ``chunk_index`` of grid point ``point``."""
+    start, stop = spec.chunk_range(chunk_index)
+    return sample(spec.points[point].plan.elements(), spec.seed, stop - start, chunk_index)
+
+
+def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) -> Replay:
+    """The chunk's ``draws`` through the sweep's engine: the finish times the outcomes read."""
     from .engine import des, vectorized
-    from .outcomes import evaluate
 
     pt = spec.points[point]
-    start, stop = spec.chunk_range(chunk_index)
-    draws = sample(pt.plan.elements(), spec.seed, stop - start, chunk_index)
     events = 0
     if spec.engine == "vectorized":
         finish, _ = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
     else:
         _, finish, events = des.run_many(pt.plan, draws)
-    metrics = evaluate(pt.plan, draws, finish)
+    return Replay(point, chunk_index, draws, finish, events)
+
+
+def score_chunk(spec: SweepSpec, replay: Replay) -> ChunkResult:
+    """The outcomes of a replayed chunk, summarised per metric."""
+    from .outcomes import evaluate
+
+    pt = spec.points[replay.point]
+    draws = replay.draws
+    metrics = evaluate(pt.plan, draws, replay.finish)
     threads = _threads()
 
     def summarise(k):
@@ -185,7 +216,7 @@ def run_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> ChunkResult:
 
     keys = list(pt.metrics)
     parts = _pool(threads).map(summarise, keys) if threads > 1 and draws.n >= 4096 else map(summarise, keys)
-    return ChunkResult(point, chunk_index, draws.n, dict(zip(keys, parts)), events)
+    return ChunkResult(replay.point, replay.chunk, draws.n, dict(zip(keys, parts)), replay.events)
 
 
 def _results(spec: SweepSpec, executor, work=None):
@@ -851,13 +882,17 @@ def sweep(
 __all__ = [
     "ChunkResult",
     "PointResult",
+    "Replay",
     "SweepPoint",
     "SweepResult",
     "SweepSpec",
     "build_spec",
+    "draw_chunk",
     "execute",
     "parse_grid_option",
+    "replay_chunk",
     "run_chunk",
     "sample",
+    "score_chunk",
     "sweep",
 ]
