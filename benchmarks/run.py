@@ -28,6 +28,7 @@ average is printed before and after so noisy runs can be recognised.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -42,13 +43,40 @@ HERE = Path(__file__).resolve().parent
 
 
 def child(drill: str, n: int, chunk: int) -> None:
-    """Run one sweep in this (fresh) process and report time and peak memory as JSON."""
+    """Run one sweep in this (fresh) process and report time and peak memory as JSON.
+
+    ``peak_mib`` is this process's high-water mark; a sweep large enough for the default
+    executor to start a process pool also runs in the pool's workers, so ``tree_mib`` adds
+    them up: the largest total RSS of this process and all its descendants, sampled every 20 ms.
+    """
+    import threading
+
     from drsim.sweep import sweep
 
+    tree = {"peak": 0.0}
+    stop = threading.Event()
+
+    def watch():
+        import psutil
+
+        me = psutil.Process()
+        while not stop.wait(0.02):
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+            tree["peak"] = max(tree["peak"], total / 2**20)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     t0 = time.perf_counter()
     res = sweep(drill, n=n, seed=1, chunk_size=chunk)
     dt = time.perf_counter() - t0
-    print(json.dumps({"n": n, "seconds": dt, "peak_mib": _peak_rss_kib() / 1024, "exact": res.exact}))
+    stop.set()
+    watcher.join()
+    peak = _peak_rss_kib() / 1024
+    out = {"n": n, "seconds": dt, "peak_mib": peak, "tree_mib": max(peak, tree["peak"]), "exact": res.exact}
+    print(json.dumps(out))
 
 
 def _peak_rss_kib() -> float:
@@ -227,14 +255,22 @@ def main(argv=None) -> None:
     )
 
     # ---- peak memory, fresh processes
-    print("\nPeak memory of a whole sweep (RSS high-water mark, fresh process each):")
+    print("\nPeak memory of a whole sweep, default executor (RSS high-water mark, fresh process each):")
     base = _memory(args.drill, 1000, chunk)
     print(f"  {base['n']:>12,} replicates: {base['peak_mib']:7.0f} MiB  (imports and compiled code: the baseline)")
+    from drsim.executors import POOL_MIN_REPLICATES
+
     for n in mem_sizes:
         r = _memory(args.drill, n, chunk)
+        pooled = n >= POOL_MIN_REPLICATES
+        where = (
+            f"; with its pool's workers: {r['tree_mib']:.0f} MiB in all"
+            if pooled
+            else " (one process: the default runs sweeps this small in place)"
+        )
         print(
             f"  {n:>12,} replicates: {r['peak_mib']:7.0f} MiB  in {r['seconds']:.1f} s "
-            f"({'exact' if r['exact'] else 'histograms'}; includes first-run cache load)"
+            f"({'exact' if r['exact'] else 'histograms'}; includes first-run cache load){where}"
         )
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
