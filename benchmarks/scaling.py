@@ -84,11 +84,11 @@ def main(argv=None) -> None:
     ap.add_argument("--chunk-size", type=int, default=65536)
     args = ap.parse_args(argv)
 
-    import logging
+    # Dask's log lines (INFO from the scheduler, a heartbeat racing a worker's shutdown) would bury the
+    # figures; the setting reaches the clusters' worker processes through the environment
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
 
     import numba
-
-    logging.getLogger("distributed").setLevel(logging.WARNING)  # Dask's INFO lines would bury the figures
 
     from drsim.executors import DaskRunner, PoolRunner, cores, local_cluster
     from drsim.sweep import _Merger, build_spec, execute, run_chunk
