@@ -317,6 +317,32 @@ def test_cli_sweep_exit_codes_follow_the_gates(estate):
     assert "Gates: none" in r.output
 
 
+def test_cli_sweep_json_and_markdown_carry_the_verdicts_for_ci(estate, tmp_path):
+    import json
+
+    topo, drills = estate
+    for name, code, verdict in (("pass", 0, "PASS"), ("fail", 1, "FAIL")):
+        out = tmp_path / f"{name}.csv"
+        r = CliRunner().invoke(
+            main,
+            [str(a) for a in ("sweep", drills[name], "--topology", topo, "-n", 2000, "--format", "json", "--out", out)],
+        )
+        assert r.exit_code == code, r.output
+        doc = json.loads(r.stdout)  # nothing but the document on standard output
+        assert doc["passed"] is (code == 0)
+        assert doc["n"] == 2000
+        gates = doc["points"][0]["gates"]
+        assert gates
+        assert all(g["passed"] is (code == 0) for g in gates)
+        rto = next(m for m in doc["points"][0]["metrics"] if m["metric"] == "tier:tier0:rto")
+        assert rto["p50"] > 0
+        assert f"wrote {out}" in r.stderr
+        md = cli("sweep", drills[name], "--topology", topo, "-n", 2000, "--format", "markdown")
+        assert md.exit_code == code, md.output
+        assert "| tier0 | RTO |" in md.output
+        assert f"- **{verdict}** `tier0 rto" in md.output
+
+
 def test_cli_sweep_grid_and_out(estate, tmp_path):
     topo, drills = estate
     out = tmp_path / "grid.csv"

@@ -100,6 +100,15 @@ replicates_help = "Replicates per grid point."
     help="Metric the --plot heatmap shows, e.g. tier:tier0:rto, service:ehr-db:rpo or "
     "workflow:medication-administration:downtime (default: RTO of the most critical tier).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="table: rich tables; json: every metric of every grid point and each gate's verdict (seconds; "
+    "null = never), for CI jobs; markdown: tier summary and gates, for a job summary or a pull request.",
+)
 @handle_errors
 def sweep(
     drill_name,
@@ -117,6 +126,7 @@ def sweep(
     workers,
     plot,
     plot_metric,
+    fmt,
 ):
     """Run DRILL N times per grid point and report percentiles, P(meeting targets) and gates.
 
@@ -173,14 +183,22 @@ def sweep(
         resume=resume,
         force=force,
     )
-    render_sweep(result, wide_console())
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo(render_gates_markdown(result))
+    else:
+        render_sweep(result, wide_console())
+    # with a machine-readable format on standard output, where files went is said on standard error
     if folder is not None:
         from ..checkpoint import SUMMARY
 
-        click.echo(f"wrote {folder / SUMMARY}")
+        click.echo(f"wrote {folder / SUMMARY}", err=fmt != "table")
     elif out is not None:
         result.write(out, force=force)
-        click.echo(f"wrote {out}")
+        click.echo(f"wrote {out}", err=fmt != "table")
     if plot is not None:
         _plot_heatmap(result, plot, plot_metric, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
