@@ -173,7 +173,7 @@ def run_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> ChunkResult:
 
 
 @dataclass(frozen=True)
-class Replay:
+class ReplayedChunk:
     """A chunk replayed but not yet scored: its draws and the finish times the outcomes read."""
 
     point: int
@@ -189,7 +189,7 @@ def draw_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> Draws:
     return sample(spec.points[point].plan.elements(), spec.seed, stop - start, chunk_index)
 
 
-def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) -> Replay:
+def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) -> ReplayedChunk:
     """The chunk's ``draws`` through the sweep's engine: the finish times the outcomes read."""
     from .engine import des, vectorized
 
@@ -199,16 +199,16 @@ def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) ->
         finish, _ = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
     else:
         _, finish, events = des.run_many(pt.plan, draws)
-    return Replay(point, chunk_index, draws, finish, events)
+    return ReplayedChunk(point, chunk_index, draws, finish, events)
 
 
-def score_chunk(spec: SweepSpec, replay: Replay) -> ChunkResult:
+def score_chunk(spec: SweepSpec, replayed: ReplayedChunk) -> ChunkResult:
     """The outcomes of a replayed chunk, summarised per metric."""
     from .outcomes import evaluate
 
-    pt = spec.points[replay.point]
-    draws = replay.draws
-    metrics = evaluate(pt.plan, draws, replay.finish)
+    pt = spec.points[replayed.point]
+    draws = replayed.draws
+    metrics = evaluate(pt.plan, draws, replayed.finish)
     threads = _threads()
 
     def summarise(k):
@@ -216,7 +216,7 @@ def score_chunk(spec: SweepSpec, replay: Replay) -> ChunkResult:
 
     keys = list(pt.metrics)
     parts = _pool(threads).map(summarise, keys) if threads > 1 and draws.n >= 4096 else map(summarise, keys)
-    return ChunkResult(replay.point, replay.chunk, draws.n, dict(zip(keys, parts)), replay.events)
+    return ChunkResult(replayed.point, replayed.chunk, draws.n, dict(zip(keys, parts)), replayed.events)
 
 
 def _results(spec: SweepSpec, executor, work=None):
@@ -882,7 +882,7 @@ def sweep(
 __all__ = [
     "ChunkResult",
     "PointResult",
-    "Replay",
+    "ReplayedChunk",
     "SweepPoint",
     "SweepResult",
     "SweepSpec",
