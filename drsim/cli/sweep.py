@@ -163,6 +163,8 @@ def sweep(
     if plot is not None and len(grid) != 2:
         raise InputError("--plot", [Problem(f"a heatmap needs exactly two --grid keys (the axes); {len(grid)} given")])
     plot = plot_path(plot, force)
+    if plot is not None and plot_metric is not None:
+        _check_plot_metric(drill_name, topology, plot_metric)  # before the sweep, not after it
     if resume and folder is None:
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
@@ -202,6 +204,20 @@ def sweep(
     if plot is not None:
         _plot_heatmap(result, plot, plot_metric, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
+
+
+def _check_plot_metric(drill_name, topology, metric: str) -> None:
+    """Refuse a ``--plot-metric`` the drill has no target for, naming the closest one."""
+    from ..api import prepare
+    from ..errors import InputError, Problem
+    from ..loader import _suggest
+    from ..outcomes import targets
+
+    known = sorted(targets(prepare(drill_name, topology)))
+    if metric not in known:
+        raise InputError(
+            "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{_suggest(metric, known)}")]
+        )
 
 
 def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
