@@ -227,7 +227,9 @@ GRAMMAR_HINT = (
 
 
 def _split_args(body: str) -> list[str]:
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in body:
         if ch in "[(":
             depth += 1

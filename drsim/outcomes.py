@@ -56,12 +56,12 @@ def _rpo_of_path(plan, item, draws: Draws, finish: np.ndarray | None) -> np.ndar
         for e in item.elements:
             total = total + draws[e]
         return np.where(total > item.retention, np.inf, total)
-    if item.kind == "drift":
+    if item.kind in ("drift", "rollback-discard"):
+        if finish is None:
+            raise ValueError(f"a {item.kind} RPO item is scored from finish times; none were given")
         fault_at = plan.drill.faults[item.fault].at
-        return finish[:, item.task_a] - fault_at
-    if item.kind == "rollback-discard":
-        fault_at = plan.drill.faults[item.fault].at
-        return finish[:, item.task_a] - fault_at + item.offset
+        late = finish[:, item.task_a] - fault_at
+        return late if item.kind == "drift" else late + item.offset
     raise ValueError(item.kind)
 
 

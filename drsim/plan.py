@@ -35,7 +35,7 @@ import numpy as np
 
 from .distributions import Distribution, Fixed, Uniform
 from .errors import InputError, Problem
-from .model import Drill, Fault, Step, Topology
+from .model import Drill, Step, Topology
 from .model.topology import ALL_DAYS
 
 ALL, ANY = "all", "any"
@@ -389,10 +389,9 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         detect_tasks.append(b.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
     detected = b.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
 
-    first_ack = None
-    for r in resp.page:
-        a = b.page(r, detected, "first response")
-        first_ack = a if first_ack is None else first_ack
+    # the first role paged is the first response (a drill pages at least one role)
+    acks = [b.page(r, detected, "first response") for r in resp.page]
+    first_ack = acks[0]
 
     for r in resp.page:
         b.add_break_glass(r)
@@ -470,8 +469,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                             ("faults",),
                         )
                     )
-                    d = None
-                offset = d.size / d.restore_throughput if d is not None else 0.0
+                else:
+                    offset = d.size / d.restore_throughput
                 blocked = rpo
             last = b.add(
                 f"{prefix}:{i}:{st.name}",
@@ -487,12 +486,23 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
             prev = [last]
         return last
 
+    def unscorable(s_name: str, fi: int, message: str) -> int:
+        # A drill model handed to the API unchecked (check_drill and check_topology report
+        # these too): a problem, and a placeholder item so compiling goes on to find the rest.
+        b.problems.append(Problem(message, ("faults", fi)))
+        b.rpo_items.append(RpoItem(s_name, "none", (), fault=fi))
+        return len(b.rpo_items) - 1
+
     def rpo_item(s_name: str, fi: int, mode: str) -> int:
         s = topo.services[s_name]
         f = drill.faults[fi]
         d = s.data
         item: RpoItem
         if mode == "corrupt":
+            if d is None or d.backup_interval is None:
+                return unscorable(
+                    s_name, fi, f"service {s_name!r} cannot be rebuilt from backup: it has no data.backup_interval"
+                )
             dwell_key = f"fault:{fi}:dwell"
             if f.dwell is not None:
                 b.rpo_elements.setdefault(dwell_key, f.dwell)
@@ -510,10 +520,14 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         elif mode == "cutover":
             item = RpoItem(s_name, "none", (), fault=fi)
         elif s.recovery.strategy == "backup-restore":
+            if d is None or d.backup_interval is None:
+                return unscorable(s_name, fi, f"service {s_name!r}: strategy backup-restore needs data.backup_interval")
             age_key = f"data:{s_name}:backup-age"
             b.rpo_elements[age_key] = Uniform(0.0, d.backup_interval)
             item = RpoItem(s_name, "backup", (age_key,), fault=fi)
         elif d is not None and d.replication is not None and d.replication.mode == "async":
+            if d.replication.lag is None:
+                return unscorable(s_name, fi, f"service {s_name!r}: async replication needs a lag distribution")
             key = f"data:{s_name}:replication-lag"
             b.rpo_elements[key] = d.replication.lag
             item = RpoItem(s_name, "lag", (key,), fault=fi)
@@ -533,7 +547,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
             continue
         s = topo.services[s_name]
         fi, mode = direct[s_name]
-        f: Fault = drill.faults[fi]
+        f = drill.faults[fi]
         ft = fault_tasks[fi]
         rpo_of[s_name] = rpo_item(s_name, fi, mode)
         paths: list[int] = []
@@ -564,8 +578,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 if rec.strategy != "none" and not standby_lost:
                     trigger = [ft] if rec.strategy == "active-active" else [declare]
                     last = runbook(f"svc:{s_name}:step", s_name, list(f.steps or rec.steps), trigger, rpo_of[s_name])
-                    if rec.validate_ is not None:
-                        v = rec.validate_
+                    v = rec.validate_
+                    if v is not None:
                         last = b.add(
                             f"svc:{s_name}:validate",
                             "validate",
@@ -612,8 +626,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                     service=s_name,
                 )
             paths.append(last)
-        elif mode == "cutover":
-            rb = drill.rollback
+        elif mode == "cutover" and (rb := drill.rollback) is not None:
             if rollback_chain is None:
                 # the decision to roll back needs the cutover to have failed: another fault may be declared first
                 cutovers = [fault_tasks[i] for i, g in enumerate(drill.faults) if g.kind == "cutover-failure"]
@@ -637,18 +650,23 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                         role=st.role,
                     )
                 if rb.policy != "discard":
-                    coef = rb.write_rate / rb.reconcile_rate
-                    last = b.add(
-                        "rollback:reconcile",
-                        "reconcile",
-                        f"reconcile divergent writes ({rb.policy})",
-                        Fixed(0.0),
-                        [last],
-                        offset=coef * (rb.cutover_before),
-                        elapsed_from=ft,
-                        elapsed_to=freeze,
-                        elapsed_coef=coef,
-                    )
+                    if rb.reconcile_rate is None:  # an unchecked drill model, as above
+                        b.problems.append(
+                            Problem(f"policy {rb.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))
+                        )
+                    else:
+                        coef = rb.write_rate / rb.reconcile_rate
+                        last = b.add(
+                            "rollback:reconcile",
+                            "reconcile",
+                            f"reconcile divergent writes ({rb.policy})",
+                            Fixed(0.0),
+                            [last],
+                            offset=coef * (rb.cutover_before),
+                            elapsed_from=ft,
+                            elapsed_to=freeze,
+                            elapsed_coef=coef,
+                        )
                 rollback_chain = last
                 rollback_span = (decided, last)
             if rb.policy == "discard":
@@ -656,6 +674,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 b.rpo_items[rpo_of[s_name]].task_a = b.keys["rollback:freeze"]
                 b.rpo_items[rpo_of[s_name]].offset = rb.cutover_before
             paths.append(rollback_chain)
+        elif mode == "cutover":  # an unchecked drill model (check_drill reports it too)
+            b.problems.append(Problem("a cutover-failure drill needs a rollback section", ("faults", fi, "kind")))
         if not paths:
             paths.append(
                 b.add(
@@ -692,19 +712,21 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
                 s_name, s.tier, fault_tasks[fi], rt, True, drill.faults[fi].kind, rpo_of[s_name]
             )
         elif s_name in dependents:
-            deps = [d for d in s.depends_on if d in outages and d in unavailable]
+            dep_names = [d for d in s.depends_on if d in outages and d in unavailable]
+            if not dep_names:  # its dependencies could not be compiled: their problems are reported
+                continue
             rt = b.add(
                 f"restored:{s_name}",
                 "restored",
                 f"{s_name} restored (its dependencies are back)",
                 Fixed(0.0),
-                [outages[d].restored_task for d in deps],
+                [outages[d].restored_task for d in dep_names],
                 service=s_name,
             )
             # down with the first of its dependencies to go down (a dependent's own is already its first)
             struck = {t: drill.faults[i].at for i, t in enumerate(fault_tasks)}
-            first = min(deps, key=lambda d: (struck[outages[d].down_task], d))
-            cause = f"depends on {', '.join(sorted(deps))}"
+            first = min(dep_names, key=lambda d: (struck[outages[d].down_task], d))
+            cause = f"depends on {', '.join(sorted(dep_names))}"
             outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, cause)
 
     b.link_access({name: o.restored_task for name, o in outages.items()})
@@ -713,7 +735,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         b.add("all-restored", "milestone", "every affected service restored", Fixed(0.0), restored_all)
     if b.problems:
         raise InputError(f"drill {drill.name!r} on topology {topo.name!r}", b.problems)
-    milestones = {
+    milestones: dict[str, int] = {
         "fault": fault_tasks[int(np.argmin([f.at for f in drill.faults]))],
         "detected": detected,
         "acknowledged": first_ack,

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from simpy.events import EventPriority
 
 from ..draws import Draws, task_durations
 from ..plan import ANY, Plan
 
 #: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this.
-DISPATCH_PRIORITY = 2
+DISPATCH_PRIORITY = EventPriority(2)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,12 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     for t in plan.tasks:
         if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
             continue
-        if t.kind == "step" and t.key.endswith(":restart") and finish[t.index] > restored_at.get(t.service, np.inf):
+        if (
+            t.kind == "step"
+            and t.key.endswith(":restart")
+            and t.service is not None
+            and finish[t.index] > restored_at.get(t.service, np.inf)
+        ):
             continue  # the service was already back by another path
         timeline.append(_finish_event(plan, t, finish[t.index], actors))
     timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1, e.kind != "fault"))

@@ -70,9 +70,9 @@ try:  # numba is a dependency; the fallback keeps the kernel importable for debu
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
-    prange = range
+    prange = range  # type: ignore[misc]  # numba's stubs declare prange a class
 
-    def njit(*args, **kwargs):
+    def njit(*args, **kwargs):  # type: ignore[no-redef]  # stands in for numba's
         if args and callable(args[0]):
             return args[0]
         return lambda f: f

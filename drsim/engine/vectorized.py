@@ -124,18 +124,19 @@ def _split(plan: Plan, a: PlanArrays):
         for i in visit:
             if not preds[i]:
                 continue
-            before = [None if surely[p] is None else surely[p] | {p} for p in preds[i]]
+            before = [None if (sp := surely[p]) is None else sp | {p} for p in preds[i]]
+            known = [b for b in before if b is not None]
+            new: set[int] | None
             if plan.tasks[i].join != ANY:
-                new = None if any(b is None for b in before) else set().union(*before)
+                new = set[int]().union(*known) if len(known) == len(before) else None
             else:
-                known = [b for b in before if b is not None]
                 new = set.intersection(*known) if known else None
             if new != surely[i]:
                 surely[i] = new
                 changed = True
     for i in range(n):
         for x in (a.elapsed_from[i], a.elapsed_to[i]):
-            if x >= 0 and surely[i] is not None and x not in surely[i]:
+            if x >= 0 and (si := surely[i]) is not None and x not in si:
                 # both engines read such a finish time as the task starts; it must be known by then
                 raise ValueError(f"task {plan.tasks[i].key!r} reads the finish of a task that need not precede it")
     head_mask = needed & ~after
@@ -168,7 +169,7 @@ def prepare(plan: Plan) -> KernelPlan:
     n = len(plan.tasks)
     col = np.full(n, -1, dtype=np.int64)
     const = np.zeros(n, dtype=np.float64)
-    rows = []
+    rows: list[tuple[int, str | None, float, int]] = []
     for t in plan.tasks:
         blocked = -1
         if t.blocked_by_rpo >= 0 and plan.rpo_items[t.blocked_by_rpo].kind == "corruption":
@@ -286,4 +287,5 @@ def finish_times(
 def run_many(plan: Plan, draws: Draws, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Start and finish matrices ``(n, n_tasks)`` for every replicate of ``draws``."""
     fin, start = finish_times(plan, draws, parallel=parallel, starts=True)
+    assert start is not None  # asked for with starts=True
     return np.ascontiguousarray(start.T), np.ascontiguousarray(fin.values.T)

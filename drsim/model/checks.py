@@ -104,14 +104,14 @@ def check_topology(t: Topology) -> list[Problem]:
         base = ("services", name)
         out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
         out += _ref((*base, "region"), s.region, t.regions, "region")
-        seen = set()
-        for i, d in enumerate(s.depends_on):
-            out += _ref((*base, "depends_on", i), d, t.services, "service")
-            if d == name:
+        seen: set[str] = set()
+        for i, dep in enumerate(s.depends_on):
+            out += _ref((*base, "depends_on", i), dep, t.services, "service")
+            if dep == name:
                 out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
-            if d in seen:
-                out.append(((*base, "depends_on", i), f"{d!r} is listed twice"))
-            seen.add(d)
+            if dep in seen:
+                out.append(((*base, "depends_on", i), f"{dep!r} is listed twice"))
+            seen.add(dep)
         rec = s.recovery
         if rec.standby_region is not None:
             out += _ref((*base, "recovery", "standby_region"), rec.standby_region, t.regions, "region")
