@@ -127,18 +127,47 @@ def bootstrap_weights(n: int, seed: int, label: str, b: int = BOOTSTRAP) -> np.n
     return rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.int32)
 
 
-def _resampled_quantiles(x: np.ndarray, weights: np.ndarray, qs: Sequence[float], block: int = 64) -> np.ndarray:
-    """``(b, len(qs))`` quantiles of ``x`` in each bootstrap resample given by ``weights``."""
+def _resampled_quantiles(x: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """``(b, len(qs))`` quantiles of ``x`` in each bootstrap resample given by ``weights``.
+
+    In resample ``b`` the ``q`` quantile is the smallest value whose cumulative
+    weight, in sorted order, reaches the rank ``ceil(q n)``.
+    """
     n = len(x)
     order = np.argsort(x, kind="stable")
-    xs = x[order]
-    ks = np.array([rank(q, n) for q in qs])
+    ks = np.array([rank(q, n) for q in qs], dtype=np.int64)
+    by_rank = np.argsort(ks, kind="stable")
     out = np.empty((weights.shape[0], len(qs)))
-    for s in range(0, weights.shape[0], block):
-        cw = np.cumsum(weights[s : s + block][:, order], axis=1)
-        for j, k in enumerate(ks):
-            out[s : s + block, j] = xs[np.argmax(cw >= k, axis=1)]
+    _compiled_walk()(np.ascontiguousarray(x[order], dtype=np.float64), order, weights, ks[by_rank], by_rank, out)
     return out
+
+
+def _walk(xs, order, weights, ks, slots, out):
+    """For each resample, walk the sorted values accumulating their weights and note the value at
+    which each rank ``ks`` (ascending) is reached, in column ``slots`` of ``out``."""
+    for b in range(weights.shape[0]):
+        total = 0
+        j = 0
+        for i in range(xs.shape[0]):
+            total += weights[b, order[i]]
+            while j < ks.shape[0] and total >= ks[j]:
+                out[b, slots[j]] = xs[i]
+                j += 1
+            if j == ks.shape[0]:
+                break
+
+
+_WALK = None
+
+
+def _compiled_walk():
+    """:func:`_walk` compiled on first use (plain Python without numba)."""
+    global _WALK
+    if _WALK is None:
+        from .engine.kernel import njit
+
+        _WALK = njit(cache=True, nogil=True)(_walk)
+    return _WALK
 
 
 def paired_quantile_differences(
