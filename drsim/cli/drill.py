@@ -80,15 +80,8 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n):
     if timeline:
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
     from ..sweep import sweep
-    from .sweep import render_gates_markdown, render_sweep, wide_console
+    from .sweep import print_sweep
 
     result = sweep(drill_name, topology, n=n, seed=seed, progress=sys.stderr.isatty())
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    elif fmt == "markdown":
-        click.echo(render_gates_markdown(result))
-    else:
-        render_sweep(result, wide_console())
+    print_sweep(result, fmt)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)

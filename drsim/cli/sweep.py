@@ -185,14 +185,7 @@ def sweep(
         resume=resume,
         force=force,
     )
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    elif fmt == "markdown":
-        click.echo(render_gates_markdown(result))
-    else:
-        render_sweep(result, wide_console())
+    print_sweep(result, fmt)
     # with a machine-readable format on standard output, where files went is said on standard error
     if folder is not None:
         from ..checkpoint import SUMMARY
@@ -242,6 +235,18 @@ def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
     x, y = result.grid_keys
     ax = plots.grid_heatmap(frame, x, y, metric, title=f"{result.drill}: P({metric} meets target), n = {result.n:,}")
     save_figure(ax.figure, path, force)
+
+
+def print_sweep(result, fmt: str) -> None:
+    """A sweep's summary and gates on standard output: rich tables, JSON or Markdown."""
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo(render_gates_markdown(result))
+    else:
+        render_sweep(result, wide_console())
 
 
 def _is_folder(out: str) -> bool:
@@ -374,4 +379,4 @@ def render_gates_markdown(result) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["register", "render_gates_markdown", "render_sweep", "sweep"]
+__all__ = ["print_sweep", "register", "render_gates_markdown", "render_sweep", "sweep"]
