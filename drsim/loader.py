@@ -601,6 +601,11 @@ def _pydantic_problems(exc: ValidationError, doc: _Located, model_cls) -> list[P
             continue
         at = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
         out[loc] = Problem(_describe(err, model_cls, value), loc, *at)
+    # the first piece may be a valid value of a text field (a step's name): then report the split
+    # at the piece that became a key, or the file would be refused with nothing to say why
+    for loc in extras:
+        if loc[:-1] in split and not any(k[:-1] == loc[:-1] for k in out):
+            out[loc] = Problem(f"{_SPLIT}; found the key {_found(str(loc[-1]))}", loc, *doc.locate_key(loc))
     return list(out.values())
 
 

@@ -19,7 +19,21 @@ Both engines execute the same plan on the same draws:
   compiled in: most critical services first);
 * a staffed task with ``skip_if`` takes no time if that task has finished by
   the moment it starts (break-glass access once the identity provider is back);
-* at one instant, every finish is processed before anybody is dispatched.
+* at one instant, every finish and every roster change is processed before
+  anybody is dispatched.
+
+**Capacity follows the roster.** A role's capacity over the incident is a step
+function: at offset ``t`` from the drill start, the headcount of the shift on
+duty at clock time ``start + t`` (:func:`shift_on_duty`; 0 when nobody is
+rostered). The instants where it changes, up to :data:`ROSTER_HORIZON` after the
+start, are compiled into :attr:`Plan.handovers` (the same for every replicate);
+only roles some task needs are listed. When capacity rises, the new people are
+free at that instant. When it falls, free people leave at once; if too few are
+free, the next busy people to finish leave instead of taking new work (tasks
+are never interrupted). Only counts matter: a role's free count may go
+negative (departures owed), and a rise first cancels owed departures. The
+starting shift's ``acknowledge`` and ``pace`` apply to the whole drill, and
+pages go to the starting shift only.
 
 Beyond task times, the plan holds what the outcomes need: which services each
 fault takes down and how their data-loss (RPO) is formed, the queues, the
@@ -39,6 +53,9 @@ from .model import Drill, Step, Topology
 from .model.topology import ALL_DAYS
 
 ALL, ANY = "all", "any"
+
+#: How far past the drill start roster changes are compiled (seconds): 60 days.
+ROSTER_HORIZON = 60 * 86400.0
 
 
 @dataclass
@@ -105,6 +122,23 @@ class ServiceOutage:
     rpo: int = -1  # index into Plan.rpo_items, -1 for dependents (no own loss)
 
 
+@dataclass(frozen=True)
+class Handover:
+    """A change of a role's capacity at a shift boundary, ``time`` seconds after the drill starts."""
+
+    time: float
+    role: str
+    shift: str | None  # the shift taking over (None: nobody rostered)
+    headcount: int
+    previous: int
+
+    @property
+    def text(self) -> str:
+        if self.shift is None:
+            return f"nobody rostered: 0 on duty (was {self.previous})"
+        return f"{self.shift} shift takes over: {self.headcount} on duty (was {self.previous})"
+
+
 @dataclass
 class Plan:
     """The compiled drill: tasks, staff pools and everything needed to score a replay."""
@@ -120,6 +154,8 @@ class Plan:
     fault_tasks: list[int]
     milestones: dict[str, int]
     rollback: tuple[int, int] | None  # (decision task, done task)
+    #: Capacity changes over the incident, by time (then role): see the module docstring.
+    handovers: list[Handover] = field(default_factory=list)
 
     # ---- arrays the engines use
     def roles(self) -> list[str]:
@@ -161,6 +197,10 @@ class PlanArrays:
     elapsed_coef: np.ndarray
     priority: np.ndarray
     skip_if: np.ndarray
+    #: Roster changes, ascending by time: the role and its change of capacity (+ arrive, - leave).
+    roster_time: np.ndarray
+    roster_role: np.ndarray
+    roster_delta: np.ndarray
 
     @classmethod
     def from_plan(cls, plan: Plan) -> PlanArrays:
@@ -198,6 +238,9 @@ class PlanArrays:
             elapsed_coef=np.array([t.elapsed_coef for t in plan.tasks], dtype=float),
             priority=np.array([t.priority for t in plan.tasks], dtype=np.int64),
             skip_if=np.array([t.skip_if for t in plan.tasks], dtype=np.int64),
+            roster_time=np.array([h.time for h in plan.handovers], dtype=np.float64),
+            roster_role=np.array([rix[h.role] for h in plan.handovers], dtype=np.int64),
+            roster_delta=np.array([h.headcount - h.previous for h in plan.handovers], dtype=np.int64),
         )
 
 
@@ -219,6 +262,33 @@ def shift_on_duty(role, when: dt.datetime):
             if (day in sh.days and minute >= sh.start) or (prev_day in sh.days and minute < sh.end):
                 return sh
     return None
+
+
+def roster_changes(role, name: str, start: dt.datetime, horizon: float = ROSTER_HORIZON) -> list[Handover]:
+    """The instants in (0, ``horizon``] after ``start`` where ``role``'s headcount on duty changes.
+
+    Candidates are every shift's start and end clock time on every day of the
+    span; the headcount at each is that of :func:`shift_on_duty` (0 when nobody
+    is rostered), and only changes are kept.
+    """
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    minutes = sorted({m for sh in role.shifts for m in (sh.start, sh.end)})
+    days = int(horizon // 86400) + 2
+    first = shift_on_duty(role, start)
+    current = first.headcount if first is not None else 0
+    out: list[Handover] = []
+    for d in range(days):
+        for m in minutes:
+            when = midnight + dt.timedelta(days=d, minutes=m)
+            t = (when - start).total_seconds()
+            if t <= 0 or t > horizon:
+                continue
+            sh = shift_on_duty(role, when)
+            n = sh.headcount if sh is not None else 0
+            if n != current:
+                out.append(Handover(t, name, sh.name if sh is not None else None, n, current))
+                current = n
+    return out
 
 
 class _Builder:
@@ -755,7 +825,16 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         fault_tasks=fault_tasks,
         milestones=milestones,
         rollback=rollback_span,
+        handovers=_handovers(topo, drill, b.tasks),
     )
+
+
+def _handovers(topo: Topology, drill: Drill, tasks: list[Task]) -> list[Handover]:
+    """Roster changes of every role some task needs, by time then role."""
+    needed = sorted({t.role for t in tasks if t.role is not None})
+    out = [h for r in needed for h in roster_changes(topo.staff[r], r, drill.start)]
+    out.sort(key=lambda h: (h.time, h.role))
+    return out
 
 
 def _tier_rank(topo: Topology, tier: str) -> tuple[float, float, str]:

@@ -9,11 +9,13 @@ import yaml
 from drsim.loader import drill_from_text, topology_from_text
 from drsim.plan import compile_plan
 
-ALWAYS = {"name": "all", "start": "00:00", "end": "23:59"}
+#: Two shifts covering every minute of every day (a shift cannot start and end at the same time).
+ROUND_THE_CLOCK = ({"name": "am", "start": "00:00", "end": "12:00"}, {"name": "pm", "start": "12:00", "end": "00:00"})
 
 
 def role(headcount=1, acknowledge="1m", **extra):
-    return {"shifts": [{**ALWAYS, "headcount": headcount, "acknowledge": acknowledge}], **extra}
+    """A role with the same headcount round the clock: its capacity never changes during a drill."""
+    return {"shifts": [{**s, "headcount": headcount, "acknowledge": acknowledge} for s in ROUND_THE_CLOCK], **extra}
 
 
 def base_topology(services: dict, staff: dict | None = None, queues=None, workflows=None, tiers=None) -> dict:

@@ -179,6 +179,7 @@ def _queue_of_jobs(c: int, jobs: int, mean_gap: float, mean_work: float):
         fault_tasks=[],
         milestones={},
         rollback=None,
+        handovers=[],
     )
 
 

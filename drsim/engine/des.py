@@ -7,6 +7,16 @@ ready time (ties by task index) in a dispatch event scheduled *after* every
 other event of the same instant — so all tasks that become ready at one
 instant compete fairly, exactly as the vectorized engine assumes.
 
+Capacity follows the roster (:attr:`drsim.plan.Plan.handovers`): a roster
+process wakes at each change with the same priority as a task finishing, so
+every finish and roster change of an instant is applied before the dispatch.
+Arrivals get new person numbers (``dba#2``) and are free at once; when
+capacity falls, free people leave (lowest numbers first) and, if too few are
+free, the next busy people to finish leave instead of taking new work. A rise
+while departures are owed cancels them first, so the pool's counts are
+exactly the vectorized engine's. Person numbers only label timelines. The
+process stops once nothing else is scheduled and no task waits for a person.
+
 The replay records a timeline: what happened, when, who did it, to which service.
 """
 
@@ -39,13 +49,30 @@ class TimelineEvent:
 
 
 class StaffPool:
-    """The people of one role on shift: a capacity-limited, first-come-first-served pool."""
+    """The people of one role on duty: a capacity-limited, first-come-first-served pool."""
 
     def __init__(self, env: simpy.Environment, role: str, capacity: int):
         self.env, self.role = env, role
         self.free = list(range(capacity))
         self.waiting: list[tuple[tuple[int, float, int], simpy.Event]] = []
         self._pending = False
+        self.owed = 0  # busy people who leave when they finish their task
+        self._next = capacity  # the number the next arrival gets
+
+    def change(self, delta: int) -> None:
+        """Capacity changes by ``delta``: arrivals are free now; departures leave free or when done."""
+        if delta > 0:
+            stay = min(delta, self.owed)
+            self.owed -= stay
+            for _ in range(delta - stay):
+                heapq.heappush(self.free, self._next)
+                self._next += 1
+            self._schedule_dispatch()
+        else:
+            leave = min(-delta, len(self.free))
+            for _ in range(leave):
+                heapq.heappop(self.free)
+            self.owed += -delta - leave
 
     def request(self, key: tuple[int, float, int]) -> simpy.Event:
         """An event that succeeds with a person's number once one is free for this task.
@@ -58,6 +85,9 @@ class StaffPool:
         return ev
 
     def release(self, person: int) -> None:
+        if self.owed > 0:
+            self.owed -= 1  # their shift is over: they leave instead of taking new work
+            return
         heapq.heappush(self.free, person)
         self._schedule_dispatch()
 
@@ -129,8 +159,22 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             pools[task.role].release(person)
         done[task.index].succeed()
 
+    handovers: list[TimelineEvent] = []
+
+    def roster():
+        for h in plan.handovers:
+            if env.peek() == np.inf and not any(p.waiting for p in pools.values()):
+                return  # nothing will happen again: no finish to come, nobody waiting for a person
+            yield env.timeout(h.time - env.now)
+            if env.now != h.time:  # pragma: no cover - offsets are whole seconds
+                raise AssertionError(f"roster change at {h.time} fired at {env.now}")
+            pools[h.role].change(h.headcount - h.previous)
+            handovers.append(TimelineEvent(env.now, h.role, None, h.text, "handover", "instant"))
+
     for t in plan.tasks:
         env.process(run(t))
+    if plan.handovers:
+        env.process(roster())
     count = 0
     while True:
         try:
@@ -150,6 +194,9 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         ):
             continue  # the service was already back by another path
         timeline.append(_finish_event(plan, t, finish[t.index], actors))
+    finite = finish[np.isfinite(finish)]
+    end = finite.max() if finite.size else 0.0
+    timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
     timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1, e.kind != "fault"))
     return Replay(start, finish, timeline, actors, count)
 

@@ -1,10 +1,11 @@
 """The compiled event loop behind the vectorized engine.
 
 :func:`simulate` executes replicates of a plan with exactly the dispatch rules
-the SimPy engine follows (see :mod:`drsim.plan`): at each instant every
-finishing task is processed first — people are freed, successors become ready,
-role-free successors start at once (zero-length ones finish at the same instant
-and are processed in the same pass) — and then each staff pool hands free
+the SimPy engine follows (see :mod:`drsim.plan`): at each instant every roster
+change and every finishing task is processed first — people arrive, leave or
+are freed, successors become ready, role-free successors start at once
+(zero-length ones finish at the same instant and are processed in the same
+pass) — and then each staff pool hands free
 people to waiting tasks: most critical class first, then earliest ready,
 then lowest task index. Zero-length staffed tasks finish at the same instant
 and start another such round, as SimPy's low-priority dispatch event does.
@@ -56,6 +57,19 @@ Replicates run in tiles of 64 whose draws are copied in and finish times copied
 out row by row, and everything is written out in one function: numba counts
 references to every array passed in a call, which cost more than the work.
 
+Capacity follows the roster (see :mod:`drsim.plan`): the plan's roster changes
+(time, role, change of capacity), ascending and the same for every replicate,
+are read from shared arrays through a pointer rather than pushed into each
+replicate's pending list. The next instant is the earlier of the next pending
+one and the next roster change; a roster change adds its delta to the role's
+free count (which goes negative while departures are owed: a person freed then
+leaves instead of taking work) and, when people arrive, visits the role at the
+dispatch round of that instant, after every finish and roster change of the
+instant. The loop goes on while instants are pending, or while some task waits
+in a queue and roster changes remain (a task waiting for a shift that has not
+started yet gets one); a replicate whose queues are empty stops at its last
+pending instant, whatever the roster does after.
+
 The kernel is plain Python in a subset numba compiles; without numba it still
 runs (slowly), which keeps the semantics testable everywhere.
 """
@@ -102,6 +116,9 @@ def simulate(
     ecoef,
     prio,
     skip,
+    rtime,
+    rrole,
+    rdelta,
     head,
     dyn,
     tail,
@@ -120,7 +137,8 @@ def simulate(
     ``head``, ``dyn`` and ``tail`` list the tasks of each kind (head and tail
     in topological order), ``dsucc_*`` the dynamic successors of each task,
     ``anyj`` marks tasks that wait for the first of their predecessors and
-    ``start0`` the staffed tasks that wait for nothing, by role, class and index.
+    ``start0`` the staffed tasks that wait for nothing, by role, class and index;
+    ``rtime``, ``rrole`` and ``rdelta`` are the roster changes, ascending by time.
     Everything is written out in one function: calls that pass arrays cost
     reference counting on every call.
     """
@@ -130,6 +148,7 @@ def simulate(
     nkeep = keep.shape[0]
     nev_max = 2 * ntask + pred_idx.shape[0] + 1
     want_start = out_start.shape[0] > 0
+    nroster = rtime.shape[0]
     for b in prange(blocks):
         r0 = b * n // blocks
         r1 = (b + 1) * n // blocks
@@ -181,6 +200,8 @@ def simulate(
                 q[qoff[rl] + qtail[rl]] = i
                 qtail[rl] += 1
                 acc[i] = 0.0
+            nq = start0.shape[0]  # tasks waiting in the queues
+            rp = 0  # the next roster change
             # head tasks, in topological order
             sp = 0
             for k in range(head.shape[0]):
@@ -284,6 +305,7 @@ def simulate(
                         while free[rl] > 0 and qhead[rl] < qtail[rl]:
                             i = q[qoff[rl] + qhead[rl]]
                             qhead[rl] += 1
+                            nq -= 1
                             free[rl] -= 1
                             c = col[i]
                             dur = Rt[c, rr] if c >= 0 else const[i]
@@ -310,11 +332,26 @@ def simulate(
                                     sp += 1
                     continue
                 else:
-                    if nev == 0:
+                    # the next instant: the next pending one or roster change, whichever is first;
+                    # with nothing pending, only a waiting task makes a roster change worth reaching
+                    if nev > 0:
+                        t = evt[nev - 1]
+                        if rp < nroster and rtime[rp] < t:
+                            t = rtime[rp]
+                    elif nq > 0 and rp < nroster:
+                        t = rtime[rp]
+                    else:
                         break
-                    t = evt[nev - 1]
                     rnd += 1
                     ptag = rnd - 1  # whatever is settled from here on is done by the next round
+                    while rp < nroster and rtime[rp] == t:
+                        rl = rrole[rp]
+                        free[rl] += rdelta[rp]
+                        if rdelta[rp] > 0 and not dmark[rl]:
+                            dmark[rl] = 1
+                            dq[nd] = rl
+                            nd += 1
+                        rp += 1
                 # take out and process every pending instant at t
                 while nev > 0 and evt[nev - 1] == t:
                     nev -= 1
@@ -348,6 +385,7 @@ def simulate(
                                 break
                         q[off + pos] = c
                         qtail[rl] += 1
+                        nq += 1
                         if not dmark[rl]:
                             dmark[rl] = 1
                             dq[nd] = rl

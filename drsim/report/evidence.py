@@ -77,6 +77,8 @@ class State:
     backlogs: list[Backlog] = field(default_factory=list)
     workflows_on_paper: list[tuple[str, float, float]] = field(default_factory=list)  # name, for, tolerance
     declared: float | None = None
+    #: Roster changes so far (before the incident ended): time, role, what changed.
+    handovers: list[tuple[float, str, str]] = field(default_factory=list)
 
 
 def ready_time(plan: Plan, finish: np.ndarray, task: Task) -> float:
@@ -111,6 +113,9 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
             st.done.append((f, task.label))
         if task.kind == "declare" and f <= t + eps:
             st.declared = f
+    finite = finish[np.isfinite(finish)]
+    end = float(finite.max()) if finite.size else 0.0
+    st.handovers = [(h.time, h.role, h.text) for h in plan.handovers if h.time <= t + eps and h.time < end]
     for name, o in plan.outages.items():
         down_at = float(finish[o.down_task])
         up_at = float(finish[o.restored_task])

@@ -257,6 +257,9 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
         )
     if st.busy:
         out.append("Working: " + "; ".join(f"{b.actor} on '{b.task}' since {c(b.since)}" for b in st.busy))
+    if st.handovers:
+        latest = {r: (t, text) for t, r, text in st.handovers}  # in time order: the last one per role
+        out.append("Roster since the start: " + "; ".join(f"{r} at {c(t)}, {x}" for r, (t, x) in latest.items()) + ".")
     decision = decision_words(tt.plan)
     if st.declared is not None:
         out.append(f"Decided at {c(st.declared)}: {decision}.")
