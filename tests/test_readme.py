@@ -33,3 +33,13 @@ def test_readme_python_example_runs(index, tmp_path, monkeypatch):
     # a file an example names as its output is there
     for name in re.findall(r"\"([\w.-]+\.(?:pdf|png|svg|html|md|parquet|csv))\"", BLOCKS[index]):
         assert (tmp_path / name) in written, name
+
+
+def test_the_readme_quotes_a_question_the_region_loss_pack_asks():
+    from drsim import render_timeline, tabletop
+
+    quote = re.search(r"from the region-loss P90 pack: \*\"(.*?)\"\*", README, re.S)
+    assert quote, "the README's example question is gone"
+    pack = " ".join(render_timeline(tabletop("region-loss", percentile=90), "md").split())
+    for part in quote.group(1).split("[…]"):
+        assert " ".join(part.split()) in pack, part
