@@ -192,3 +192,20 @@ def test_bundled_timelines_show_only_handovers_before_the_incident_ends(name):
     hand = [e for e in rep.timeline if e.kind == "handover"]
     assert all(e.time < end and e.service is None and e.actor in plan.capacity for e in hand)
     assert [(e.time, e.actor) for e in hand] == [(h.time, h.role) for h in plan.handovers if h.time < end]
+
+
+@pytest.mark.parametrize("clock", ["00:00", "07:00"])
+def test_a_shift_that_ends_when_it_starts_runs_all_day(clock):
+    plan = jobs_plan([shift("all", clock, clock, 2)], ["30m", "30m", "30m"], "2026-03-14T06:50")
+    assert plan.capacity["dba"] == 2
+    assert [h for h in plan.handovers if h.role == "dba"] == []
+
+
+def test_a_roster_gap_of_a_few_minutes_is_refused_as_a_typo():
+    from drsim.errors import InputError
+
+    with pytest.raises(InputError, match=r"nobody is on duty from mon 23:59 for 1 minute: a gap that short is a typo"):
+        jobs_plan([shift("all", "00:00", "23:59", 1)], ["30m"], "2026-03-14T02:10")
+    # a real gap (nobody rostered overnight) is a rota, not a typo
+    plan = jobs_plan([shift("day", "08:00", "20:00", 1)], ["30m"], "2026-03-14T10:00")
+    assert [h.headcount for h in plan.handovers if h.role == "dba"][:2] == [0, 1]

@@ -23,6 +23,53 @@ MAX_RATE = 1e9
 START_YEARS = (1900, 2200)
 
 
+#: A gap between a role's shifts shorter than this (minutes) is a typo, not a rota: a shift
+#: ending at 23:59 leaves nobody on duty for a minute every night, and capacity follows the roster.
+SHORT_GAP = 15
+_WEEK = 7 * 1440
+
+
+def _short_roster_gap(name: str, role) -> list[Problem]:
+    """The first gap of less than :data:`SHORT_GAP` minutes in the week's roster of ``role``, if any."""
+    from .topology import ALL_DAYS
+
+    covered = [False] * _WEEK
+    for sh in role.shifts:
+        length = (sh.end - sh.start) % 1440 or 1440  # end == start: a 24-hour shift
+        for day in set(sh.days):
+            first = ALL_DAYS.index(day) * 1440 + sh.start
+            for m in range(first, first + length):
+                covered[m % _WEEK] = True
+    if all(covered) or not any(covered):
+        return []
+    # walk the week from a covered minute, so a gap is never split at the week's end
+    origin = covered.index(True)
+    m = 0
+    while m < _WEEK:
+        if covered[(origin + m) % _WEEK]:
+            m += 1
+            continue
+        gap_start = (origin + m) % _WEEK
+        length = 0
+        while not covered[(origin + m) % _WEEK]:
+            length += 1
+            m += 1
+        if length < SHORT_GAP:
+            clock = gap_start % 1440
+            ends_there = [i for i, sh in enumerate(role.shifts) if sh.end == clock]
+            i = ends_there[0] if ends_there else 0
+            when = f"{ALL_DAYS[gap_start // 1440]} {clock // 60:02d}:{clock % 60:02d}"
+            return [
+                (
+                    ("staff", name, "shifts", i, "end"),
+                    f"nobody is on duty from {when} for {length} minute{'s' if length > 1 else ''}: a gap that "
+                    f"short is a typo (a shift ending at 23:59 rather than '00:00'?); close it, or give a "
+                    f"24-hour shift the same start and end",
+                )
+            ]
+    return []
+
+
 def _rate(path: tuple, value: float | None, what: str, positive: bool = False) -> Iterator[Problem]:
     if value is None:
         return
@@ -89,9 +136,7 @@ def check_topology(t: Topology) -> list[Problem]:
             out.append(
                 (("staff", name, "break_glass"), "access_via needs break_glass: the time to reach emergency access")
             )
-        for i, sh in enumerate(role.shifts):
-            if sh.start == sh.end:
-                out.append((("staff", name, "shifts", i, "end"), "a shift cannot start and end at the same time"))
+        out += _short_roster_gap(name, role)
 
     def steps_roles(path, steps):
         for i, st in enumerate(steps):

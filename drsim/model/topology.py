@@ -41,7 +41,10 @@ class Shift(Model):
 
     name: str
     start: Clock
-    end: Clock = Field(description="End clock time; earlier than start means the shift runs past midnight.")
+    end: Clock = Field(
+        description="End clock time; earlier than start means the shift runs past midnight, "
+        "equal to start a 24-hour shift."
+    )
     days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS))
     headcount: int = Field(ge=0, le=1000, description="People on duty (and paged) in this role.")
     acknowledge: DurationDist = Field(description="Time for one paged person to acknowledge.")
