@@ -51,7 +51,7 @@ from .draws import stable_hash
 from .errors import InputError, Problem
 from .model import Drill, Topology
 from .plan import Plan
-from .stats import Z95, wilson
+from .stats import Z95, compiled_on_first_use, wilson
 
 #: The percentiles every comparison reports.
 PERCENTILES = (50, 90, 99)
@@ -138,7 +138,7 @@ def _resampled_quantiles(x: np.ndarray, weights: np.ndarray, qs: Sequence[float]
     ks = np.array([rank(q, n) for q in qs], dtype=np.int64)
     by_rank = np.argsort(ks, kind="stable")
     out = np.empty((weights.shape[0], len(qs)))
-    _compiled_walk()(np.ascontiguousarray(x[order], dtype=np.float64), order, weights, ks[by_rank], by_rank, out)
+    _compiled_walk(np.ascontiguousarray(x[order], dtype=np.float64), order, weights, ks[by_rank], by_rank, out)
     return out
 
 
@@ -157,17 +157,7 @@ def _walk(xs, order, weights, ks, slots, out):
                 break
 
 
-_WALK = None
-
-
-def _compiled_walk():
-    """:func:`_walk` compiled on first use (plain Python without numba)."""
-    global _WALK
-    if _WALK is None:
-        from .engine.kernel import njit
-
-        _WALK = njit(cache=True, nogil=True)(_walk)
-    return _WALK
+_compiled_walk = compiled_on_first_use(_walk)
 
 
 def paired_quantile_differences(

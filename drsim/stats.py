@@ -23,6 +23,7 @@ between two events that never happened) is counted as ``inf`` too.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -145,17 +146,24 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
     return total, n_inf, lo, hi, b_lo, b_hi
 
 
-_COMPILED = None
+def compiled_on_first_use(fn):
+    """``fn`` compiled by numba the first time it is called, so that numba is imported only when
+    the work needs it (plain Python without numba)."""
+    compiled = None
+
+    @functools.wraps(fn)
+    def call(*args):
+        nonlocal compiled
+        if compiled is None:
+            from .engine.kernel import njit
+
+            compiled = njit(cache=True, nogil=True)(fn)
+        return compiled(*args)
+
+    return call
 
 
-def _compiled_scan():
-    """:func:`_scan` compiled on first use (numba is imported only when a sweep runs)."""
-    global _COMPILED
-    if _COMPILED is None:
-        from .engine.kernel import njit
-
-        _COMPILED = njit(cache=True, nogil=True)(_scan)
-    return _COMPILED
+_compiled_scan = compiled_on_first_use(_scan)
 
 
 @dataclass
@@ -183,7 +191,7 @@ class Summary:
         n_lt = np.zeros(len(bounds), dtype=np.int64)
         values = np.empty(len(x) if exact else 0)
         dense = np.zeros(1 if exact else N_BINS, dtype=np.int64)
-        total, n_inf, lo, hi, b_lo, b_hi = _compiled_scan()(x, x.view(np.int64), bounds, dense, n_le, n_lt, values)
+        total, n_inf, lo, hi, b_lo, b_hi = _compiled_scan(x, x.view(np.int64), bounds, dense, n_le, n_lt, values)
         s = cls(len(x), float(total), int(n_inf), float(lo), float(hi), bounds, n_le, n_lt)
         if exact:
             s.values = values
