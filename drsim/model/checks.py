@@ -31,43 +31,39 @@ _WEEK = 7 * 1440
 
 def _short_roster_gap(name: str, role) -> list[Problem]:
     """The first gap of less than :data:`SHORT_GAP` minutes in the week's roster of ``role``, if any."""
+    import numpy as np
+
     from .topology import ALL_DAYS
 
-    covered = [False] * _WEEK
+    covered = np.zeros(_WEEK, dtype=bool)
     for sh in role.shifts:
         length = (sh.end - sh.start) % 1440 or 1440  # end == start: a 24-hour shift
         for day in set(sh.days):
             first = ALL_DAYS.index(day) * 1440 + sh.start
-            for m in range(first, first + length):
-                covered[m % _WEEK] = True
-    if all(covered) or not any(covered):
+            covered[np.arange(first, first + length) % _WEEK] = True
+    if covered.all() or not covered.any():
         return []
-    # walk the week from a covered minute, so a gap is never split at the week's end
-    origin = covered.index(True)
-    m = 0
-    while m < _WEEK:
-        if covered[(origin + m) % _WEEK]:
-            m += 1
-            continue
-        gap_start = (origin + m) % _WEEK
-        length = 0
-        while not covered[(origin + m) % _WEEK]:
-            length += 1
-            m += 1
-        if length < SHORT_GAP:
-            clock = gap_start % 1440
-            ends_there = [i for i, sh in enumerate(role.shifts) if sh.end == clock]
-            i = ends_there[0] if ends_there else 0
-            when = f"{ALL_DAYS[gap_start // 1440]} {clock // 60:02d}:{clock % 60:02d}"
-            return [
-                (
-                    ("staff", name, "shifts", i, "end"),
-                    f"nobody is on duty from {when} for {length} minute{'s' if length > 1 else ''}: a gap that "
-                    f"short is a typo (a shift ending at 23:59 rather than '00:00'?); close it, or give a "
-                    f"24-hour shift the same start and end",
-                )
-            ]
-    return []
+    # the week read from a covered minute, so that no gap is split at its end
+    origin = int(np.argmax(covered))
+    step = np.diff(np.concatenate([np.roll(covered, -origin), [True]]).astype(np.int8))
+    starts, ends = np.flatnonzero(step == -1) + 1, np.flatnonzero(step == 1) + 1
+    short = np.flatnonzero(ends - starts < SHORT_GAP)
+    if not len(short):
+        return []
+    k = int(short[0])
+    length = int(ends[k] - starts[k])
+    gap_start = (origin + int(starts[k])) % _WEEK
+    clock = gap_start % 1440
+    ends_there = [i for i, sh in enumerate(role.shifts) if sh.end == clock]
+    when = f"{ALL_DAYS[gap_start // 1440]} {clock // 60:02d}:{clock % 60:02d}"
+    return [
+        (
+            ("staff", name, "shifts", ends_there[0] if ends_there else 0, "end"),
+            f"nobody is on duty from {when} for {length} minute{'s' if length > 1 else ''}: a gap that "
+            f"short is a typo (a shift ending at 23:59 rather than '00:00'?); close it, or give a "
+            f"24-hour shift the same start and end",
+        )
+    ]
 
 
 def _rate(path: tuple, value: float | None, what: str, positive: bool = False) -> Iterator[Problem]:
