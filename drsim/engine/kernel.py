@@ -54,8 +54,9 @@ A replicate's task durations are read from a matrix ``R`` with one row per
 random (or data-dependent) task and one column per replicate, or from a
 per-task constant; only the finish times a caller asks for are written out.
 Replicates run in tiles of 64 whose draws are copied in and finish times copied
-out row by row, and everything is written out in one function: numba counts
-references to every array passed in a call, which cost more than the work.
+out row by row. The small helpers are inlined into the loop (``inline="always"``):
+an ordinary call makes numba count references to every array passed, which costs
+more than the work.
 
 Capacity follows the roster (see :mod:`drsim.plan`): the plan's roster changes
 (time, role, change of capacity), ascending and the same for every replicate,
@@ -95,6 +96,35 @@ except ImportError:  # pragma: no cover
 INF = np.inf
 #: Replicates per tile (see :func:`simulate`).
 TILE = 64
+
+
+@njit(inline="always")
+def _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish):
+    """Task ``i``'s duration in the replicate at column ``rr`` of the tile: its draw or constant,
+    plus the part that grows with the time between two earlier finishes (rollback replay)."""
+    c = col[i]
+    dur = Rt[c, rr] if c >= 0 else const[i]
+    if efrom[i] >= 0:
+        dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+    return dur
+
+
+@njit(inline="always")
+def _joined(i, pred_ptr, pred_idx, anyj, finish):
+    """When role-free task ``i`` can start: the latest finish of its predecessors (the earliest if
+    it waits for any), 0 with none."""
+    p0 = pred_ptr[i]
+    p1 = pred_ptr[i + 1]
+    x = 0.0
+    if p0 < p1:
+        x = finish[pred_idx[p0]]
+        if anyj[i]:
+            for p in range(p0 + 1, p1):
+                x = min(x, finish[pred_idx[p]])
+        else:
+            for p in range(p0 + 1, p1):
+                x = max(x, finish[pred_idx[p]])
+    return x
 
 
 @njit(cache=True, parallel=True)
@@ -139,8 +169,8 @@ def simulate(
     ``anyj`` marks tasks that wait for the first of their predecessors and
     ``start0`` the staffed tasks that wait for nothing, by role, class and index;
     ``rtime``, ``rrole`` and ``rdelta`` are the roster changes, ascending by time.
-    Everything is written out in one function: calls that pass arrays cost
-    reference counting on every call.
+    Helpers are inlined: ordinary calls that pass arrays cost reference
+    counting on every call.
     """
     n = out_finish.shape[1]
     ntask = need.shape[0]
@@ -206,25 +236,12 @@ def simulate(
             sp = 0
             for k in range(head.shape[0]):
                 i = head[k]
-                p0 = pred_ptr[i]
-                p1 = pred_ptr[i + 1]
-                x = 0.0
-                if p0 < p1:
-                    x = finish[pred_idx[p0]]
-                    if anyj[i]:
-                        for p in range(p0 + 1, p1):
-                            x = min(x, finish[pred_idx[p]])
-                    else:
-                        for p in range(p0 + 1, p1):
-                            x = max(x, finish[pred_idx[p]])
+                x = _joined(i, pred_ptr, pred_idx, anyj, finish)
                 if x == INF:
                     start[i] = INF
                     finish[i] = INF
                     continue
-                c = col[i]
-                dur = Rt[c, rr] if c >= 0 else const[i]
-                if efrom[i] >= 0:
-                    dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
                 f = x + dur
                 start[i] = x
                 finish[i] = f
@@ -282,10 +299,7 @@ def simulate(
                             evc[pos] = s
                             nev += 1
                             continue
-                        c = col[s]
-                        dur = Rt[c, rr] if c >= 0 else const[s]
-                        if efrom[s] >= 0:
-                            dur = dur + ecoef[s] * (finish[eto[s]] - finish[efrom[s]])
+                        dur = _duration(s, Rt, rr, col, const, efrom, eto, ecoef, finish)
                         fs = x + dur
                         start[s] = x
                         finish[s] = fs
@@ -307,10 +321,7 @@ def simulate(
                             qhead[rl] += 1
                             nq -= 1
                             free[rl] -= 1
-                            c = col[i]
-                            dur = Rt[c, rr] if c >= 0 else const[i]
-                            if efrom[i] >= 0:
-                                dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                            dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
                             x = skip[i]
                             if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
                                 dur = 0.0
@@ -391,10 +402,7 @@ def simulate(
                             dq[nd] = rl
                             nd += 1
                         continue
-                    cc = col[c]
-                    dur = Rt[cc, rr] if cc >= 0 else const[c]
-                    if efrom[c] >= 0:
-                        dur = dur + ecoef[c] * (finish[eto[c]] - finish[efrom[c]])
+                    dur = _duration(c, Rt, rr, col, const, efrom, eto, ecoef, finish)
                     fs = t + dur
                     start[c] = t
                     finish[c] = fs
@@ -406,25 +414,12 @@ def simulate(
             # tail tasks, in topological order
             for k in range(tail.shape[0]):
                 i = tail[k]
-                p0 = pred_ptr[i]
-                p1 = pred_ptr[i + 1]
-                x = 0.0
-                if p0 < p1:
-                    x = finish[pred_idx[p0]]
-                    if anyj[i]:
-                        for p in range(p0 + 1, p1):
-                            x = min(x, finish[pred_idx[p]])
-                    else:
-                        for p in range(p0 + 1, p1):
-                            x = max(x, finish[pred_idx[p]])
+                x = _joined(i, pred_ptr, pred_idx, anyj, finish)
                 if x == INF:
                     start[i] = INF
                     finish[i] = INF
                     continue
-                c = col[i]
-                dur = Rt[c, rr] if c >= 0 else const[i]
-                if efrom[i] >= 0:
-                    dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+                dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
                 start[i] = x
                 finish[i] = x + dur
             for j in range(nkeep):
