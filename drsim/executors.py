@@ -5,9 +5,9 @@ picklable spec, its index and its grid point, so a chunk gives the same numbers
 wherever it runs. An executor only decides *where*:
 
 ``"inline"``
-    one chunk after another in this process; the compiled kernel and the
-    sampling already use every core through threads, and each chunk's
-    outcomes are scored while the next chunk's numbers are drawn.
+    in this process, on one thread per core: each thread draws, replays and
+    scores whole chunks on its own, so every core stays busy without starting
+    any process.
 ``"local"``
     the best choice on this machine: a pool of worker processes, one per core
     (started with ``forkserver`` — never ``fork`` — so no worker inherits the
@@ -75,27 +75,96 @@ class Runner:
 
 
 class InlineRunner(Runner):
-    """Chunks one after another in this process, each scored while the next one's numbers are drawn.
+    """Chunks in this process, on one thread per core, each thread running whole chunks on its own.
 
-    The kernel runs alone on every core; a chunk's scoring (outcomes on one
-    thread, then summaries) runs on a thread of its own while the next chunk
-    is drawn, so that neither step leaves a core idle. Results still come in chunk order.
+    A chunk is drawn, replayed and scored on one thread (the compiled kernel,
+    the sampling and the summaries all release the GIL), and every thread takes
+    the next chunk as soon as it is done with one: no core waits for another
+    step to finish, and no process has to be started. A sweep of a single
+    chunk instead runs that chunk with every step spread over all the threads.
+    The DES engine runs chunks one after another: SimPy holds the GIL, so
+    threads would only take turns.
+
+    Results come as chunks finish (the sweep merges them in chunk order); at
+    most one finished result per thread waits to be taken.
     """
 
     name = "inline"
 
-    def run(self, spec, work):
-        from .sweep import draw_chunk, replay_chunk, score_chunk
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
 
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="drsim-score") as scorer:
-            scoring = None
+    def _thread_count(self, spec, chunks: int) -> int:
+        from .sweep import _threads
+
+        if spec.engine != "vectorized":
+            return 1
+        return max(1, min(self.threads or _threads(), chunks))
+
+    def run(self, spec, work):
+        from .sweep import run_chunk
+
+        work = list(work)
+        threads = self._thread_count(spec, len(work))
+        if threads == 1:
             for p, c in work:
-                draws = draw_chunk(spec, c, p)
-                if scoring is not None:
-                    yield scoring.result()
-                scoring = scorer.submit(score_chunk, spec, replay_chunk(spec, c, p, draws))
-            if scoring is not None:
-                yield scoring.result()
+                yield run_chunk(spec, c, p)
+            return
+        yield from _on_threads(spec, work, threads)
+
+
+_DONE = object()
+
+
+def _on_threads(spec, work: list[tuple[int, int]], threads: int) -> Iterator:
+    """Run ``work`` on ``threads`` threads of this process, each chunk on one thread; yield results."""
+    import queue
+
+    from .sweep import run_chunk
+
+    todo = iter(work)
+    lock = threading.Lock()
+    stop = threading.Event()
+    results: queue.Queue = queue.Queue(maxsize=threads)
+
+    def worker():
+        try:
+            from numba import set_num_threads
+
+            set_num_threads(1)  # this thread's compiled code and sampling run on this thread only
+        except ImportError:  # pragma: no cover
+            pass
+        try:
+            while not stop.is_set():
+                with lock:
+                    item = next(todo, None)
+                if item is None:
+                    break
+                p, c = item
+                results.put(("ok", run_chunk(spec, c, p)))
+        except BaseException as exc:  # handed to the sweep's thread, which raises it
+            results.put(("error", exc))
+        finally:
+            results.put(("done", _DONE))
+
+    pool = [threading.Thread(target=worker, name=f"drsim-chunk-{k}", daemon=True) for k in range(threads)]
+    for t in pool:
+        t.start()
+    running = threads
+    try:
+        while running:
+            kind, value = results.get()
+            if kind == "done":
+                running -= 1
+            elif kind == "error":
+                raise value
+            else:
+                yield value
+    finally:
+        stop.set()
+        while running:  # let every thread finish its chunk and leave, whatever the caller does
+            kind, _ = results.get()
+            running -= kind == "done"
 
 
 class SubmitRunner(Runner):

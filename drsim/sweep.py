@@ -20,8 +20,7 @@ How the work is cut, so that it can run anywhere and always give the same answer
 * :func:`run_chunk` turns ``(spec, chunk, point)`` into a :class:`ChunkResult`
   of mergeable summaries (:mod:`drsim.stats`) in three steps — draws
   (:func:`draw_chunk`), the engine (:func:`replay_chunk`), outcomes and
-  summaries (:func:`score_chunk`) — which the inline executor overlaps
-  across chunks; :func:`execute` drives the chunks through an executor
+  summaries (:func:`score_chunk`); :func:`execute` drives the chunks through an executor
   (:mod:`drsim.executors`: this process, a local process pool, a Dask
   cluster, or anything with ``submit(fn, *args)`` returning a future) and
   merges results strictly in chunk order whatever order they finish in,

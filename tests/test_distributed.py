@@ -107,6 +107,42 @@ def test_a_dask_cluster_gives_the_inline_numbers(client, spec, reference):
     assert not client.who_has(), "the sweep's data should not stay on the cluster after it"
 
 
+def test_inline_threads_give_the_numbers_of_one_thread(spec, reference):
+    """Each thread runs whole chunks on its own; how many threads share them changes nothing."""
+    one_thread = execute(spec, executor=InlineRunner(threads=1))
+    three_threads = execute(spec, executor=InlineRunner(threads=3))
+    assert_identical(one_thread, reference)
+    assert_identical(three_threads, reference)
+
+
+def test_a_chunk_failing_on_an_inline_thread_fails_the_sweep_and_stops_the_others(spec, monkeypatch):
+    sweep_module = sys.modules["drsim.sweep"]
+    run_chunk = sweep_module.run_chunk
+    ran = []
+
+    def failing(spec_, chunk, point=0):
+        ran.append((point, chunk))
+        if (point, chunk) == (0, 2):
+            raise RuntimeError("chunk 2 broke")
+        return run_chunk(spec_, chunk, point)
+
+    monkeypatch.setattr(sweep_module, "run_chunk", failing)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="chunk 2 broke"):
+        execute(spec, executor=InlineRunner(threads=2))
+    assert threading.active_count() == before  # every chunk thread has left
+    assert len(ran) < len(spec.work())  # the threads stopped taking chunks
+
+
+def test_an_inline_sweep_abandoned_midway_leaves_no_thread_behind(spec):
+    before = threading.active_count()
+    results = InlineRunner(threads=2).run(spec, spec.work())
+    first = next(results)
+    results.close()
+    assert first.n == 1000
+    assert threading.active_count() == before
+
+
 def test_local_picks_this_process_for_small_sweeps_and_a_pool_when_asked(spec):
     with open_runner("local", spec) as r:
         assert isinstance(r, InlineRunner)  # 12,000 replicates: starting workers costs more than they save

@@ -127,7 +127,7 @@ def _joined(i, pred_ptr, pred_idx, anyj, finish):
     return x
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(
     R,
     col,
