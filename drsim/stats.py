@@ -95,49 +95,47 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
     min, max, the histogram ``counts`` (if it has all :data:`N_BINS` bins) or every value
     into ``values`` (if it has room for them), then the counts against each bound.
 
-    Returns the sum, the count of ``inf``, min, max and the lowest and highest bin used.
-    Even and odd replicates go through two interleaved lanes, each with its own running
-    sum, extremes and counts, combined at the end: two independent chains of additions
-    run twice as fast as one, and a chunk's sum is still the same wherever it runs.
+    Returns the sum, the count of ``inf``, min, max and the lowest and highest log bin
+    used (the occupied bins are among those, 0, OVER and INF).
     """
-    n = x.shape[0]
+    total = 0.0
+    n_inf = 0
+    lo = np.inf
+    hi = -np.inf
+    b_lo, b_hi = N_BINS, 0  # no log bin used yet
     binned = counts.shape[0] == N_BINS
-    keep = values.shape[0] == n
-
-    def step(i, lo, hi, n_inf, total, b_lo, b_hi):
+    keep = values.shape[0] == x.shape[0]
+    shift = 52 - BITS
+    for i in range(x.shape[0]):
         v = x[i]
         if np.isnan(v):
             v = np.inf
         if keep:
             values[i] = v
-        lo = min(lo, v)
-        hi = max(hi, v)
-        never = v == np.inf
-        n_inf += never
-        total += 0.0 if never else v
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+        if v == np.inf:
+            n_inf += 1
+        else:
+            total += v
         if binned:
-            # bin 0 below the range (zero, negatives), the log bins, OVER above the range, INF
-            b = min(max((xbits[i] >> (52 - BITS)) - (_FIRST - 1), 0), OVER)
-            if never:
-                b = INF
+            if v < 2.0**LOW_EXP:
+                b = 0
+            elif v >= 2.0**HIGH_EXP:
+                b = INF if v == np.inf else OVER
+            else:
+                b = (xbits[i] >> shift) - _FIRST + 1
+                b_lo = min(b_lo, b)
+                b_hi = max(b_hi, b)
             counts[b] += 1
-            b_lo = min(b_lo, b)
-            b_hi = max(b_hi, b)
-        return lo, hi, n_inf, total, b_lo, b_hi
-
-    a = (np.inf, -np.inf, 0, 0.0, N_BINS, 0)  # lane of the even replicates
-    b = (np.inf, -np.inf, 0, 0.0, N_BINS, 0)  # lane of the odd ones
-    for i in range(0, n - 1, 2):
-        a = step(i, a[0], a[1], a[2], a[3], a[4], a[5])
-        b = step(i + 1, b[0], b[1], b[2], b[3], b[4], b[5])
-    if n % 2:
-        a = step(n - 1, a[0], a[1], a[2], a[3], a[4], a[5])
     # each bound on its own: branch-free counts the compiler vectorises
     for j in range(bounds.shape[0]):
         bound = bounds[j]
         le = 0
         lt = 0
-        for i in range(n):
+        for i in range(x.shape[0]):
             v = x[i]
             if np.isnan(v):
                 v = np.inf
@@ -145,7 +143,7 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
             lt += v < bound
         n_le[j] = le
         n_lt[j] = lt
-    return a[3] + b[3], a[2] + b[2], min(a[0], b[0]), max(a[1], b[1]), min(a[4], b[4]), max(a[5], b[5])
+    return total, n_inf, lo, hi, b_lo, b_hi
 
 
 def compiled_on_first_use(fn):
@@ -198,7 +196,9 @@ class Summary:
         if exact:
             s.values = values
         else:
-            s.bins = (np.flatnonzero(dense[b_lo : b_hi + 1]) + b_lo).astype(np.int32)  # occupied bins
+            # occupied bins: the special ones, and log bins between the lowest and highest used
+            bins = np.concatenate(([0], np.flatnonzero(dense[b_lo : b_hi + 1]) + b_lo, [OVER, INF]))
+            s.bins = bins[dense[bins] > 0].astype(np.int32)
             s.counts = dense[s.bins]
         return s
 
