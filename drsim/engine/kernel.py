@@ -18,8 +18,7 @@ since ``max`` and ``min`` are exact. The kernel therefore splits a plan (see
 :func:`drsim.engine.vectorized.prepare`) into
 
 * **head** tasks, role-free with no staffed or cyclic task before them (the fault,
-  detection, the first pages): computed in one pass in topological order
-  before the loop;
+  detection, the first pages): computed in topological order before the loop;
 * **dynamic** tasks: the staffed ones, those on a cycle, and role-free ones
   between them (escalation, later pages, automated runbook steps). A plan need not be a DAG: a task waiting for the
   first of several predecessors can sit on a cycle (console access comes from
@@ -31,7 +30,7 @@ since ``max`` and ``min`` are exact. The kernel therefore splits a plan (see
   the first of several predecessors is settled (its earliest finish cannot be
   known before the loop reaches it);
 * **tail** tasks, role-free and never needed by a dynamic one (milestones,
-  restarts, "restored"): computed in one pass after the loop.
+  restarts, "restored"): computed in topological order after the loop.
 
 A finish pushed ahead of time must not look "done" to a staffed task that
 skips its work once another task has finished (``skip_if``) before the loop
@@ -53,10 +52,24 @@ pass would.
 A replicate's task durations are read from a matrix ``R`` with one row per
 random (or data-dependent) task and one column per replicate, or from a
 per-task constant; only the finish times a caller asks for are written out.
-Replicates run in tiles of 64 whose draws are copied in and finish times copied
-out row by row. The small helpers are inlined into the loop (``inline="always"``):
-an ordinary call makes numba count references to every array passed, which costs
-more than the work.
+Replicates run in tiles of 64 whose draws are copied in row by row. Head and
+tail tasks are computed for a whole tile at once, task by task, in loops over
+the tile's replicates that the compiler vectorizes: the finish (and start) times
+of a tile are kept in a matrix by task and replicate, holding the head and tail
+tasks and those dynamic tasks the tail reads or the caller keeps; the kept rows
+are copied out from it. These loops perform, replicate by replicate, exactly
+the float operations of a one-replicate pass (the latest or earliest
+predecessor finish, plus the duration and its elapsed-time term, evaluated in
+the same order, without contraction into fused operations), so the times are
+the same to the bit. The event loop runs replicate by replicate; a replicate
+starts from the head tasks' finishes in the matrix and leaves the finishes the
+tail needs there.
+
+The small helpers are inlined (``inline="always"``): an ordinary call makes
+numba count references to every array passed, which costs more than the work.
+Indices read from arrays are masked with ``NN``, a no-op on the non-negative
+indices used here, which lets the compiler drop numba's wraparound of negative
+indices from the loop.
 
 Capacity follows the roster (see :mod:`drsim.plan`): the plan's roster changes
 (time, role, change of capacity), ascending and the same for every replicate,
@@ -96,6 +109,9 @@ except ImportError:  # pragma: no cover
 INF = np.inf
 #: Replicates per tile (see :func:`simulate`).
 TILE = 64
+#: Masks an index read from an array: the compiler then knows it (and it plus one) is not
+#: negative and drops numba's wraparound of negative indices. Indices here are never negative.
+NN = (1 << 62) - 1
 
 
 @njit(inline="always")
@@ -105,26 +121,58 @@ def _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish):
     c = col[i]
     dur = Rt[c, rr] if c >= 0 else const[i]
     if efrom[i] >= 0:
-        dur = dur + ecoef[i] * (finish[eto[i]] - finish[efrom[i]])
+        dur = dur + ecoef[i] * (finish[eto[i] & NN] - finish[efrom[i] & NN])
     return dur
 
 
 @njit(inline="always")
-def _joined(i, pred_ptr, pred_idx, anyj, finish):
-    """When role-free task ``i`` can start: the latest finish of its predecessors (the earliest if
-    it waits for any), 0 with none."""
+def _tile_task(i, w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef):
+    """Role-free task ``i`` in the first ``w`` replicates of a tile, from its predecessors' rows of
+    ``ft``: it starts at the latest finish of its predecessors (the earliest if it waits for any,
+    0 with none) and, unless that is never, finishes its duration (the operations of
+    :func:`_duration`) later. Writes row ``i`` of ``ft`` (and of ``st``)."""
     p0 = pred_ptr[i]
     p1 = pred_ptr[i + 1]
-    x = 0.0
     if p0 < p1:
-        x = finish[pred_idx[p0]]
+        a = ft[pred_idx[p0]]
+        for m in range(w):
+            xs[m] = a[m]
         if anyj[i]:
             for p in range(p0 + 1, p1):
-                x = min(x, finish[pred_idx[p]])
+                a = ft[pred_idx[p]]
+                for m in range(w):
+                    xs[m] = min(xs[m], a[m])
         else:
             for p in range(p0 + 1, p1):
-                x = max(x, finish[pred_idx[p]])
-    return x
+                a = ft[pred_idx[p]]
+                for m in range(w):
+                    xs[m] = max(xs[m], a[m])
+    else:
+        for m in range(w):
+            xs[m] = 0.0
+    c = col[i]
+    if c >= 0:
+        a = Rt[c]
+        for m in range(w):
+            ds[m] = a[m]
+    else:
+        d = const[i]
+        for m in range(w):
+            ds[m] = d
+    if efrom[i] >= 0:
+        a = ft[eto[i]]
+        a2 = ft[efrom[i]]
+        e = ecoef[i]
+        for m in range(w):
+            ds[m] = ds[m] + e * (a[m] - a2[m])
+    a = ft[i]
+    for m in range(w):
+        x = xs[m]
+        a[m] = INF if x == INF else x + ds[m]
+    if want_start:
+        a = st[i]
+        for m in range(w):
+            a[m] = xs[m]
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -150,7 +198,6 @@ def simulate(
     rrole,
     rdelta,
     head,
-    dyn,
     tail,
     start0,
     keep,
@@ -164,13 +211,14 @@ def simulate(
     ``out_finish[j, r]``, and its start time to ``out_start[j, r]`` when
     ``out_start`` has rows.
 
-    ``head``, ``dyn`` and ``tail`` list the tasks of each kind (head and tail
-    in topological order), ``dsucc_*`` the dynamic successors of each task,
+    ``head`` and ``tail`` list the head and tail tasks in topological order (the
+    others are dynamic), ``dsucc_*`` the dynamic successors of each task,
     ``anyj`` marks tasks that wait for the first of their predecessors and
     ``start0`` the staffed tasks that wait for nothing, by role, class and index;
     ``rtime``, ``rrole`` and ``rdelta`` are the roster changes, ascending by time.
     Helpers are inlined: ordinary calls that pass arrays cost reference
-    counting on every call.
+    counting on every call. Each block keeps a tile's finish times in ``ft``
+    (and start times in ``st``), by task and replicate.
     """
     n = out_finish.shape[1]
     ntask = need.shape[0]
@@ -179,6 +227,33 @@ def simulate(
     nev_max = 2 * ntask + pred_idx.shape[0] + 1
     want_start = out_start.shape[0] > 0
     nroster = rtime.shape[0]
+    # the tile's matrix: head and tail rows are computed for the whole tile; the rows of dynamic
+    # tasks the tail reads (cp) or whose start the caller keeps (ks) are filled replicate by replicate
+    tiled = np.zeros(ntask, dtype=np.bool_)
+    for k in range(head.shape[0]):
+        tiled[head[k]] = True
+    for k in range(tail.shape[0]):
+        tiled[tail[k]] = True
+    read = np.zeros(ntask, dtype=np.bool_)
+    for k in range(tail.shape[0]):
+        i = tail[k]
+        for p in range(pred_ptr[i], pred_ptr[i + 1]):
+            read[pred_idx[p]] = True
+        if efrom[i] >= 0:
+            read[efrom[i]] = True
+            read[eto[i]] = True
+    kept = np.zeros(ntask, dtype=np.bool_)
+    for j in range(nkeep):
+        kept[keep[j]] = True
+    cp = np.flatnonzero((read | kept) & ~tiled)
+    ks = np.flatnonzero(kept & ~tiled) if want_start else np.empty(0, dtype=np.int64)
+    # what a replicate starts from: no predecessor finished yet, staffed tasks waiting for nothing
+    # ready at 0
+    acc0 = np.empty(ntask, dtype=np.float64)
+    for i in range(ntask):
+        acc0[i] = INF if anyj[i] else -INF
+    for k in range(start0.shape[0]):
+        acc0[start0[k]] = 0.0
     for b in prange(blocks):
         r0 = b * n // blocks
         r1 = (b + 1) * n // blocks
@@ -201,239 +276,239 @@ def simulate(
         qtail = np.empty(nroles, dtype=np.int64)
         dq = np.empty(nroles, dtype=np.int64)  # roles with a person freed or a task waiting since the last round
         dmark = np.zeros(nroles, dtype=np.int64)
-        # replicates go in tiles of TILE: their draws are copied in, and their finish times out,
-        # row by row, so the inner loop touches a few kilobytes rather than one page per row
-        buf = np.empty((nkeep, TILE), dtype=np.float64)
-        sbuf = np.empty((nkeep if want_start else 0, TILE), dtype=np.float64)
+        for k in range(head.shape[0]):
+            tag[head[k]] = 1  # head tasks finish before the first dispatch round
+        # replicates go in tiles of TILE: their draws are copied in, head and tail tasks are
+        # computed for the whole tile at once, and the kept times are copied out row by row
+        ft = np.empty((ntask, TILE), dtype=np.float64)
+        st = np.empty((ntask if want_start else 0, TILE), dtype=np.float64)
+        xs = np.empty(TILE, dtype=np.float64)
+        ds = np.empty(TILE, dtype=np.float64)
         nrow = R.shape[0]
         Rt = np.empty((nrow, TILE), dtype=np.float64)
-        for r in range(r0, r1):
-            rr = (r - r0) % TILE
-            if rr == 0:
-                w = min(TILE, r1 - r)
-                for c in range(nrow):
-                    for m in range(w):
-                        Rt[c, m] = R[c, r + m]
-            for k in range(dyn.shape[0]):
-                i = dyn[k]
-                start[i] = INF
-                finish[i] = INF
-                cnt[i] = 0
-                acc[i] = INF if anyj[i] else -INF
-            for k in range(nroles):
-                free[k] = capacity[k]
-                qhead[k] = 0
-                qtail[k] = 0
-            for k in range(start0.shape[0]):
-                i = start0[k]
-                rl = role[i]
-                q[qoff[rl] + qtail[rl]] = i
-                qtail[rl] += 1
-                acc[i] = 0.0
-            nq = start0.shape[0]  # tasks waiting in the queues
-            rp = 0  # the next roster change
-            # head tasks, in topological order
-            sp = 0
+        for lo in range(r0, r1, TILE):
+            w = min(TILE, r1 - lo)
+            for c in range(nrow):
+                a = R[c, lo : lo + w]
+                a2 = Rt[c]
+                for m in range(w):
+                    a2[m] = a[m]
+            # head tasks, in topological order, for the whole tile
             for k in range(head.shape[0]):
-                i = head[k]
-                x = _joined(i, pred_ptr, pred_idx, anyj, finish)
-                if x == INF:
+                _tile_task(
+                    head[k], w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
+                )
+            for rr in range(w):
+                for i in range(ntask):
                     start[i] = INF
                     finish[i] = INF
-                    continue
-                dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
-                f = x + dur
-                start[i] = x
-                finish[i] = f
-                tag[i] = 1
-                if f < INF and dsucc_ptr[i] < dsucc_ptr[i + 1]:
-                    stk[sp] = i
-                    sp += 1
-            # the event loop; the first dispatch round (at 0, before anything has finished) is round 1
-            rnd = 1
-            ptag = 1  # the round that finishes carried forward now count as computed in
-            t = 0.0
-            nev = 0
-            nd = 0
-            for k in range(start0.shape[0]):
-                rl = role[start0[k]]
-                if not dmark[rl]:
-                    dmark[rl] = 1
-                    dq[nd] = rl
-                    nd += 1
-            more = False  # the instant t gained events while they were being processed
-            while True:
-                # carry known finishes through the dynamic tasks after them: a successor waiting
-                # for all is settled with the last (a role-free one starts, a staffed one gets the
-                # instant it joins its queue); one waiting for any keeps the earliest and an instant
-                while sp > 0:
-                    sp -= 1
-                    j = stk[sp]
-                    f = finish[j]
-                    for p in range(dsucc_ptr[j], dsucc_ptr[j + 1]):
-                        s = dsucc_idx[p]
-                        if anyj[s]:
-                            if f < acc[s] and cnt[s] == 0:
-                                acc[s] = f
+                    cnt[i] = 0
+                    acc[i] = acc0[i]
+                for k in range(nroles):
+                    free[k] = capacity[k]
+                    qhead[k] = 0
+                    qtail[k] = 0
+                for k in range(start0.shape[0]):
+                    i = start0[k] & NN
+                    rl = role[i] & NN
+                    q[(qoff[rl] + qtail[rl]) & NN] = i
+                    qtail[rl] += 1
+                nq = start0.shape[0]  # tasks waiting in the queues
+                rp = 0  # the next roster change
+                # head tasks, computed for the tile
+                sp = 0
+                for k in range(head.shape[0]):
+                    i = head[k] & NN
+                    f = ft[i, rr]
+                    finish[i] = f
+                    if f < INF and dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                        stk[sp & NN] = i
+                        sp += 1
+                # the event loop; the first dispatch round (at 0, before anything has finished) is round 1
+                rnd = 1
+                ptag = 1  # the round that finishes carried forward now count as computed in
+                t = 0.0
+                nev = 0
+                nd = 0
+                for k in range(start0.shape[0]):
+                    rl = role[start0[k] & NN] & NN
+                    if not dmark[rl]:
+                        dmark[rl] = 1
+                        dq[nd] = rl
+                        nd += 1
+                more = False  # the instant t gained events while they were being processed
+                while True:
+                    # carry known finishes through the dynamic tasks after them: a successor waiting
+                    # for all is settled with the last (a role-free one starts, a staffed one gets the
+                    # instant it joins its queue); one waiting for any keeps the earliest and an instant
+                    while sp > 0:
+                        sp -= 1
+                        j = stk[sp] & NN
+                        f = finish[j]
+                        for p in range(dsucc_ptr[j], dsucc_ptr[j + 1]):
+                            s = dsucc_idx[p & NN] & NN
+                            if anyj[s]:
+                                if f < acc[s] and cnt[s] == 0:
+                                    acc[s] = f
+                                    pos = nev
+                                    while pos > 0 and evt[pos - 1] < f:
+                                        evt[pos] = evt[pos - 1]
+                                        evc[pos] = evc[pos - 1]
+                                        pos -= 1
+                                    evt[pos] = f
+                                    evc[pos] = s
+                                    nev += 1
+                                continue
+                            cnt[s] += 1
+                            acc[s] = max(acc[s], f)
+                            if cnt[s] < need[s]:
+                                continue
+                            x = acc[s]
+                            if role[s] >= 0:
                                 pos = nev
-                                while pos > 0 and evt[pos - 1] < f:
+                                while pos > 0 and evt[pos - 1] < x:
                                     evt[pos] = evt[pos - 1]
                                     evc[pos] = evc[pos - 1]
                                     pos -= 1
-                                evt[pos] = f
+                                evt[pos] = x
                                 evc[pos] = s
                                 nev += 1
-                            continue
-                        cnt[s] += 1
-                        acc[s] = max(acc[s], f)
-                        if cnt[s] < need[s]:
-                            continue
-                        x = acc[s]
-                        if role[s] >= 0:
-                            pos = nev
-                            while pos > 0 and evt[pos - 1] < x:
-                                evt[pos] = evt[pos - 1]
-                                evc[pos] = evc[pos - 1]
-                                pos -= 1
-                            evt[pos] = x
-                            evc[pos] = s
-                            nev += 1
-                            continue
-                        dur = _duration(s, Rt, rr, col, const, efrom, eto, ecoef, finish)
-                        fs = x + dur
-                        start[s] = x
-                        finish[s] = fs
-                        tag[s] = ptag
-                        if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
-                            stk[sp] = s
-                            sp += 1
-                if more:
-                    more = False
-                elif nd > 0:
-                    # dispatch: free people take waiting tasks, most critical class first, then earliest ready
-                    ptag = rnd
-                    while nd > 0:
-                        nd -= 1
-                        rl = dq[nd]
-                        dmark[rl] = 0
-                        while free[rl] > 0 and qhead[rl] < qtail[rl]:
-                            i = q[qoff[rl] + qhead[rl]]
-                            qhead[rl] += 1
-                            nq -= 1
-                            free[rl] -= 1
-                            dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
-                            x = skip[i]
-                            if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
-                                dur = 0.0
-                            f = t + dur
-                            start[i] = t
-                            finish[i] = f
-                            tag[i] = rnd
-                            if f < INF:
-                                pos = nev
-                                while pos > 0 and evt[pos - 1] < f:
-                                    evt[pos] = evt[pos - 1]
-                                    evc[pos] = evc[pos - 1]
-                                    pos -= 1
-                                evt[pos] = f
-                                evc[pos] = -1 - rl
-                                nev += 1
-                                if dsucc_ptr[i] < dsucc_ptr[i + 1]:
-                                    stk[sp] = i
-                                    sp += 1
-                    continue
-                else:
-                    # the next instant: the next pending one or roster change, whichever is first;
-                    # with nothing pending, only a waiting task makes a roster change worth reaching
-                    if nev > 0:
-                        t = evt[nev - 1]
-                        if rp < nroster and rtime[rp] < t:
-                            t = rtime[rp]
-                    elif nq > 0 and rp < nroster:
-                        t = rtime[rp]
+                                continue
+                            dur = _duration(s, Rt, rr, col, const, efrom, eto, ecoef, finish)
+                            fs = x + dur
+                            start[s] = x
+                            finish[s] = fs
+                            tag[s] = ptag
+                            if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
+                                stk[sp & NN] = s
+                                sp += 1
+                    if more:
+                        more = False
+                    elif nd > 0:
+                        # dispatch: free people take waiting tasks, most critical class first, then earliest ready
+                        ptag = rnd
+                        while nd > 0:
+                            nd -= 1
+                            rl = dq[nd] & NN
+                            dmark[rl] = 0
+                            while free[rl] > 0 and qhead[rl] < qtail[rl]:
+                                i = q[(qoff[rl] + qhead[rl]) & NN] & NN
+                                qhead[rl] += 1
+                                nq -= 1
+                                free[rl] -= 1
+                                dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
+                                x = skip[i]
+                                if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
+                                    dur = 0.0
+                                f = t + dur
+                                start[i] = t
+                                finish[i] = f
+                                tag[i] = rnd
+                                if f < INF:
+                                    pos = nev
+                                    while pos > 0 and evt[pos - 1] < f:
+                                        evt[pos] = evt[pos - 1]
+                                        evc[pos] = evc[pos - 1]
+                                        pos -= 1
+                                    evt[pos] = f
+                                    evc[pos] = -1 - rl
+                                    nev += 1
+                                    if dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                                        stk[sp & NN] = i
+                                        sp += 1
+                        continue
                     else:
-                        break
-                    rnd += 1
-                    ptag = rnd - 1  # whatever is settled from here on is done by the next round
-                    while rp < nroster and rtime[rp] == t:
-                        rl = rrole[rp]
-                        free[rl] += rdelta[rp]
-                        if rdelta[rp] > 0 and not dmark[rl]:
-                            dmark[rl] = 1
-                            dq[nd] = rl
-                            nd += 1
-                        rp += 1
-                # take out and process every pending instant at t
-                while nev > 0 and evt[nev - 1] == t:
-                    nev -= 1
-                    c = evc[nev]
-                    if c < 0:
-                        rl = -1 - c
-                        free[rl] += 1
-                        if not dmark[rl]:
-                            dmark[rl] = 1
-                            dq[nd] = rl
-                            nd += 1
-                        continue
-                    if anyj[c]:
-                        if cnt[c]:
-                            continue  # settled already by an earlier finish
-                        cnt[c] = 1
-                    rl = role[c]
-                    if rl >= 0:
-                        # join the role's queue in (class, ready time, index) order: ready times
-                        # never decrease, so it moves forward past less critical tasks and
-                        # equally ready ones of higher index
-                        acc[c] = t
-                        off = qoff[rl]
-                        pos = qtail[rl]
-                        while pos > qhead[rl]:
-                            o = q[off + pos - 1]
-                            if prio[o] > prio[c] or (prio[o] == prio[c] and (acc[o] > t or (acc[o] == t and o > c))):
-                                q[off + pos] = o
-                                pos -= 1
-                            else:
-                                break
-                        q[off + pos] = c
-                        qtail[rl] += 1
-                        nq += 1
-                        if not dmark[rl]:
-                            dmark[rl] = 1
-                            dq[nd] = rl
-                            nd += 1
-                        continue
-                    dur = _duration(c, Rt, rr, col, const, efrom, eto, ecoef, finish)
-                    fs = t + dur
-                    start[c] = t
-                    finish[c] = fs
-                    tag[c] = ptag
-                    if fs < INF and dsucc_ptr[c] < dsucc_ptr[c + 1]:
-                        stk[sp] = c
-                        sp += 1
-                        more = True
-            # tail tasks, in topological order
+                        # the next instant: the next pending one or roster change, whichever is first;
+                        # with nothing pending, only a waiting task makes a roster change worth reaching
+                        if nev > 0:
+                            t = evt[nev - 1]
+                            if rp < nroster and rtime[rp & NN] < t:
+                                t = rtime[rp & NN]
+                        elif nq > 0 and rp < nroster:
+                            t = rtime[rp & NN]
+                        else:
+                            break
+                        rnd += 1
+                        ptag = rnd - 1  # whatever is settled from here on is done by the next round
+                        while rp < nroster and rtime[rp & NN] == t:
+                            rl = rrole[rp & NN] & NN
+                            free[rl] += rdelta[rp & NN]
+                            if rdelta[rp & NN] > 0 and not dmark[rl]:
+                                dmark[rl] = 1
+                                dq[nd] = rl
+                                nd += 1
+                            rp += 1
+                    # take out and process every pending instant at t
+                    while nev > 0 and evt[nev - 1] == t:
+                        nev -= 1
+                        c = evc[nev]
+                        if c < 0:
+                            rl = (-1 - c) & NN
+                            free[rl] += 1
+                            if not dmark[rl]:
+                                dmark[rl] = 1
+                                dq[nd] = rl
+                                nd += 1
+                            continue
+                        if anyj[c]:
+                            if cnt[c]:
+                                continue  # settled already by an earlier finish
+                            cnt[c] = 1
+                        rl = role[c]
+                        if rl >= 0:
+                            # join the role's queue in (class, ready time, index) order: ready times
+                            # never decrease, so it moves forward past less critical tasks and
+                            # equally ready ones of higher index
+                            acc[c] = t
+                            off = qoff[rl]
+                            pos = qtail[rl]
+                            while pos > qhead[rl]:
+                                o = q[(off + pos - 1) & NN] & NN
+                                if prio[o] > prio[c] or (
+                                    prio[o] == prio[c] and (acc[o] > t or (acc[o] == t and o > c))
+                                ):
+                                    q[(off + pos) & NN] = o
+                                    pos -= 1
+                                else:
+                                    break
+                            q[(off + pos) & NN] = c
+                            qtail[rl] += 1
+                            nq += 1
+                            if not dmark[rl]:
+                                dmark[rl] = 1
+                                dq[nd] = rl
+                                nd += 1
+                            continue
+                        dur = _duration(c, Rt, rr, col, const, efrom, eto, ecoef, finish)
+                        fs = t + dur
+                        start[c] = t
+                        finish[c] = fs
+                        tag[c] = ptag
+                        if fs < INF and dsucc_ptr[c] < dsucc_ptr[c + 1]:
+                            stk[sp & NN] = c
+                            sp += 1
+                            more = True
+                for k in range(cp.shape[0]):
+                    i = cp[k] & NN
+                    ft[i, rr] = finish[i]
+                for k in range(ks.shape[0]):
+                    i = ks[k] & NN
+                    st[i, rr] = start[i]
+            # tail tasks, in topological order, for the whole tile: the same operations as one
+            # replicate at a time, in loops over the tile's replicates
             for k in range(tail.shape[0]):
-                i = tail[k]
-                x = _joined(i, pred_ptr, pred_idx, anyj, finish)
-                if x == INF:
-                    start[i] = INF
-                    finish[i] = INF
-                    continue
-                dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
-                start[i] = x
-                finish[i] = x + dur
+                _tile_task(
+                    tail[k], w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
+                )
             for j in range(nkeep):
-                buf[j, rr] = finish[keep[j]]
+                a = ft[keep[j]]
+                a2 = out_finish[j, lo : lo + w]
+                for m in range(w):
+                    a2[m] = a[m]
             if want_start:
                 for j in range(nkeep):
-                    sbuf[j, rr] = start[keep[j]]
-            if rr == TILE - 1 or r == r1 - 1:
-                lo = r - rr
-                for j in range(nkeep):
-                    for m in range(rr + 1):
-                        out_finish[j, lo + m] = buf[j, m]
-                if want_start:
-                    for j in range(nkeep):
-                        for m in range(rr + 1):
-                            out_start[j, lo + m] = sbuf[j, m]
+                    a = st[keep[j]]
+                    a2 = out_start[j, lo : lo + w]
+                    for m in range(w):
+                        a2[m] = a[m]
     return 0

@@ -276,7 +276,6 @@ def finish_times(
         a.roster_role,
         a.roster_delta,
         kp.head,
-        kp.dyn,
         kp.tail,
         kp.start0,
         keep,
