@@ -76,16 +76,28 @@ def _worst(op, arrays: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of every replicate, as arrays of length ``draws.n`` (seconds)."""
+def evaluate(plan, draws: Draws, finish: np.ndarray, sink=None) -> dict[str, np.ndarray]:
+    """Every metric of every replicate, as arrays of length ``draws.n`` (seconds).
+
+    ``sink``, if given, is called as ``sink(key, values)`` once per metric, the
+    moment its values are final — while they are still in the processor's
+    cache, which is where a summary reads them fastest.
+    """
     topo = plan.topology
     out: dict[str, np.ndarray] = {}
+    emit = sink if sink is not None else (lambda key, values: None)
+
+    def final(key: str, values: np.ndarray) -> None:
+        out[key] = values
+        emit(key, values)
+
     down_at: dict[str, np.ndarray] = {}
     up_at: dict[str, np.ndarray] = {}
     for name, o in plan.outages.items():
         down_at[name] = finish[:, o.down_task]
         up_at[name] = finish[:, o.restored_task]
-        out[f"service:{name}:rto"] = up_at[name] - down_at[name]
+        final(f"service:{name}:rto", up_at[name] - down_at[name])
+        # final once the queues feeding the service have added the traffic they dropped
         out[f"service:{name}:rpo"] = (
             rpo_base(plan, plan.rpo_items[o.rpo], draws, finish) if o.rpo >= 0 else np.zeros(draws.n)
         )
@@ -98,43 +110,45 @@ def evaluate(plan, draws: Draws, finish: np.ndarray) -> dict[str, np.ndarray]:
             backlog = np.minimum(arrived, q.buffer)
             dropped = np.where(np.isinf(outage), np.inf, arrived - backlog)
             drain = backlog / (q.drain - q.rate)
-            out[f"queue:{qname}:backlog"] = backlog
-            out[f"queue:{qname}:dropped"] = dropped
-            out[f"queue:{qname}:drain"] = drain
-            out[f"queue:{qname}:clear"] = outage + drain
+            final(f"queue:{qname}:backlog", backlog)
+            final(f"queue:{qname}:dropped", dropped)
+            final(f"queue:{qname}:drain", drain)
+            final(f"queue:{qname}:clear", outage + drain)
             if f"service:{q.consumer}:rpo" in out and q.consumer in plan.outages:
                 out[f"service:{q.consumer}:rpo"] = out[f"service:{q.consumer}:rpo"] + dropped / q.rate
+    for name in plan.outages:
+        emit(f"service:{name}:rpo", out[f"service:{name}:rpo"])
 
     for tier in topo.tiers:
         members = [s for s, o in plan.outages.items() if o.tier == tier]
         if members:
-            out[f"tier:{tier}:rto"] = _worst(np.maximum, [out[f"service:{s}:rto"] for s in members])
-            out[f"tier:{tier}:rpo"] = _worst(np.maximum, [out[f"service:{s}:rpo"] for s in members])
+            final(f"tier:{tier}:rto", _worst(np.maximum, [out[f"service:{s}:rto"] for s in members]))
+            final(f"tier:{tier}:rpo", _worst(np.maximum, [out[f"service:{s}:rpo"] for s in members]))
 
     for wname, w in topo.workflows.items():
         hit = [s for s in w.needs if s in plan.outages and plan.outages[s].cause != "data-drift"]
         if hit:
             first_down = _worst(np.minimum, [down_at[s] for s in hit])
             last_up = _worst(np.maximum, [up_at[s] for s in hit])
-            out[f"workflow:{wname}:downtime"] = last_up - first_down
+            final(f"workflow:{wname}:downtime", last_up - first_down)
         else:
-            out[f"workflow:{wname}:downtime"] = np.zeros(draws.n)
+            final(f"workflow:{wname}:downtime", np.zeros(draws.n))
 
     m = plan.milestones
     fault = finish[:, m["fault"]]
     detected = finish[:, m["detected"]]
     acked = finish[:, m["acknowledged"]]
     declared = finish[:, m["declared"]]
-    out["latency:detect"] = detected - fault
-    out["latency:acknowledge"] = acked - detected
-    out["latency:declare"] = declared - acked
+    final("latency:detect", detected - fault)
+    final("latency:acknowledge", acked - detected)
+    final("latency:declare", declared - acked)
     if "restored" in m:
         restored = finish[:, m["restored"]]
-        out["latency:restore"] = restored - declared
-        out["latency:total"] = restored - fault
+        final("latency:restore", restored - declared)
+        final("latency:total", restored - fault)
     if plan.rollback is not None:
         a, b = plan.rollback
-        out["rollback:total:time"] = finish[:, b] - finish[:, a]
+        final("rollback:total:time", finish[:, b] - finish[:, a])
     return out
 
 

@@ -207,15 +207,21 @@ def score_chunk(spec: SweepSpec, replayed: ReplayedChunk) -> ChunkResult:
 
     pt = spec.points[replayed.point]
     draws = replayed.draws
-    metrics = evaluate(pt.plan, draws, replayed.finish)
-    threads = _threads()
-
-    def summarise(k):
-        return Summary.of(metrics[k], pt.bounds[k], spec.exact)
-
     keys = list(pt.metrics)
-    parts = _pool(threads).map(summarise, keys) if threads > 1 and draws.n >= 4096 else map(summarise, keys)
-    return ChunkResult(replayed.point, replayed.chunk, draws.n, dict(zip(keys, parts)), replayed.events)
+    threads = _threads()
+    if threads > 1 and draws.n >= 4096:  # the metrics summarised on every thread
+        metrics = evaluate(pt.plan, draws, replayed.finish)
+        parts = _pool(threads).map(lambda k: Summary.of(metrics[k], pt.bounds[k], spec.exact), keys)
+        summaries = dict(zip(keys, parts))
+    else:  # each metric summarised the moment it is computed, while it is still in cache
+        summaries = {}
+
+        def summarise(key, values):
+            summaries[key] = Summary.of(values, pt.bounds[key], spec.exact)
+
+        evaluate(pt.plan, draws, replayed.finish, sink=summarise)
+        summaries = {k: summaries[k] for k in keys}
+    return ChunkResult(replayed.point, replayed.chunk, draws.n, summaries, replayed.events)
 
 
 def _results(spec: SweepSpec, executor, work=None):

@@ -213,3 +213,46 @@ def test_every_error_shown_in_the_readme_is_printed_for_a_corpus_file():
     missing = [line for line in shown if line not in printed]
     assert not missing, missing
     assert f"({len(CASES)} files" in section.replace("\n", " ")
+
+
+def _tree(node, seen=None) -> list:
+    """A node tree flattened: kind, tag, position, and value or style of every node (a node reached
+    again through an alias is listed once, then referred to by its position)."""
+    seen = {} if seen is None else seen
+    if id(node) in seen:
+        return [("again", seen[id(node)])]
+    seen[id(node)] = len(seen)
+    out = [(type(node).__name__, node.tag, node.start_mark.line, node.start_mark.column, node.end_mark.line)]
+    if isinstance(node.value, str):
+        out.append((node.value, node.style or None))
+    else:
+        for item in node.value:
+            for part in item if isinstance(item, tuple) else (item,):
+                out.extend(_tree(part, seen))
+    return out
+
+
+def test_libyaml_and_the_pure_parser_compose_the_same_trees():
+    """Files are parsed by libyaml when PyYAML has it, and again by the pure-Python parser when libyaml
+    refuses anything, so that messages stay the pure parser's. Where both accept, the trees (and so
+    every line and column a message cites) must be the same: every bundled and (small) corpus file."""
+    from drsim import loader
+
+    if loader._CParser is None:
+        pytest.skip("PyYAML without libyaml: every file takes the pure-Python path")
+    paths = sorted(CORPUS.glob("*.yaml")) + sorted(loader.bundled_dir("topologies").glob("*.yaml"))
+    paths += sorted(loader.bundled_dir("drills").glob("*.yaml"))
+    texts = [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in paths if p.stat().st_size < 65536]
+    texts.append(("non-ASCII", "a: {name: \"Ümlaut ☃ 𝄞\", typo: 1, x: [é, 2, 3]}\nb: 'ñ'  # ü\nc: [𝄞, {d: é}]\n"))
+    compared = 0
+    for name, text in texts:
+        try:
+            pure = loader._nodes(text, name)
+        except loader.InputError:
+            continue  # refused: the same message whichever parser tried first
+        fast = loader._fast_nodes(text)
+        if fast is None:
+            continue  # libyaml refused: the pure parser's tree is the one used
+        assert [_tree(n) for n in fast] == [_tree(n) for n in pure], name
+        compared += 1
+    assert compared >= 60
