@@ -10,7 +10,8 @@ Prints, for one bundled drill (default region-loss on ehr-hybrid):
   summaries; compilation excluded by a warm-up run) as users run it (the
   default executor), in this process (where its CPU time is measurable) and
   in a process pool of one worker per core:
-  replicates/s, the ratio to the DES per replicate, and a breakdown by stage;
+  replicates/s, the ratio to the DES per replicate, and a breakdown by stage
+  (CPU time on one thread, the way each of the sweep's threads runs a chunk);
 * the floor: the time to draw the same random numbers (``Draws.sample``:
   uniforms from every element's stream, transformed by its distribution),
   chunk by chunk, on one thread — and the sweep's time over it; also the
@@ -129,8 +130,7 @@ def main(argv=None) -> None:
     from drsim.draws import Draws, task_durations
     from drsim.engine import des, vectorized
     from drsim.outcomes import evaluate
-    from drsim.stats import Summary
-    from drsim.sweep import build_spec, sample, sweep
+    from drsim.sweep import build_spec, replay_chunk, score_chunk, sweep
 
     sys.path.insert(0, str(HERE))
     import numpy_fcfs
@@ -169,20 +169,18 @@ def main(argv=None) -> None:
         f"({n_des / c_des:,.0f} replicates per CPU-second)"
     )
 
-    # ---- vectorized sweep, end to end: as users run it (executor "local": a process pool from
-    # POOL_MIN_REPLICATES up, else this process), in this process (executor "inline", the kernel on every
-    # core through threads), whose CPU time process_time() sees in full (a pool's workers are not this
-    # process's children), and in a process pool started for each sweep, whatever the size
-    from drsim.executors import POOL_MIN_REPLICATES, cores
+    # ---- vectorized sweep, end to end: as users run it (executor "local", which for the vectorized
+    # engine is this process, one thread per core), explicitly in this process (executor "inline"),
+    # whose CPU time process_time() sees in full, and in a process pool started for each sweep
+    from drsim.executors import cores
 
     t_vec, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk), repeat)
     t_inl, c_inl = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, executor="inline"), repeat)
     t_pool, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, workers=cores()), repeat)
     vec_rate = n_vec / t_vec
-    how = "a process pool, one worker per core" if n_vec >= POOL_MIN_REPLICATES else "in this process"
     print(
-        f"\nVectorized sweep, {n_vec:,} replicates (best of {repeat}), default executor ({how}): "
-        f"{t_vec:.2f} s, {vec_rate:,.0f} replicates/s"
+        f"\nVectorized sweep, {n_vec:,} replicates (best of {repeat}), default executor (this process, one "
+        f"thread per core): {t_vec:.2f} s, {vec_rate:,.0f} replicates/s"
     )
     print(
         f"  in this process (executor='inline'): {t_inl:.2f} s, {n_vec / t_inl:,.0f} replicates/s, "
@@ -194,47 +192,55 @@ def main(argv=None) -> None:
         f"{(n_vec / c_inl) / (n_des / c_des):,.0f}x per CPU-second"
     )
 
-    # ---- stage breakdown and the floor, over the same chunks
+    # ---- stage breakdown and the floor, over the same chunks, each stage as a sweep's thread runs it:
+    # on one thread (the floor is the draws, Draws.sample, on one thread)
     spec = build_spec(args.drill, n=n_vec, seed=1, chunk_size=chunk)
     pt = spec.points[0]
-    stages = dict.fromkeys(["draws_serial", "durations", "draws_threaded", "kernel", "outcomes", "summaries"], 0.0)
-    for c in range(spec.n_chunks):
-        lo, hi = spec.chunk_range(c)
-        t0 = time.perf_counter()
-        dr = Draws.sample(plan.elements(), spec.seed, hi - lo, chunk=c)  # the floor: one thread
-        t1 = time.perf_counter()
-        task_durations(plan, dr)
-        t2 = time.perf_counter()
-        dr = sample(plan.elements(), spec.seed, hi - lo, c)
-        t3 = time.perf_counter()
-        fin, _ = vectorized.finish_times(pt.plan, dr, pt.columns, pt.kernel)
-        t4 = time.perf_counter()
-        m = evaluate(pt.plan, dr, fin)
-        t5 = time.perf_counter()
-        for k in pt.metrics:
-            Summary.of(m[k], pt.bounds[k], spec.exact)
-        t6 = time.perf_counter()
-        for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            stages[key] += dt
-    floor = stages["draws_serial"] + stages["durations"]
+    stages = dict.fromkeys(["draws", "durations", "kernel", "outcomes", "scoring"], 0.0)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        for c in range(spec.n_chunks):
+            lo, hi = spec.chunk_range(c)
+            c0 = time.process_time()
+            dr = Draws.sample(plan.elements(), spec.seed, hi - lo, chunk=c)
+            c1 = time.process_time()
+            task_durations(plan, dr)
+            c2 = time.process_time()
+            replayed = replay_chunk(spec, c, 0, dr)
+            c3 = time.process_time()
+            evaluate(pt.plan, dr, replayed.finish)
+            c4 = time.process_time()
+            score_chunk(spec, replayed)
+            c5 = time.process_time()
+            for key, dt in zip(stages, (c1 - c0, c2 - c1, c3 - c2, c4 - c3, c5 - c4)):
+                stages[key] += dt
+    finally:
+        numba.set_num_threads(threads)
     us = 1e6 / n_vec
-    print("  stages (one pass, microseconds per replicate):")
-    print(f"    draws, threaded          {stages['draws_threaded'] * us:6.2f}")
-    print(f"    kernel (exact FCFS)      {stages['kernel'] * us:6.2f}")
-    print(f"    outcomes (RTO, RPO, ...) {stages['outcomes'] * us:6.2f}")
+    one_thread = stages["draws"] + stages["kernel"] + stages["scoring"]
+    print("  stages, CPU-microseconds per replicate on one thread (how each of the sweep's threads runs a chunk):")
+    print(f"    draws (Draws.sample)                      {stages['draws'] * us:6.2f}")
+    print(f"    kernel (exact FCFS)                       {stages['kernel'] * us:6.2f}")
     print(
-        f"    summaries ({len(pt.metrics)} metrics, {'exact' if spec.exact else 'histograms'}) "
-        f"{stages['summaries'] * us:6.2f}"
+        f"    outcomes and summaries ({len(pt.metrics)} metrics, "
+        f"{'exact' if spec.exact else 'histograms'})   {stages['scoring'] * us:6.2f}"
+        f"  (outcomes alone {stages['outcomes'] * us:.2f})"
     )
     print(
-        f"  Draws.sample (one thread) {stages['draws_serial'] * us:.2f}, "
-        f"task_durations (the DES path's duration matrix) {stages['durations'] * us:.2f}"
+        f"    together {one_thread * us:.2f}; the sweep in this process spent {c_inl * us:.2f} "
+        f"on its {numba.get_num_threads()} threads"
+    )
+    floor = stages["draws"]
+    print(
+        f"  floor (the random numbers alone, Draws.sample on one thread): {floor:.2f} s; "
+        f"sweep time / floor: {t_vec / floor:.2f}"
     )
     print(
-        f"  floor (the random numbers alone, Draws.sample on one thread): {stages['draws_serial']:.2f} s; "
-        f"sweep time / floor: {t_vec / stages['draws_serial']:.2f}"
+        f"  task_durations (the DES path's duration matrix, never built by a sweep) {stages['durations'] * us:.2f}; "
+        f"sweep time / (Draws.sample + task_durations, the DES path's inputs): "
+        f"{t_vec / (floor + stages['durations']):.2f}"
     )
-    print(f"  sweep time / (Draws.sample + task_durations, the DES path's inputs): {t_vec / floor:.2f}")
 
     # ---- numpy baseline
     d_np = Draws.sample(plan.elements(), 1, n_np)
@@ -258,16 +264,9 @@ def main(argv=None) -> None:
     print("\nPeak memory of a whole sweep, default executor (RSS high-water mark, fresh process each):")
     base = _memory(args.drill, 1000, chunk)
     print(f"  {base['n']:>12,} replicates: {base['peak_mib']:7.0f} MiB  (imports and compiled code: the baseline)")
-    from drsim.executors import POOL_MIN_REPLICATES
-
     for n in mem_sizes:
         r = _memory(args.drill, n, chunk)
-        pooled = n >= POOL_MIN_REPLICATES
-        where = (
-            f"; with its pool's workers: {r['tree_mib']:.0f} MiB in all"
-            if pooled
-            else " (one process: the default runs sweeps this small in place)"
-        )
+        where = f"; with any child process: {r['tree_mib']:.0f} MiB in all" if r["tree_mib"] > r["peak_mib"] else ""
         print(
             f"  {n:>12,} replicates: {r['peak_mib']:7.0f} MiB  in {r['seconds']:.1f} s "
             f"({'exact' if r['exact'] else 'histograms'}; includes first-run cache load){where}"

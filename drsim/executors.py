@@ -9,12 +9,12 @@ wherever it runs. An executor only decides *where*:
     scores whole chunks on its own, so every core stays busy without starting
     any process.
 ``"local"``
-    the best choice on this machine: a pool of worker processes, one per core
-    (started with ``forkserver`` — never ``fork`` — so no worker inherits the
-    compiled kernel's threads), each running one chunk at a time on one
-    thread; or ``"inline"`` when the sweep is too small to repay starting the
-    pool, or the machine has one core. ``benchmarks/scaling.py`` measures the
-    choice.
+    the best choice on this machine: ``"inline"`` for the vectorized engine;
+    for the DES, whose SimPy code holds the GIL, a pool of worker processes,
+    one per core (started with ``forkserver`` — never ``fork`` — so no worker
+    inherits the compiled kernel's threads), each running one chunk at a time
+    on one thread. ``workers=N`` asks for a pool of ``N`` whatever the engine.
+    ``benchmarks/scaling.py`` measures the choice.
 ``"dask"``
     a Dask cluster: an existing one (``scheduler="tcp://host:8786"``) or a
     ``distributed.LocalCluster`` of ``workers`` processes started for the
@@ -42,15 +42,6 @@ from .errors import InputError, Problem
 
 EXECUTORS = ("local", "inline", "dask")
 DASK_HINT = "pip install 'drsim[dask]'"
-
-#: ``"local"`` starts a process pool only for sweeps of at least this many replicates
-#: (over all grid points) with the vectorized engine: below it, starting the workers
-#: (each loads the compiled kernel: about 0.2 s, on top of the processes) costs more
-#: than the pool saves over this process, which overlaps scoring with drawing. On 2
-#: cores (region-loss, best of 2-3): 10^6 replicates 1.4 s in this process against
-#: 1.55 s in a pool, 2 x 10^6 2.75 s against 2.69 s, 3 x 10^6 4.10 s against 3.80 s.
-#: See benchmarks/scaling.py.
-POOL_MIN_REPLICATES = 2_000_000
 
 
 def cores() -> int:
@@ -346,15 +337,20 @@ def local_cluster(workers: int, threads: int | None = None):
 
 
 def local(spec, workers: int | None = None) -> Runner:
-    """The best way to run ``spec`` on this machine (see the module docstring)."""
+    """The best way to run ``spec`` on this machine (see the module docstring).
+
+    The vectorized engine runs on this process's threads: on 2 cores (region-loss) 10^6
+    replicates took 1.08 s there against 1.34 s on a pool of 2 workers, 3 x 10^6 2.97-3.11 s
+    against 3.39-3.87 s, 10^7 9.84-10.10 s against 10.60-11.03 s — a pool only adds starting
+    its processes and loading the compiled kernel in each. The DES holds the GIL, so it
+    gets a process per core.
+    """
     chunks = len(spec.work())
     if workers is not None:
         n = min(workers, chunks)
         return PoolRunner(n, threads=max(1, cores() // n)) if n > 1 else InlineRunner()
     n = min(cores(), chunks)
-    if n < 2:
-        return InlineRunner()
-    if spec.engine == "vectorized" and spec.n * len(spec.points) < POOL_MIN_REPLICATES:
+    if n < 2 or spec.engine == "vectorized":
         return InlineRunner()
     return PoolRunner(n, threads=1)
 

@@ -95,18 +95,52 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
     min, max, the histogram ``counts`` (if it has all :data:`N_BINS` bins) or every value
     into ``values`` (if it has room for them), then the counts against each bound.
 
+    A metric with one value in every replicate (nothing lost, say) is counted at once:
+    bumping one bin once per replicate would make each count wait for the last.
+
     Returns the sum, the count of ``inf``, min, max and the lowest and highest log bin
     used (the occupied bins are among those, 0, OVER and INF).
     """
+    n = x.shape[0]
+    binned = counts.shape[0] == N_BINS
+    keep = values.shape[0] == n
+    shift = 52 - BITS
+    same = n > 0
+    for i in range(n):
+        if xbits[i] != xbits[0]:
+            same = False
+            break
+    if same:
+        v = x[0]
+        if np.isnan(v):
+            v = np.inf
+        if keep:
+            values[:] = v
+        n_inf = n if v == np.inf else 0
+        total = 0.0
+        if v != np.inf and v != 0.0:
+            for _ in range(n):  # the same additions, in the same order, as below
+                total += v
+        b_lo, b_hi = N_BINS, 0  # no log bin used yet
+        if binned:
+            if v < 2.0**LOW_EXP:
+                b = 0
+            elif v >= 2.0**HIGH_EXP:
+                b = INF if v == np.inf else OVER
+            else:
+                b = (xbits[0] >> shift) - _FIRST + 1
+                b_lo = b_hi = b
+            counts[b] += n
+        for j in range(bounds.shape[0]):
+            n_le[j] = n if v <= bounds[j] else 0
+            n_lt[j] = n if v < bounds[j] else 0
+        return total, n_inf, v, v, b_lo, b_hi
     total = 0.0
     n_inf = 0
     lo = np.inf
     hi = -np.inf
-    b_lo, b_hi = N_BINS, 0  # no log bin used yet
-    binned = counts.shape[0] == N_BINS
-    keep = values.shape[0] == x.shape[0]
-    shift = 52 - BITS
-    for i in range(x.shape[0]):
+    b_lo, b_hi = N_BINS, 0
+    for i in range(n):
         v = x[i]
         if np.isnan(v):
             v = np.inf
@@ -135,7 +169,7 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
         bound = bounds[j]
         le = 0
         lt = 0
-        for i in range(x.shape[0]):
+        for i in range(n):
             v = x[i]
             if np.isnan(v):
                 v = np.inf

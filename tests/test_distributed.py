@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from drsim.cli import main
 from drsim.errors import InputError
-from drsim.executors import DaskRunner, InlineRunner, PoolRunner, chunk_key, open_runner
+from drsim.executors import DaskRunner, InlineRunner, PoolRunner, chunk_key, cores, open_runner
 from drsim.sweep import build_spec, execute
 
 distributed = pytest.importorskip("distributed")
@@ -143,9 +143,19 @@ def test_an_inline_sweep_abandoned_midway_leaves_no_thread_behind(spec):
     assert threading.active_count() == before
 
 
-def test_local_picks_this_process_for_small_sweeps_and_a_pool_when_asked(spec):
+def test_local_runs_the_vectorized_engine_on_threads_the_des_on_a_pool_and_a_pool_when_asked(spec):
     with open_runner("local", spec) as r:
-        assert isinstance(r, InlineRunner)  # 12,000 replicates: starting workers costs more than they save
+        assert isinstance(r, InlineRunner)  # the vectorized engine: this process's threads
+    large = build_spec("region-loss", n=10_000_000, seed=7)
+    with open_runner("local", large) as r:
+        assert isinstance(r, InlineRunner)  # however large: a pool only adds starting it
+    des = build_spec("region-loss", n=4000, seed=7, chunk_size=1000, engine="des")
+    with open_runner("local", des) as r:
+        if cores() > 1:
+            assert isinstance(r, PoolRunner)  # SimPy holds the GIL: one process per core
+            assert r.workers == min(cores(), 4)
+        else:
+            assert isinstance(r, InlineRunner)
     with open_runner("local", spec, workers=2) as r:
         assert isinstance(r, PoolRunner)
         assert r.workers == 2
