@@ -12,13 +12,14 @@ contiguous array per task.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..draws import Draws
 from ..plan import ANY, Plan, PlanArrays
-from .kernel import simulate
+from .kernel import HAVE_NUMBA, simulate
 
 
 @dataclass(frozen=True)
@@ -254,36 +255,55 @@ def finish_times(
     R = duration_rows(plan, kp, draws)
     out = np.empty((len(keep), draws.n), dtype=np.float64)
     out_start = np.empty((len(keep) if starts else 0, draws.n), dtype=np.float64)
-    simulate(
-        R,
-        kp.col,
-        kp.const,
-        a.pred_ptr,
-        a.pred_idx,
-        kp.dsucc_ptr,
-        kp.dsucc_idx,
-        a.need,
-        kp.anyj,
-        a.role,
-        a.capacity,
-        kp.qoff,
-        a.elapsed_from,
-        a.elapsed_to,
-        a.elapsed_coef,
-        a.priority,
-        a.skip_if,
-        a.roster_time,
-        a.roster_role,
-        a.roster_delta,
-        kp.head,
-        kp.tail,
-        kp.start0,
-        keep,
-        out,
-        out_start,
-        _blocks(draws.n, parallel),
-    )
+    blocks = _blocks(draws.n, parallel)
+    with _one_thread_unless(blocks > 1):
+        simulate(
+            R,
+            kp.col,
+            kp.const,
+            a.pred_ptr,
+            a.pred_idx,
+            kp.dsucc_ptr,
+            kp.dsucc_idx,
+            a.need,
+            kp.anyj,
+            a.role,
+            a.capacity,
+            kp.qoff,
+            a.elapsed_from,
+            a.elapsed_to,
+            a.elapsed_coef,
+            a.priority,
+            a.skip_if,
+            a.roster_time,
+            a.roster_role,
+            a.roster_delta,
+            kp.head,
+            kp.tail,
+            kp.start0,
+            keep,
+            out,
+            out_start,
+            blocks,
+        )
     return FinishColumns(out, keep, a.n), (out_start if starts else None)
+
+
+@contextmanager
+def _one_thread_unless(parallel: bool):
+    """The kernel on this thread alone unless ``parallel``: a parallel kernel asked for one block
+    still starts a team of every thread, and waits for a busy core to schedule the others."""
+    if parallel or not HAVE_NUMBA:
+        yield
+        return
+    from numba import get_num_threads, set_num_threads
+
+    before = get_num_threads()
+    set_num_threads(1)
+    try:
+        yield
+    finally:
+        set_num_threads(before)
 
 
 def run_many(plan: Plan, draws: Draws, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
