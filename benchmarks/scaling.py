@@ -5,11 +5,11 @@
 
 Prints, for one bundled drill (default region-loss on ehr-hybrid), all measured in this run:
 
-* **this process against the local process pool**, for both engines: the
-  compiled kernel on every core in this process (``executor="inline"``)
-  against a pool of single-threaded worker processes, one per core, and the
-  pool's start-up time — the measurement behind what ``executor="local"``
-  picks. The configurations take turns, round after round, and each keeps its
+* **this process against the local process pool**, for both engines: one
+  thread per core in this process, each running whole chunks
+  (``executor="inline"``), against a pool of single-threaded worker
+  processes, one per core, and the pool's start-up time — the measurement
+  behind what ``executor="local"`` picks. The configurations take turns, round after round, and each keeps its
   best round, so a neighbour's load spike does not decide the comparison;
 * **Dask** on a ``LocalCluster`` of 1 and 2 single-threaded worker processes
   (one core each): start-up, chunks/s, replicates/s and the speed-up from 1 to
@@ -136,7 +136,7 @@ def main(argv=None) -> None:
     print(f"\nThis process against a local pool of {ncores} single-threaded workers (best of {rounds} rounds):")
     print(f"  vectorized, {n:,} replicates in {chunks} chunks:")
     print(
-        f"    this process, kernel on {threads} threads: {best['inline']:6.2f} s  {n / best['inline']:>10,.0f} replicates/s"
+        f"    this process, {threads} threads:       {best['inline']:6.2f} s  {n / best['inline']:>10,.0f} replicates/s"
     )
     print(f"    this process, one thread:         {one:6.2f} s  {per_core:>10,.0f} replicates/s")
     print(
