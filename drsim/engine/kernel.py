@@ -23,16 +23,18 @@ since ``max`` and ``min`` are exact. The kernel therefore splits a plan (see
   between them (escalation, later pages, automated runbook steps). A plan need not be a DAG: a task waiting for the
   first of several predecessors can sit on a cycle (console access comes from
   break-glass or from the identity provider's restoration, whose runbook needs
-  that access), which only the event loop breaks. A staffed task's finish
-  is known the moment it is dispatched, so it is pushed at once through the
-  role-free tasks after it; the loop itself only stops at the instants where a
-  staffed task becomes ready or frees its person, or where a task waiting for
-  the first of several predecessors is settled (its earliest finish cannot be
-  known before the loop reaches it);
+  that access), which only the event loop breaks. A staffed task's finish is
+  an instant of the loop: there its person is freed and the finish is pushed at
+  once through the role-free tasks after it. The loop only stops at the
+  instants where a staffed task finishes, where one becomes ready after
+  role-free tasks finish later than the instant that settled them, or where a
+  task waiting for the first of several predecessors is settled (its earliest
+  finish cannot be known before the loop reaches it);
 * **tail** tasks, role-free and never needed by a dynamic one (milestones,
   restarts, "restored"): computed in topological order after the loop.
 
-A finish pushed ahead of time must not look "done" to a staffed task that
+A finish pushed ahead of time (a role-free task finishing after the instant
+that settled it) must not look "done" to a staffed task that
 skips its work once another task has finished (``skip_if``) before the loop
 would have processed it: every computed finish carries the number of the
 dispatch round it was computed in, and a finish at the current instant counts
@@ -40,20 +42,24 @@ only if it was computed before the current round.
 
 Pending instants sit in a short list kept sorted, latest first: a new one is
 usually near the end, the next instant is the last element, and everything at
-one instant comes off the end together. Each role keeps its waiting tasks in a
-queue ordered by (priority class, ready time, task index): tasks join a queue
+one instant comes off the end together. A staffed task that becomes ready at
+the instant being processed joins its queue at once instead, except one the
+head tasks make ready at 0: that waits for the second round at 0. Each role
+keeps its waiting tasks in a queue ordered by (priority class, ready time, task index): tasks join a queue
 at the instant they become ready, which never decreases, so a new task is
 appended and moved forward past less critical tasks and equally ready tasks of
-higher index. Only roles that freed a person or gained a waiting task since the
-last round are visited; roles never compete for the same person, so
+higher index. Only roles that gained a waiting task, or freed a person while
+tasks wait, since the last round are visited; roles never compete for the same person, so
 dispatching role by role, in any order, hands out people exactly as one global
 pass would.
 
-A replicate's task durations are read from a matrix ``R`` with one row per
+A replicate's task durations come from a matrix ``R`` with one row per
 random (or data-dependent) task and one column per replicate, or from a
 per-task constant; only the finish times a caller asks for are written out.
-Replicates run in tiles of 64 whose draws are copied in row by row. Head and
-tail tasks are computed for a whole tile at once, task by task, in loops over
+Replicates run in tiles of 64 whose draws are copied in row by row, into a
+matrix of durations by task and replicate that also holds the constant
+durations of dynamic tasks, so the event loop reads any duration with one
+load. Head and tail tasks are computed for a whole tile at once, task by task, in loops over
 the tile's replicates that the compiler vectorizes: the finish (and start) times
 of a tile are kept in a matrix by task and replicate, holding the head and tail
 tasks and those dynamic tasks the tail reads or the caller keeps; the kept rows
@@ -115,18 +121,50 @@ NN = (1 << 62) - 1
 
 
 @njit(inline="always")
-def _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish):
-    """Task ``i``'s duration in the replicate at column ``rr`` of the tile: its draw or constant,
-    plus the part that grows with the time between two earlier finishes (rollback replay)."""
-    c = col[i]
-    dur = Rt[c, rr] if c >= 0 else const[i]
+def _duration(i, Dt, rr, efrom, eto, ecoef, finish):
+    """Task ``i``'s duration in the replicate at column ``rr`` of the tile: its draw or constant
+    (row ``i`` of ``Dt``), plus the part that grows with the time between two earlier finishes
+    (rollback replay)."""
+    dur = Dt[i, rr]
     if efrom[i] >= 0:
         dur = dur + ecoef[i] * (finish[eto[i] & NN] - finish[efrom[i] & NN])
     return dur
 
 
 @njit(inline="always")
-def _tile_task(i, w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef):
+def _push(evt, evc, nev, x, code):
+    """Adds instant ``x`` with ``code`` to the ``nev`` pending ones, kept latest first; returns their new count."""
+    pos = nev
+    while pos > 0 and evt[pos - 1] < x:
+        evt[pos] = evt[pos - 1]
+        evc[pos] = evc[pos - 1]
+        pos -= 1
+    evt[pos] = x
+    evc[pos] = code
+    return nev + 1
+
+
+@njit(inline="always")
+def _join(c, t, rl, q, qoff, qhead, qtail, prio, acc):
+    """Task ``c``, ready at ``t``, joins the queue of role ``rl`` in (class, ready time, index) order:
+    ready times never decrease, so it moves forward past less critical tasks and equally ready ones
+    of higher index."""
+    acc[c] = t
+    off = qoff[rl]
+    pos = qtail[rl]
+    while pos > qhead[rl]:
+        o = q[(off + pos - 1) & NN] & NN
+        if prio[o] > prio[c] or (prio[o] == prio[c] and (acc[o] > t or (acc[o] == t and o > c))):
+            q[(off + pos) & NN] = o
+            pos -= 1
+        else:
+            break
+    q[(off + pos) & NN] = c
+    qtail[rl] += 1
+
+
+@njit(inline="always")
+def _tile_task(i, w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef):
     """Role-free task ``i`` in the first ``w`` replicates of a tile, from its predecessors' rows of
     ``ft``: it starts at the latest finish of its predecessors (the earliest if it waits for any,
     0 with none) and, unless that is never, finishes its duration (the operations of
@@ -150,9 +188,8 @@ def _tile_task(i, w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, c
     else:
         for m in range(w):
             xs[m] = 0.0
-    c = col[i]
-    if c >= 0:
-        a = Rt[c]
+    if col[i] >= 0:
+        a = Dt[i]
         for m in range(w):
             ds[m] = a[m]
     else:
@@ -252,6 +289,16 @@ def simulate(
     acc0 = np.empty(ntask, dtype=np.float64)
     for i in range(ntask):
         acc0[i] = INF if anyj[i] else -INF
+    # the task whose duration each row of R holds (-1: none, R has a row even when no task is random)
+    nrow = R.shape[0]
+    rowtask = np.full(nrow, -1, dtype=np.int64)
+    for i in range(ntask):
+        if col[i] >= 0:
+            rowtask[col[i]] = i
+    # the predecessors a task waits for, 0 for one that waits for the first of them
+    needx = np.empty(ntask, dtype=np.int64)
+    for i in range(ntask):
+        needx[i] = 0 if anyj[i] else need[i]
     for k in range(start0.shape[0]):
         acc0[start0[k]] = 0.0
     for b in prange(blocks):
@@ -267,14 +314,14 @@ def simulate(
         tag = np.zeros(ntask, dtype=np.int64)  # the dispatch round a finish was computed in
         stk = np.empty(ntask, dtype=np.int64)  # tasks whose finish is known, to carry forward
         # pending instants, latest first: a task becomes ready or is settled (code: the task),
-        # or a person is freed (code: -1 - role)
+        # or a staffed task finishes (code: -1 - the task)
         evt = np.empty(nev_max, dtype=np.float64)
         evc = np.empty(nev_max, dtype=np.int64)
         q = np.empty(ntask, dtype=np.int64)
         free = np.empty(nroles, dtype=np.int64)
         qhead = np.empty(nroles, dtype=np.int64)
         qtail = np.empty(nroles, dtype=np.int64)
-        dq = np.empty(nroles, dtype=np.int64)  # roles with a person freed or a task waiting since the last round
+        dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
         dmark = np.zeros(nroles, dtype=np.int64)
         for k in range(head.shape[0]):
             tag[head[k]] = 1  # head tasks finish before the first dispatch round
@@ -284,19 +331,28 @@ def simulate(
         st = np.empty((ntask if want_start else 0, TILE), dtype=np.float64)
         xs = np.empty(TILE, dtype=np.float64)
         ds = np.empty(TILE, dtype=np.float64)
-        nrow = R.shape[0]
-        Rt = np.empty((nrow, TILE), dtype=np.float64)
+        # durations by task and replicate: the draws of random tasks, copied in for each tile,
+        # and the constant ones of dynamic tasks
+        Dt = np.empty((ntask, TILE), dtype=np.float64)
+        for i in range(ntask):
+            if col[i] < 0 and not tiled[i]:
+                a = Dt[i]
+                d = const[i]
+                for m in range(TILE):
+                    a[m] = d
         for lo in range(r0, r1, TILE):
             w = min(TILE, r1 - lo)
             for c in range(nrow):
-                a = R[c, lo : lo + w]
-                a2 = Rt[c]
-                for m in range(w):
-                    a2[m] = a[m]
+                i = rowtask[c]
+                if i >= 0:
+                    a = R[c, lo : lo + w]
+                    a2 = Dt[i]
+                    for m in range(w):
+                        a2[m] = a[m]
             # head tasks, in topological order, for the whole tile
             for k in range(head.shape[0]):
                 _tile_task(
-                    head[k], w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
+                    head[k], w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
                 )
             for rr in range(w):
                 for i in range(ntask):
@@ -328,6 +384,10 @@ def simulate(
                 rnd = 1
                 ptag = 1  # the round that finishes carried forward now count as computed in
                 t = 0.0
+                # the instant whose dispatch round has not run yet: a staffed task ready then joins
+                # its queue at once (none while the head tasks are carried forward: they are only
+                # ready for the second round at 0)
+                tj = np.nan
                 nev = 0
                 nd = 0
                 for k in range(start0.shape[0]):
@@ -336,57 +396,68 @@ def simulate(
                         dmark[rl] = 1
                         dq[nd] = rl
                         nd += 1
-                more = False  # the instant t gained events while they were being processed
                 while True:
                     # carry known finishes through the dynamic tasks after them: a successor waiting
-                    # for all is settled with the last (a role-free one starts, a staffed one gets the
-                    # instant it joins its queue); one waiting for any keeps the earliest and an instant
+                    # for all is settled with the last (a role-free one starts, a staffed one joins its
+                    # queue, now or at an instant); one waiting for any keeps the earliest and an instant
                     while sp > 0:
                         sp -= 1
                         j = stk[sp] & NN
                         f = finish[j]
                         for p in range(dsucc_ptr[j], dsucc_ptr[j + 1]):
                             s = dsucc_idx[p & NN] & NN
-                            if anyj[s]:
-                                if f < acc[s] and cnt[s] == 0:
-                                    acc[s] = f
-                                    pos = nev
-                                    while pos > 0 and evt[pos - 1] < f:
-                                        evt[pos] = evt[pos - 1]
-                                        evc[pos] = evc[pos - 1]
-                                        pos -= 1
-                                    evt[pos] = f
-                                    evc[pos] = s
-                                    nev += 1
+                            ns = needx[s]
+                            if ns == 0:
+                                if f >= acc[s] or cnt[s]:
+                                    continue
+                                acc[s] = f
+                                if f != tj:
+                                    nev = _push(evt, evc, nev, f, s)
+                                    continue
+                                cnt[s] = 1  # settled now
+                            else:
+                                k = cnt[s] + 1
+                                cnt[s] = k
+                                x = max(acc[s], f)
+                                acc[s] = x
+                                if k < ns:
+                                    continue
+                                if x != tj:
+                                    if role[s] >= 0:
+                                        nev = _push(evt, evc, nev, x, s)
+                                        continue
+                                    dur = _duration(s, Dt, rr, efrom, eto, ecoef, finish)
+                                    fs = x + dur
+                                    start[s] = x
+                                    finish[s] = fs
+                                    tag[s] = ptag
+                                    if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
+                                        stk[sp & NN] = s
+                                        sp += 1
+                                    continue
+                            # ready at t, before its dispatch round
+                            rl = role[s]
+                            if rl >= 0:
+                                rl = rl & NN
+                                _join(s, t, rl, q, qoff, qhead, qtail, prio, acc)
+                                nq += 1
+                                if not dmark[rl]:
+                                    dmark[rl] = 1
+                                    dq[nd] = rl
+                                    nd += 1
                                 continue
-                            cnt[s] += 1
-                            acc[s] = max(acc[s], f)
-                            if cnt[s] < need[s]:
-                                continue
-                            x = acc[s]
-                            if role[s] >= 0:
-                                pos = nev
-                                while pos > 0 and evt[pos - 1] < x:
-                                    evt[pos] = evt[pos - 1]
-                                    evc[pos] = evc[pos - 1]
-                                    pos -= 1
-                                evt[pos] = x
-                                evc[pos] = s
-                                nev += 1
-                                continue
-                            dur = _duration(s, Rt, rr, col, const, efrom, eto, ecoef, finish)
-                            fs = x + dur
-                            start[s] = x
+                            dur = _duration(s, Dt, rr, efrom, eto, ecoef, finish)
+                            fs = t + dur
+                            start[s] = t
                             finish[s] = fs
                             tag[s] = ptag
                             if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
                                 stk[sp & NN] = s
                                 sp += 1
-                    if more:
-                        more = False
-                    elif nd > 0:
-                        # dispatch: free people take waiting tasks, most critical class first, then earliest ready
-                        ptag = rnd
+                    if nd > 0:
+                        # dispatch: free people take waiting tasks, most critical class first, then
+                        # earliest ready; a task's finish is an instant that frees its person and is
+                        # carried forward
                         while nd > 0:
                             nd -= 1
                             rl = dq[nd] & NN
@@ -396,7 +467,7 @@ def simulate(
                                 qhead[rl] += 1
                                 nq -= 1
                                 free[rl] -= 1
-                                dur = _duration(i, Rt, rr, col, const, efrom, eto, ecoef, finish)
+                                dur = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
                                 x = skip[i]
                                 if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
                                     dur = 0.0
@@ -405,81 +476,60 @@ def simulate(
                                 finish[i] = f
                                 tag[i] = rnd
                                 if f < INF:
-                                    pos = nev
-                                    while pos > 0 and evt[pos - 1] < f:
-                                        evt[pos] = evt[pos - 1]
-                                        evc[pos] = evc[pos - 1]
-                                        pos -= 1
-                                    evt[pos] = f
-                                    evc[pos] = -1 - rl
-                                    nev += 1
-                                    if dsucc_ptr[i] < dsucc_ptr[i + 1]:
-                                        stk[sp & NN] = i
-                                        sp += 1
-                        continue
-                    else:
-                        # the next instant: the next pending one or roster change, whichever is first;
-                        # with nothing pending, only a waiting task makes a roster change worth reaching
-                        if nev > 0:
-                            t = evt[nev - 1]
-                            if rp < nroster and rtime[rp & NN] < t:
-                                t = rtime[rp & NN]
-                        elif nq > 0 and rp < nroster:
+                                    nev = _push(evt, evc, nev, f, -1 - i)
+                    # the next instant: the next pending one or roster change, whichever is first;
+                    # with nothing pending, only a waiting task makes a roster change worth reaching
+                    if nev > 0:
+                        t = evt[nev - 1]
+                        if rp < nroster and rtime[rp & NN] < t:
                             t = rtime[rp & NN]
-                        else:
-                            break
-                        rnd += 1
-                        ptag = rnd - 1  # whatever is settled from here on is done by the next round
-                        while rp < nroster and rtime[rp & NN] == t:
-                            rl = rrole[rp & NN] & NN
-                            free[rl] += rdelta[rp & NN]
-                            if rdelta[rp & NN] > 0 and not dmark[rl]:
-                                dmark[rl] = 1
-                                dq[nd] = rl
-                                nd += 1
-                            rp += 1
+                    elif nq > 0 and rp < nroster:
+                        t = rtime[rp & NN]
+                    else:
+                        break
+                    tj = t
+                    rnd += 1
+                    ptag = rnd - 1  # whatever is settled from here on is done by the next round
+                    while rp < nroster and rtime[rp & NN] == t:
+                        rl = rrole[rp & NN] & NN
+                        free[rl] += rdelta[rp & NN]
+                        if rdelta[rp & NN] > 0 and not dmark[rl]:
+                            dmark[rl] = 1
+                            dq[nd] = rl
+                            nd += 1
+                        rp += 1
                     # take out and process every pending instant at t
                     while nev > 0 and evt[nev - 1] == t:
                         nev -= 1
                         c = evc[nev]
                         if c < 0:
-                            rl = (-1 - c) & NN
+                            # a staffed task finishes: its person is freed, its finish carried forward
+                            i = (-1 - c) & NN
+                            rl = role[i] & NN
                             free[rl] += 1
-                            if not dmark[rl]:
+                            if qhead[rl] < qtail[rl] and not dmark[rl]:
                                 dmark[rl] = 1
                                 dq[nd] = rl
                                 nd += 1
+                            if dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                                stk[sp & NN] = i
+                                sp += 1
                             continue
-                        if anyj[c]:
+                        if needx[c] == 0:
                             if cnt[c]:
                                 continue  # settled already by an earlier finish
                             cnt[c] = 1
                         rl = role[c]
                         if rl >= 0:
-                            # join the role's queue in (class, ready time, index) order: ready times
-                            # never decrease, so it moves forward past less critical tasks and
-                            # equally ready ones of higher index
-                            acc[c] = t
-                            off = qoff[rl]
-                            pos = qtail[rl]
-                            while pos > qhead[rl]:
-                                o = q[(off + pos - 1) & NN] & NN
-                                if prio[o] > prio[c] or (
-                                    prio[o] == prio[c] and (acc[o] > t or (acc[o] == t and o > c))
-                                ):
-                                    q[(off + pos) & NN] = o
-                                    pos -= 1
-                                else:
-                                    break
-                            q[(off + pos) & NN] = c
-                            qtail[rl] += 1
+                            rl = rl & NN
+                            _join(c, t, rl, q, qoff, qhead, qtail, prio, acc)
                             nq += 1
                             if not dmark[rl]:
                                 dmark[rl] = 1
                                 dq[nd] = rl
                                 nd += 1
                             continue
-                        dur = _duration(c, Rt, rr, col, const, efrom, eto, ecoef, finish)
+                        dur = _duration(c, Dt, rr, efrom, eto, ecoef, finish)
                         fs = t + dur
                         start[c] = t
                         finish[c] = fs
@@ -487,7 +537,6 @@ def simulate(
                         if fs < INF and dsucc_ptr[c] < dsucc_ptr[c + 1]:
                             stk[sp & NN] = c
                             sp += 1
-                            more = True
                 for k in range(cp.shape[0]):
                     i = cp[k] & NN
                     ft[i, rr] = finish[i]
@@ -498,7 +547,7 @@ def simulate(
             # replicate at a time, in loops over the tile's replicates
             for k in range(tail.shape[0]):
                 _tile_task(
-                    tail[k], w, ft, st, want_start, xs, ds, Rt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
+                    tail[k], w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
                 )
             for j in range(nkeep):
                 a = ft[keep[j]]
