@@ -8,13 +8,14 @@ Prints, for one bundled drill (default region-loss on ehr-hybrid):
 * the DES (SimPy): replicates/s and events/s;
 * the vectorized sweep end to end (draws, compiled kernel, outcomes,
   summaries; compilation excluded by a warm-up run) as users run it (the
-  default executor), in this process (where its CPU time is measurable) and
-  in a process pool of one worker per core:
+  default executor: this process, one thread per core, so its CPU time is
+  measurable) and in a process pool of one worker per core:
   replicates/s, the ratio to the DES per replicate, and a breakdown by stage
   (CPU time on one thread, the way each of the sweep's threads runs a chunk);
 * the floor: the time to draw the same random numbers (``Draws.sample``:
   uniforms from every element's stream, transformed by its distribution),
-  chunk by chunk, on one thread — and the sweep's time over it; also the
+  chunk by chunk, on one thread, best of as many passes as the sweep had
+  runs — and the sweep's time over it; also the
   time to lay out the DES path's task-duration matrix (``task_durations``),
   which a sweep never builds;
 * a pure-numpy implementation of the same exact dispatch, checked equal, as
@@ -169,27 +170,23 @@ def main(argv=None) -> None:
         f"({n_des / c_des:,.0f} replicates per CPU-second)"
     )
 
-    # ---- vectorized sweep, end to end: as users run it (executor "local", which for the vectorized
-    # engine is this process, one thread per core), explicitly in this process (executor "inline"),
-    # whose CPU time process_time() sees in full, and in a process pool started for each sweep
+    # ---- vectorized sweep, end to end, as users run it: the default executor ("local"), which for the
+    # vectorized engine is this process, one thread per core, so process_time() sees all its CPU time;
+    # and in a process pool started for each sweep
     from drsim.executors import cores
 
-    t_vec, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk), repeat)
-    t_inl, c_inl = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, executor="inline"), repeat)
+    t_vec, c_vec = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk), repeat)
     t_pool, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, workers=cores()), repeat)
     vec_rate = n_vec / t_vec
     print(
         f"\nVectorized sweep, {n_vec:,} replicates (best of {repeat}), default executor (this process, one "
-        f"thread per core): {t_vec:.2f} s, {vec_rate:,.0f} replicates/s"
-    )
-    print(
-        f"  in this process (executor='inline'): {t_inl:.2f} s, {n_vec / t_inl:,.0f} replicates/s, "
-        f"{c_inl:.2f} CPU-seconds on all threads ({n_vec / c_inl:,.0f} replicates per CPU-second)"
+        f"thread per core): {t_vec:.2f} s, {vec_rate:,.0f} replicates/s, {c_vec:.2f} CPU-seconds on all threads "
+        f"({n_vec / c_vec:,.0f} replicates per CPU-second)"
     )
     print(f"  in a process pool of {cores()} workers (executor='local', workers={cores()}): {t_pool:.2f} s")
     print(
         f"  ratio to the DES per replicate: {vec_rate / des_rate:,.0f}x wall-clock, "
-        f"{(n_vec / c_inl) / (n_des / c_des):,.0f}x per CPU-second"
+        f"{(n_vec / c_vec) / (n_des / c_des):,.0f}x per CPU-second"
     )
 
     # ---- stage breakdown and the floor, over the same chunks, each stage as a sweep's thread runs it:
@@ -228,12 +225,19 @@ def main(argv=None) -> None:
         f"  (outcomes alone {stages['outcomes'] * us:.2f})"
     )
     print(
-        f"    together {one_thread * us:.2f}; the sweep in this process spent {c_inl * us:.2f} "
+        f"    together {one_thread * us:.2f}; the sweep in this process spent {c_vec * us:.2f} "
         f"on its {numba.get_num_threads()} threads"
     )
-    floor = stages["draws"]
+
+    # the floor, best of as many passes as the sweep had runs: every chunk's draws on one thread
+    def draw_all():
+        for c in range(spec.n_chunks):
+            lo, hi = spec.chunk_range(c)
+            Draws.sample(plan.elements(), spec.seed, hi - lo, chunk=c)
+
+    floor, _ = _best(draw_all, repeat)
     print(
-        f"  floor (the random numbers alone, Draws.sample on one thread): {floor:.2f} s; "
+        f"  floor (the random numbers alone, Draws.sample on one thread, best of {repeat}): {floor:.2f} s; "
         f"sweep time / floor: {t_vec / floor:.2f}"
     )
     print(
