@@ -348,6 +348,14 @@ def _yaml_problem(exc: yaml.YAMLError) -> Problem:
     return Problem(msg, (), mark.line + 1 if mark else None, mark.column + 1 if mark else None)
 
 
+def _first_two(loader) -> list:
+    """The node trees of the first two documents a loader composes (a second one is an error)."""
+    nodes = []
+    while loader.check_node() and len(nodes) < 2:
+        nodes.append(loader.get_node())
+    return nodes
+
+
 def _fast_nodes(text: str) -> list | None:
     """The node trees of (at most two of) the text's documents, composed from libyaml's events;
     None without libyaml or when anything about the text is refused — the pure loader then parses
@@ -357,10 +365,7 @@ def _fast_nodes(text: str) -> list | None:
     loader = None
     try:
         loader = _FastLoader(text)
-        nodes = []
-        while loader.check_node() and len(nodes) < 2:
-            nodes.append(loader.get_node())
-        return nodes
+        return _first_two(loader)
     except Exception:
         return None
     finally:
@@ -373,10 +378,7 @@ def _nodes(text: str, source: str) -> list:
     loader = None
     try:
         loader = _Loader(text)
-        nodes = []
-        while loader.check_node() and len(nodes) < 2:
-            nodes.append(loader.get_node())
-        return nodes
+        return _first_two(loader)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1

@@ -105,6 +105,15 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
     binned = counts.shape[0] == N_BINS
     keep = values.shape[0] == n
     shift = 52 - BITS
+
+    def bin_of(v, bits):
+        """The histogram bin of ``v`` (``nan`` already counted as ``inf``), whose bits are ``bits``."""
+        if v < 2.0**LOW_EXP:
+            return 0
+        if v >= 2.0**HIGH_EXP:
+            return INF if v == np.inf else OVER
+        return (bits >> shift) - _FIRST + 1
+
     same = n > 0
     for i in range(n):
         if xbits[i] != xbits[0]:
@@ -116,30 +125,23 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
             v = np.inf
         if keep:
             values[:] = v
-        n_inf = n if v == np.inf else 0
         total = 0.0
         if v != np.inf and v != 0.0:
             for _ in range(n):  # the same additions, in the same order, as below
                 total += v
-        b_lo, b_hi = N_BINS, 0  # no log bin used yet
+        b = bin_of(v, xbits[0]) if binned else 0
         if binned:
-            if v < 2.0**LOW_EXP:
-                b = 0
-            elif v >= 2.0**HIGH_EXP:
-                b = INF if v == np.inf else OVER
-            else:
-                b = (xbits[0] >> shift) - _FIRST + 1
-                b_lo = b_hi = b
             counts[b] += n
+        log_bin = binned and 0 < b < OVER
         for j in range(bounds.shape[0]):
             n_le[j] = n if v <= bounds[j] else 0
             n_lt[j] = n if v < bounds[j] else 0
-        return total, n_inf, v, v, b_lo, b_hi
+        return total, n if v == np.inf else 0, v, v, b if log_bin else N_BINS, b if log_bin else 0
     total = 0.0
     n_inf = 0
     lo = np.inf
     hi = -np.inf
-    b_lo, b_hi = N_BINS, 0
+    b_lo, b_hi = N_BINS, 0  # no log bin used yet
     for i in range(n):
         v = x[i]
         if np.isnan(v):
@@ -155,12 +157,8 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
         else:
             total += v
         if binned:
-            if v < 2.0**LOW_EXP:
-                b = 0
-            elif v >= 2.0**HIGH_EXP:
-                b = INF if v == np.inf else OVER
-            else:
-                b = (xbits[i] >> shift) - _FIRST + 1
+            b = bin_of(v, xbits[i])
+            if 0 < b < OVER:
                 b_lo = min(b_lo, b)
                 b_hi = max(b_hi, b)
             counts[b] += 1

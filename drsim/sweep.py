@@ -206,22 +206,15 @@ def score_chunk(spec: SweepSpec, replayed: ReplayedChunk) -> ChunkResult:
     from .outcomes import evaluate
 
     pt = spec.points[replayed.point]
-    draws = replayed.draws
-    keys = list(pt.metrics)
-    threads = _threads()
-    if threads > 1 and draws.n >= 4096:  # the metrics summarised on every thread
-        metrics = evaluate(pt.plan, draws, replayed.finish)
-        parts = _pool(threads).map(lambda k: Summary.of(metrics[k], pt.bounds[k], spec.exact), keys)
-        summaries = dict(zip(keys, parts))
-    else:  # each metric summarised the moment it is computed, while it is still in cache
-        summaries = {}
+    summaries = {}
 
-        def summarise(key, values):
-            summaries[key] = Summary.of(values, pt.bounds[key], spec.exact)
+    def summarise(key, values):  # each metric the moment it is computed, while it is still in cache
+        summaries[key] = Summary.of(values, pt.bounds[key], spec.exact)
 
-        evaluate(pt.plan, draws, replayed.finish, sink=summarise)
-        summaries = {k: summaries[k] for k in keys}
-    return ChunkResult(replayed.point, replayed.chunk, draws.n, summaries, replayed.events)
+    evaluate(pt.plan, replayed.draws, replayed.finish, sink=summarise)
+    return ChunkResult(
+        replayed.point, replayed.chunk, replayed.draws.n, {k: summaries[k] for k in pt.metrics}, replayed.events
+    )
 
 
 def _results(spec: SweepSpec, executor, work=None):
