@@ -145,6 +145,32 @@ def _push(evt, evc, nev, x, code):
 
 
 @njit(inline="always")
+def _mark(rl, dmark, dq, nd):
+    """Role ``rl`` is visited at the next dispatch round (once, however often it is marked);
+    returns the new count of roles to visit."""
+    if not dmark[rl]:
+        dmark[rl] = 1
+        dq[nd] = rl
+        nd += 1
+    return nd
+
+
+@njit(inline="always")
+def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr):
+    """Role-free task ``s`` starts at ``x``, its finish counted as computed in round ``rnd`` and,
+    if it finishes and has dynamic successors, put on the stack ``stk`` to carry forward;
+    returns the new stack height."""
+    fs = x + _duration(s, Dt, rr, efrom, eto, ecoef, finish)
+    start[s] = x
+    finish[s] = fs
+    tag[s] = rnd
+    if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
+        stk[sp & NN] = s
+        sp += 1
+    return sp
+
+
+@njit(inline="always")
 def _join(c, t, rl, q, qoff, qhead, qtail, prio, acc):
     """Task ``c``, ready at ``t``, joins the queue of role ``rl`` in (class, ready time, index) order:
     ready times never decrease, so it moves forward past less critical tasks and equally ready ones
@@ -392,10 +418,7 @@ def simulate(
                 nd = 0
                 for k in range(start0.shape[0]):
                     rl = role[start0[k] & NN] & NN
-                    if not dmark[rl]:
-                        dmark[rl] = 1
-                        dq[nd] = rl
-                        nd += 1
+                    nd = _mark(rl, dmark, dq, nd)
                 while True:
                     # carry known finishes through the dynamic tasks after them: a successor waiting
                     # for all is settled with the last (a role-free one starts, a staffed one joins its
@@ -426,14 +449,9 @@ def simulate(
                                     if role[s] >= 0:
                                         nev = _push(evt, evc, nev, x, s)
                                         continue
-                                    dur = _duration(s, Dt, rr, efrom, eto, ecoef, finish)
-                                    fs = x + dur
-                                    start[s] = x
-                                    finish[s] = fs
-                                    tag[s] = ptag
-                                    if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
-                                        stk[sp & NN] = s
-                                        sp += 1
+                                    sp = _start(
+                                        s, x, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr
+                                    )
                                     continue
                             # ready at t, before its dispatch round
                             rl = role[s]
@@ -441,19 +459,9 @@ def simulate(
                                 rl = rl & NN
                                 _join(s, t, rl, q, qoff, qhead, qtail, prio, acc)
                                 nq += 1
-                                if not dmark[rl]:
-                                    dmark[rl] = 1
-                                    dq[nd] = rl
-                                    nd += 1
+                                nd = _mark(rl, dmark, dq, nd)
                                 continue
-                            dur = _duration(s, Dt, rr, efrom, eto, ecoef, finish)
-                            fs = t + dur
-                            start[s] = t
-                            finish[s] = fs
-                            tag[s] = ptag
-                            if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
-                                stk[sp & NN] = s
-                                sp += 1
+                            sp = _start(s, t, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr)
                     if nd > 0:
                         # dispatch: free people take waiting tasks, most critical class first, then
                         # earliest ready; a task's finish is an instant that frees its person and is
@@ -493,10 +501,8 @@ def simulate(
                     while rp < nroster and rtime[rp & NN] == t:
                         rl = rrole[rp & NN] & NN
                         free[rl] += rdelta[rp & NN]
-                        if rdelta[rp & NN] > 0 and not dmark[rl]:
-                            dmark[rl] = 1
-                            dq[nd] = rl
-                            nd += 1
+                        if rdelta[rp & NN] > 0:
+                            nd = _mark(rl, dmark, dq, nd)
                         rp += 1
                     # take out and process every pending instant at t
                     while nev > 0 and evt[nev - 1] == t:
@@ -507,10 +513,8 @@ def simulate(
                             i = (-1 - c) & NN
                             rl = role[i] & NN
                             free[rl] += 1
-                            if qhead[rl] < qtail[rl] and not dmark[rl]:
-                                dmark[rl] = 1
-                                dq[nd] = rl
-                                nd += 1
+                            if qhead[rl] < qtail[rl]:
+                                nd = _mark(rl, dmark, dq, nd)
                             if dsucc_ptr[i] < dsucc_ptr[i + 1]:
                                 stk[sp & NN] = i
                                 sp += 1
@@ -524,19 +528,9 @@ def simulate(
                             rl = rl & NN
                             _join(c, t, rl, q, qoff, qhead, qtail, prio, acc)
                             nq += 1
-                            if not dmark[rl]:
-                                dmark[rl] = 1
-                                dq[nd] = rl
-                                nd += 1
+                            nd = _mark(rl, dmark, dq, nd)
                             continue
-                        dur = _duration(c, Dt, rr, efrom, eto, ecoef, finish)
-                        fs = t + dur
-                        start[c] = t
-                        finish[c] = fs
-                        tag[c] = ptag
-                        if fs < INF and dsucc_ptr[c] < dsucc_ptr[c + 1]:
-                            stk[sp & NN] = c
-                            sp += 1
+                        sp = _start(c, t, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr)
                 for k in range(cp.shape[0]):
                     i = cp[k] & NN
                     ft[i, rr] = finish[i]
