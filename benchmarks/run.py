@@ -128,9 +128,9 @@ def main(argv=None) -> None:
     import numba
 
     from drsim.api import prepare
-    from drsim.draws import Draws, task_durations
     from drsim.engine import des, vectorized
-    from drsim.outcomes import evaluate
+    from drsim.engine.draws import Draws, task_durations
+    from drsim.engine.outcomes import evaluate
     from drsim.sweep import build_spec, replay_chunk, score_chunk, sweep
 
     sys.path.insert(0, str(HERE))
@@ -173,7 +173,7 @@ def main(argv=None) -> None:
     # ---- vectorized sweep, end to end, as users run it: the default executor ("local"), which for the
     # vectorized engine is this process, one thread per core, so process_time() sees all its CPU time;
     # and in a process pool started for each sweep
-    from drsim.executors import cores
+    from drsim.sweep.executors import cores
 
     t_vec, c_vec = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk), repeat)
     t_pool, _ = _best(lambda: sweep(args.drill, n=n_vec, seed=1, chunk_size=chunk, workers=cores()), repeat)

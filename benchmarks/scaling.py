@@ -90,8 +90,8 @@ def main(argv=None) -> None:
 
     import numba
 
-    from drsim.executors import DaskRunner, PoolRunner, cores, local_cluster
-    from drsim.sweep import _Merger, build_spec, execute, run_chunk
+    from drsim.sweep.executors import DaskRunner, PoolRunner, cores, local_cluster
+    from drsim.sweep.run import _Merger, build_spec, execute, run_chunk
 
     n = 200_000 if args.quick else 1_000_000
     n_des, des_chunk = (400, 50) if args.quick else (1600, 100)

@@ -8,13 +8,13 @@ The public API::
     result.passed, result.to_frame()
 """
 
+from .analysis.compare import ComparisonResult, compare
 from .api import prepare, run_drill
-from .compare import ComparisonResult, compare
 from .errors import InputError
-from .loader import load_drill, load_topology
+from .model.loader import load_drill, load_topology
 from .report.timeline import Tabletop, render_timeline, tabletop
 from .results import DrillResult
-from .sweep import SweepResult, sweep
+from .sweep.run import SweepResult, sweep
 
 __all__ = [
     "ComparisonResult",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .draws import Draws
 from .engine import des
-from .loader import load_drill, load_topology
+from .engine.draws import Draws
+from .engine.outcomes import evaluate
 from .model import Drill, Topology
-from .outcomes import evaluate
-from .plan import Plan, compile_plan
+from .model.loader import load_drill, load_topology
+from .plan.compile import Plan, compile_plan
 from .results import DrillResult, build_result
 
 

@@ -6,7 +6,7 @@ import copy
 
 import yaml
 
-from drsim.loader import drill_from_text, topology_from_text
+from drsim.model.loader import drill_from_text, topology_from_text
 from drsim.plan import compile_plan
 
 #: Two shifts covering every minute of every day (a shift cannot start and end at the same time).
@@ -83,9 +83,9 @@ def run_both(plan, seed: int, n: int, des_n: int = 300):
     SimPy engine gives identical task times on the first ``des_n`` of them."""
     import numpy as np
 
-    from drsim.draws import Draws
     from drsim.engine import des, vectorized
-    from drsim.outcomes import evaluate
+    from drsim.engine.draws import Draws
+    from drsim.engine.outcomes import evaluate
 
     draws = Draws.sample(plan.elements(), seed, n)
     _, finish = vectorized.run_many(plan, draws)

@@ -236,7 +236,7 @@ def test_libyaml_and_the_pure_parser_compose_the_same_trees():
     """Files are parsed by libyaml when PyYAML has it, and again by the pure-Python parser when libyaml
     refuses anything, so that messages stay the pure parser's. Where both accept, the trees (and so
     every line and column a message cites) must be the same: every bundled and (small) corpus file."""
-    from drsim import loader
+    from drsim.model import loader
 
     if loader._CParser is None:
         pytest.skip("PyYAML without libyaml: every file takes the pure-Python path")

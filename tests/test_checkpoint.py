@@ -15,10 +15,10 @@ import yaml
 from builders import auto_service, base_drill, base_topology, role
 from click.testing import CliRunner
 
-from drsim.checkpoint import MANIFEST, SUMMARY, Checkpoint, manifest
 from drsim.cli import main
 from drsim.errors import InputError, OutputExistsError
 from drsim.sweep import build_spec, execute, run_chunk, sweep
+from drsim.sweep.checkpoint import MANIFEST, SUMMARY, Checkpoint, manifest
 
 
 def cli(*args):

@@ -8,7 +8,7 @@ from builders import auto_service, base_drill, base_topology
 from click.testing import CliRunner
 
 from drsim.cli import main
-from drsim.loader import bundled_names
+from drsim.model.loader import bundled_names
 
 
 def run(*args):
@@ -103,7 +103,7 @@ def test_schema_prints_json_schema(kind):
 
 
 def test_validate_accepts_the_bundled_files():
-    from drsim.loader import bundled_dir
+    from drsim.model.loader import bundled_dir
 
     files = [str(p) for p in sorted(bundled_dir("topologies").glob("*.yaml"))]
     files += [str(p) for p in sorted(bundled_dir("drills").glob("*.yaml"))]

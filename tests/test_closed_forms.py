@@ -156,7 +156,7 @@ def _queue_of_jobs(c: int, jobs: int, mean_gap: float, mean_work: float):
     needs one of ``c`` clerks for an exponential time: the M/M/c queue, started empty."""
     from dataclasses import replace
 
-    from drsim.distributions import parse_distribution
+    from drsim.model.distributions import parse_distribution
     from drsim.plan import Task
 
     base = plan_of(base_topology({"db": auto_service([{"name": "s", "duration": "1m"}])}), base_drill())
@@ -190,8 +190,8 @@ def test_staffing_waits_follow_erlang_c():
     relaxation time of about a dozen arrivals."""
     import math
 
-    from drsim.draws import Draws
     from drsim.engine import des, vectorized
+    from drsim.engine.draws import Draws
 
     c, lam, mu = 2, 1 / 100.0, 1 / 100.0  # offered load a = 1: two clerks, each busy half the time
     jobs, k = 121, 120

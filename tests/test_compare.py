@@ -13,9 +13,9 @@ from builders import auto_service, base_drill, base_topology
 from click.testing import CliRunner
 
 import drsim
+from drsim.analysis.compare import Z95, paired_quantile_differences, quantile, quantile_interval
 from drsim.cli import main
-from drsim.compare import Z95, paired_quantile_differences, quantile, quantile_interval
-from drsim.loader import bundled_names, load_drill, load_topology
+from drsim.model.loader import bundled_names, load_drill, load_topology
 from drsim.plan import compile_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def region_loss():
 
 def _paired(result, a, b, key, q):
     """P_q(b) - P_q(a) with its paired-bootstrap interval."""
-    from drsim.compare import bootstrap_weights
+    from drsim.analysis.compare import bootstrap_weights
 
     w = bootstrap_weights(result.n, result.seed, "test")
     return paired_quantile_differences(

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from drsim.cli import main
 from drsim.errors import InputError
-from drsim.executors import DaskRunner, InlineRunner, PoolRunner, chunk_key, cores, open_runner
 from drsim.sweep import build_spec, execute
+from drsim.sweep.executors import DaskRunner, InlineRunner, PoolRunner, chunk_key, cores, open_runner
 
 distributed = pytest.importorskip("distributed")
 
@@ -116,7 +116,7 @@ def test_inline_threads_give_the_numbers_of_one_thread(spec, reference):
 
 
 def test_a_chunk_failing_on_an_inline_thread_fails_the_sweep_and_stops_the_others(spec, monkeypatch):
-    sweep_module = sys.modules["drsim.sweep"]
+    sweep_module = sys.modules["drsim.sweep.run"]
     run_chunk = sweep_module.run_chunk
     ran = []
 

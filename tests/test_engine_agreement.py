@@ -13,10 +13,10 @@ from builders import auto_service, base_drill, base_topology, plan_of, role, run
 from scipy import stats
 
 from drsim.api import prepare
-from drsim.draws import Draws, task_durations
 from drsim.engine import des, vectorized
-from drsim.loader import bundled_dir, bundled_names
-from drsim.outcomes import evaluate
+from drsim.engine.draws import Draws, task_durations
+from drsim.engine.outcomes import evaluate
+from drsim.model.loader import bundled_dir, bundled_names
 from drsim.plan import ALL, ANY
 
 DRILLS = sorted(p.stem for p in bundled_dir("drills").glob("*.yaml"))

@@ -36,7 +36,7 @@ from strategies import specs
 from drsim.api import run_drill
 from drsim.cli import main
 from drsim.errors import InputError
-from drsim.loader import bundled_dir, bundled_names, drill_from_text, load_topology, topology_from_text
+from drsim.model.loader import bundled_dir, bundled_names, drill_from_text, load_topology, topology_from_text
 from drsim.plan import compile_plan
 from drsim.report.console import render_markdown, render_table
 

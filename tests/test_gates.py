@@ -8,8 +8,8 @@ import yaml
 from builders import auto_service, base_drill, base_topology
 
 from drsim.errors import InputError
-from drsim.gates import evaluate_gate, parse_gate
-from drsim.loader import topology_from_text
+from drsim.model.gates import evaluate_gate, parse_gate
+from drsim.model.loader import topology_from_text
 from drsim.stats import Summary, rank_interval, wilson
 from drsim.sweep import sweep
 

@@ -15,7 +15,8 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "golden.py"
 _spec = importlib.util.spec_from_file_location("golden", SCRIPT)
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
 
@@ -25,7 +26,8 @@ CASES = golden.cases()
 def test_every_bundled_drill_and_topology_has_a_golden_file():
     expected = {f"drill--{d}--{t}.txt" for d in golden.bundled("drills") for t in golden.bundled("topologies")}
     assert expected <= set(CASES)
-    assert len(golden.bundled("drills")) >= 7 and len(golden.bundled("topologies")) >= 6
+    assert len(golden.bundled("drills")) >= 7
+    assert len(golden.bundled("topologies")) >= 6
     missing = [name for name in CASES if not (golden.GOLDEN / name).exists()]
     assert not missing, f"no golden file for {missing}: run python scripts/golden.py --update"
 

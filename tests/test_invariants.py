@@ -28,9 +28,9 @@ from test_fuzz import FUZZ
 
 from drsim.api import run_drill
 from drsim.cli import main
-from drsim.draws import Draws
 from drsim.engine import vectorized
-from drsim.loader import drill_from_text, topology_from_text
+from drsim.engine.draws import Draws
+from drsim.model.loader import drill_from_text, topology_from_text
 from drsim.plan import compile_plan
 
 N = 12

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import drsim
-from drsim import plots
-from drsim import sensitivity as sens
+from drsim.analysis import sensitivity as sens
+from drsim.report import plots
 
 UNITS = (
     "(seconds",

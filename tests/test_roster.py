@@ -21,9 +21,9 @@ import pytest
 from builders import auto_service, base_drill, base_topology, plan_of, role
 
 from drsim.api import prepare
-from drsim.draws import Draws
 from drsim.engine import des, vectorized
-from drsim.loader import bundled_names
+from drsim.engine.draws import Draws
+from drsim.model.loader import bundled_names
 from drsim.plan import ROSTER_HORIZON, roster_changes
 
 M = 60.0  # seconds in a minute

@@ -8,10 +8,10 @@ import yaml
 from builders import auto_service, base_drill, base_topology, plan_of, role
 from click.testing import CliRunner
 
-from drsim import sensitivity as sens
+from drsim.analysis import sensitivity as sens
 from drsim.cli import main
 from drsim.errors import InputError
-from drsim.loader import drill_from_text, topology_from_text
+from drsim.model.loader import drill_from_text, topology_from_text
 
 DOMINANT = base_topology(
     {
@@ -169,7 +169,7 @@ def test_cli_sensitivity_and_advise(tmp_path, monkeypatch):
 
 def test_what_ifs_use_the_same_replicates_as_a_sweep():
     """Scaling nothing reproduces the sweep's replicates exactly, so every what-if is paired with them."""
-    from drsim.compare import simulate
+    from drsim.analysis.compare import simulate
 
     plan = sens._plan("region-loss", None)
     groups = sens.parameter_groups(plan)

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 import drsim
 from drsim.api import prepare, run_drill
 from drsim.cli import main
-from drsim.draws import Draws
 from drsim.engine import vectorized
+from drsim.engine.draws import Draws
+from drsim.engine.outcomes import evaluate
 from drsim.errors import InputError, OutputExistsError
-from drsim.outcomes import evaluate
 from drsim.stats import BITS, Summary
 from drsim.sweep import (
     ChunkResult,
@@ -144,7 +144,7 @@ def test_an_executor_gives_the_in_process_result():
 
 
 def test_results_merge_in_chunk_order_whatever_order_they_arrive_in(monkeypatch):
-    mod = sys.modules["drsim.sweep"]  # drsim.sweep the attribute is the function
+    mod = sys.modules["drsim.sweep.run"]  # drsim.sweep the attribute is the function
     spec = build_spec("interface-outage", n=900, seed=1, chunk_size=100)
     reference = execute(spec)
     results = [run_chunk(spec, c, p) for p, c in spec.work()]
@@ -173,7 +173,7 @@ def test_chunk_result_records_its_place():
 def test_histograms_beyond_the_budget_keep_counts_exact_and_percentiles_within_their_resolution(monkeypatch):
     exact = sweep("ransomware-restore", n=20_000, seed=8)
     assert exact.exact
-    monkeypatch.setattr(sys.modules["drsim.sweep"], "EXACT_BUDGET", 0)
+    monkeypatch.setattr(sys.modules["drsim.sweep.run"], "EXACT_BUDGET", 0)
     hist = sweep("ransomware-restore", n=20_000, seed=8)
     assert not hist.exact
     a, b = exact.to_frame(), hist.to_frame()

@@ -15,11 +15,11 @@ from builders import base_drill, base_topology, plan_of
 from click.testing import CliRunner
 
 from drsim.cli import main
-from drsim.draws import Draws
 from drsim.engine import vectorized
+from drsim.engine.draws import Draws
+from drsim.engine.outcomes import evaluate
 from drsim.errors import OutputExistsError
-from drsim.loader import bundled_names
-from drsim.outcomes import evaluate
+from drsim.model.loader import bundled_names
 from drsim.report import evidence as ev
 from drsim.report import swimlane
 from drsim.report.timeline import (

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from drsim.errors import InputError
-from drsim.loader import load_drill, load_topology
 from drsim.model import Topology
+from drsim.model.loader import load_drill, load_topology
 from drsim.plan import compile_plan
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from drsim.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform, parse_distribution
-from drsim.units import UnitError, format_duration, parse_duration, parse_rate, parse_size, parse_throughput
+from drsim.model.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform, parse_distribution
+from drsim.model.units import UnitError, format_duration, parse_duration, parse_rate, parse_size, parse_throughput
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import click
 @click.command("list")
 def list_():
     """List bundled topologies and drills with what each one is for."""
-    from ..loader import bundled_dir, bundled_names, describe_file
+    from ..model.loader import bundled_dir, bundled_names, describe_file
 
     for kind in ("topologies", "drills"):
         click.echo(f"{kind}:")

@@ -12,7 +12,7 @@ from .options import plot_path, save_figure, use_agg
 
 
 def _d(seconds: float) -> str:
-    from ..units import format_duration
+    from ..model.units import format_duration
 
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "-"
@@ -139,7 +139,7 @@ def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
 
     Example: drsim compare region-loss -t warm-standby -t backup-restore --plot cmp.png
     """
-    from ..compare import compare as run_compare
+    from ..analysis.compare import compare as run_compare
 
     plot = plot_path(plot, force)
     result = run_compare(list(topologies), drill_name, n=n, seed=seed)

@@ -68,7 +68,7 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
 
         render_table(result, Console(), timeline=timeline)
     if plot is not None:
-        from .. import plots
+        from ..report import plots
 
         use_agg()
         save_figure(plots.gantt(result).figure, plot, force)
@@ -79,7 +79,7 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n):
     """``drsim drill -n N``: a sweep of N replicates judged by the drill's gates."""
     if timeline:
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
-    from ..sweep import sweep
+    from ..sweep.run import sweep
     from .sweep import print_sweep
 
     result = sweep(drill_name, topology, n=n, seed=seed, progress=sys.stderr.isatty())

@@ -36,7 +36,7 @@ def plot_path(path: Path | None, force: bool) -> Path | None:
 
 
 def save_figure(fig, path: Path, force: bool) -> None:
-    from .. import plots
+    from ..report import plots
 
     plots.save(fig, path, force=force)
     click.echo(f"wrote {path}", err=True)

@@ -32,7 +32,7 @@ force_option = click.option("--force", is_flag=True, help="Overwrite an existing
 
 
 def _value(metric, v: float) -> str:
-    from ..units import format_duration
+    from ..model.units import format_duration
 
     if v is None or math.isnan(v):
         return "-"
@@ -40,7 +40,7 @@ def _value(metric, v: float) -> str:
 
 
 def _effect(metric, v: float) -> str:
-    from ..units import format_duration
+    from ..model.units import format_duration
 
     if v is None or math.isnan(v):
         return "-"
@@ -102,7 +102,7 @@ def sensitivity(drill_name, topology, metric, n, seed, method, low, high, sample
     once (log-uniform between --low and --high) and reports Sobol indices
     computed with SALib, over the parameters with the largest oat swings.
     """
-    from .. import sensitivity as sens  # the module (drsim exports no name that shadows it)
+    from ..analysis import sensitivity as sens  # the module (drsim exports no name that shadows it)
 
     plot = plot_path(plot, force)
     if method == "oat":
@@ -184,7 +184,7 @@ def advise(drill_name, topology, metric, n, seed, library, top, fmt, plot, force
     replays the drill on the same random numbers as the estate as it is, so the
     ranking is not noise; each effect has a 95% interval.
     """
-    from .. import sensitivity as sens  # the module (drsim exports no name that shadows it)
+    from ..analysis import sensitivity as sens  # the module (drsim exports no name that shadows it)
 
     plot = plot_path(plot, force)
     res = sens.advise(drill_name, topology, metric, n=n, seed=seed, library=list(library) or None)

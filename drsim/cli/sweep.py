@@ -138,8 +138,8 @@ def sweep(
     """
     from ..errors import InputError, Problem
     from ..io import check_writable
-    from ..sweep import parse_grid_option
-    from ..sweep import sweep as run_sweep
+    from ..sweep.run import parse_grid_option
+    from ..sweep.run import sweep as run_sweep
 
     grid: dict = {}
     for g in grids:
@@ -188,7 +188,7 @@ def sweep(
     print_sweep(result, fmt)
     # with a machine-readable format on standard output, where files went is said on standard error
     if folder is not None:
-        from ..checkpoint import SUMMARY
+        from ..sweep.checkpoint import SUMMARY
 
         click.echo(f"wrote {folder / SUMMARY}", err=fmt != "table")
     elif out is not None:
@@ -202,9 +202,9 @@ def sweep(
 def _check_plot_metric(drill_name, topology, metric: str) -> None:
     """Refuse a ``--plot-metric`` the drill has no target for, naming the closest one."""
     from ..api import prepare
+    from ..engine.outcomes import targets
     from ..errors import InputError, Problem
-    from ..loader import _suggest
-    from ..outcomes import targets
+    from ..model.loader import _suggest
 
     known = sorted(targets(prepare(drill_name, topology)))
     if metric not in known:
@@ -215,8 +215,8 @@ def _check_plot_metric(drill_name, topology, metric: str) -> None:
 
 def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
     """P(meet target) of one metric over the sweep's two grid keys."""
-    from .. import plots
     from ..errors import InputError, Problem
+    from ..report import plots
 
     frame = result.to_frame()
     known = [m for m in dict.fromkeys(frame["metric"]) if frame.loc[frame["metric"] == m, "target"].notna().any()]
@@ -226,7 +226,7 @@ def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
             raise InputError("--plot-metric", [Problem("this drill affects no tier; name a metric to plot")])
         metric = str(tiers.sort_values(["target", "metric"])["metric"].iloc[0])  # the tightest RTO target
     if metric not in known:
-        from ..loader import _suggest
+        from ..model.loader import _suggest
 
         raise InputError(
             "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{_suggest(metric, known)}")]
@@ -272,13 +272,13 @@ def register(main) -> None:
 
 
 def _dur(x: float) -> str:
-    from ..units import format_duration
+    from ..model.units import format_duration
 
     return format_duration(x)
 
 
 def _p(p: float, lo: float, hi: float) -> str:
-    from ..gates import _pct
+    from ..model.gates import _pct
 
     return f"{_pct(p)} [{_pct(lo)[:-1]}-{_pct(hi)}]"
 

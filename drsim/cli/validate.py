@@ -20,8 +20,8 @@ def validate(files, topology):
     A file with drill keys at the top (faults, response, ...) is read as a drill. Exits 2 if any is invalid.
     """
     from ..errors import InputError
-    from ..loader import _read, drill_from_text, kind_of, load_topology, parse_yaml, topology_from_text
-    from ..plan import compile_plan
+    from ..model.loader import _read, drill_from_text, kind_of, load_topology, parse_yaml, topology_from_text
+    from ..plan.compile import compile_plan
 
     bad = False
     topo = None

@@ -29,8 +29,8 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
-from ..draws import Draws, task_durations
-from ..plan import ANY, Plan
+from ..plan.compile import ANY, Plan
+from .draws import Draws, task_durations
 
 #: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this.
 DISPATCH_PRIORITY = EventPriority(2)

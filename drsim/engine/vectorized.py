@@ -1,6 +1,6 @@
 """The vectorized engine: many replicates of a plan at once, through a compiled kernel.
 
-It consumes the same :class:`~drsim.draws.Draws` as the SimPy engine and gives
+It consumes the same :class:`~drsim.engine.draws.Draws` as the SimPy engine and gives
 the same task times; :mod:`drsim.engine.kernel` holds the event loop itself.
 
 For sweeps the plan is prepared once (:func:`prepare`) and each batch of draws
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..draws import Draws
-from ..plan import ANY, Plan, PlanArrays
+from ..plan.compile import ANY, Plan, PlanArrays
+from .draws import Draws
 from .kernel import HAVE_NUMBA, simulate
 
 
@@ -179,7 +179,7 @@ def prepare(plan: Plan) -> KernelPlan:
             col[t.index] = len(rows)
             rows.append((t.index, t.element, float(t.offset), blocked))
         else:
-            # the same arithmetic as drsim.draws.task_durations: value, then the offset added
+            # the same arithmetic as drsim.engine.draws.task_durations: value, then the offset added
             v = float(t.duration.ppf(np.zeros(1))[0])
             const[t.index] = v + t.offset if t.offset else v
     counts = np.bincount(a.role[a.role >= 0], minlength=len(a.capacity))
@@ -192,7 +192,7 @@ def prepare(plan: Plan) -> KernelPlan:
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
     """The ``(rows, replicates)`` matrix of sampled durations of the random tasks."""
-    from ..outcomes import rpo_base
+    from .outcomes import rpo_base
 
     R = np.empty((max(len(kp.rows), 1), draws.n), dtype=np.float64)
     blocked_cache: dict[int, np.ndarray] = {}

@@ -11,9 +11,9 @@ import difflib
 import math
 from collections.abc import Iterator
 
-from ..units import MAX_DURATION
 from .drill import Drill
 from .topology import Topology
+from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
 
@@ -300,7 +300,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         if not any(f.kind == "cutover-failure" for f in d.faults):
             out.append((("rollback",), "a rollback section needs a cutover-failure fault"))
     for i, gate in enumerate(d.gates):
-        from ..gates import GateError, parse_gate
+        from .gates import GateError, parse_gate
 
         try:
             parse_gate(gate, t)

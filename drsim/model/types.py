@@ -2,7 +2,7 @@
 
 Durations, sizes and rates are written with units in the files and held as
 numbers (seconds, bytes, per second) in the models; a distribution is held as a
-:class:`~drsim.distributions.Distribution`. Each type writes itself back in the
+:class:`~drsim.model.distributions.Distribution`. Each type writes itself back in the
 same grammar, so a model round-trips through YAML/JSON unchanged.
 """
 
@@ -13,8 +13,8 @@ from typing import Annotated
 from pydantic import BaseModel as _PydanticBase
 from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 
-from ..distributions import Distribution, parse_distribution
-from ..units import UnitError, parse_clock, parse_duration, parse_rate, parse_size, parse_throughput
+from .distributions import Distribution, parse_distribution
+from .units import UnitError, parse_clock, parse_duration, parse_rate, parse_size, parse_throughput
 
 
 class Model(_PydanticBase):
@@ -42,7 +42,7 @@ def _positive_duration(v) -> float:
 
 
 def _fmt_seconds(s: float) -> str:
-    from ..distributions import _fmt
+    from .distributions import _fmt
 
     return _fmt(s)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from ..model.units import format_duration as fd
 from ..results import DrillResult
-from ..units import format_duration as fd
 
 LATENCY_ROWS = [
     ("detect", "fault -> detected"),

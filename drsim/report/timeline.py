@@ -33,14 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..draws import Draws
 from ..engine import des
+from ..engine.draws import Draws
+from ..engine.outcomes import evaluate
 from ..errors import InputError, Problem
 from ..io import atomic_write
-from ..outcomes import evaluate
-from ..plan import Plan
+from ..model.units import format_duration
+from ..plan.compile import Plan
 from ..results import DrillResult
-from ..units import format_duration
 from . import evidence as ev
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table
 
@@ -383,7 +383,7 @@ def _cover(tt: Tabletop) -> Section:
         )
     blocks.append(Heading("Participants on shift"))
     parts = _role_parts(plan)
-    from ..plan import shift_on_duty
+    from ..plan.compile import shift_on_duty
 
     rows, idle = [], []
     for r in [*parts, *(r for r in topo.staff if r not in parts)]:

@@ -18,7 +18,7 @@ Three questions a planner asks of one drill on one estate:
   ranked by their effect on the metric, each with a 95% interval.
 
 Every evaluation uses the same seed, so the same random numbers (common
-random numbers, :mod:`drsim.draws`): a what-if changes only what it changes,
+random numbers, :mod:`drsim.engine.draws`): a what-if changes only what it changes,
 and the differences are paired. Scaling a group's draws by ``k`` is exactly
 the scaled distribution on the same random numbers (every duration
 distribution is a scale family), so nothing is recompiled for sensitivity;
@@ -44,18 +44,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import (
-    CHUNK,
-    bootstrap_weights,
-    mean_interval,
-    paired_quantile_differences,
-    quantile,
-    simulate,
-)
-from .draws import Draws
-from .errors import InputError, Problem
-from .model import Drill, Topology
-from .plan import Plan
+from ..engine.draws import Draws
+from ..errors import InputError, Problem
+from ..model import Drill, Topology
+from ..plan.compile import Plan
+from .compare import CHUNK, bootstrap_weights, mean_interval, paired_quantile_differences, quantile, simulate
 
 _METRIC = re.compile(r"^\s*(p_meet|mean|p(\d{1,2}(?:\.\d+)?))_(rto|rpo|downtime|time):([^@\s]+)(?:@(\S+))?\s*$")
 STRATEGY_LADDER = ("none", "backup-restore", "pilot-light", "warm-standby", "active-active")
@@ -99,7 +92,7 @@ class Metric:
         """``value(new) - value(base)`` on paired replicates, with a 95% interval.
 
         Percentiles: paired bootstrap; probabilities and means: the paired normal
-        interval on the per-replicate differences (see :mod:`drsim.compare`).
+        interval on the per-replicate differences (see :mod:`drsim.analysis.compare`).
         """
         if self.stat == "percentile":
             return paired_quantile_differences(base, new, [self.q], weights)[0]
@@ -114,7 +107,7 @@ class Metric:
         if self.stat == "percentile":
             return f"P{self.q * 100:g} {what}"
         if self.stat == "p_meet":
-            from .units import format_duration
+            from ..model.units import format_duration
 
             return f"P({what} <= {format_duration(self.target)})"
         return f"mean {what}"
@@ -122,7 +115,7 @@ class Metric:
 
 def parse_metric(text: str, plan: Plan) -> Metric:
     """Read a metric such as ``p90_rto:tier0`` against the drill's plan."""
-    from .outcomes import targets
+    from ..engine.outcomes import targets
 
     m = _METRIC.match(text or "")
     if not m:
@@ -159,7 +152,7 @@ def parse_metric(text: str, plan: Plan) -> Metric:
         raise InputError("--metric", [Problem(f"{subject!r} is measured by rto or rpo, not {measure!r}")])
     target = targets(plan).get(key)
     if bound is not None:
-        from .units import UnitError, parse_duration
+        from ..model.units import UnitError, parse_duration
 
         if stat != "p_meet":
             raise InputError(
@@ -248,8 +241,8 @@ def _scaled_replicates(
     Every row uses the same ``n`` replicates (the first ``n`` of ``seed``), so
     rows differ only by the scaling. Rows are run together in batches.
     """
-    from .engine import vectorized
-    from .outcomes import evaluate
+    from ..engine import vectorized
+    from ..engine.outcomes import evaluate
 
     if n > CHUNK:
         raise InputError("sensitivity", [Problem(f"at most {CHUNK} replicates per what-if, found {n}")])
@@ -313,7 +306,7 @@ class SensitivityResult:
 
     def plot_tornado(self, k: int = 12, ax=None):
         """Tornado chart of the ``k`` largest swings; returns the Axes."""
-        from . import plots
+        from ..report import plots
 
         rows = [(r["parameter"], r["value_low"], r["value_high"]) for r in self.ranked(k)]
         return plots.tornado(
@@ -329,7 +322,7 @@ class SensitivityResult:
 
     def plot_sobol(self, ax=None):
         """First-order and total Sobol indices; returns the Axes."""
-        from . import plots
+        from ..report import plots
 
         if not self.sobol:
             raise ValueError("no Sobol indices: run with method='sobol'")
@@ -346,7 +339,7 @@ class SensitivityResult:
 
 
 def _plan(drill, topology) -> Plan:
-    from .api import prepare
+    from ..api import prepare
 
     return drill if isinstance(drill, Plan) else prepare(drill, topology)
 
@@ -507,7 +500,7 @@ class GridResult:
 
     def plot_heatmap(self, ax=None):
         """The grid as a heatmap with values in the cells; returns the Axes."""
-        from . import plots
+        from ..report import plots
 
         return plots.heatmap(
             self.values,
@@ -579,10 +572,10 @@ def candidate_changes(plan: Plan, library: Sequence[Topology] = ()) -> list[Chan
     * each affected service's backup interval halved;
     * each backed-up interface buffer doubled.
     """
-    from .distributions import parse_distribution
-    from .model.checks import check_topology
-    from .model.topology import Replication, Step
-    from .plan import shift_on_duty
+    from ..model.checks import check_topology
+    from ..model.distributions import parse_distribution
+    from ..model.topology import Replication, Step
+    from ..plan.compile import shift_on_duty
 
     topo = plan.topology
     out: list[Change] = []
@@ -659,7 +652,7 @@ def candidate_changes(plan: Plan, library: Sequence[Topology] = ()) -> list[Chan
         item = plan.rpo_items[plan.outages[name].rpo] if plan.outages[name].rpo >= 0 else None
         if item is None or item.kind not in ("backup", "corruption"):
             continue
-        from .units import format_duration
+        from ..model.units import format_duration
 
         svc = _replace(topo.services[name], data=_replace(d, backup_interval=d.backup_interval / 2))
         t2 = _replace(topo, services={**topo.services, name: svc})
@@ -707,7 +700,7 @@ class AdviceResult:
 
     def plot(self, k: int = 10, ax=None):
         """The ``k`` best changes' effects with their 95% intervals; returns the Axes."""
-        from . import plots
+        from ..report import plots
 
         rows = [(r["change"], r["effect"], r["effect_lo"], r["effect_hi"]) for r in self.top(k)]
         return plots.differences(
@@ -734,8 +727,8 @@ def advise(
     DR strategy from (default: the bundled strategy variants). Changes that do
     not move the metric are listed last.
     """
-    from .loader import bundled_names, load_drill, load_topology
-    from .plan import compile_plan
+    from ..model.loader import bundled_names, load_drill, load_topology
+    from ..plan.compile import compile_plan
 
     topo = topology if isinstance(topology, Topology) else load_topology(topology)
     d = drill if isinstance(drill, Drill) else load_drill(drill, topo)

@@ -69,7 +69,7 @@ class Gate:
 
 
 def metric_key(kind: str, subject: str, metric: str) -> str:
-    """The outcomes key a gate on ``subject``'s ``metric`` reads (see :mod:`drsim.outcomes`)."""
+    """The outcomes key a gate on ``subject``'s ``metric`` reads (see :mod:`drsim.engine.outcomes`)."""
     if kind == "rollback":
         return "rollback:total:time"
     return f"{kind}:{subject}:{metric}"
@@ -201,7 +201,7 @@ def evaluate_gate(gate: Gate, summary, n: int | None = None) -> GateResult:
     ``summary`` None means the drill does not affect the subject: every
     replicate has the value 0 (``n`` replicates).
     """
-    from . import stats
+    from .. import stats
 
     if summary is None:
         if n is None:

@@ -67,7 +67,7 @@ def time_unit(seconds: np.ndarray | Sequence[float]) -> tuple[str, float]:
 
 
 def _fmt_duration(seconds: float) -> str:
-    from .units import format_duration
+    from ..model.units import format_duration
 
     return format_duration(float(seconds)) if math.isfinite(seconds) else "never"
 
@@ -552,8 +552,8 @@ def save(fig_or_ax, path, force: bool = False):
     """Write a figure (or an Axes' figure) to ``path`` atomically; the format follows the suffix."""
     from pathlib import Path
 
-    from .errors import InputError, Problem
-    from .io import atomic_write
+    from ..errors import InputError, Problem
+    from ..io import atomic_write
 
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distributions import Distribution
+from ..model.distributions import Distribution
 
 
 def stable_hash(name: str) -> int:

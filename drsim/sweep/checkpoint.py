@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, OutputExistsError, Problem
-from .io import atomic_write
+from ..errors import InputError, OutputExistsError, Problem
+from ..io import atomic_write
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -41,7 +41,7 @@ def versions() -> dict[str, str]:
     """Versions of the packages a sweep's numbers depend on."""
     import scipy
 
-    from . import __version__
+    from .. import __version__
 
     return {"drsim": __version__, "numpy": np.__version__, "scipy": scipy.__version__}
 
@@ -242,8 +242,8 @@ def _encode(res, config_hash: str) -> dict[str, np.ndarray]:
 
 
 def _decode(z, spec, point: int, chunk: int):
-    from .stats import Summary
-    from .sweep import ChunkResult
+    from ..stats import Summary
+    from .run import ChunkResult
 
     meta = json.loads(str(z["meta"]))
     if meta["config_hash"] != spec.config_hash or (meta["point"], meta["chunk"]) != (point, chunk):

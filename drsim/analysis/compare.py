@@ -7,7 +7,7 @@ the probability of meeting its target, and the *difference* from the first
 (baseline) topology with a 95% confidence interval.
 
 **Common random numbers.** Every random element of a drill draws from a stream
-keyed by the element's *name* (:mod:`drsim.draws`). Two topologies that share
+keyed by the element's *name* (:mod:`drsim.engine.draws`). Two topologies that share
 a service, a runbook step or a role get identical draws for it in every
 replicate with the same seed: replicate ``r`` of the warm standby and replicate
 ``r`` of the pilot light see the same night — the same slow acknowledgement,
@@ -47,11 +47,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .draws import stable_hash
-from .errors import InputError, Problem
-from .model import Drill, Topology
-from .plan import Plan
-from .stats import Z95, compiled_on_first_use, wilson
+from ..engine.draws import stable_hash
+from ..errors import InputError, Problem
+from ..model import Drill, Topology
+from ..plan.compile import Plan
+from ..stats import Z95, compiled_on_first_use, wilson
 
 #: The percentiles every comparison reports.
 PERCENTILES = (50, 90, 99)
@@ -72,9 +72,9 @@ def simulate(plan: Plan, n: int, seed: int) -> dict[str, np.ndarray]:
     A thin layer over :func:`drsim.sweep.sweep` (vectorized engine, every
     replicate kept): replicate ``r`` is the same replicate in every topology,
     every call and every sweep with this seed — number ``r`` of the chunked
-    streams of :mod:`drsim.draws`, replicate 0 being ``drsim drill --seed``.
+    streams of :mod:`drsim.engine.draws`, replicate 0 being ``drsim drill --seed``.
     """
-    from .sweep import sweep
+    from ..sweep.run import sweep
 
     if n < 1:
         raise InputError("compare", [Problem(f"the number of replicates must be at least 1, found {n}")])
@@ -350,7 +350,7 @@ class ComparisonResult:
     # ---- plots
     def plot_cdf(self, drill: str | None = None, tier: str = "tier0", metric: str = "rto", ax=None):
         """Empirical CDF of a tier's achieved RTO (or RPO) per topology, target marked; returns the Axes."""
-        from . import plots
+        from ..report import plots
 
         drill = self._drill(drill)
         key = f"tier:{tier}:{metric}"
@@ -365,7 +365,7 @@ class ComparisonResult:
 
     def plot_rto_rpo(self, drill: str | None = None, tier: str = "tier0", ax=None, max_points: int = 1500):
         """Each replicate's tier RTO against RPO per topology, with the tier's policy box; returns the Axes."""
-        from . import plots
+        from ..report import plots
 
         drill = self._drill(drill)
         points = {
@@ -383,7 +383,7 @@ class ComparisonResult:
 
     def plot_differences(self, drill: str | None = None, key: str = "tier:tier0:rto", stat: str = "p90", ax=None):
         """Each topology's difference from the baseline in one statistic, with its 95% interval."""
-        from . import plots
+        from ..report import plots
 
         drill = self._drill(drill)
         df = self.to_frame()
@@ -426,7 +426,7 @@ def _topology_target(topo: Topology, key: str) -> float | None:
 
 
 def _load_topology(t) -> Topology:
-    from .loader import load_topology
+    from ..model.loader import load_topology
 
     return t if isinstance(t, Topology) else load_topology(t)
 
@@ -463,8 +463,8 @@ def compare(
     ``drills`` is one drill or several (names, paths or models); ``None``
     means every bundled drill. Each drill is checked against each topology.
     """
-    from .loader import bundled_names, load_drill
-    from .plan import compile_plan
+    from ..model.loader import bundled_names, load_drill
+    from ..plan.compile import compile_plan
 
     if len(topologies) < 1:
         raise InputError("compare", [Problem("give at least one topology")])
@@ -476,7 +476,7 @@ def compare(
         drills = [drills]
     runs: dict[tuple[str, str], Run] = {}
     drill_names: list[str] = []
-    from .outcomes import targets
+    from ..engine.outcomes import targets
 
     for d in drills:
         dname = None

@@ -27,9 +27,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, Problem
-from .model import Drill, Topology
-from .model.checks import check_drill, check_topology
+from ..errors import InputError, Problem
+from . import Drill, Topology
+from .checks import check_drill, check_topology
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -744,7 +744,7 @@ def topology_from_text(text: str | bytes, source: str = "<topology>") -> Topolog
 
 def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill>") -> Drill:
     """A validated drill (checked against ``topology``, and compiled once) from YAML text."""
-    from .plan import compile_plan
+    from ..plan.compile import compile_plan
 
     doc = parse_yaml(text, source)
     _wrong_kind(doc, source, "drill")

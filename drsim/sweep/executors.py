@@ -38,7 +38,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 EXECUTORS = ("local", "inline", "dask")
 DASK_HINT = "pip install 'drsim[dask]'"
@@ -86,14 +86,14 @@ class InlineRunner(Runner):
         self.threads = threads
 
     def _thread_count(self, spec, chunks: int) -> int:
-        from .sweep import _threads
+        from .run import _threads
 
         if spec.engine != "vectorized":
             return 1
         return max(1, min(self.threads or _threads(), chunks))
 
     def run(self, spec, work):
-        from .sweep import run_chunk
+        from .run import run_chunk
 
         work = list(work)
         threads = self._thread_count(spec, len(work))
@@ -111,7 +111,7 @@ def _on_threads(spec, work: list[tuple[int, int]], threads: int) -> Iterator:
     """Run ``work`` on ``threads`` threads of this process, each chunk on one thread; yield results."""
     import queue
 
-    from .sweep import run_chunk
+    from .run import run_chunk
 
     todo = iter(work)
     lock = threading.Lock()
@@ -168,7 +168,7 @@ class SubmitRunner(Runner):
         self.workers = workers or getattr(executor, "_max_workers", None) or 1
 
     def run(self, spec, work):
-        from .sweep import run_chunk
+        from .run import run_chunk
 
         pending = {self.executor.submit(run_chunk, spec, c, p) for p, c in work}  # submitted in chunk order
         try:
@@ -241,7 +241,7 @@ class DaskRunner(Runner):
     def run(self, spec, work):
         from distributed import as_completed
 
-        from .sweep import run_chunk
+        from .run import run_chunk
 
         work = list(work)
         if not work:

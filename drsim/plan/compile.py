@@ -47,10 +47,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .distributions import Distribution, Fixed, Uniform
-from .errors import InputError, Problem
-from .model import Drill, Step, Topology
-from .model.topology import ALL_DAYS
+from ..errors import InputError, Problem
+from ..model import Drill, Step, Topology
+from ..model.distributions import Distribution, Fixed, Uniform
+from ..model.topology import ALL_DAYS
 
 ALL, ANY = "all", "any"
 

@@ -13,7 +13,7 @@ How the work is cut, so that it can run anywhere and always give the same answer
   processes or machines;
 * chunk ``i`` of a point covers replicates ``[i * chunk_size, (i + 1) * chunk_size)``
   and draws its random numbers from the streams ``(seed, i, element)``
-  (:mod:`drsim.draws`), so its numbers do not depend on who runs it, when, or
+  (:mod:`drsim.engine.draws`), so its numbers do not depend on who runs it, when, or
   on how many other chunks there are; replicate 0 of chunk 0 is ``drsim drill --seed S``;
 * every grid point uses the same streams (common random numbers), so
   differences between points are differences of configuration, not of luck;
@@ -21,11 +21,11 @@ How the work is cut, so that it can run anywhere and always give the same answer
   of mergeable summaries (:mod:`drsim.stats`) in three steps — draws
   (:func:`draw_chunk`), the engine (:func:`replay_chunk`), outcomes and
   summaries (:func:`score_chunk`); :func:`execute` drives the chunks through an executor
-  (:mod:`drsim.executors`: this process, a local process pool, a Dask
+  (:mod:`drsim.sweep.executors`: this process, a local process pool, a Dask
   cluster, or anything with ``submit(fn, *args)`` returning a future) and
   merges results strictly in chunk order whatever order they finish in,
   ignoring duplicates;
-* with a checkpoint folder (:mod:`drsim.checkpoint`) every finished chunk is
+* with a checkpoint folder (:mod:`drsim.sweep.checkpoint`) every finished chunk is
   written at once, and an interrupted sweep resumes with only the missing chunks.
 
 Memory does not grow with ``n`` beyond a budget: while every per-replicate
@@ -50,12 +50,12 @@ from typing import Any
 
 import numpy as np
 
-from .draws import Draws, element_uniforms
-from .errors import InputError, Problem, format_path
-from .gates import Gate, GateError, GateResult, evaluate_gates, parse_gate
-from .model import Drill, Topology
-from .plan import Plan, compile_plan
-from .stats import PERCENTILES, Accumulator, Summary, wilson
+from ..engine.draws import Draws, element_uniforms
+from ..errors import InputError, Problem, format_path
+from ..model import Drill, Topology
+from ..model.gates import Gate, GateError, GateResult, evaluate_gates, parse_gate
+from ..plan.compile import Plan, compile_plan
+from ..stats import PERCENTILES, Accumulator, Summary, wilson
 
 ENGINES = ("vectorized", "des")
 #: Per-replicate values of all metrics are kept while they fit in this many bytes.
@@ -130,7 +130,7 @@ class ChunkResult:
 
 
 def sample(elements: dict, seed: int, n: int, chunk: int) -> Draws:
-    """The same draws as :meth:`drsim.draws.Draws.sample`, computed on several threads.
+    """The same draws as :meth:`drsim.engine.draws.Draws.sample`, computed on several threads.
 
     Each element's stream is independent, and numpy releases the GIL while it
     fills and transforms arrays, so elements are sampled concurrently.
@@ -190,7 +190,7 @@ def draw_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> Draws:
 
 def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) -> ReplayedChunk:
     """The chunk's ``draws`` through the sweep's engine: the finish times the outcomes read."""
-    from .engine import des, vectorized
+    from ..engine import des, vectorized
 
     pt = spec.points[point]
     events = 0
@@ -203,7 +203,7 @@ def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) ->
 
 def score_chunk(spec: SweepSpec, replayed: ReplayedChunk) -> ChunkResult:
     """The outcomes of a replayed chunk, summarised per metric."""
-    from .outcomes import evaluate
+    from ..engine.outcomes import evaluate
 
     pt = spec.points[replayed.point]
     summaries = {}
@@ -218,7 +218,7 @@ def score_chunk(spec: SweepSpec, replayed: ReplayedChunk) -> ChunkResult:
 
 
 def _results(spec: SweepSpec, executor, work=None):
-    """Chunk results as they finish, from a runner (:mod:`drsim.executors`) or an executor with ``submit``."""
+    """Chunk results as they finish, from a runner (:mod:`drsim.sweep.executors`) or an executor with ``submit``."""
     from .executors import InlineRunner, Runner, SubmitRunner
 
     if executor is None:
@@ -278,8 +278,8 @@ def execute(
     process (the compiled kernel already uses every core); ``"local"``,
     ``"dask"``, a ``distributed.Client`` or anything with ``submit(fn, *args)``
     returning a :class:`concurrent.futures.Future` run them elsewhere
-    (:mod:`drsim.executors`; ``workers`` and ``scheduler`` configure the named
-    ones). With a :class:`drsim.checkpoint.Checkpoint`, chunks already stored
+    (:mod:`drsim.sweep.executors`; ``workers`` and ``scheduler`` configure the named
+    ones). With a :class:`drsim.sweep.checkpoint.Checkpoint`, chunks already stored
     there are read instead of run, and every chunk that finishes is stored.
     """
     from .executors import open_runner
@@ -472,14 +472,14 @@ class SweepResult:
 
     def to_csv(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
         """Write the tidy summary (or every replicate) as CSV, atomically; refuse to overwrite without ``force``."""
-        from .io import atomic_write
+        from ..io import atomic_write
 
         df = self.replicates() if replicates else self.to_frame()
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
 
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
         """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``."""
-        from .io import atomic_write
+        from ..io import atomic_write
 
         df = self.replicates() if replicates else self.to_frame()
         meta = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
@@ -539,7 +539,7 @@ def _uniform_columns(df, keys):
 
 
 def _build_result(spec: SweepSpec, merger: _Merger) -> SweepResult:
-    from .outcomes import targets
+    from ..engine.outcomes import targets
 
     points = []
     for pt, acc in zip(spec.points, merger.acc):
@@ -645,7 +645,7 @@ def _set_path(docs: dict, key: str, value) -> None:
 
 def _documents(drill, topology) -> dict:
     """The raw documents (plain data, as written) of the drill and topology, for grid edits."""
-    from .loader import DEFAULT_TOPOLOGY, _plain, _read, parse_yaml, resolve
+    from ..model.loader import DEFAULT_TOPOLOGY, _plain, _read, parse_yaml, resolve
 
     def raw(obj, folder):
         if isinstance(obj, Topology | Drill):
@@ -662,7 +662,7 @@ def _validated(docs: dict, label: str) -> tuple[Topology, Drill]:
     """Validate edited documents; problems are reported against the grid point that made them."""
     import yaml
 
-    from .loader import drill_from_text, topology_from_text
+    from ..model.loader import drill_from_text, topology_from_text
 
     src = docs["sources"]
     try:
@@ -690,7 +690,7 @@ def build_spec(
     keep_replicates: bool = False,
 ) -> SweepSpec:
     """Load, expand the grid, validate and compile every point: the picklable plan of a sweep."""
-    from .loader import load_drill, load_topology
+    from ..model.loader import load_drill, load_topology
 
     problems = []
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
@@ -777,8 +777,8 @@ class _Recorder:
 
 
 def _point(index: int, params: tuple, plan: Plan, engine: str, label: str) -> SweepPoint:
-    from .engine import vectorized
-    from .outcomes import evaluate, targets
+    from ..engine import vectorized
+    from ..engine.outcomes import evaluate, targets
 
     probe = Draws.sample(plan.elements(), 0, 2)
     kernel = vectorized.prepare(plan)
@@ -854,7 +854,7 @@ def sweep(
     keep_replicates
         Keep every replicate's metrics (exact percentiles, :meth:`SweepResult.replicates`).
     executor
-        Where chunks run (:mod:`drsim.executors`): ``"local"`` (the best choice
+        Where chunks run (:mod:`drsim.sweep.executors`): ``"local"`` (the best choice
         on this machine: a process pool for large sweeps, else this process),
         ``"inline"`` (this process), ``"dask"`` (a Dask cluster: ``scheduler``
         or a LocalCluster of ``workers``), a ``distributed.Client``, or any
@@ -864,7 +864,7 @@ def sweep(
     scheduler
         Address of an existing Dask scheduler, e.g. ``"tcp://host:8786"``.
     checkpoint, resume, force
-        A directory to write every finished chunk to (:mod:`drsim.checkpoint`);
+        A directory to write every finished chunk to (:mod:`drsim.sweep.checkpoint`);
         ``resume`` runs only the chunks missing there; ``force`` starts afresh
         in a non-empty one.
     """

@@ -1,0 +1,1 @@
+"""Questions asked of many replays: comparing estates, what moves a metric, what to fix first."""
