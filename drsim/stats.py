@@ -19,20 +19,31 @@ and the one floating-point sum is added in chunk order.
 
 A value of ``inf`` means "never" (a service not restored); ``nan`` (a latency
 between two events that never happened) is counted as ``inf`` too.
+
+When every replicate's value is kept (a comparison of estates, a what-if), the
+same percentiles come with 95% intervals: distribution-free order statistics for
+one percentile, the normal interval for a mean, and a paired bootstrap for the
+difference between two estates' percentiles on common random numbers
+(:func:`paired_quantile_differences`; see :mod:`drsim.analysis.compare`).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .engine.draws import stable_hash
 
 #: Two-sided 95% normal quantile.
 Z95 = 1.959963984540054
 #: The percentiles every sweep reports.
 PERCENTILES = (50, 90, 95, 99)
+#: Bootstrap resamples for a paired difference between percentiles.
+BOOTSTRAP = 400
 
 #: Mantissa bits kept in a histogram bin: relative bin width 2**-BITS.
 BITS = 10
@@ -187,7 +198,7 @@ def compiled_on_first_use(fn):
     def call(*args):
         nonlocal compiled
         if compiled is None:
-            from .engine.kernel import njit
+            from .jit import njit  # start-up time: numba is imported when a summary is first computed
 
             compiled = njit(cache=True, nogil=True)(fn)
         return compiled(*args)
@@ -318,3 +329,106 @@ class Accumulator:
             s.bins = np.flatnonzero(self.dense).astype(np.int32)
             s.counts = self.dense[s.bins]
         return s
+
+
+# ------------------------------------------------------------------ intervals for kept replicates
+#
+# The functions below work on every replicate's value (a comparison or a what-if keeps them all):
+# percentiles by the inverted empirical CDF, as above, and 95% intervals for a percentile, a mean
+# and a paired difference between two percentiles.
+
+
+def quantile(x: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0 < q < 1) by the inverted empirical CDF; ``inf`` counts as largest."""
+    x = np.asarray(x, dtype=float)
+    k = rank(q, len(x))
+    return float(np.partition(x, k - 1)[k - 1])
+
+
+def quantile_interval(x: np.ndarray, q: float, z: float = Z95) -> tuple[float, float]:
+    """Distribution-free order-statistic interval for the ``q`` quantile of ``x``."""
+    n = len(x)
+    sd = math.sqrt(n * q * (1 - q))
+    lo = min(n, max(1, math.floor(n * q - z * sd)))
+    hi = min(n, max(1, math.ceil(n * q + z * sd) + 1))
+    s = np.sort(np.asarray(x, dtype=float))
+    return float(s[lo - 1]), float(s[hi - 1])
+
+
+def mean_interval(d: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
+    """Mean of ``d`` and its normal interval (``nan`` if any value is not finite)."""
+    d = np.asarray(d, dtype=float)
+    if len(d) == 0 or not np.all(np.isfinite(d)):
+        m = float(np.mean(d)) if len(d) and not np.any(np.isnan(d)) else math.nan
+        return m, math.nan, math.nan
+    m = float(np.mean(d))
+    if len(d) < 2:
+        return m, math.nan, math.nan
+    half = z * float(np.std(d, ddof=1)) / math.sqrt(len(d))
+    return m, m - half, m + half
+
+
+def bootstrap_weights(n: int, seed: int, label: str, b: int = BOOTSTRAP) -> np.ndarray:
+    """``(b, n)`` resampling counts (how often each replicate is drawn in each resample).
+
+    The resamples come from their own stream, keyed by ``label``, so they are the
+    same for every estate compared under that label (the pairing survives the resampling).
+    """
+    ss = np.random.SeedSequence(int(seed), spawn_key=(2**32 - 1, stable_hash(f"bootstrap:{label}")))
+    rng = np.random.Generator(np.random.PCG64(ss))
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.int32)
+
+
+def resampled_quantiles(x: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """``(b, len(qs))`` quantiles of ``x`` in each bootstrap resample given by ``weights``.
+
+    In resample ``b`` the ``q`` quantile is the smallest value whose cumulative
+    weight, in sorted order, reaches the rank ``ceil(q n)``.
+    """
+    n = len(x)
+    order = np.argsort(x, kind="stable")
+    ks = np.array([rank(q, n) for q in qs], dtype=np.int64)
+    by_rank = np.argsort(ks, kind="stable")
+    out = np.empty((weights.shape[0], len(qs)))
+    _compiled_walk(np.ascontiguousarray(x[order], dtype=np.float64), order, weights, ks[by_rank], by_rank, out)
+    return out
+
+
+def _walk(xs, order, weights, ks, slots, out):
+    """For each resample, walk the sorted values accumulating their weights and note the value at
+    which each rank ``ks`` (ascending) is reached, in column ``slots`` of ``out``."""
+    for b in range(weights.shape[0]):
+        total = 0
+        j = 0
+        for i in range(xs.shape[0]):
+            total += weights[b, order[i]]
+            while j < ks.shape[0] and total >= ks[j]:
+                out[b, slots[j]] = xs[i]
+                j += 1
+            if j == ks.shape[0]:
+                break
+
+
+_compiled_walk = compiled_on_first_use(_walk)
+
+
+def paired_quantile_differences(
+    x: np.ndarray, y: np.ndarray, qs: Sequence[float], weights: np.ndarray
+) -> list[tuple[float, float, float]]:
+    """For each ``q``: ``Q_q(y) - Q_q(x)`` and its paired-bootstrap 95% percentile interval."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    point = [quantile(y, q) - quantile(x, q) for q in qs]
+    if np.array_equal(x, y):
+        return [(0.0, 0.0, 0.0) for _ in qs]
+    with np.errstate(invalid="ignore"):
+        d = resampled_quantiles(y, weights, qs) - resampled_quantiles(x, weights, qs)
+    out = []
+    for j, p in enumerate(point):
+        col = d[:, j]
+        if np.any(np.isnan(col)):
+            out.append((p, math.nan, math.nan))
+        else:
+            lo, hi = np.quantile(col, [0.025, 0.975])
+            out.append((p, float(lo), float(hi)))
+    return out

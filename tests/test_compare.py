@@ -13,10 +13,10 @@ from builders import auto_service, base_drill, base_topology
 from click.testing import CliRunner
 
 import drsim
-from drsim.analysis.compare import Z95, paired_quantile_differences, quantile, quantile_interval
 from drsim.cli import main
 from drsim.model.loader import bundled_names, load_drill, load_topology
 from drsim.plan import compile_plan
+from drsim.stats import Z95, paired_quantile_differences, quantile, quantile_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ["active-active", "warm-standby", "pilot-light", "backup-restore", "legacy-onprem"]
@@ -75,7 +75,7 @@ def region_loss():
 
 def _paired(result, a, b, key, q):
     """P_q(b) - P_q(a) with its paired-bootstrap interval."""
-    from drsim.analysis.compare import bootstrap_weights
+    from drsim.stats import bootstrap_weights
 
     w = bootstrap_weights(result.n, result.seed, "test")
     return paired_quantile_differences(

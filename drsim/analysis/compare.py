@@ -47,11 +47,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.draws import stable_hash
+from ..engine.outcomes import targets
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
-from ..plan.compile import Plan
-from ..stats import Z95, compiled_on_first_use, wilson
+from ..model.loader import bundled_names, load_drill, load_topology
+from ..plan.compile import Plan, compile_plan
+from ..stats import (
+    bootstrap_weights,
+    mean_interval,
+    paired_quantile_differences,
+    quantile,
+    quantile_interval,
+    wilson,
+)
+from ..sweep.run import sweep
 
 #: The percentiles every comparison reports.
 PERCENTILES = (50, 90, 99)
@@ -59,8 +68,6 @@ PERCENTILES = (50, 90, 99)
 KINDS = ("service", "tier", "workflow", "latency", "rollback")
 #: Replicates of one what-if run together in the sensitivity analyses (one chunk of the streams).
 CHUNK = 65536
-#: Bootstrap resamples for percentile differences.
-BOOTSTRAP = 400
 
 
 # ------------------------------------------------------------------ running replicates
@@ -74,112 +81,10 @@ def simulate(plan: Plan, n: int, seed: int) -> dict[str, np.ndarray]:
     every call and every sweep with this seed — number ``r`` of the chunked
     streams of :mod:`drsim.engine.draws`, replicate 0 being ``drsim drill --seed``.
     """
-    from ..sweep.run import sweep
-
     if n < 1:
         raise InputError("compare", [Problem(f"the number of replicates must be at least 1, found {n}")])
     res = sweep(plan.drill, plan.topology, n=n, seed=seed, keep_replicates=True)
     return {k: s.values for k, s in res.points[0].metrics.items()}
-
-
-# ------------------------------------------------------------------ statistics
-
-
-def rank(q: float, n: int) -> int:
-    """The 1-based rank of the ``q`` quantile among ``n`` values: ``ceil(q n)``."""
-    return min(n, max(1, math.ceil(q * n - 1e-9)))
-
-
-def quantile(x: np.ndarray, q: float) -> float:
-    """The ``q`` quantile (0 < q < 1) by the inverted empirical CDF; ``inf`` counts as largest."""
-    x = np.asarray(x, dtype=float)
-    k = rank(q, len(x))
-    return float(np.partition(x, k - 1)[k - 1])
-
-
-def quantile_interval(x: np.ndarray, q: float, z: float = Z95) -> tuple[float, float]:
-    """Distribution-free order-statistic interval for the ``q`` quantile of ``x``."""
-    n = len(x)
-    sd = math.sqrt(n * q * (1 - q))
-    lo = min(n, max(1, math.floor(n * q - z * sd)))
-    hi = min(n, max(1, math.ceil(n * q + z * sd) + 1))
-    s = np.sort(np.asarray(x, dtype=float))
-    return float(s[lo - 1]), float(s[hi - 1])
-
-
-def mean_interval(d: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
-    """Mean of ``d`` and its normal interval (``nan`` if any value is not finite)."""
-    d = np.asarray(d, dtype=float)
-    if len(d) == 0 or not np.all(np.isfinite(d)):
-        m = float(np.mean(d)) if len(d) and not np.any(np.isnan(d)) else math.nan
-        return m, math.nan, math.nan
-    m = float(np.mean(d))
-    if len(d) < 2:
-        return m, math.nan, math.nan
-    half = z * float(np.std(d, ddof=1)) / math.sqrt(len(d))
-    return m, m - half, m + half
-
-
-def bootstrap_weights(n: int, seed: int, label: str, b: int = BOOTSTRAP) -> np.ndarray:
-    """``(b, n)`` resampling counts (how often each replicate is drawn in each resample)."""
-    ss = np.random.SeedSequence(int(seed), spawn_key=(2**32 - 1, stable_hash(f"bootstrap:{label}")))
-    rng = np.random.Generator(np.random.PCG64(ss))
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.int32)
-
-
-def _resampled_quantiles(x: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """``(b, len(qs))`` quantiles of ``x`` in each bootstrap resample given by ``weights``.
-
-    In resample ``b`` the ``q`` quantile is the smallest value whose cumulative
-    weight, in sorted order, reaches the rank ``ceil(q n)``.
-    """
-    n = len(x)
-    order = np.argsort(x, kind="stable")
-    ks = np.array([rank(q, n) for q in qs], dtype=np.int64)
-    by_rank = np.argsort(ks, kind="stable")
-    out = np.empty((weights.shape[0], len(qs)))
-    _compiled_walk(np.ascontiguousarray(x[order], dtype=np.float64), order, weights, ks[by_rank], by_rank, out)
-    return out
-
-
-def _walk(xs, order, weights, ks, slots, out):
-    """For each resample, walk the sorted values accumulating their weights and note the value at
-    which each rank ``ks`` (ascending) is reached, in column ``slots`` of ``out``."""
-    for b in range(weights.shape[0]):
-        total = 0
-        j = 0
-        for i in range(xs.shape[0]):
-            total += weights[b, order[i]]
-            while j < ks.shape[0] and total >= ks[j]:
-                out[b, slots[j]] = xs[i]
-                j += 1
-            if j == ks.shape[0]:
-                break
-
-
-_compiled_walk = compiled_on_first_use(_walk)
-
-
-def paired_quantile_differences(
-    x: np.ndarray, y: np.ndarray, qs: Sequence[float], weights: np.ndarray
-) -> list[tuple[float, float, float]]:
-    """For each ``q``: ``Q_q(y) - Q_q(x)`` and its paired-bootstrap 95% percentile interval."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    point = [quantile(y, q) - quantile(x, q) for q in qs]
-    if np.array_equal(x, y):
-        return [(0.0, 0.0, 0.0) for _ in qs]
-    with np.errstate(invalid="ignore"):
-        d = _resampled_quantiles(y, weights, qs) - _resampled_quantiles(x, weights, qs)
-    out = []
-    for j, p in enumerate(point):
-        col = d[:, j]
-        if np.any(np.isnan(col)):
-            out.append((p, math.nan, math.nan))
-        else:
-            lo, hi = np.quantile(col, [0.025, 0.975])
-            out.append((p, float(lo), float(hi)))
-    return out
 
 
 # ------------------------------------------------------------------ metric keys
@@ -273,7 +178,7 @@ class ComparisonResult:
         d_p_meet, d_p_meet_lo, d_p_meet_hi`` (all durations in seconds; ``lo``
         and ``hi`` bound a 95% interval).
         """
-        import pandas as pd
+        import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
         if self._frame is not None:
             return self._frame.copy()
@@ -350,7 +255,7 @@ class ComparisonResult:
     # ---- plots
     def plot_cdf(self, drill: str | None = None, tier: str = "tier0", metric: str = "rto", ax=None):
         """Empirical CDF of a tier's achieved RTO (or RPO) per topology, target marked; returns the Axes."""
-        from ..report import plots
+        from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
         drill = self._drill(drill)
         key = f"tier:{tier}:{metric}"
@@ -365,7 +270,7 @@ class ComparisonResult:
 
     def plot_rto_rpo(self, drill: str | None = None, tier: str = "tier0", ax=None, max_points: int = 1500):
         """Each replicate's tier RTO against RPO per topology, with the tier's policy box; returns the Axes."""
-        from ..report import plots
+        from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
         drill = self._drill(drill)
         points = {
@@ -383,7 +288,7 @@ class ComparisonResult:
 
     def plot_differences(self, drill: str | None = None, key: str = "tier:tier0:rto", stat: str = "p90", ax=None):
         """Each topology's difference from the baseline in one statistic, with its 95% interval."""
-        from ..report import plots
+        from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
         drill = self._drill(drill)
         df = self.to_frame()
@@ -406,7 +311,7 @@ class ComparisonResult:
 
     def plot(self, drill: str | None = None, tier: str = "tier0"):
         """A two-panel figure for one drill: CDF of the tier's RTO, and RTO against RPO."""
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # imported on use: matplotlib loads only when a chart is drawn
 
         fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
         self.plot_cdf(drill, tier, ax=a)
@@ -426,8 +331,6 @@ def _topology_target(topo: Topology, key: str) -> float | None:
 
 
 def _load_topology(t) -> Topology:
-    from ..model.loader import load_topology
-
     return t if isinstance(t, Topology) else load_topology(t)
 
 
@@ -463,9 +366,6 @@ def compare(
     ``drills`` is one drill or several (names, paths or models); ``None``
     means every bundled drill. Each drill is checked against each topology.
     """
-    from ..model.loader import bundled_names, load_drill
-    from ..plan.compile import compile_plan
-
     if len(topologies) < 1:
         raise InputError("compare", [Problem("give at least one topology")])
     topos = [_load_topology(t) for t in topologies]
@@ -476,8 +376,6 @@ def compare(
         drills = [drills]
     runs: dict[tuple[str, str], Run] = {}
     drill_names: list[str] = []
-    from ..engine.outcomes import targets
-
     for d in drills:
         dname = None
         for label, topo in zip(names, topos):
