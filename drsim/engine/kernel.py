@@ -91,26 +91,14 @@ started yet gets one); a replicate whose queues are empty stops at its last
 pending instant, whatever the roster does after.
 
 The kernel is plain Python in a subset numba compiles; without numba it still
-runs (slowly), which keeps the semantics testable everywhere.
+runs (slowly), which keeps the semantics testable everywhere (see :mod:`drsim.jit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-try:  # numba is a dependency; the fallback keeps the kernel importable for debugging
-    from numba import njit, prange
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
-    prange = range  # type: ignore[misc]  # numba's stubs declare prange a class
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]  # stands in for numba's
-        if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
-
+from ..jit import njit, prange
 
 INF = np.inf
 #: Replicates per tile (see :func:`simulate`).

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
 from ..plan.compile import ANY, Plan, PlanArrays
 from .draws import Draws
-from .kernel import HAVE_NUMBA, simulate
+from .kernel import simulate
 
 
 @dataclass(frozen=True)
@@ -235,8 +236,6 @@ class FinishColumns:
 def _blocks(n: int, parallel: bool) -> int:
     if not parallel or n < 256:
         return 1
-    from numba import get_num_threads
-
     return max(1, min(get_num_threads() * 4, n // 64))
 
 
@@ -296,8 +295,6 @@ def _one_thread_unless(parallel: bool):
     if parallel or not HAVE_NUMBA:
         yield
         return
-    from numba import get_num_threads, set_num_threads
-
     before = get_num_threads()
     set_num_threads(1)
     try:
