@@ -165,7 +165,8 @@ def test_kernel_durations_match_the_shared_duration_matrix():
     R = vectorized.duration_rows(plan, kp, draws)
     D = task_durations(plan, draws)
     for t in plan.tasks:
-        got = R[kp.col[t.index]] if kp.col[t.index] >= 0 else np.full(draws.n, kp.const[t.index])
+        row = kp.kernel.duration_row[t.index]
+        got = R[row] if row >= 0 else np.full(draws.n, kp.kernel.constant_duration[t.index])
         np.testing.assert_array_equal(got, D[:, t.index], err_msg=t.key)
 
 

@@ -96,6 +96,8 @@ runs (slowly), which keeps the semantics testable everywhere (see :mod:`drsim.ji
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..jit import njit, prange
@@ -226,51 +228,113 @@ def _tile_task(i, w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, c
             a[m] = xs[m]
 
 
+class KernelArrays(NamedTuple):
+    """A plan as the event loop reads it: flat arrays, the same for every replicate and every call.
+
+    Built once per plan by :func:`drsim.engine.vectorized.prepare` and passed to
+    :func:`simulate` as one argument (numba compiles a named tuple of arrays
+    like the arrays themselves). Tasks are numbered as in the plan; ``*_ptr``
+    and ``*_idx`` pairs are compressed sparse rows (the entries of task ``i``
+    are ``idx[ptr[i]:ptr[i + 1]]``); every index array is ``int64``.
+    """
+
+    #: For each task, the row of the duration matrix ``R`` holding its duration (-1: a constant).
+    duration_row: np.ndarray
+    #: For each task whose ``duration_row`` is -1, its duration (seconds).
+    constant_duration: np.ndarray
+    #: The predecessors of each task.
+    pred_ptr: np.ndarray
+    pred_idx: np.ndarray
+    #: The successors of each task among the dynamic tasks (those the event loop settles).
+    dynamic_succ_ptr: np.ndarray
+    dynamic_succ_idx: np.ndarray
+    #: How many predecessors must finish before a task that waits for all of them starts.
+    need: np.ndarray
+    #: 1 for a task that waits for the first of its predecessors, 0 for one that waits for all.
+    waits_for_any: np.ndarray
+    #: The staff pool (role) a task needs a person from, -1 for a role-free task.
+    role: np.ndarray
+    #: People of each role on duty when the drill starts.
+    capacity: np.ndarray
+    #: Where each role's queue of waiting tasks starts in the shared queue array.
+    queue_offset: np.ndarray
+    #: A duration that grows with the time between two earlier finishes (rollback replay): a task's
+    #: duration gains ``elapsed_coef * (finish[elapsed_to] - finish[elapsed_from])`` (-1: none).
+    elapsed_from: np.ndarray
+    elapsed_to: np.ndarray
+    elapsed_coef: np.ndarray
+    #: Dispatch class of a staffed task: lower goes first.
+    priority: np.ndarray
+    #: A staffed task takes no time once this task has finished (-1: never skipped).
+    skip_if: np.ndarray
+    #: Roster changes, ascending by time: when, which role, and its change of capacity.
+    roster_time: np.ndarray
+    roster_role: np.ndarray
+    roster_delta: np.ndarray
+    #: Head tasks (role-free, before any staffed or cyclic task), in topological order.
+    head: np.ndarray
+    #: Tail tasks (role-free, needed by no dynamic task), in topological order.
+    tail: np.ndarray
+    #: Staffed tasks that wait for nothing, by role, class and index: queued from the start.
+    queued_at_start: np.ndarray
+
+
 @njit(cache=True, parallel=True, nogil=True)
-def simulate(
-    R,
-    col,
-    const,
-    pred_ptr,
-    pred_idx,
-    dsucc_ptr,
-    dsucc_idx,
-    need,
-    anyj,
-    role,
-    capacity,
-    qoff,
-    efrom,
-    eto,
-    ecoef,
-    prio,
-    skip,
-    rtime,
-    rrole,
-    rdelta,
-    head,
-    tail,
-    start0,
-    keep,
-    out_finish,
-    out_start,
-    blocks,
-):
-    """Execute every replicate (column of ``R``), in ``blocks`` parallel blocks.
+def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
+    """Execute every replicate (column of ``R``) of the plan ``kernel_arrays``, in ``blocks`` parallel blocks.
 
-    Writes the finish time of task ``keep[j]`` in replicate ``r`` to
-    ``out_finish[j, r]``, and its start time to ``out_start[j, r]`` when
-    ``out_start`` has rows.
+    Parameters
+    ----------
+    kernel_arrays : KernelArrays
+        The plan, as the event loop reads it.
+    R : numpy.ndarray
+        ``(rows, replicates)`` durations of the tasks with a row (``duration_row``).
+    keep : numpy.ndarray
+        The tasks whose times are written out.
+    out_finish : numpy.ndarray
+        ``(len(keep), replicates)``: receives the finish time of task ``keep[j]`` in replicate ``r``
+        at ``[j, r]``.
+    out_start : numpy.ndarray
+        The same for start times, or an array with no rows when they are not wanted.
+    blocks : int
+        Parallel blocks of consecutive replicates.
 
-    ``head`` and ``tail`` list the head and tail tasks in topological order (the
-    others are dynamic), ``dsucc_*`` the dynamic successors of each task,
-    ``anyj`` marks tasks that wait for the first of their predecessors and
-    ``start0`` the staffed tasks that wait for nothing, by role, class and index;
-    ``rtime``, ``rrole`` and ``rdelta`` are the roster changes, ascending by time.
+    Returns
+    -------
+    int
+        0.
+
+    Notes
+    -----
+    Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
+    (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
+    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta`` and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
     """
+    col = kernel_arrays.duration_row
+    const = kernel_arrays.constant_duration
+    pred_ptr = kernel_arrays.pred_ptr
+    pred_idx = kernel_arrays.pred_idx
+    dsucc_ptr = kernel_arrays.dynamic_succ_ptr
+    dsucc_idx = kernel_arrays.dynamic_succ_idx
+    need = kernel_arrays.need
+    anyj = kernel_arrays.waits_for_any
+    role = kernel_arrays.role
+    capacity = kernel_arrays.capacity
+    qoff = kernel_arrays.queue_offset
+    efrom = kernel_arrays.elapsed_from
+    eto = kernel_arrays.elapsed_to
+    ecoef = kernel_arrays.elapsed_coef
+    prio = kernel_arrays.priority
+    skip = kernel_arrays.skip_if
+    rtime = kernel_arrays.roster_time
+    rrole = kernel_arrays.roster_role
+    rdelta = kernel_arrays.roster_delta
+    head = kernel_arrays.head
+    tail = kernel_arrays.tail
+    start0 = kernel_arrays.queued_at_start
     n = out_finish.shape[1]
     ntask = need.shape[0]
     nroles = capacity.shape[0]

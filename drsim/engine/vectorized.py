@@ -18,35 +18,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
-from ..plan.compile import ANY, Plan, PlanArrays
+from ..plan import ANY, Plan, PlanArrays
 from .draws import Draws
-from .kernel import simulate
+from .kernel import KernelArrays, simulate
 
 
 @dataclass(frozen=True)
 class KernelPlan:
-    """A plan turned into the flat arrays the kernel reads, built once per plan."""
+    """A plan made ready for the kernel, built once per plan by :func:`prepare`."""
 
-    arrays: PlanArrays
-    #: For each task, its row in the duration matrix ``R`` (-1: the task's duration is ``const``).
-    col: np.ndarray
-    const: np.ndarray
-    #: For each row of ``R``: (task index, random element or None, offset, RPO item blocking it or -1).
+    #: What the event loop reads (the same for every batch of replicates).
+    kernel: KernelArrays
+    #: For each row of the duration matrix ``R``: (task index, random element or None, offset,
+    #: RPO item blocking it or -1).
     rows: tuple[tuple[int, str | None, float, int], ...]
-    qoff: np.ndarray
-    #: 1 for a task that waits for the first of its predecessors, 0 for one that waits for all.
-    anyj: np.ndarray
-    #: Role-free tasks the event loop needs with no staffed or cyclic task before them, in topological order.
-    head: np.ndarray
     #: Staffed tasks, tasks on a cycle, and the tasks after them the loop needs: the event loop's tasks.
     dyn: np.ndarray
-    #: Role-free tasks no dynamic task needs, in topological order: computed after the loop.
-    tail: np.ndarray
-    #: Staffed tasks that wait for nothing.
-    start0: np.ndarray
-    #: For each task, its successors among the dynamic tasks (CSR).
-    dsucc_ptr: np.ndarray
-    dsucc_idx: np.ndarray
+    #: Tasks in the plan.
+    n_tasks: int
 
 
 def _order(n: int, preds: list[list[int]], among: np.ndarray) -> list[int]:
@@ -188,7 +177,31 @@ def prepare(plan: Plan) -> KernelPlan:
     qoff[1:] = np.cumsum(counts)[:-1]
     anyj = np.array([1 if t.join == ANY and t.preds else 0 for t in plan.tasks], dtype=np.int64)
     head, dyn, tail, start0, dsucc_ptr, dsucc_idx = _split(plan, a)
-    return KernelPlan(a, col, const, tuple(rows), qoff, anyj, head, dyn, tail, start0, dsucc_ptr, dsucc_idx)
+    kernel = KernelArrays(
+        duration_row=col,
+        constant_duration=const,
+        pred_ptr=a.pred_ptr,
+        pred_idx=a.pred_idx,
+        dynamic_succ_ptr=dsucc_ptr,
+        dynamic_succ_idx=dsucc_idx,
+        need=a.need,
+        waits_for_any=anyj,
+        role=a.role,
+        capacity=a.capacity,
+        queue_offset=qoff,
+        elapsed_from=a.elapsed_from,
+        elapsed_to=a.elapsed_to,
+        elapsed_coef=a.elapsed_coef,
+        priority=a.priority,
+        skip_if=a.skip_if,
+        roster_time=a.roster_time,
+        roster_role=a.roster_role,
+        roster_delta=a.roster_delta,
+        head=head,
+        tail=tail,
+        queued_at_start=start0,
+    )
+    return KernelPlan(kernel, tuple(rows), dyn, n)
 
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
@@ -249,43 +262,14 @@ def finish_times(
 ) -> tuple[FinishColumns, np.ndarray | None]:
     """Finish times (and optionally start times) of ``tasks`` (default: all) in every replicate."""
     kp = kp if kp is not None else prepare(plan)
-    a = kp.arrays
-    keep = np.arange(a.n, dtype=np.int64) if tasks is None else np.asarray(tasks, dtype=np.int64)
+    keep = np.arange(kp.n_tasks, dtype=np.int64) if tasks is None else np.asarray(tasks, dtype=np.int64)
     R = duration_rows(plan, kp, draws)
     out = np.empty((len(keep), draws.n), dtype=np.float64)
     out_start = np.empty((len(keep) if starts else 0, draws.n), dtype=np.float64)
     blocks = _blocks(draws.n, parallel)
     with _one_thread_unless(blocks > 1):
-        simulate(
-            R,
-            kp.col,
-            kp.const,
-            a.pred_ptr,
-            a.pred_idx,
-            kp.dsucc_ptr,
-            kp.dsucc_idx,
-            a.need,
-            kp.anyj,
-            a.role,
-            a.capacity,
-            kp.qoff,
-            a.elapsed_from,
-            a.elapsed_to,
-            a.elapsed_coef,
-            a.priority,
-            a.skip_if,
-            a.roster_time,
-            a.roster_role,
-            a.roster_delta,
-            kp.head,
-            kp.tail,
-            kp.start0,
-            keep,
-            out,
-            out_start,
-            blocks,
-        )
-    return FinishColumns(out, keep, a.n), (out_start if starts else None)
+        simulate(kp.kernel, R, keep, out, out_start, blocks)
+    return FinishColumns(out, keep, kp.n_tasks), (out_start if starts else None)
 
 
 @contextmanager
