@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from .units import UnitError, format_duration, parse_duration
+from .units import UnitError, format_duration, parse_duration, write_duration
 
 __all__ = [
     "Distribution",
@@ -40,14 +40,6 @@ __all__ = [
 ]
 
 _Z = {50: 0.0, 75: 0.6744897501960817, 90: 1.2815515655446004, 95: 1.6448536269514722, 99: 2.3263478740408408}
-
-
-def _fmt(seconds: float) -> str:
-    """A duration written back in the grammar, exactly (no rounding)."""
-    for unit, size in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if seconds >= size and (seconds / size) == int(seconds / size):
-            return f"{int(seconds / size)}{unit}"
-    return f"{seconds!r}s" if seconds != int(seconds) else f"{int(seconds)}s"
 
 
 class Distribution:
@@ -97,7 +89,7 @@ class Fixed(Distribution):
         return Fixed(self.value * k)
 
     def __str__(self):
-        return _fmt(self.value)
+        return write_duration(self.value)
 
 
 @dataclass(frozen=True)
@@ -125,7 +117,7 @@ class LogNormal(Distribution):
         return LogNormal(self.p50 * k, self.high * k, self.high_pct)
 
     def __str__(self):
-        return f"lognormal(p50={_fmt(self.p50)}, p{self.high_pct}={_fmt(self.high)})"
+        return f"lognormal(p50={write_duration(self.p50)}, p{self.high_pct}={write_duration(self.high)})"
 
 
 @dataclass(frozen=True)
@@ -152,7 +144,7 @@ class Triangular(Distribution):
         return Triangular(self.a * k, self.c * k, self.b * k)
 
     def __str__(self):
-        return f"triangular({_fmt(self.a)}, {_fmt(self.c)}, {_fmt(self.b)})"
+        return f"triangular({write_duration(self.a)}, {write_duration(self.c)}, {write_duration(self.b)})"
 
 
 @dataclass(frozen=True)
@@ -172,7 +164,7 @@ class Exponential(Distribution):
         return Exponential(self.mean_value * k)
 
     def __str__(self):
-        return f"exponential(mean={_fmt(self.mean_value)})"
+        return f"exponential(mean={write_duration(self.mean_value)})"
 
 
 @dataclass(frozen=True)
@@ -193,7 +185,7 @@ class Uniform(Distribution):
         return Uniform(self.a * k, self.b * k)
 
     def __str__(self):
-        return f"uniform({_fmt(self.a)}, {_fmt(self.b)})"
+        return f"uniform({write_duration(self.a)}, {write_duration(self.b)})"
 
 
 @dataclass(frozen=True)
@@ -215,7 +207,7 @@ class Empirical(Distribution):
         return Empirical(tuple(v * k for v in self.values))
 
     def __str__(self):
-        return "empirical([" + ", ".join(_fmt(v) for v in self.values) + "])"
+        return "empirical([" + ", ".join(write_duration(v) for v in self.values) + "])"
 
 
 _CALL = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.S)

@@ -14,7 +14,15 @@ from pydantic import BaseModel as _PydanticBase
 from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 
 from .distributions import Distribution, parse_distribution
-from .units import UnitError, parse_clock, parse_duration, parse_rate, parse_size, parse_throughput
+from .units import (
+    UnitError,
+    parse_clock,
+    parse_duration,
+    parse_rate,
+    parse_size,
+    parse_throughput,
+    write_duration,
+)
 
 
 class Model(_PydanticBase):
@@ -41,12 +49,6 @@ def _positive_duration(v) -> float:
     return s
 
 
-def _fmt_seconds(s: float) -> str:
-    from .distributions import _fmt
-
-    return _fmt(s)
-
-
 DurationDist = Annotated[
     Distribution,
     PlainValidator(_wrap(parse_distribution, "distribution")),
@@ -65,7 +67,7 @@ DurationDist = Annotated[
 Seconds = Annotated[
     float,
     PlainValidator(_wrap(parse_duration, "duration")),
-    PlainSerializer(_fmt_seconds, return_type=str),
+    PlainSerializer(write_duration, return_type=str),
     WithJsonSchema(
         {
             "type": "string",
@@ -78,7 +80,7 @@ Seconds = Annotated[
 PositiveSeconds = Annotated[
     float,
     PlainValidator(_wrap(_positive_duration, "positive_duration")),
-    PlainSerializer(_fmt_seconds, return_type=str),
+    PlainSerializer(write_duration, return_type=str),
     WithJsonSchema({"type": "string", "description": "A positive fixed duration: '24h'."}),
 ]
 

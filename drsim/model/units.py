@@ -20,6 +20,7 @@ __all__ = [
     "parse_rate",
     "parse_size",
     "parse_throughput",
+    "write_duration",
 ]
 
 SECONDS_PER = {
@@ -106,6 +107,20 @@ def format_duration(seconds: float) -> str:
         d, rem = divmod(round(s), 86400)
         out = f"{d}d{rem // 3600}h"
     return ("-" if neg else "") + out
+
+
+def write_duration(seconds: float) -> str:
+    """A duration written back in the files' grammar, exactly: ``90s``, ``15m``, ``1.5s``.
+
+    Unlike :func:`format_duration`, which rounds for reading, this is what a model
+    writes when it is saved: parsing the result gives back the same number of seconds.
+    The largest whole unit is used (``2h`` rather than ``120m``); anything else is
+    written in seconds with every digit kept.
+    """
+    for unit, size in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        if seconds >= size and (seconds / size) == int(seconds / size):
+            return f"{int(seconds / size)}{unit}"
+    return f"{seconds!r}s" if seconds != int(seconds) else f"{int(seconds)}s"
 
 
 def parse_clock(text: str) -> int:
