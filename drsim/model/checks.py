@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+
+import numpy as np
 
 from .drill import Drill
-from .topology import Topology
+from .gates import GateError, parse_gate
+from .topology import ALL_DAYS, Service, StaffRole, Step, Topology
 from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
@@ -29,12 +32,8 @@ SHORT_GAP = 15
 _WEEK = 7 * 1440
 
 
-def _short_roster_gap(name: str, role) -> list[Problem]:
+def _short_roster_gap(name: str, role: StaffRole) -> list[Problem]:
     """The first gap of less than :data:`SHORT_GAP` minutes in the week's roster of ``role``, if any."""
-    import numpy as np
-
-    from .topology import ALL_DAYS
-
     covered = np.zeros(_WEEK, dtype=bool)
     for sh in role.shifts:
         length = (sh.end - sh.start) % 1440 or 1440  # end == start: a 24-hour shift
@@ -75,15 +74,21 @@ def _rate(path: tuple, value: float | None, what: str, positive: bool = False) -
         yield path, f"{what} must be positive, found 0"
 
 
-def _suggest(name: str, choices) -> str:
-    close = difflib.get_close_matches(str(name), list(choices), n=1)
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """The hint that follows "unknown ..." in a message: ``; did you mean 'x'?``, or nothing.
+
+    ``x`` is the choice closest to ``word`` in spelling (a typo such as
+    ``ehr-bd`` for ``ehr-db``); when none is close, the hint is empty.
+    """
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _ref(path: tuple, name: str, choices, what: str) -> Iterator[Problem]:
+def _ref(path: tuple, name: str, choices: Collection[str], what: str) -> Iterator[Problem]:
+    """A reference by ``name`` to a ``what`` that none of ``choices`` is, with the closest as a hint."""
     if name not in choices:
         known = ", ".join(sorted(choices)) or "none defined"
-        yield path, f"unknown {what} {name!r}{_suggest(name, choices)} (known: {known})"
+        yield path, f"unknown {what} {name!r}{did_you_mean(name, choices)} (known: {known})"
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -112,7 +117,24 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 
 def check_topology(t: Topology) -> list[Problem]:
-    """Every problem with references and values in a topology."""
+    """Every problem with references and values in a topology.
+
+    The checks run in a fixed order (regions, staff, services, the service
+    dependency graph, queues, workflows); the loader sorts what they find by
+    the line it sits on.
+    """
+    return [
+        *_region_problems(t),
+        *_staff_problems(t),
+        *(p for name, s in t.services.items() for p in _service_problems(t, name, s)),
+        *_dependency_cycle(t),
+        *_queue_problems(t),
+        *_workflow_problems(t),
+    ]
+
+
+def _region_problems(t: Topology) -> list[Problem]:
+    """Parents that are unknown, the region itself, missing for a zone, or that contain each other."""
     out: list[Problem] = []
     for name, r in t.regions.items():
         if r.parent is not None:
@@ -124,7 +146,12 @@ def check_topology(t: Topology) -> list[Problem]:
     region_graph = {n: [r.parent] if r.parent else [] for n, r in t.regions.items()}
     if cyc := find_cycle(region_graph):
         out.append((("regions", cyc[0], "parent"), "regions contain each other: " + " -> ".join(cyc)))
+    return out
 
+
+def _staff_problems(t: Topology) -> list[Problem]:
+    """Roles reaching their tools through unknown services, without break-glass time, or with a rota gap."""
+    out: list[Problem] = []
     for name, role in t.staff.items():
         for i, svc in enumerate(role.access_via):
             out += _ref(("staff", name, "access_via", i), svc, t.services, "service")
@@ -133,100 +160,133 @@ def check_topology(t: Topology) -> list[Problem]:
                 (("staff", name, "break_glass"), "access_via needs break_glass: the time to reach emergency access")
             )
         out += _short_roster_gap(name, role)
+    return out
 
-    def steps_roles(path, steps):
-        for i, st in enumerate(steps):
-            if st.role is not None:
-                yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
-            if st.duration is None and not st.restore:
-                yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
 
-    for name, s in t.services.items():
-        base = ("services", name)
-        out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
-        out += _ref((*base, "region"), s.region, t.regions, "region")
-        seen: set[str] = set()
-        for i, dep in enumerate(s.depends_on):
-            out += _ref((*base, "depends_on", i), dep, t.services, "service")
-            if dep == name:
-                out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
-            if dep in seen:
-                out.append(((*base, "depends_on", i), f"{dep!r} is listed twice"))
-            seen.add(dep)
-        rec = s.recovery
-        if rec.standby_region is not None:
-            out += _ref((*base, "recovery", "standby_region"), rec.standby_region, t.regions, "region")
-            if (
-                rec.standby_region in t.regions
-                and s.region in t.regions
-                and t.region_contains(s.region, rec.standby_region)
-            ):
-                out.append(
-                    (
-                        (*base, "recovery", "standby_region"),
-                        f"standby region {rec.standby_region!r} lies inside the service's own "
-                        f"region {s.region!r}: one failure would take both",
-                    )
-                )
-        elif rec.strategy not in ("none",):
-            out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
-        if rec.strategy != "none" and not rec.steps:
-            out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
-        out += steps_roles((*base, "recovery", "steps"), rec.steps)
-        out += steps_roles((*base, "recovery", "restore"), rec.restore)
-        if rec.validate_ is not None:
-            out += steps_roles((*base, "recovery"), [rec.validate_])
-        needs_data = any(st.restore for st in [*rec.steps, *rec.restore])
-        d = s.data
-        if needs_data and (d is None or d.size is None or d.restore_throughput is None):
-            out.append(((*base, "data"), "a restore step needs data.size and data.restore_throughput"))
-        if rec.strategy == "backup-restore" and (d is None or d.backup_interval is None):
-            out.append(((*base, "data", "backup_interval"), "strategy backup-restore needs data.backup_interval"))
-        if d is not None and d.replication is not None:
-            if d.replication.mode == "async" and d.replication.lag is None:
-                out.append(((*base, "data", "replication", "lag"), "async replication needs a lag distribution"))
-            if d.replication.mode == "sync" and d.replication.lag is not None:
-                out.append(((*base, "data", "replication", "lag"), "sync replication has no lag; remove it"))
-        if d is not None and d.size is not None and d.restore_throughput is not None:
-            if not math.isfinite(d.size) or not math.isfinite(d.restore_throughput):
-                bad = "size" if not math.isfinite(d.size) else "restore_throughput"
-                out.append(((*base, "data", bad), f"data.{bad} is too large to be real; is it a typo?"))
-            elif d.size / d.restore_throughput > MAX_DURATION:
-                out.append(
-                    (
-                        (*base, "data", "restore_throughput"),
-                        "restoring data.size at data.restore_throughput would take more than ten years; is it a typo?",
-                    )
-                )
+def _runbook_problems(t: Topology, path: tuple, steps: list[Step]) -> Iterator[Problem]:
+    """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it)."""
+    for i, st in enumerate(steps):
+        if st.role is not None:
+            yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
+        if st.duration is None and not st.restore:
+            yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+
+
+def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
+    """Everything wrong with one service: its references, recovery, data and local high availability."""
+    base = ("services", name)
+    out: list[Problem] = []
+    out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
+    out += _ref((*base, "region"), s.region, t.regions, "region")
+    seen: set[str] = set()
+    for i, dep in enumerate(s.depends_on):
+        out += _ref((*base, "depends_on", i), dep, t.services, "service")
+        if dep == name:
+            out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
+        if dep in seen:
+            out.append(((*base, "depends_on", i), f"{dep!r} is listed twice"))
+        seen.add(dep)
+    out += _recovery_problems(t, base, s)
+    out += _data_problems(base, s)
+    out += _local_ha_problems(t, base, s)
+    return out
+
+
+def _recovery_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
+    """A standby region that is missing, unknown or inside the service's own; runbooks without steps or roles."""
+    out: list[Problem] = []
+    rec = s.recovery
+    if rec.standby_region is not None:
+        out += _ref((*base, "recovery", "standby_region"), rec.standby_region, t.regions, "region")
         if (
-            d is not None
-            and d.backup_retention is not None
-            and d.backup_interval is not None
-            and d.backup_retention < d.backup_interval
+            rec.standby_region in t.regions
+            and s.region in t.regions
+            and t.region_contains(s.region, rec.standby_region)
         ):
             out.append(
-                ((*base, "data", "backup_retention"), "retention shorter than the backup interval keeps no backup")
+                (
+                    (*base, "recovery", "standby_region"),
+                    f"standby region {rec.standby_region!r} lies inside the service's own "
+                    f"region {s.region!r}: one failure would take both",
+                )
             )
-        if s.local_ha is not None:
-            out += _ref((*base, "local_ha", "zone"), s.local_ha.zone, t.regions, "region")
-            z = t.regions.get(s.local_ha.zone)
-            if z is not None and s.region in t.regions:
-                if s.local_ha.zone == s.region:
-                    out.append(((*base, "local_ha", "zone"), "the HA zone must differ from the service's own"))
-                elif z.kind != "zone":
-                    out.append(((*base, "local_ha", "zone"), f"{s.local_ha.zone!r} is a {z.kind}, not a zone"))
-                elif z.parent is not None and z.parent != t.regions[s.region].parent:
-                    out.append(
-                        (
-                            (*base, "local_ha", "zone"),
-                            f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}",
-                        )
-                    )
-    # a service naming itself is reported above; the cycle search looks for longer loops
+    elif rec.strategy not in ("none",):
+        out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
+    if rec.strategy != "none" and not rec.steps:
+        out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
+    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps)
+    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore)
+    if rec.validate_ is not None:
+        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_])
+    return out
+
+
+def _data_problems(base: tuple, s: Service) -> list[Problem]:
+    """Data a restore or a backup strategy needs but lacks, replication lag that contradicts its mode,
+    sizes and rates too large to be real, and retention that keeps no backup."""
+    out: list[Problem] = []
+    rec, d = s.recovery, s.data
+    needs_data = any(st.restore for st in [*rec.steps, *rec.restore])
+    if needs_data and (d is None or d.size is None or d.restore_throughput is None):
+        out.append(((*base, "data"), "a restore step needs data.size and data.restore_throughput"))
+    if rec.strategy == "backup-restore" and (d is None or d.backup_interval is None):
+        out.append(((*base, "data", "backup_interval"), "strategy backup-restore needs data.backup_interval"))
+    if d is None:
+        return out
+    if d.replication is not None:
+        if d.replication.mode == "async" and d.replication.lag is None:
+            out.append(((*base, "data", "replication", "lag"), "async replication needs a lag distribution"))
+        if d.replication.mode == "sync" and d.replication.lag is not None:
+            out.append(((*base, "data", "replication", "lag"), "sync replication has no lag; remove it"))
+    if d.size is not None and d.restore_throughput is not None:
+        if not math.isfinite(d.size) or not math.isfinite(d.restore_throughput):
+            bad = "size" if not math.isfinite(d.size) else "restore_throughput"
+            out.append(((*base, "data", bad), f"data.{bad} is too large to be real; is it a typo?"))
+        elif d.size / d.restore_throughput > MAX_DURATION:
+            out.append(
+                (
+                    (*base, "data", "restore_throughput"),
+                    "restoring data.size at data.restore_throughput would take more than ten years; is it a typo?",
+                )
+            )
+    if d.backup_retention is not None and d.backup_interval is not None and d.backup_retention < d.backup_interval:
+        out.append(((*base, "data", "backup_retention"), "retention shorter than the backup interval keeps no backup"))
+    return out
+
+
+def _local_ha_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
+    """A high-availability zone that is unknown, the service's own, not a zone, or in another region."""
+    out: list[Problem] = []
+    if s.local_ha is None:
+        return out
+    out += _ref((*base, "local_ha", "zone"), s.local_ha.zone, t.regions, "region")
+    z = t.regions.get(s.local_ha.zone)
+    if z is not None and s.region in t.regions:
+        if s.local_ha.zone == s.region:
+            out.append(((*base, "local_ha", "zone"), "the HA zone must differ from the service's own"))
+        elif z.kind != "zone":
+            out.append(((*base, "local_ha", "zone"), f"{s.local_ha.zone!r} is a {z.kind}, not a zone"))
+        elif z.parent is not None and z.parent != t.regions[s.region].parent:
+            out.append(
+                (
+                    (*base, "local_ha", "zone"),
+                    f"{s.local_ha.zone!r} is not a zone of the same region as {s.region!r}",
+                )
+            )
+    return out
+
+
+def _dependency_cycle(t: Topology) -> list[Problem]:
+    """Services that depend on each other in a loop (a service naming itself is reported with the service)."""
     graph = {n: [d for d in s.depends_on if d != n] for n, s in t.services.items()}
     if cyc := find_cycle(graph):
-        out.append((("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc)))
+        return [(("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc))]
+    return []
 
+
+def _queue_problems(t: Topology) -> list[Problem]:
+    """Queues between unknown services, with impossible rates, or a backlog that never drains."""
+    out: list[Problem] = []
     for name, q in t.queues.items():
         out += _ref(("queues", name, "consumer"), q.consumer, t.services, "service")
         if q.producer is not None:
@@ -238,6 +298,12 @@ def check_topology(t: Topology) -> list[Problem]:
             out.append((("queues", name, "rate"), "the arrival rate must be positive"))
         elif q.drain <= q.rate and not rate_problems:
             out.append((("queues", name, "drain"), "drain must exceed the arrival rate, or the backlog never clears"))
+    return out
+
+
+def _workflow_problems(t: Topology) -> list[Problem]:
+    """Workflows that need services the topology does not have."""
+    out: list[Problem] = []
     for name, w in t.workflows.items():
         for i, svc in enumerate(w.needs):
             out += _ref(("workflows", name, "needs", i), svc, t.services, "service")
@@ -300,8 +366,6 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         if not any(f.kind == "cutover-failure" for f in d.faults):
             out.append((("rollback",), "a rollback section needs a cutover-failure fault"))
     for i, gate in enumerate(d.gates):
-        from .gates import GateError, parse_gate
-
         try:
             parse_gate(gate, t)
         except GateError as exc:
