@@ -9,7 +9,7 @@ from .engine.draws import Draws
 from .engine.outcomes import evaluate
 from .model import Drill, Topology
 from .model.loader import load_drill, load_topology
-from .plan.compile import Plan, compile_plan
+from .plan import Plan, compile_plan
 from .results import DrillResult, build_result
 
 

@@ -51,7 +51,7 @@ from ..engine.outcomes import targets
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
 from ..model.loader import bundled_names, load_drill, load_topology
-from ..plan.compile import Plan, compile_plan
+from ..plan import Plan, compile_plan
 from ..stats import (
     bootstrap_weights,
     mean_interval,

@@ -47,7 +47,7 @@ import numpy as np
 from ..engine.draws import Draws
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
-from ..plan.compile import Plan
+from ..plan import Plan
 from .compare import CHUNK, bootstrap_weights, mean_interval, paired_quantile_differences, quantile, simulate
 
 _METRIC = re.compile(r"^\s*(p_meet|mean|p(\d{1,2}(?:\.\d+)?))_(rto|rpo|downtime|time):([^@\s]+)(?:@(\S+))?\s*$")
@@ -575,7 +575,7 @@ def candidate_changes(plan: Plan, library: Sequence[Topology] = ()) -> list[Chan
     from ..model.checks import check_topology
     from ..model.distributions import parse_distribution
     from ..model.topology import Replication, Step
-    from ..plan.compile import shift_on_duty
+    from ..plan import shift_on_duty
 
     topo = plan.topology
     out: list[Change] = []

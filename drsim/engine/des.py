@@ -29,7 +29,7 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
-from ..plan.compile import ANY, Plan
+from ..plan import ANY, Plan
 from .draws import Draws, task_durations
 
 #: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this.

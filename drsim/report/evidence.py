@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..plan.compile import ANY, Plan, Task
+from ..plan import ANY, Plan, Task
 
 # ------------------------------------------------------------------ state of play
 

@@ -39,7 +39,7 @@ from ..engine.outcomes import evaluate
 from ..errors import InputError, Problem
 from ..io import atomic_write
 from ..model.units import format_duration
-from ..plan.compile import Plan
+from ..plan import Plan
 from ..results import DrillResult
 from . import evidence as ev
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table
@@ -383,7 +383,7 @@ def _cover(tt: Tabletop) -> Section:
         )
     blocks.append(Heading("Participants on shift"))
     parts = _role_parts(plan)
-    from ..plan.compile import shift_on_duty
+    from ..plan import shift_on_duty
 
     rows, idle = [], []
     for r in [*parts, *(r for r in topo.staff if r not in parts)]:

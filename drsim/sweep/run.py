@@ -54,7 +54,7 @@ from ..engine.draws import Draws, element_uniforms
 from ..errors import InputError, Problem, format_path
 from ..model import Drill, Topology
 from ..model.gates import Gate, GateError, GateResult, evaluate_gates, parse_gate
-from ..plan.compile import Plan, compile_plan
+from ..plan import Plan, compile_plan
 from ..stats import PERCENTILES, Accumulator, Summary, wilson
 
 ENGINES = ("vectorized", "des")

@@ -1,0 +1,105 @@
+"""The plan as flat arrays: the form a compiled kernel reads.
+
+A numba kernel cannot walk lists of :class:`~drsim.plan.tasks.Task` objects, so
+the schedule-relevant fields are laid out as integer and float arrays indexed
+by task (or by role, or by roster change). Predecessor and successor lists
+are stored compressed (CSR): the predecessors of task ``i`` are
+``pred_idx[pred_ptr[i]:pred_ptr[i + 1]]``.
+
+Nothing here is new information: every array is a view of the task fields
+listed in the engines' contract of :class:`~drsim.plan.tasks.Task`, the
+capacities at the start and the roster's handovers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .roster import Handover
+from .tasks import ALL, Task
+
+
+def compressed(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """``lists`` in compressed sparse row form: (row pointers, concatenated entries)."""
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    idx = np.array([i for x in lists for i in x], dtype=np.int64)
+    return ptr, idx
+
+
+@dataclass
+class PlanArrays:
+    """The plan as flat integer/float arrays, for compiled kernels.
+
+    Attributes
+    ----------
+    n
+        Number of tasks.
+    pred_ptr, pred_idx
+        Each task's predecessors, compressed.
+    succ_ptr, succ_idx
+        Each task's successors (the tasks waiting for it), compressed.
+    need
+        Finished predecessors a task needs to become ready: all of them, 1 for an any-join, 0 with none.
+    role
+        Each task's role as an index into the sorted role names (-1: needs nobody).
+    capacity
+        Each role's headcount at the drill start, by sorted role name.
+    elapsed_from, elapsed_to, elapsed_coef, priority, skip_if
+        The task fields of the same name.
+    roster_time, roster_role, roster_delta
+        Roster changes, ascending by time: the role and its change of capacity (+ arrive, - leave).
+    """
+
+    n: int
+    pred_ptr: np.ndarray
+    pred_idx: np.ndarray
+    succ_ptr: np.ndarray
+    succ_idx: np.ndarray
+    need: np.ndarray
+    role: np.ndarray
+    capacity: np.ndarray
+    elapsed_from: np.ndarray
+    elapsed_to: np.ndarray
+    elapsed_coef: np.ndarray
+    priority: np.ndarray
+    skip_if: np.ndarray
+    roster_time: np.ndarray
+    roster_role: np.ndarray
+    roster_delta: np.ndarray
+
+    @classmethod
+    def of(cls, tasks: Sequence[Task], capacity: dict[str, int], handovers: Sequence[Handover]) -> PlanArrays:
+        """The arrays of ``tasks`` staffed by ``capacity`` (role -> headcount) changing by ``handovers``."""
+        roles = sorted(capacity)
+        rix = {r: i for i, r in enumerate(roles)}
+        n = len(tasks)
+        preds = [t.preds for t in tasks]
+        succs: list[list[int]] = [[] for _ in range(n)]
+        for t in tasks:
+            for p in t.preds:
+                succs[p].append(t.index)
+        pp, pi = compressed(preds)
+        sp, si = compressed(succs)
+        need = np.array([0 if not t.preds else (len(t.preds) if t.join == ALL else 1) for t in tasks], dtype=np.int64)
+        return cls(
+            n=n,
+            pred_ptr=pp,
+            pred_idx=pi,
+            succ_ptr=sp,
+            succ_idx=si,
+            need=need,
+            role=np.array([rix[t.role] if t.role else -1 for t in tasks], dtype=np.int64),
+            capacity=np.array([capacity[r] for r in roles], dtype=np.int64),
+            elapsed_from=np.array([t.elapsed_from for t in tasks], dtype=np.int64),
+            elapsed_to=np.array([t.elapsed_to for t in tasks], dtype=np.int64),
+            elapsed_coef=np.array([t.elapsed_coef for t in tasks], dtype=float),
+            priority=np.array([t.priority for t in tasks], dtype=np.int64),
+            skip_if=np.array([t.skip_if for t in tasks], dtype=np.int64),
+            roster_time=np.array([h.time for h in handovers], dtype=np.float64),
+            roster_role=np.array([rix[h.role] for h in handovers], dtype=np.int64),
+            roster_delta=np.array([h.headcount - h.previous for h in handovers], dtype=np.int64),
+        )

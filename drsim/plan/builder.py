@@ -1,0 +1,231 @@
+"""The plan builder: appends tasks, calls people in, and collects what cannot be compiled.
+
+Every phase of compiling adds its tasks through one :class:`PlanBuilder`, so
+task indices follow the order the phases run in. Adding a task is where the
+rules every task obeys are applied once (:meth:`PlanBuilder.add`): keys are
+unique, a staffed task is slowed or sped up by the pace of the shift on duty,
+predecessors are sorted and deduplicated, an any-join over one predecessor is
+an all-join, and a service's task takes its tier's dispatch class.
+
+The builder also knows who has been called in. A role works only once paged
+and acknowledged (:meth:`PlanBuilder.page`: every person on shift is paged, the
+first acknowledgement counts). When the consoles a role works through sit
+behind a service that is down, the role must first break glass
+(:meth:`PlanBuilder.add_break_glass`) — unless those services come back first
+(:meth:`PlanBuilder.link_access`).
+
+What cannot be compiled (a role nobody is rostered in, a restore with no
+throughput, …) is collected as :class:`~drsim.errors.Problem`\\ s, so compiling
+goes on and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..errors import InputError, Problem
+from ..model import Drill, Topology
+from ..model.distributions import Distribution, Fixed
+from .order import tier_classes
+from .roster import shift_on_duty, starting_roster
+from .tasks import ALL, ANY, Join, Task, TaskKind
+
+
+@dataclass
+class BreakGlass:
+    """A role's way to its consoles while the services they sit behind are down.
+
+    Attributes
+    ----------
+    task
+        The break-glass task (staffed by the role, skipped once ``lost`` are back).
+    access
+        The milestone "the role has console access": break glass done, or ``lost`` restored.
+    lost
+        The unavailable services the role's consoles are reached through.
+    """
+
+    task: int
+    access: int
+    lost: list[str]
+
+
+class PlanBuilder:
+    """The tasks compiled so far, who has been paged, and the problems found.
+
+    Parameters
+    ----------
+    topo, drill
+        The models being compiled.
+    unavailable
+        Services unusable during the incident (they decide who must break glass).
+    """
+
+    def __init__(self, topo: Topology, drill: Drill, unavailable: set[str]):
+        self.topo, self.drill = topo, drill
+        self.tasks: list[Task] = []
+        self.keys: dict[str, int] = {}
+        roster = starting_roster(topo, drill.start)
+        self.capacity: dict[str, int] = roster.capacity
+        self.shift_of: dict[str, str] = roster.shift_of
+        self.pace: dict[str, float] = roster.pace
+        #: Each paged role's "acknowledged" milestone.
+        self.ack: dict[str, int] = {}
+        self.access: dict[str, BreakGlass] = {}
+        self.unavailable = unavailable
+        self.tier_class = tier_classes(topo)
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        key: str,
+        kind: TaskKind,
+        label: str,
+        duration: Distribution,
+        preds: Iterable[int] = (),
+        role: str | None = None,
+        join: Join = ALL,
+        service: str | None = None,
+        *,
+        offset: float = 0.0,
+        elapsed_from: int = -1,
+        elapsed_to: int = -1,
+        elapsed_coef: float = 0.0,
+        blocked_by_rpo: int = -1,
+    ) -> int:
+        """Append a task and return its index (see the module docstring for the rules applied)."""
+        if key in self.keys:
+            raise AssertionError(f"duplicate task key {key}")
+        if role is not None and self.pace.get(role, 1.0) != 1.0:
+            duration = duration.scaled(self.pace[role])
+        preds = sorted(set(preds))
+        if join == ANY and len(preds) == 1:
+            join = ALL
+        priority = self.tier_class[self.topo.services[service].tier] if service is not None else 0
+        t = Task(
+            len(self.tasks),
+            key,
+            kind,
+            label,
+            duration,
+            role,
+            preds,
+            join,
+            service,
+            offset=offset,
+            elapsed_from=elapsed_from,
+            elapsed_to=elapsed_to,
+            elapsed_coef=elapsed_coef,
+            blocked_by_rpo=blocked_by_rpo,
+            priority=priority,
+        )
+        self.tasks.append(t)
+        self.keys[key] = t.index
+        return t.index
+
+    def problem(self, message: str, path: tuple[str | int, ...]) -> None:
+        """Record something that makes the drill impossible to compile (raised by :meth:`raise_problems`)."""
+        self.problems.append(Problem(message, path))
+
+    def raise_problems(self) -> None:
+        """Raise every problem recorded so far as one :class:`~drsim.errors.InputError`, if there is any."""
+        if self.problems:
+            raise InputError(f"drill {self.drill.name!r} on topology {self.topo.name!r}", self.problems)
+
+    # -- people
+    def page(self, role: str, after: int, why: str) -> int:
+        """Page everyone of ``role`` on shift; the first acknowledgement starts their work."""
+        if role in self.ack:
+            return self.ack[role]
+        sh = shift_on_duty(self.topo.staff[role], self.drill.start)
+        n = self.capacity.get(role, 0)
+        if n == 0 or sh is None:
+            self.problem(
+                f"the drill needs role {role!r} ({why}) but nobody is on duty at "
+                f"{self.drill.start:%a %H:%M}; add a shift with a headcount",
+                ("start",),
+            )
+            return after
+        pages = [
+            self.add(
+                f"page:{role}#{k + 1}",
+                "page",
+                f"{role}#{k + 1} acknowledges the page",
+                sh.acknowledge,
+                [after],
+                role=None,
+            )
+            for k in range(n)
+        ]
+        self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
+        return self.ack[role]
+
+    def ready_for(self, role: str | None, escalation: int) -> list[int]:
+        """Tasks a person of ``role`` must have done before working: acknowledge, maybe break glass.
+
+        A role not paged yet is paged after ``escalation``.
+        """
+        if role is None:
+            return []
+        ack = self.page(role, escalation, "a runbook step")
+        self.add_break_glass(role)
+        out = [ack]
+        if role in self.access:
+            out.append(self.access[role].access)
+        return out
+
+    def called_in(self, role: str | None, escalation: int) -> list[int]:
+        """:meth:`ready_for` a task of the incident's later work, calling ``role`` in first if needed.
+
+        Identical to :meth:`ready_for` when the role can be paged; when nobody is on duty, the
+        problem is recorded twice (once for the call, once for the readiness), as it always was.
+        """
+        if role is not None and role not in self.ack:
+            self.page(role, escalation, "a runbook step")
+        return self.ready_for(role, escalation)
+
+    def add_break_glass(self, role_name: str) -> None:
+        """When a role's consoles sit behind a service that is down, it must break glass first.
+
+        Access comes from whichever is first: break-glass done, or every such
+        service restored (linked once the restorations exist, in :meth:`link_access`).
+        """
+        role = self.topo.staff[role_name]
+        if role_name in self.access or role_name not in self.ack:
+            return
+        lost = [svc for svc in role.access_via if svc in self.unavailable]
+        if not lost:
+            return
+        if role.break_glass is None:  # an unchecked topology (check_topology reports it too)
+            self.problem("access_via needs break_glass: the time to reach emergency access", ("staff", role_name))
+            return
+        bg = self.add(
+            f"break-glass:{role_name}",
+            "break-glass",
+            f"{role_name} gets break-glass access ({', '.join(lost)} down)",
+            role.break_glass,
+            [self.ack[role_name]],
+            role=role_name,
+        )
+        acc = self.add(f"access:{role_name}", "milestone", f"{role_name} has console access", Fixed(0.0), [bg])
+        self.access[role_name] = BreakGlass(bg, acc, lost)
+
+    def link_access(self, restored: dict[str, int]) -> None:
+        """Give each role that broke glass normal access back once its services are restored.
+
+        ``restored`` maps a service to its restored milestone.
+        """
+        for role_name, glass in self.access.items():
+            if not all(s in restored for s in glass.lost):
+                continue
+            back = self.add(
+                f"access-restored:{role_name}",
+                "milestone",
+                f"{', '.join(glass.lost)} back: {role_name} logs in normally",
+                Fixed(0.0),
+                [restored[s] for s in glass.lost],
+            )
+            self.tasks[glass.access].preds = sorted([glass.task, back])
+            self.tasks[glass.access].join = ANY
+            self.tasks[glass.task].skip_if = back

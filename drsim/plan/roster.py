@@ -1,0 +1,143 @@
+"""The roster: who is on duty at a clock time, and when that changes during an incident.
+
+A role's people work in shifts (``day``, ``night``, a weekend on-call), each with
+a headcount, the days it starts on and a clock span that may run past midnight.
+At any clock time at most one shift of a role is on duty; its headcount is the
+role's *capacity* — how many tasks of that role can run at once. Nobody
+rostered means a capacity of 0.
+
+The plan reads the roster twice:
+
+* **at the drill start** (:func:`starting_roster`): the shift on duty is the one
+  paged, and its ``acknowledge`` time and ``pace`` apply to the whole drill;
+* **over the incident** (:func:`roster_changes`): capacity is a step function
+  of the time since the start, changing at shift boundaries. Each change is a
+  :class:`Handover`, compiled up to :data:`ROSTER_HORIZON` after the start for
+  every role some task needs (:func:`handovers_of`). Both engines apply the
+  same handovers to every replicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..model import Shift, StaffRole, Topology
+from ..model.topology import ALL_DAYS
+
+#: How far past the drill start roster changes are compiled (seconds): 60 days.
+ROSTER_HORIZON = 60 * 86400.0
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A change of a role's capacity at a shift boundary, ``time`` seconds after the drill starts.
+
+    Attributes
+    ----------
+    time
+        Seconds after the drill start when the change takes effect.
+    role
+        The staff role whose capacity changes.
+    shift
+        The shift taking over (None: nobody is rostered from then on).
+    headcount
+        The role's capacity from ``time`` on.
+    previous
+        The role's capacity just before ``time``.
+    """
+
+    time: float
+    role: str
+    shift: str | None
+    headcount: int
+    previous: int
+
+    @property
+    def text(self) -> str:
+        """The change as a timeline reads it: who takes over and how many are on duty."""
+        if self.shift is None:
+            return f"nobody rostered: 0 on duty (was {self.previous})"
+        return f"{self.shift} shift takes over: {self.headcount} on duty (was {self.previous})"
+
+
+@dataclass(frozen=True)
+class StartingRoster:
+    """Who is on duty when the drill starts, role by role (every role of the topology, in file order).
+
+    Attributes
+    ----------
+    capacity
+        People on duty per role (0 when nobody is rostered).
+    shift_of
+        The name of the shift on duty per role (``"off"`` when nobody is rostered).
+    pace
+        The duration multiplier of the shift on duty per role (1.0 when nobody is rostered).
+    """
+
+    capacity: dict[str, int]
+    shift_of: dict[str, str]
+    pace: dict[str, float]
+
+
+def shift_on_duty(role: StaffRole, when: dt.datetime) -> Shift | None:
+    """The shift of ``role`` covering clock time ``when`` (None if nobody is rostered)."""
+    minute = when.hour * 60 + when.minute
+    day = ALL_DAYS[when.weekday()]
+    prev_day = ALL_DAYS[(when.weekday() - 1) % 7]
+    for sh in role.shifts:
+        if sh.start < sh.end:
+            if day in sh.days and sh.start <= minute < sh.end:
+                return sh
+        else:  # runs past midnight: the part before midnight belongs to its start day
+            if (day in sh.days and minute >= sh.start) or (prev_day in sh.days and minute < sh.end):
+                return sh
+    return None
+
+
+def starting_roster(topo: Topology, start: dt.datetime) -> StartingRoster:
+    """The shift of every role on duty at the drill's clock start ``start``."""
+    capacity: dict[str, int] = {}
+    shift_of: dict[str, str] = {}
+    pace: dict[str, float] = {}
+    for name, role in topo.staff.items():
+        sh = shift_on_duty(role, start)
+        capacity[name] = sh.headcount if sh else 0
+        shift_of[name] = sh.name if sh else "off"
+        pace[name] = sh.pace if sh else 1.0
+    return StartingRoster(capacity, shift_of, pace)
+
+
+def roster_changes(role: StaffRole, name: str, start: dt.datetime, horizon: float = ROSTER_HORIZON) -> list[Handover]:
+    """The instants in (0, ``horizon``] after ``start`` where ``role``'s headcount on duty changes.
+
+    Candidates are every shift's start and end clock time on every day of the
+    span; the headcount at each is that of :func:`shift_on_duty` (0 when nobody
+    is rostered), and only changes are kept.
+    """
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    minutes = sorted({m for sh in role.shifts for m in (sh.start, sh.end)})
+    days = int(horizon // 86400) + 2
+    first = shift_on_duty(role, start)
+    current = first.headcount if first is not None else 0
+    out: list[Handover] = []
+    for d in range(days):
+        for m in minutes:
+            when = midnight + dt.timedelta(days=d, minutes=m)
+            t = (when - start).total_seconds()
+            if t <= 0 or t > horizon:
+                continue
+            sh = shift_on_duty(role, when)
+            n = sh.headcount if sh is not None else 0
+            if n != current:
+                out.append(Handover(t, name, sh.name if sh is not None else None, n, current))
+                current = n
+    return out
+
+
+def handovers_of(topo: Topology, start: dt.datetime, roles: Iterable[str]) -> list[Handover]:
+    """Roster changes of ``roles`` (the roles some task needs) after ``start``, by time then role."""
+    out = [h for r in sorted(set(roles)) for h in roster_changes(topo.staff[r], r, start)]
+    out.sort(key=lambda h: (h.time, h.role))
+    return out

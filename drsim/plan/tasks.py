@@ -1,0 +1,121 @@
+"""Tasks: the timed pieces of work a recovery is made of, and how they wait for each other.
+
+Everything that takes time in a recovery is a task: the fault itself, the
+monitoring alert, each page to each person on shift, triage, escalation, the
+decision to fail over, every runbook step, validation, communication, and the
+milestones "service restored". A task has a duration distribution, an optional
+staff role it occupies while it runs, and the tasks it waits for — all of them
+(:data:`ALL`) or the first (:data:`ANY`, e.g. the first of several pages to be
+acknowledged, or the first of "failover done" and "site came back").
+
+Tasks are numbered in the order they are compiled, and that index is part of
+the model: it breaks ties between equally old tasks when people are scarce,
+names each task's column of finish times, and is what both engines agree on
+replicate by replicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from ..model.distributions import Distribution
+
+#: How a task waits for its predecessors: every one finished, or the first one.
+Join = Literal["all", "any"]
+#: The task starts when every predecessor has finished.
+ALL: Final = "all"
+#: The task starts when its first predecessor finishes.
+ANY: Final = "any"
+
+#: What a task stands for; reports and the replay timeline read it, the schedule does not
+#: (except that the DES times the actors of ``step``, ``validate`` and ``reconcile`` tasks).
+TaskKind = Literal[
+    "fault",
+    "fault-end",
+    "detect",
+    "page",
+    "ack",
+    "break-glass",
+    "triage",
+    "escalate",
+    "declare",
+    "communicate",
+    "step",
+    "validate",
+    "reconcile",
+    "never",
+    "milestone",
+    "restored",
+]
+
+
+@dataclass
+class Task:
+    """One timed piece of work or milestone in the recovery.
+
+    **The engines' contract.** Both engines schedule a plan from these fields
+    only (the vectorized engine through :class:`~drsim.plan.arrays.PlanArrays`):
+
+    * ``index``, ``preds``, ``join`` — when the task becomes ready;
+    * ``role``, ``priority`` — who must be free to start it, and in which order
+      waiting tasks are taken;
+    * ``duration`` (through :attr:`element`), ``offset``, ``elapsed_from``,
+      ``elapsed_to``, ``elapsed_coef`` — how long it takes
+      (:func:`drsim.engine.draws.task_durations` and the kernel);
+    * ``blocked_by_rpo`` — whether it can finish at all in a replicate;
+    * ``skip_if`` — whether a staffed task takes no time.
+
+    ``key``, ``kind``, ``label`` and ``service`` describe the task for the
+    replay timeline and the reports; they never change a number.
+
+    Attributes
+    ----------
+    index
+        Position in :attr:`Plan.tasks <drsim.plan.compiled.Plan.tasks>`; the column of its finish times.
+    key
+        A stable, unique name (``"svc:ehr-db:step:0:promote replica"``); random draws are keyed on it.
+    kind
+        What the task stands for (:data:`TaskKind`).
+    label
+        The task as a person reads it in a timeline.
+    duration
+        How long the work takes once started (scaled by the starting shift's pace for staffed tasks).
+    role
+        The staff role occupied while it runs (None: needs nobody).
+    preds
+        Indices of the tasks it waits for, ascending.
+    join
+        :data:`ALL` or :data:`ANY` of ``preds``.
+    service
+        The service the work belongs to (None for incident-wide work).
+    """
+
+    index: int
+    key: str
+    kind: TaskKind
+    label: str
+    duration: Distribution
+    role: str | None = None
+    preds: list[int] = field(default_factory=list)
+    join: Join = ALL
+    service: str | None = None
+    #: Extra seconds added to every draw (a data transfer of known size).
+    offset: float = 0.0
+    #: Duration grows with elapsed time: ``coef * (finish[elapsed_to] - finish[elapsed_from])``.
+    elapsed_from: int = -1
+    elapsed_to: int = -1
+    elapsed_coef: float = 0.0
+    #: The task can never finish in a replicate whose RPO item of this index is infinite.
+    blocked_by_rpo: int = -1
+    #: Dispatch class when people are scarce: lower goes first (0 = incident command and
+    #: the most critical tier); within a class, first come first served.
+    priority: int = 0
+    #: A staffed task that takes no time if this task has already finished when it starts
+    #: (break-glass access is moot once the identity provider is back).
+    skip_if: int = -1
+
+    @property
+    def element(self) -> str | None:
+        """The name of the random element this task's duration draws from (None if fixed)."""
+        return None if self.duration.is_fixed else f"task:{self.key}"
