@@ -162,7 +162,8 @@ def main(argv=None) -> None:
     # ---- DES
     d_des = Draws.sample(plan.elements(), 1, n_des)
     t0, c0 = time.perf_counter(), time.process_time()
-    _, f_des, events = des.run_many(plan, d_des)
+    by_des = des.run_many(plan, d_des)
+    f_des, events = by_des.finish, by_des.events
     t_des, c_des = time.perf_counter() - t0, time.process_time() - c0
     des_rate = n_des / t_des
     print(
@@ -252,7 +253,7 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     f_np = numpy_fcfs.finish_times(plan, D)
     t_np = time.perf_counter() - t0
-    _, f_k = vectorized.run_many(plan, d_np)
+    f_k = vectorized.run_many(plan, d_np).finish
     same = np.array_equal(f_np, f_k)
     t_k, _ = _best(lambda: vectorized.run_many(plan, d_np), repeat)
     print(
@@ -261,7 +262,7 @@ def main(argv=None) -> None:
     )
     print(
         f"  DES check: DES and kernel identical on the first {n_des:,}: "
-        f"{np.array_equal(f_des, vectorized.run_many(plan, d_des)[1])}"
+        f"{np.array_equal(f_des, vectorized.run_many(plan, d_des).finish)}"
     )
 
     # ---- peak memory, fresh processes

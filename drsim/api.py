@@ -40,5 +40,5 @@ def replay_result(plan: Plan, draws: Draws, r: int = 0, replay: des.Replay | Non
     """
     rep = replay if replay is not None else des.replay(plan, draws, r)
     one = draws.replicate(r)
-    metrics = evaluate(plan, one, rep.finish[None, :])
+    metrics = evaluate(plan, one, rep.times)
     return build_result(plan, one, rep, metrics)

@@ -88,8 +88,7 @@ def run_both(plan, seed: int, n: int, des_n: int = 300):
     from drsim.engine.outcomes import evaluate
 
     draws = Draws.sample(plan.elements(), seed, n)
-    _, finish = vectorized.run_many(plan, draws)
+    finish = vectorized.run_many(plan, draws)
     head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
-    _, finish_des, _ = des.run_many(plan, head)
-    np.testing.assert_array_equal(finish_des, finish[: head.n])
+    np.testing.assert_array_equal(des.run_many(plan, head).finish, finish.finish[: head.n])
     return evaluate(plan, draws, finish)

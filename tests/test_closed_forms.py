@@ -205,13 +205,14 @@ def test_staffing_waits_follow_erlang_c():
     waits = []
     for chunk in range(4):  # 4 x 25,000 replicates keeps the draws of 242 tasks small
         draws = Draws.sample(plan.elements(), 8, 25_000, chunk=chunk)
-        fin, start = vectorized.finish_times(plan, draws, np.array([arrive, job]), starts=True)
-        waits.append(start[1] - fin.values[0])
+        times = vectorized.finish_times(plan, draws, np.array([arrive, job]), starts=True)
+        waits.append(times.start_of(job) - times.finish_of(arrive))
         if chunk == 0:  # the reference engine, replicate by replicate, on the same draws
-            d_start, d_finish, _ = des.run_many(plan, draws.replicate(0))
+            by_des = des.run_many(plan, draws.replicate(0))
+            d_start, d_finish = by_des.start, by_des.finish
             for r in range(1, 150):
-                s, f, _ = des.run_many(plan, draws.replicate(r))
-                d_start, d_finish = np.vstack([d_start, s]), np.vstack([d_finish, f])
+                by_des = des.run_many(plan, draws.replicate(r))
+                d_start, d_finish = np.vstack([d_start, by_des.start]), np.vstack([d_finish, by_des.finish])
             np.testing.assert_array_equal(d_start[:, job] - d_finish[:, arrive], waits[0][:150])
     w = np.concatenate(waits)
     n = len(w)

@@ -52,11 +52,11 @@ def bundled_runs():
 
 @pytest.mark.parametrize("name", DRILLS)
 def test_engines_give_identical_task_times_on_shared_draws(bundled_runs, name):
-    plan, draws, (s_des, f_des, events), (s_vec, f_vec) = bundled_runs[name]
-    assert events > 0
-    np.testing.assert_array_equal(f_vec, f_des)
-    np.testing.assert_array_equal(s_vec, s_des)
-    m_des, m_vec = evaluate(plan, draws, f_des), evaluate(plan, draws, f_vec)
+    plan, draws, by_des, by_vec = bundled_runs[name]
+    assert by_des.events > 0
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
+    m_des, m_vec = evaluate(plan, draws, by_des), evaluate(plan, draws, by_vec)
     assert m_des.keys() == m_vec.keys()
     for k in m_des:
         np.testing.assert_array_equal(m_vec[k], m_des[k], err_msg=k)
@@ -75,10 +75,9 @@ def test_engines_agree_on_every_bundled_drill_on_every_bundled_topology(name, to
     except InputError as e:  # the drill names something this estate does not have
         pytest.skip(str(e).splitlines()[0])
     draws = Draws.sample(plan.elements(), 17, 60)
-    s_des, f_des, _ = des.run_many(plan, draws)
-    s_vec, f_vec = vectorized.run_many(plan, draws)
-    np.testing.assert_array_equal(f_vec, f_des)
-    np.testing.assert_array_equal(s_vec, s_des)
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
 
 
 def test_bundled_drills_exercise_shift_handovers(bundled_runs):
@@ -86,8 +85,8 @@ def test_bundled_drills_exercise_shift_handovers(bundled_runs):
     before the last restoration, so agreement covers handovers (ransomware runs for days; a data-sync
     drift found at 07:30 on a Thursday can run into the 19:00 night shift)."""
     handed = {}
-    for name, (plan, _, (_, f, _), _) in bundled_runs.items():
-        last = np.max(np.column_stack([f[:, o.restored_task] for o in plan.outages.values()]), axis=1)
+    for name, (plan, _, by_des, _) in bundled_runs.items():
+        last = np.max(np.column_stack([by_des.finish_of(o.restored_task) for o in plan.outages.values()]), axis=1)
         first = plan.handovers[0].time if plan.handovers else np.inf
         handed[name] = float(np.mean(first < last))
     assert handed["ransomware-restore"] == 1.0, handed
@@ -99,11 +98,11 @@ def test_sweep_path_keeps_exactly_the_finish_times_the_outcomes_read(bundled_run
     """The sweep runs the kernel keeping only some columns; its metrics equal the full run's."""
     from drsim.sweep import build_spec
 
-    plan, draws, (_, f_des, _), _ = bundled_runs[name]
+    plan, draws, by_des, _ = bundled_runs[name]
     pt = build_spec(name, n=10).points[0]
-    fin, _ = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
+    fin = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
     assert len(pt.columns) < len(plan.tasks)
-    full, part = evaluate(plan, draws, f_des), evaluate(pt.plan, draws, fin)
+    full, part = evaluate(plan, draws, by_des), evaluate(pt.plan, draws, fin)
     for k in full:
         np.testing.assert_array_equal(part[k], full[k], err_msg=k)
 
@@ -123,15 +122,17 @@ def test_engines_agree_where_tasks_wait_for_each_other_in_a_cycle(topology):
                 todo.append(p)
     assert acc.index in seen
     draws = Draws.sample(plan.elements(), 13, 150)
-    s_des, f_des, _ = des.run_many(plan, draws)
-    s_vec, f_vec = vectorized.run_many(plan, draws)
-    np.testing.assert_array_equal(f_vec, f_des)
-    np.testing.assert_array_equal(s_vec, s_des)
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
 
 
 def test_bundled_drills_exercise_staff_contention(bundled_runs):
     """At least some bundled drills make tasks queue for a busy person, so agreement covers dispatch."""
-    contended = {name: _waited_for_staff(plan, s, f).mean() for name, (plan, _, (s, f, _), _) in bundled_runs.items()}
+    contended = {
+        name: _waited_for_staff(plan, by_des.start, by_des.finish).mean()
+        for name, (plan, _, by_des, _) in bundled_runs.items()
+    }
     assert sum(v > 0 for v in contended.values()) >= 2, contended
 
 
@@ -150,11 +151,10 @@ def test_engines_agree_under_heavy_contention_and_ties():
     staff = {"ic": role(), "dba": role(headcount=2, acknowledge="exponential(mean=2m)"), "oncall": role()}
     plan = plan_of(base_topology(services, staff=staff), base_drill())
     draws = Draws.sample(plan.elements(), 5, 400)
-    s_des, f_des, _ = des.run_many(plan, draws)
-    s_vec, f_vec = vectorized.run_many(plan, draws)
-    np.testing.assert_array_equal(f_vec, f_des)
-    np.testing.assert_array_equal(s_vec, s_des)
-    assert _waited_for_staff(plan, s_des, f_des).all()
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
+    assert _waited_for_staff(plan, by_des.start, by_des.finish).all()
 
 
 def test_kernel_durations_match_the_shared_duration_matrix():

@@ -53,13 +53,12 @@ def jobs_plan(dba_shifts: list[dict], durations: list[str], start: str):
 def times(plan):
     """Start and finish of each job's step, and the DES replay; both engines must agree exactly."""
     draws = Draws.sample(plan.elements(), 1, 4)
-    s_vec, f_vec = vectorized.run_many(plan, draws)
-    s_des, f_des, _ = des.run_many(plan, draws)
-    np.testing.assert_array_equal(f_vec, f_des)
-    np.testing.assert_array_equal(s_vec, s_des)
+    by_vec, by_des = vectorized.run_many(plan, draws), des.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
     steps = sorted((t for t in plan.tasks if t.role == "dba" and t.kind == "step"), key=lambda t: t.service)
     rep = des.replay(plan, draws, 0)
-    got = [(s_vec[0, t.index], f_vec[0, t.index]) for t in steps]
+    got = [(by_vec.start_of(t.index)[0], by_vec.finish_of(t.index)[0]) for t in steps]
     who = [rep.actors[t.index] for t in steps]
     return got, who, rep
 

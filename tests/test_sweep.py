@@ -84,7 +84,7 @@ def test_chunk_i_covers_its_own_replicates_from_its_own_streams():
     plan = prepare("region-loss")
     res = sweep("region-loss", n=10, seed=3, chunk_size=4, keep_replicates=True)
     draws = Draws.sample(plan.elements(), 3, 4, chunk=1)
-    _, fin = vectorized.run_many(plan, draws)
+    fin = vectorized.run_many(plan, draws)
     direct = evaluate(plan, draws, fin)
     for key, s in res.points[0].metrics.items():
         np.testing.assert_array_equal(s.values[4:8], direct[key], err_msg=key)

@@ -328,7 +328,7 @@ def test_percentile_90_replays_the_sweeps_90th_percentile():
     # draw the same sweep independently and take its empirical 90th percentile
     plan = tt.plan
     draws = Draws.sample(plan.elements(), seed, n)
-    _, finish = vectorized.run_many(plan, draws)
+    finish = vectorized.run_many(plan, draws)
     values = evaluate(plan, draws, finish)["tier:tier0:rto"]
     p90 = np.sort(values)[math.ceil(0.9 * n) - 1]
     r = tt.selection.replicate

@@ -263,7 +263,7 @@ def _scaled_replicates(
                 tiled = tiled * np.repeat(f[:, scaled_elements[e]], n)
             values[e] = tiled
         d = Draws(base.seed, 0, r * n, values)
-        fin, _ = vectorized.finish_times(plan, d, kp=kp)
+        fin = vectorized.finish_times(plan, d, kp=kp)
         out[s : s + r] = metric_values(evaluate(plan, d, fin), key, r * n).reshape(r, n)
     return out
 

@@ -31,6 +31,7 @@ from simpy.events import EventPriority
 
 from ..plan import ANY, Plan
 from .draws import Draws, task_durations
+from .finish import FinishTimes
 
 #: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this.
 DISPATCH_PRIORITY = EventPriority(2)
@@ -109,13 +110,30 @@ class StaffPool:
 
 @dataclass
 class Replay:
-    """Start and finish time of every task in one replicate, and its timeline."""
+    """One replicate replayed event by event: when each task started and finished, who did it, and the story.
+
+    Attributes
+    ----------
+    start, finish : numpy.ndarray
+        Start and finish time of each task (seconds after the drill starts, ``inf`` for never).
+    timeline : list of TimelineEvent
+        What happened, in order.
+    actors : dict
+        The person (``"dba#1"``) who did each staffed task that started, by task index.
+    events_processed : int
+        SimPy events processed.
+    """
 
     start: np.ndarray
     finish: np.ndarray
     timeline: list[TimelineEvent]
     actors: dict[int, str]
     events_processed: int
+
+    @property
+    def times(self) -> FinishTimes:
+        """The replay's task times as a batch of one replicate, as the outcomes read them."""
+        return FinishTimes.of_every_task(self.finish[None, :], self.start[None, :], self.events_processed)
 
 
 def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray | None = None) -> Replay:
@@ -218,8 +236,8 @@ def _finish_event(plan, t, time, actors) -> TimelineEvent:
     return TimelineEvent(time, actors.get(t.index, "automation"), t.service, label, kind, "finish")
 
 
-def run_many(plan: Plan, draws: Draws) -> tuple[np.ndarray, np.ndarray, int]:
-    """Start and finish matrices for every replicate of ``draws`` (one SimPy run each)."""
+def run_many(plan: Plan, draws: Draws) -> FinishTimes:
+    """Start and finish times of every task in every replicate of ``draws`` (one SimPy run each)."""
     D = task_durations(plan, draws)
     n = draws.n
     start = np.empty((n, len(plan.tasks)))
@@ -229,4 +247,4 @@ def run_many(plan: Plan, draws: Draws) -> tuple[np.ndarray, np.ndarray, int]:
         rep = replay(plan, draws, r, durations=D[r])
         start[r], finish[r] = rep.start, rep.finish
         events += rep.events_processed
-    return start, finish, events
+    return FinishTimes.of_every_task(finish, start, events)

@@ -28,9 +28,10 @@ from __future__ import annotations
 import numpy as np
 
 from .draws import Draws
+from .finish import TaskFinishes
 
 
-def rpo_base(plan, item, draws: Draws, finish: np.ndarray | None = None) -> np.ndarray:
+def rpo_base(plan, item, draws: Draws, finish: TaskFinishes | None = None) -> np.ndarray:
     """The window of writes lost to a service's own data path (before queue losses).
 
     A service that came back in place (its site returned with its data) no later
@@ -38,12 +39,12 @@ def rpo_base(plan, item, draws: Draws, finish: np.ndarray | None = None) -> np.n
     """
     rpo = _rpo_of_path(plan, item, draws, finish)
     if item.inplace >= 0 and finish is not None:
-        won = finish[:, item.inplace] <= (finish[:, item.failover] if item.failover >= 0 else np.inf)
+        won = finish.finish_of(item.inplace) <= (finish.finish_of(item.failover) if item.failover >= 0 else np.inf)
         rpo = np.where(won, 0.0, rpo)
     return rpo
 
 
-def _rpo_of_path(plan, item, draws: Draws, finish: np.ndarray | None) -> np.ndarray:
+def _rpo_of_path(plan, item, draws: Draws, finish: TaskFinishes | None) -> np.ndarray:
     n = draws.n
     if item.kind in ("none", "sync"):
         return np.zeros(n)
@@ -60,7 +61,7 @@ def _rpo_of_path(plan, item, draws: Draws, finish: np.ndarray | None) -> np.ndar
         if finish is None:
             raise ValueError(f"a {item.kind} RPO item is scored from finish times; none were given")
         fault_at = plan.drill.faults[item.fault].at
-        late = finish[:, item.task_a] - fault_at
+        late = finish.finish_of(item.task_a) - fault_at
         return late if item.kind == "drift" else late + item.offset
     raise ValueError(item.kind)
 
@@ -76,7 +77,7 @@ def _worst(op, arrays: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def evaluate(plan, draws: Draws, finish: np.ndarray, sink=None) -> dict[str, np.ndarray]:
+def evaluate(plan, draws: Draws, finish: TaskFinishes, sink=None) -> dict[str, np.ndarray]:
     """Every metric of every replicate, as arrays of length ``draws.n`` (seconds).
 
     ``sink``, if given, is called as ``sink(key, values)`` once per metric, the
@@ -94,8 +95,8 @@ def evaluate(plan, draws: Draws, finish: np.ndarray, sink=None) -> dict[str, np.
     down_at: dict[str, np.ndarray] = {}
     up_at: dict[str, np.ndarray] = {}
     for name, o in plan.outages.items():
-        down_at[name] = finish[:, o.down_task]
-        up_at[name] = finish[:, o.restored_task]
+        down_at[name] = finish.finish_of(o.down_task)
+        up_at[name] = finish.finish_of(o.restored_task)
         final(f"service:{name}:rto", up_at[name] - down_at[name])
         # final once the queues feeding the service have added the traffic they dropped
         out[f"service:{name}:rpo"] = (
@@ -135,20 +136,20 @@ def evaluate(plan, draws: Draws, finish: np.ndarray, sink=None) -> dict[str, np.
             final(f"workflow:{wname}:downtime", np.zeros(draws.n))
 
     m = plan.milestones
-    fault = finish[:, m["fault"]]
-    detected = finish[:, m["detected"]]
-    acked = finish[:, m["acknowledged"]]
-    declared = finish[:, m["declared"]]
+    fault = finish.finish_of(m["fault"])
+    detected = finish.finish_of(m["detected"])
+    acked = finish.finish_of(m["acknowledged"])
+    declared = finish.finish_of(m["declared"])
     final("latency:detect", detected - fault)
     final("latency:acknowledge", acked - detected)
     final("latency:declare", declared - acked)
     if "restored" in m:
-        restored = finish[:, m["restored"]]
+        restored = finish.finish_of(m["restored"])
         final("latency:restore", restored - declared)
         final("latency:total", restored - fault)
     if plan.rollback is not None:
         a, b = plan.rollback
-        final("rollback:total:time", finish[:, b] - finish[:, a])
+        final("rollback:total:time", finish.finish_of(b) - finish.finish_of(a))
     return out
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
 from .draws import Draws
+from .finish import FinishTimes
 from .kernel import KernelArrays, simulate
 
 
@@ -224,29 +225,8 @@ def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
     return R
 
 
-class FinishColumns:
-    """Finish times of some tasks of a plan, one contiguous array per task.
-
-    Indexed like the full ``(replicates, tasks)`` matrix — ``finish[:, task]`` —
-    so the outcomes read it unchanged; asking for a task that was not kept is an error.
-    """
-
-    def __init__(self, values: np.ndarray, tasks: np.ndarray, n_tasks: int):
-        self.values = values
-        self.tasks = tasks
-        self.row = {int(t): j for j, t in enumerate(tasks)}
-        self.shape = (values.shape[1], n_tasks)
-
-    def __getitem__(self, key):
-        if not (isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)):
-            raise TypeError("FinishColumns supports only finish[:, task]")
-        try:
-            return self.values[self.row[int(key[1])]]
-        except KeyError:
-            raise KeyError(f"finish time of task {key[1]} was not kept") from None
-
-
 def _blocks(n: int, parallel: bool) -> int:
+    """Parallel blocks for ``n`` replicates: about four per thread, of at least 64 replicates."""
     if not parallel or n < 256:
         return 1
     return max(1, min(get_num_threads() * 4, n // 64))
@@ -259,8 +239,24 @@ def finish_times(
     kp: KernelPlan | None = None,
     parallel: bool = True,
     starts: bool = False,
-) -> tuple[FinishColumns, np.ndarray | None]:
-    """Finish times (and optionally start times) of ``tasks`` (default: all) in every replicate."""
+) -> FinishTimes:
+    """Finish times (and, with ``starts``, start times) of ``tasks`` (default: all) in every replicate.
+
+    Parameters
+    ----------
+    plan : Plan
+        The compiled drill.
+    draws : Draws
+        The random numbers of the batch: one replicate per draw.
+    tasks : numpy.ndarray, optional
+        The tasks whose times are kept (a sweep keeps those the outcomes read).
+    kp : KernelPlan, optional
+        ``prepare(plan)``, when it has been built already.
+    parallel : bool
+        Whether the kernel may spread the replicates over every thread.
+    starts : bool
+        Whether to keep start times too.
+    """
     kp = kp if kp is not None else prepare(plan)
     keep = np.arange(kp.n_tasks, dtype=np.int64) if tasks is None else np.asarray(tasks, dtype=np.int64)
     R = duration_rows(plan, kp, draws)
@@ -269,7 +265,8 @@ def finish_times(
     blocks = _blocks(draws.n, parallel)
     with _one_thread_unless(blocks > 1):
         simulate(kp.kernel, R, keep, out, out_start, blocks)
-    return FinishColumns(out, keep, kp.n_tasks), (out_start if starts else None)
+    # the kernel writes one contiguous row per kept task; the record reads it by replicate and column
+    return FinishTimes(out.T, keep, kp.n_tasks, out_start.T if starts else None)
 
 
 @contextmanager
@@ -287,8 +284,6 @@ def _one_thread_unless(parallel: bool):
         set_num_threads(before)
 
 
-def run_many(plan: Plan, draws: Draws, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Start and finish matrices ``(n, n_tasks)`` for every replicate of ``draws``."""
-    fin, start = finish_times(plan, draws, parallel=parallel, starts=True)
-    assert start is not None  # asked for with starts=True
-    return np.ascontiguousarray(start.T), np.ascontiguousarray(fin.values.T)
+def run_many(plan: Plan, draws: Draws, parallel: bool = True) -> FinishTimes:
+    """Start and finish times of every task in every replicate of ``draws``."""
+    return finish_times(plan, draws, parallel=parallel, starts=True)

@@ -183,7 +183,7 @@ def tabletop(
     from ..engine import vectorized
 
     draws = Draws.sample(plan.elements(), seed, n)
-    _, finish = vectorized.run_many(plan, draws)
+    finish = vectorized.run_many(plan, draws)
     metrics = evaluate(plan, draws, finish)
     key = ranking_metric(plan, metrics)
     r = representative(metrics[key], percentile)

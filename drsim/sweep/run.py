@@ -195,9 +195,10 @@ def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) ->
     pt = spec.points[point]
     events = 0
     if spec.engine == "vectorized":
-        finish, _ = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
+        finish = vectorized.finish_times(pt.plan, draws, pt.columns, pt.kernel)
     else:
-        _, finish, events = des.run_many(pt.plan, draws)
+        finish = des.run_many(pt.plan, draws)
+        events = finish.events
     return ReplayedChunk(point, chunk_index, draws, finish, events)
 
 
@@ -765,15 +766,15 @@ def build_spec(
 
 
 class _Recorder:
-    """Stands in for the finish matrix and notes which task columns are read."""
+    """Stands in for the finish times and notes which tasks' finish times are read."""
 
     def __init__(self, finish):
         self.finish = finish
         self.read: set[int] = set()
 
-    def __getitem__(self, key):
-        self.read.add(int(key[1]))
-        return self.finish[key]
+    def finish_of(self, task: int):
+        self.read.add(int(task))
+        return self.finish.finish_of(task)
 
 
 def _point(index: int, params: tuple, plan: Plan, engine: str, label: str) -> SweepPoint:
@@ -782,8 +783,8 @@ def _point(index: int, params: tuple, plan: Plan, engine: str, label: str) -> Sw
 
     probe = Draws.sample(plan.elements(), 0, 2)
     kernel = vectorized.prepare(plan)
-    fin, _ = vectorized.finish_times(plan, probe, kp=kernel, parallel=False)
-    rec = _Recorder(fin.values.T)
+    fin = vectorized.finish_times(plan, probe, kp=kernel, parallel=False)
+    rec = _Recorder(fin)
     metrics = tuple(evaluate(plan, probe, rec))
     gates = []
     for i, text in enumerate(plan.drill.gates):
