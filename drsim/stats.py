@@ -272,6 +272,8 @@ class Summary:
             raise ValueError(f"rank {k} outside 1..{self.n}")
         if self.values is not None:
             return float(np.partition(self.values, k - 1)[k - 1])
+        assert self.bins is not None, "a summary keeps its values or its histogram"
+        assert self.counts is not None, "a histogram has its counts"
         b = int(self.bins[np.searchsorted(np.cumsum(self.counts), k)])
         lo, hi = bin_edges(b)
         if b == INF:
@@ -317,8 +319,12 @@ class Accumulator:
         self.n_le += s.n_le
         self.n_lt += s.n_lt
         if self.exact:
+            assert s.values is not None, "an exact summary keeps its values"
             self.parts.append(s.values)
         else:
+            assert self.dense is not None, "a histogram accumulator keeps its bins"
+            assert s.bins is not None, "a histogram summary to merge"
+            assert s.counts is not None, "a histogram summary to merge"
             self.dense[s.bins] += s.counts
 
     def result(self) -> Summary:
@@ -326,6 +332,7 @@ class Accumulator:
         if self.exact:
             s.values = np.concatenate(self.parts) if self.parts else np.empty(0)
         else:
+            assert self.dense is not None, "a histogram accumulator keeps its bins"
             s.bins = np.flatnonzero(self.dense).astype(np.int32)
             s.counts = self.dense[s.bins]
         return s

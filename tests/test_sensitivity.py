@@ -9,6 +9,9 @@ from builders import auto_service, base_drill, base_topology, plan_of, role
 from click.testing import CliRunner
 
 from drsim.analysis import sensitivity as sens
+from drsim.analysis.advise import advise
+from drsim.analysis.metrics import parse_metric
+from drsim.api import prepare
 from drsim.cli import main
 from drsim.errors import InputError
 from drsim.model.loader import drill_from_text, topology_from_text
@@ -32,7 +35,7 @@ def test_parameters_group_the_random_elements():
         "runbook:app": ["task:svc:app:step:0:start"],
         "runbook:db": ["task:svc:db:step:0:failover"],
     }
-    real = sens.parameter_groups(sens._plan("region-loss", None))
+    real = sens.parameter_groups(prepare("region-loss", None))
     for g in ("decision", "triage", "detection", "acknowledge:dba", "runbook:ehr-db", "fault-duration"):
         assert g in real
 
@@ -84,7 +87,7 @@ def test_advice_puts_the_bottleneck_role_first_with_its_exact_effect():
     """Serial DBA work: 4 x 30m. A second DBA halves it (-60m); making one service active-active
     saves one slot (-30m); another incident commander saves nothing."""
     topo, drill = _models(_contended(), base_drill())
-    res = sens.advise(drill, topo, "p90_rto:tier0", n=50, seed=0, library=[])
+    res = advise(drill, topo, "p90_rto:tier0", n=50, seed=0, library=[])
     assert res.base == pytest.approx(4 * 60 + 4 * 1800)
     best = res.rows[0]
     assert best["kind"] == "responder"
@@ -114,7 +117,7 @@ def test_advice_halving_a_backup_interval_halves_the_loss():
         },
     }
     topo, drill = _models(base_topology({"db": svc}), base_drill())
-    res = sens.advise(drill, topo, "mean_rpo:db", n=4000, seed=3, library=[])
+    res = advise(drill, topo, "mean_rpo:db", n=4000, seed=3, library=[])
     row = next(r for r in res.rows if r["kind"] == "backup")
     # the backup age is uniform on [0, interval]: halving the interval halves every draw (CRN)
     assert row["value"] == pytest.approx(res.base / 2, rel=1e-12)
@@ -123,17 +126,17 @@ def test_advice_halving_a_backup_interval_halves_the_loss():
 
 
 def test_metric_grammar():
-    plan = sens._plan("region-loss", None)
-    m = sens.parse_metric("p90_rto:tier0", plan)
+    plan = prepare("region-loss", None)
+    m = parse_metric("p90_rto:tier0", plan)
     assert (m.stat, m.key, m.q, m.target) == ("percentile", "tier:tier0:rto", 0.9, 900.0)
-    m = sens.parse_metric("p_meet_rto:tier0@3h", plan)
+    m = parse_metric("p_meet_rto:tier0@3h", plan)
     assert m.target == 3 * 3600
     assert m.higher_is_better
     assert m.value(np.array([3600.0, 4 * 3600.0])) == 0.5
-    assert sens.parse_metric("p90_downtime:medication-administration", plan).key == (
+    assert parse_metric("p90_downtime:medication-administration", plan).key == (
         "workflow:medication-administration:downtime"
     )
-    assert sens.parse_metric("mean_rpo:ehr-db", plan).key == "service:ehr-db:rpo"
+    assert parse_metric("mean_rpo:ehr-db", plan).key == "service:ehr-db:rpo"
     for bad in (
         "p90_rto",
         "p90_rto:nowhere",
@@ -143,7 +146,7 @@ def test_metric_grammar():
         "p100_rto:tier0",
     ):
         with pytest.raises(InputError):
-            sens.parse_metric(bad, plan)
+            parse_metric(bad, plan)
 
 
 def test_cli_sensitivity_and_advise(tmp_path, monkeypatch):
@@ -171,8 +174,8 @@ def test_what_ifs_use_the_same_replicates_as_a_sweep():
     """Scaling nothing reproduces the sweep's replicates exactly, so every what-if is paired with them."""
     from drsim.analysis.compare import simulate
 
-    plan = sens._plan("region-loss", None)
+    plan = prepare("region-loss", None)
     groups = sens.parameter_groups(plan)
-    xs = sens._scaled_replicates(plan, "tier:tier0:rto", groups, ["decision"], np.array([[1.0], [2.0]]), 500, 9)
+    xs = sens.scaled_replicates(plan, "tier:tier0:rto", groups, ["decision"], np.array([[1.0], [2.0]]), 500, 9)
     np.testing.assert_array_equal(xs[0], simulate(plan, 500, 9)["tier:tier0:rto"])
     assert np.all(xs[1] >= xs[0])  # a slower decision never brings tier 0 back sooner

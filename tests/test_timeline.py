@@ -14,6 +14,7 @@ import pytest
 from builders import base_drill, base_topology, plan_of
 from click.testing import CliRunner
 
+from drsim.analysis.representative import representative
 from drsim.cli import main
 from drsim.engine import vectorized
 from drsim.engine.draws import Draws
@@ -22,15 +23,9 @@ from drsim.errors import OutputExistsError
 from drsim.model.loader import bundled_names
 from drsim.report import evidence as ev
 from drsim.report import swimlane
-from drsim.report.timeline import (
-    Tabletop,
-    derived_questions,
-    dur,
-    render_timeline,
-    representative,
-    tabletop,
-    tplus,
-)
+from drsim.report.tabletop import Tabletop, tabletop
+from drsim.report.timeline import derived_questions, render_timeline
+from drsim.report.wording import dur, tplus
 
 DRILLS = bundled_names("drills")
 A4 = (595.3, 841.9)

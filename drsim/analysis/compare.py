@@ -47,11 +47,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..api import prepare
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
-from ..model.loader import bundled_names, load_drill, load_topology
-from ..plan import Plan, compile_plan
+from ..model.loader import bundled_names, load_topology
+from ..plan import Plan
 from ..stats import (
     bootstrap_weights,
     mean_interval,
@@ -60,14 +61,12 @@ from ..stats import (
     quantile_interval,
     wilson,
 )
-from ..sweep.run import sweep
+from ..sweep import sweep
 
 #: The percentiles every comparison reports.
 PERCENTILES = (50, 90, 99)
 #: Kinds of metric a comparison reports (queues fold into their consumer's RPO).
 KINDS = ("service", "tier", "workflow", "latency", "rollback")
-#: Replicates of one what-if run together in the sensitivity analyses (one chunk of the streams).
-CHUNK = 65536
 
 
 # ------------------------------------------------------------------ running replicates
@@ -84,7 +83,11 @@ def simulate(plan: Plan, n: int, seed: int) -> dict[str, np.ndarray]:
     if n < 1:
         raise InputError("compare", [Problem(f"the number of replicates must be at least 1, found {n}")])
     res = sweep(plan.drill, plan.topology, n=n, seed=seed, keep_replicates=True)
-    return {k: s.values for k, s in res.points[0].metrics.items()}
+    metrics: dict[str, np.ndarray] = {}
+    for key, summary in res.points[0].metrics.items():
+        assert summary.values is not None, "a sweep that keeps its replicates keeps every value"
+        metrics[key] = summary.values
+    return metrics
 
 
 # ------------------------------------------------------------------ metric keys
@@ -379,10 +382,11 @@ def compare(
     for d in drills:
         dname = None
         for label, topo in zip(names, topos):
-            dm = d if isinstance(d, Drill) else load_drill(d, topo)
+            plan = prepare(d, topo)
+            dm = plan.drill
             dname = dm.name
-            plan = compile_plan(topo, dm)
             runs[(dm.name, label)] = Run(dm.name, label, plan, simulate(plan, n, seed), targets(plan))
+        assert dname is not None, "at least one topology"
         if dname in drill_names:
             raise InputError("compare", [Problem(f"drill {dname!r} is given twice")])
         drill_names.append(dname)

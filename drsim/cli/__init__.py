@@ -1,32 +1,20 @@
-"""The ``drsim`` command line: a thin layer over the Python API, one module per command."""
+"""The ``drsim`` command line: a thin layer over the Python API, one module per command.
+
+Each command parses its options, calls the public API and renders the result
+with :mod:`drsim.report`; what the commands share (exit statuses, error
+handling, common options) lives in :mod:`drsim.cli.common` and
+:mod:`drsim.cli.options`. Each command imports the domain code it needs when it
+runs, so ``drsim --help`` stays fast.
+"""
 
 from __future__ import annotations
 
-import functools
-import sys
-
 import click
 
-from ..errors import InputError, OutputExistsError
+from . import catalog, compare, drill, schema, sensitivity, sweep, timeline, validate
+from .common import EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, handle_errors
 
-EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def handle_errors(fn):
-    """Turn bad input into one clear message on stderr and exit status 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        except OutputExistsError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-
-    return wrapper
+__all__ = ["EXIT_BAD_INPUT", "EXIT_MISSED", "EXIT_OK", "handle_errors", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -40,21 +28,9 @@ def main():
     """
 
 
-def _register():
-    from . import catalog, drill, schema, validate
-
-    main.add_command(drill.drill)
-    main.add_command(catalog.list_)
-    main.add_command(validate.validate)
-    main.add_command(schema.schema)
-    for mod in ("sweep", "compare", "timeline", "sensitivity"):
-        try:
-            m = __import__(f"{__name__}.{mod}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{mod}":
-                raise
-            continue
-        m.register(main)
-
-
-_register()
+main.add_command(drill.drill)
+main.add_command(catalog.list_)
+main.add_command(validate.validate)
+main.add_command(schema.schema)
+for command in (sweep, compare, timeline, sensitivity):
+    command.register(main)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from ..model.loader import bundled_dir, bundled_names, describe_file
+
 
 @click.command("list")
 def list_():
     """List bundled topologies and drills with what each one is for."""
-    from ..model.loader import bundled_dir, bundled_names, describe_file
-
     for kind in ("topologies", "drills"):
         click.echo(f"{kind}:")
         names = bundled_names(kind)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from . import EXIT_MISSED, EXIT_OK, handle_errors
-from .options import plot_path, save_figure, seed_option, topology_option, use_agg
+from .common import EXIT_MISSED, EXIT_OK, handle_errors
+from .options import force_plot_option, plot_option, plot_path, save_figure, seed_option, topology_option, use_agg
 
 
 @click.command()
@@ -25,14 +24,8 @@ from .options import plot_path, save_figure, seed_option, topology_option, use_a
     default=None,
     help="Run N replicates (a sweep) and judge the drill's gates instead of replaying once.",
 )
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Also write a Gantt chart of the replay (staff and service swimlanes): .png, .svg or .pdf.",
-)
-@click.option("--force", is_flag=True, help="Overwrite an existing --plot file.")
+@plot_option("Also write a Gantt chart of the replay (staff and service swimlanes): .png, .svg or .pdf.", "FILE")
+@force_plot_option
 @handle_errors
 def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
@@ -51,25 +44,23 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
                 "--plot draws one replay; drop -n (for distributions: drsim compare --plot or drsim sweep --plot)"
             )
         _judge_gates(drill_name, topology, seed, fmt, timeline, n)
+    # imported on use: keeps drsim --help fast
+    from rich.console import Console
+
+    # imported on use: keeps drsim --help fast
     from ..api import run_drill
+    from ..report import plots
+    from ..report.console import render_markdown, render_table
 
     plot = plot_path(plot, force)
     result = run_drill(drill_name, topology, seed=seed)
     if fmt == "json":
         click.echo(result.to_json())
     elif fmt == "markdown":
-        from ..report.console import render_markdown
-
         click.echo(render_markdown(result, timeline=timeline))
     else:
-        from rich.console import Console
-
-        from ..report.console import render_table
-
         render_table(result, Console(), timeline=timeline)
     if plot is not None:
-        from ..report import plots
-
         use_agg()
         save_figure(plots.gantt(result).figure, plot, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
@@ -79,9 +70,12 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n):
     """``drsim drill -n N``: a sweep of N replicates judged by the drill's gates."""
     if timeline:
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
-    from ..sweep.run import sweep
+    # imported on use: keeps drsim --help fast
+    from ..sweep import sweep
+    from .progress import progress_bar
     from .sweep import print_sweep
 
-    result = sweep(drill_name, topology, n=n, seed=seed, progress=sys.stderr.isatty())
+    with progress_bar(sys.stderr.isatty()) as bar:
+        result = sweep(drill_name, topology, n=n, seed=seed, progress=bar)
     print_sweep(result, fmt)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)

@@ -1,10 +1,21 @@
-"""Options several commands share."""
+"""Options several commands share, declared once so they read the same everywhere.
+
+``--topology`` and ``--seed`` take their defaults from ``DRSIM_TOPOLOGY`` and
+``DRSIM_SEED``; ``--metric`` names a statistic of one outcome
+(:mod:`drsim.analysis.metrics`); ``--plot`` writes a chart to a ``.png``,
+``.svg`` or ``.pdf`` file, which is checked before any work starts and never
+overwritten without ``--force``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
+from ..errors import InputError, Problem
+from ..io import check_writable
+from ..report import plots
 
 topology_option = click.option(
     "--topology",
@@ -18,6 +29,27 @@ topology_option = click.option(
 seed_option = click.option(
     "--seed", type=int, default=0, show_default=True, envvar="DRSIM_SEED", show_envvar=True, help="Random seed."
 )
+metric_option = click.option(
+    "--metric",
+    "-m",
+    default="p90_rto:tier0",
+    show_default=True,
+    help="STAT_MEASURE:SUBJECT, e.g. p90_rto:tier0, p99_rto:tier0, p_meet_rto:tier0, p_meet_rto:tier0@3h, "
+    "mean_rpo:ehr-db, p90_downtime:medication-administration, p90_time:rollback.",
+)
+#: ``--format`` of a command whose result is a tidy frame: a table for people, CSV or JSON for machines.
+frame_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+#: ``--force`` of a command whose only output file is its ``--plot``.
+force_plot_option = click.option("--force", is_flag=True, help="Overwrite an existing --plot file.")
+
+
+def plot_option(help: str, metavar: str | None = None):
+    """``--plot FILE``: a chart written to a .png, .svg or .pdf file; ``help`` says which chart."""
+    return click.option(
+        "--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar=metavar, help=help
+    )
 
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -25,9 +57,6 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 def plot_path(path: Path | None, force: bool) -> Path | None:
     """Check a ``--plot`` file before any work: a known suffix, and not clobbering a file."""
-    from ..errors import InputError, Problem
-    from ..io import check_writable
-
     if path is None:
         return None
     if path.suffix.lower() not in PLOT_SUFFIXES:
@@ -36,14 +65,13 @@ def plot_path(path: Path | None, force: bool) -> Path | None:
 
 
 def save_figure(fig, path: Path, force: bool) -> None:
-    from ..report import plots
-
+    """Write ``fig`` to ``path`` and say so on standard error."""
     plots.save(fig, path, force=force)
     click.echo(f"wrote {path}", err=True)
 
 
 def use_agg() -> None:
     """Draw without a display (the command line never opens a window)."""
-    import matplotlib
+    import matplotlib  # imported on use: keeps drsim --help fast
 
     matplotlib.use("Agg")

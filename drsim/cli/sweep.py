@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_MISSED, EXIT_OK, handle_errors
+from .common import EXIT_MISSED, EXIT_OK, handle_errors
 from .options import plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
@@ -136,10 +136,12 @@ def sweep(
     Exits 0 when every gate passes (or the drill has none), 1 when a gate
     fails, 2 on bad input.
     """
+    # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
     from ..io import check_writable
-    from ..sweep.run import parse_grid_option
-    from ..sweep.run import sweep as run_sweep
+    from ..sweep import parse_grid_option
+    from ..sweep import sweep as run_sweep
+    from .progress import progress_bar
 
     grid: dict = {}
     for g in grids:
@@ -169,26 +171,27 @@ def sweep(
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
         executor = "dask" if scheduler else "local"
-    result = run_sweep(
-        drill_name,
-        topology,
-        n=n,
-        seed=seed,
-        engine=engine,
-        grid=grid,
-        chunk_size=chunk_size,
-        progress=sys.stderr.isatty(),
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        checkpoint=folder,
-        resume=resume,
-        force=force,
-    )
+    with progress_bar(sys.stderr.isatty()) as bar:
+        result = run_sweep(
+            drill_name,
+            topology,
+            n=n,
+            seed=seed,
+            engine=engine,
+            grid=grid,
+            chunk_size=chunk_size,
+            progress=bar,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            checkpoint=folder,
+            resume=resume,
+            force=force,
+        )
     print_sweep(result, fmt)
     # with a machine-readable format on standard output, where files went is said on standard error
     if folder is not None:
-        from ..sweep.checkpoint import SUMMARY
+        from ..sweep.checkpoint import SUMMARY  # imported on use: keeps drsim --help fast
 
         click.echo(f"wrote {folder / SUMMARY}", err=fmt != "table")
     elif out is not None:
@@ -201,21 +204,24 @@ def sweep(
 
 def _check_plot_metric(drill_name, topology, metric: str) -> None:
     """Refuse a ``--plot-metric`` the drill has no target for, naming the closest one."""
+    # imported on use: keeps drsim --help fast
     from ..api import prepare
     from ..engine.outcomes import targets
     from ..errors import InputError, Problem
-    from ..model.loader import _suggest
+    from ..model.checks import did_you_mean
 
     known = sorted(targets(prepare(drill_name, topology)))
     if metric not in known:
         raise InputError(
-            "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{_suggest(metric, known)}")]
+            "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{did_you_mean(metric, known)}")]
         )
 
 
 def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
     """P(meet target) of one metric over the sweep's two grid keys."""
+    # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
+    from ..model.checks import did_you_mean
     from ..report import plots
 
     frame = result.to_frame()
@@ -226,10 +232,8 @@ def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
             raise InputError("--plot-metric", [Problem("this drill affects no tier; name a metric to plot")])
         metric = str(tiers.sort_values(["target", "metric"])["metric"].iloc[0])  # the tightest RTO target
     if metric not in known:
-        from ..model.loader import _suggest
-
         raise InputError(
-            "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{_suggest(metric, known)}")]
+            "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{did_you_mean(metric, known)}")]
         )
     use_agg()
     x, y = result.grid_keys
@@ -239,14 +243,16 @@ def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
 
 def print_sweep(result, fmt: str) -> None:
     """A sweep's summary and gates on standard output: rich tables, JSON or Markdown."""
-    if fmt == "json":
-        import json
+    # imported on use: keeps drsim --help fast
+    from ..report.console import wide_console
+    from ..report.sweep_summary import render_gates_markdown, render_sweep, sweep_json
 
-        click.echo(json.dumps(result.to_dict(), indent=2))
+    if fmt == "json":
+        click.echo(sweep_json(result))
     elif fmt == "markdown":
         click.echo(render_gates_markdown(result))
     else:
-        render_sweep(result, wide_console())
+        render_sweep(result, wide_console(120))
 
 
 def _is_folder(out: str) -> bool:
@@ -256,127 +262,5 @@ def _is_folder(out: str) -> bool:
     return p.is_dir() or out.endswith(("/", os.sep)) or (not p.exists() and p.suffix == "")
 
 
-def wide_console():
-    """A console for the summary tables: the terminal's width, or 120 columns when piped."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=120)
-
-
 def register(main) -> None:
     main.add_command(sweep)
-
-
-# ------------------------------------------------------------------ rendering
-
-
-def _dur(x: float) -> str:
-    from ..model.units import format_duration
-
-    return format_duration(x)
-
-
-def _p(p: float, lo: float, hi: float) -> str:
-    from ..model.gates import _pct
-
-    return f"{_pct(p)} [{_pct(lo)[:-1]}-{_pct(hi)}]"
-
-
-def render_sweep(result, console) -> None:
-    """Print a sweep's summary tables and gate verdicts with rich."""
-    from rich.table import Table
-
-    from ..stats import PERCENTILES
-
-    mode = "exact percentiles" if result.exact else "percentiles from 0.05%-resolution histograms"
-    console.print(
-        f"[bold]{result.drill}[/bold] on {result.topology}: {result.n:,} replicates per point, "
-        f"seed {result.seed}, {result.engine} engine ({mode})"
-    )
-    pcols = [f"P{p}" for p in PERCENTILES]
-    for pt in result.points:
-        if result.grid_keys:
-            console.rule(", ".join(f"{k}={v}" for k, v in pt.params.items()))
-        tiers = Table(title="Tiers: achieved RTO and RPO", title_justify="left")
-        for c in ("tier", "metric", "target", *pcols, "P(meet) [95% CI]"):
-            tiers.add_column(c, justify="left" if c in ("tier", "metric") else "right", no_wrap=True)
-        for key, s in pt.metrics.items():
-            kind, _, rest = key.partition(":")
-            if kind != "tier":
-                continue
-            subject, measure = rest.rsplit(":", 1)
-            qs = s.quantiles([p / 100 for p in PERCENTILES])
-            tiers.add_row(subject, measure.upper(), _dur(pt.targets[key]), *map(_dur, qs), _p(*pt.p_meet(key)))
-        console.print(tiers)
-        wf = [(k, s) for k, s in pt.metrics.items() if k.startswith("workflow:")]
-        if wf:
-            t = Table(title="Workflows: downtime", title_justify="left")
-            for c in ("workflow", "tolerance", *pcols, "P(within) [95% CI]"):
-                t.add_column(c, justify="left" if c == "workflow" else "right", no_wrap=c != "workflow")
-            for key, s in wf:
-                qs = s.quantiles([p / 100 for p in PERCENTILES])
-                t.add_row(key.split(":")[1], _dur(pt.targets[key]), *map(_dur, qs), _p(*pt.p_meet(key)))
-            console.print(t)
-        lat = [(k, s) for k, s in pt.metrics.items() if k.startswith(("latency:", "rollback:"))]
-        t = Table(title="Decision latency (and rollback)", title_justify="left")
-        for c in ("step", *pcols, "mean"):
-            t.add_column(c, justify="left" if c == "step" else "right")
-        for key, s in lat:
-            qs = s.quantiles([p / 100 for p in PERCENTILES])
-            name = "rollback" if key.startswith("rollback:") else _LATENCY.get(key.split(":")[1], key.split(":")[1])
-            t.add_row(name, *map(_dur, qs), _dur(s.mean))
-        console.print(t)
-        _render_gates(pt, console)
-
-
-_LATENCY = {
-    "detect": "fault -> detected",
-    "acknowledge": "detected -> acknowledged",
-    "declare": "acknowledged -> declared",
-    "restore": "declared -> all restored",
-    "total": "fault -> all restored",
-}
-
-
-def _render_gates(pt, console) -> None:
-    if not pt.gates:
-        console.print("Gates: none in this drill (exit status 0).")
-        return
-    console.print("[bold]Gates[/bold] (verdict on the point estimate; 95% interval shown):")
-    for g in pt.gates:
-        style = "green" if g.passed else "red"
-        note = "" if g.affected else " (not affected by this drill)"
-        console.print(
-            f"  [{style}]{g.verdict}[/{style}]  {g.gate.text.strip()}: measured {g.measured()}, n={g.n:,}{note}",
-            highlight=False,
-        )
-
-
-def render_gates_markdown(result) -> str:
-    """The gates and tier summary of a sweep as Markdown."""
-    from ..stats import PERCENTILES
-
-    lines = [f"# {result.drill}: {result.n:,} replicates (seed {result.seed})", ""]
-    for pt in result.points:
-        if result.grid_keys:
-            lines += ["## " + ", ".join(f"{k}={v}" for k, v in pt.params.items()), ""]
-        lines += ["| tier | metric | target | " + " | ".join(f"P{p}" for p in PERCENTILES) + " | P(meet) |"]
-        lines += ["|" + "---|" * (4 + len(PERCENTILES))]
-        for key, s in pt.metrics.items():
-            if not key.startswith("tier:"):
-                continue
-            _, tier, measure = key.split(":")
-            qs = s.quantiles([p / 100 for p in PERCENTILES])
-            cells = [tier, measure.upper(), _dur(pt.targets[key]), *map(_dur, qs), _p(*pt.p_meet(key))]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
-        for g in pt.gates:
-            lines.append(f"- **{g.verdict}** `{g.gate.text.strip()}`: {g.measured()}")
-        if not pt.gates:
-            lines.append("- no gates in this drill")
-        lines.append("")
-    return "\n".join(lines)
-
-
-__all__ = ["print_sweep", "register", "render_gates_markdown", "render_sweep", "sweep"]

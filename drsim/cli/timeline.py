@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from . import handle_errors
+from ..errors import InputError, Problem
+from ..io import check_writable
+from .common import handle_errors, worded_as_options
 from .options import topology_option
 
 _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".png": "png"}
@@ -76,8 +78,9 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
     an after-action section with space for notes. Exits 0 when written, 2 on
     bad input or when the output file exists (without --force).
     """
-    from ..errors import InputError, Problem
-    from ..report.timeline import render_timeline, tabletop
+    # imported on use: keeps drsim --help fast
+    from ..report.tabletop import label_selection, tabletop
+    from ..report.timeline import render_timeline
 
     if fmt is None:
         if output is None:
@@ -94,16 +97,15 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
     if page is not None and fmt != "png":
         raise InputError("--page", [Problem("--page applies to png output only")])
     if output is not None:
-        from ..io import check_writable
-
         check_writable(output, force)  # refuse before spending time on the replay
-    tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n)
-    out = render_timeline(tt, fmt, output, paper, force=force, page=page)
+    with worded_as_options(percentile="--percentile", n="--n", format="--format", paper="--paper", page="--page"):
+        tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n)
+        out = render_timeline(tt, fmt, output, paper, force=force, page=page)
     if output is None:
         click.echo(out, nl=False)
     else:
         sel = tt.selection
-        how = f"seed {sel.seed}" if sel.percentile is None else sel.short()
+        how = f"seed {sel.seed}" if sel.percentile is None else label_selection(sel)
         click.echo(f"wrote {out} ({fmt}, {paper}; {tt.result.drill}, {how})", err=True)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_BAD_INPUT
+from .common import EXIT_BAD_INPUT
 from .options import topology_option
 
 
@@ -19,21 +19,33 @@ def validate(files, topology):
 
     A file with drill keys at the top (faults, response, ...) is read as a drill. Exits 2 if any is invalid.
     """
+    # imported on use: keeps drsim --help fast
     from ..errors import InputError
-    from ..model.loader import _read, drill_from_text, kind_of, load_topology, parse_yaml, topology_from_text
-    from ..plan.compile import compile_plan
+    from ..model.loader import (
+        drill_file_from_text,
+        kind_of,
+        load_topology,
+        parse_yaml,
+        read_user_file,
+        topology_from_text,
+    )
+    from ..plan.compile import compile_plan  # imported on use: keeps drsim --help fast
 
     bad = False
     topo = None
     for f in files:
         try:
-            raw = _read(f)
+            raw = read_user_file(f)
             doc = parse_yaml(raw, str(f))
             if kind_of(doc.data) == "drill":
                 if topo is None:
                     topo = load_topology(topology)
-                d = drill_from_text(raw, topo, str(f))
-                compile_plan(topo, d)
+                drill_file = drill_file_from_text(raw, topo, str(f))
+                d = drill_file.drill
+                try:
+                    compile_plan(topo, d)
+                except InputError as exc:  # what only compiling reveals, at the line it concerns
+                    raise drill_file.locate(exc) from None
                 click.echo(f"{f}: valid drill ({len(d.faults)} fault(s)) on topology {topo.name}")
             else:
                 t = topology_from_text(raw, str(f))

@@ -1,4 +1,11 @@
-"""A drill result as terminal tables (rich) or Markdown."""
+"""A drill result as terminal tables (rich) or Markdown, and the console wide tables print to.
+
+One replay of a drill answers, per affected service, whether its achieved RTO
+and RPO met its tier's targets; then each clinical workflow's downtime against
+what it can absorb, the interface backlogs and the decision-latency breakdown.
+:func:`render_table` prints that for a terminal, :func:`render_markdown` for a
+job summary or a ticket.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +28,24 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def _achieved(seconds: float | None) -> str:
+    """An affected service's achieved RTO or RPO (an affected service always has both)."""
+    assert seconds is not None, "an affected service has an achieved RTO and RPO"
+    return fd(seconds)
+
+
 def service_rows(r: DrillResult):
+    """A row per affected service: achieved RTO and RPO against the tier's targets, with verdicts."""
     for s in r.services:
         if not s.affected:
             continue
         yield [
             s.name,
             s.tier,
-            fd(s.rto) if s.restored else "never",
+            _achieved(s.rto) if s.restored else "never",
             fd(s.rto_target),
             _verdict(s.rto_met),
-            fd(s.rpo),
+            _achieved(s.rpo),
             fd(s.rpo_target),
             _verdict(s.rpo_met),
         ]
@@ -66,8 +80,15 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
         q = Table(title="Interface queues", title_justify="left")
         for h in ("queue", "consumer", "backlog", "dropped", "drain", "cleared after"):
             q.add_column(h)
-        for x in r.queues:
-            q.add_row(x.name, x.consumer, f"{x.backlog:,.0f}", f"{x.dropped:,.0f}", fd(x.drain), fd(x.clear))
+        for queue in r.queues:
+            q.add_row(
+                queue.name,
+                queue.consumer,
+                f"{queue.backlog:,.0f}",
+                f"{queue.dropped:,.0f}",
+                fd(queue.drain),
+                fd(queue.clear),
+            )
         console.print(q)
     lt = Table(title="Decision latency", title_justify="left")
     lt.add_column("step")
@@ -154,3 +175,10 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
             "",
         ]
     return "\n".join(parts)
+
+
+def wide_console(width: int) -> Console:
+    """A console for wide tables: the terminal's own width, or ``width`` columns when written to a file,
+    a pipe or a CI log (where rich would otherwise assume 80)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=width)

@@ -124,10 +124,10 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
         elif down_at <= t + eps:
             st.down.append(Down(name, o.tier, down_at, plan.topology.tiers[o.tier].rto))
     for qname, q in plan.topology.queues.items():
-        o = plan.outages.get(q.consumer)
-        if o is None:
+        consumer = plan.outages.get(q.consumer)
+        if consumer is None:
             continue
-        down_at, up_at = float(finish[o.down_task]), float(finish[o.restored_task])
+        down_at, up_at = float(finish[consumer.down_task]), float(finish[consumer.restored_task])
         if down_at <= t < up_at:
             arrived = q.rate * (t - down_at)
             st.backlogs.append(Backlog(qname, q.consumer, min(arrived, q.buffer), q.buffer, arrived > q.buffer))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from .document import PAPER_SIZES_MM, Bullets, Chart, Document, Heading, Keep, Para, Ruled, Table
 
@@ -22,7 +23,7 @@ MM = 1 / 25.4  # inches per millimetre
 PT = 1 / 72  # inches per point
 FONT = "DejaVu Sans"
 
-RC = {
+RC: dict[Any, Any] = {
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
     "font.family": "sans-serif",
@@ -38,6 +39,7 @@ LEADING = 1.32
 @lru_cache(maxsize=100_000)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in inches of ``text`` set in the document font at ``size`` points."""
+    # imported on use: matplotlib loads only when a chart or page is drawn
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import text_to_path
 
@@ -374,6 +376,7 @@ def layout(doc: Document, paper: str = "a4") -> list[Page]:
 
 
 def _figure(doc: Document, page: Page, number: int, total: int, margin: float):
+    # imported on use: matplotlib loads only when a chart or page is drawn
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
@@ -432,6 +435,7 @@ def _figure(doc: Document, page: Page, number: int, total: int, margin: float):
 
 def render_pdf(doc: Document, paper: str = "a4") -> tuple[bytes, int]:
     """The document as PDF bytes (one PDF page per laid-out page), and its page count."""
+    # imported on use: matplotlib loads only when a chart or page is drawn
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -453,6 +457,7 @@ def first_page_of(pages: list[Page], section: str) -> int:
 
 def render_png(doc: Document, pages: list[Page], number: int, paper: str = "a4", dpi: int = 150) -> bytes:
     """Page ``number`` (from 1) of the laid-out ``pages`` of ``doc`` as a PNG image."""
+    # imported on use: matplotlib loads only when a chart or page is drawn
     import matplotlib
 
     if not 1 <= number <= len(pages):
@@ -462,7 +467,7 @@ def render_png(doc: Document, pages: list[Page], number: int, paper: str = "a4",
         fig = _figure(doc, pages[number - 1], number, len(pages), Layout(paper).margin)
         fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     # every colour on the page is a grey: an 8-bit greyscale PNG holds it exactly, in a third of the bytes
-    from PIL import Image
+    from PIL import Image  # imported on use: Pillow (matplotlib's own dependency) loads only for a PNG
 
     out = io.BytesIO()
     Image.open(io.BytesIO(buf.getvalue())).convert("L").save(out, format="png", optimize=True)

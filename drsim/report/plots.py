@@ -22,8 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+
+from ..errors import InputError, Problem
+from ..io import atomic_write
+from ..model.units import format_duration
 
 COLOURS = ("#000000", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3)), (0, (3, 1, 1, 1)))
@@ -37,7 +42,7 @@ LOG_FLOOR = 1.0
 def _ax(ax, figsize=(7, 4.5)):
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # imported on use: matplotlib loads only when a chart is drawn
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
@@ -67,8 +72,6 @@ def time_unit(seconds: np.ndarray | Sequence[float]) -> tuple[str, float]:
 
 
 def _fmt_duration(seconds: float) -> str:
-    from ..model.units import format_duration
-
     return format_duration(float(seconds)) if math.isfinite(seconds) else "never"
 
 
@@ -154,7 +157,7 @@ def rto_rpo(
     estate's median replicate (median RTO, median RPO). At most ``max_points``
     replicates per estate are drawn (evenly spaced ones), the medians use all.
     """
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Rectangle  # imported on use: matplotlib loads only when a chart is drawn
 
     ax = _ax(ax)
     floor = LOG_FLOOR / 60.0
@@ -279,7 +282,7 @@ def gantt(result, ax=None, title: str | None = None):
     moment it went down to its restoration. Decisions, runbook steps and
     validation are told apart by hatching; acknowledgements are markers.
     """
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # imported on use: matplotlib loads only when a chart is drawn
 
     bars, marks = _bars(result)
     outages = []
@@ -550,11 +553,6 @@ def grid_heatmap(
 
 def save(fig_or_ax, path, force: bool = False):
     """Write a figure (or an Axes' figure) to ``path`` atomically; the format follows the suffix."""
-    from pathlib import Path
-
-    from ..errors import InputError, Problem
-    from ..io import atomic_write
-
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):

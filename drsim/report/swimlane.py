@@ -19,17 +19,26 @@ shade, so the chart reads the same printed in greyscale.
 
 from __future__ import annotations
 
+import io
 import math
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ..plan import Plan, Task
+from .document import Table
 from .evidence import ready_time
-from .timeline import dur
+from .pages import RC, text_width
+from .tabletop import Tabletop
+from .wording import dur
 
 if TYPE_CHECKING:
-    from .timeline import Tabletop
+    from matplotlib.artist import Artist
+
+#: The line style of a guide line: detection, the decision, every service restored.
+GuideStyle = Literal["--", "-.", ":"]
 
 #: bar style -> (face colour, hatch, edge colour, legend label)
 BAR_STYLES = {
@@ -83,7 +92,7 @@ class Lanes:
     groups: list[str]
     bars: list[Bar] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
-    vlines: list[tuple[float, str, str]] = field(default_factory=list)  # time, label, line style
+    vlines: list[tuple[float, str, GuideStyle]] = field(default_factory=list)  # time, label, line style
     xmax: float = 0.0
     later: list[tuple[float, str]] = field(default_factory=list)
 
@@ -111,40 +120,75 @@ def _bar_label(task, plan) -> str:
     return task.label
 
 
+@dataclass
+class LaneLayout:
+    """Which lane each thing is drawn in: a person (``role#k``), automation, each affected service."""
+
+    lanes: Lanes
+    person: dict[str, int]
+    services: list[str]
+    service: dict[str, int]
+    automated: list[Task]
+    automation: int | None
+
+
 def build_lanes(tt: Tabletop) -> Lanes:
     """The lanes, bars and markers of one replay."""
-    plan, rep, result = tt.plan, tt.replay, tt.result
-    start, finish, actors = rep.start, rep.finish, rep.actors
-    restored_at = {name: float(finish[o.restored_task]) for name, o in plan.outages.items()}
+    layout = lay_out_lanes(tt, chart_end(tt))
+    add_facilitator_and_monitoring(tt, layout.lanes)
+    add_pages(tt, layout)
+    add_work(tt, layout)
+    add_services(tt, layout)
+    add_guide_lines(tt, layout.lanes)
+    layout.lanes.later.sort()
+    return layout.lanes
 
-    # -- the right edge: the last thing the table works on (not a fault clearing hours later)
-    interesting = [restored_at[s] for s in restored_at]
+
+def chart_end(tt: Tabletop) -> float:
+    """The right edge of the chart: a little after the last thing the table works on.
+
+    Restorations, people's work, the rollback and the injects count; a fault
+    clearing by itself hours later does not.
+    """
+    plan, rep = tt.plan, tt.replay
+    start, finish = rep.start, rep.finish
+    interesting = [float(finish[o.restored_task]) for o in plan.outages.values()]
     interesting += [float(finish[t.index]) for t in plan.tasks if t.role is not None]
     interesting += [float(start[t.index]) for t in plan.tasks if t.role is not None]
     if plan.rollback is not None:
         interesting.append(float(finish[plan.rollback[1]]))
     interesting += [i.at for i in plan.drill.injects]
     finite = [x for x in interesting if math.isfinite(x)]
-    xmax = max([*finite, 600.0]) * 1.06
+    return max([*finite, 600.0]) * 1.06
 
-    # -- people: one lane per person who worked, else one per role that was paged
-    roles_in_order: list[str] = []
+
+def _roles_in_order(plan: Plan) -> list[str]:
+    """The roles that take part: the response's in its order, then those paged, then those who worked."""
+    roles: list[str] = []
     resp = plan.drill.response
     for r in [*resp.page, resp.triage.role, *resp.escalate, resp.declare.role]:
-        if r not in roles_in_order:
-            roles_in_order.append(r)
+        if r not in roles:
+            roles.append(r)
     paged = sorted({_page_role(t) for t in _pages(plan)})  # roles paged, in name order
     worked = sorted({t.role for t in plan.tasks if t.role is not None})
     for r in paged + worked:
-        if r not in roles_in_order:
-            roles_in_order.append(r)
+        if r not in roles:
+            roles.append(r)
+    return roles
+
+
+def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
+    """The lanes top to bottom: injects, monitoring, people (one per person who worked, else one per role
+    paged), automation, then every affected service by tier."""
+    plan, rep = tt.plan, tt.replay
+    start, finish, actors = rep.start, rep.finish, rep.actors
     names: list[str] = ["injects"] if plan.drill.injects else []
     groups: list[str] = ["facilitator"] * len(names)
     names.append("monitoring")
     groups.append("monitoring")
     lane_of: dict[str, int] = {}
     pages = _pages(plan)
-    for r in roles_in_order:
+    for r in _roles_in_order(plan):
         people = sorted(
             {
                 actors[t.index]
@@ -165,6 +209,7 @@ def build_lanes(tt: Tabletop) -> Lanes:
                 lane_of[p] = len(names)
             names.append(label)
             groups.append("people")
+    restored_at = {name: float(finish[o.restored_task]) for name, o in plan.outages.items()}
     auto_tasks = [
         t
         for t in plan.tasks
@@ -188,16 +233,19 @@ def build_lanes(tt: Tabletop) -> Lanes:
         svc_lane[s] = len(names)
         names.append(f"{s} ({plan.outages[s].tier})")
         groups.append("services")
-    lanes = Lanes(names, groups, xmax=xmax)
+    return LaneLayout(Lanes(names, groups, xmax=xmax), lane_of, services, svc_lane, auto_tasks, auto_lane)
 
-    # -- facilitator
+
+def add_facilitator_and_monitoring(tt: Tabletop, lanes: Lanes) -> None:
+    """The injects read out, the fault striking, the alert firing and the fault clearing."""
+    plan, finish, xmax = tt.plan, tt.replay.finish, lanes.xmax
     if plan.drill.injects:
         for k, inj in enumerate(plan.drill.injects, 1):
             if inj.at <= xmax:
                 lanes.marks.append(Mark(0, inj.at, "inject", f"I{k}"))
             else:
                 lanes.later.append((inj.at, f"inject I{k} ({inj.audience})"))
-    mon = names.index("monitoring")
+    mon = lanes.names.index("monitoring")
     for t in plan.tasks:
         f = float(finish[t.index])
         if t.kind == "fault":
@@ -210,10 +258,13 @@ def build_lanes(tt: Tabletop) -> Lanes:
             else:
                 lanes.later.append((f, t.label))
 
-    # -- pages and acknowledgements
+
+def add_pages(tt: Tabletop, layout: LaneLayout) -> None:
+    """Each page sent (once per lane and moment) and acknowledged, in the lane of the person paged."""
+    plan, finish, lanes = tt.plan, tt.replay.finish, layout.lanes
     sent_marked: set[tuple[int, float]] = set()
-    for t in pages:
-        lane = lane_of.get(t.key.split(":", 1)[1])
+    for t in _pages(plan):
+        lane = layout.person.get(t.key.split(":", 1)[1])
         if lane is None:
             continue
         sent = ready_time(plan, finish, t)
@@ -224,7 +275,11 @@ def build_lanes(tt: Tabletop) -> Lanes:
         if math.isfinite(f):
             lanes.marks.append(Mark(lane, f, "ack"))
 
-    # -- people's work
+
+def add_work(tt: Tabletop, layout: LaneLayout) -> None:
+    """People's work as bars in their lanes, then automated steps in the automation lane."""
+    plan, rep, lanes = tt.plan, tt.replay, layout.lanes
+    start, finish, actors, xmax = rep.start, rep.finish, rep.actors, lanes.xmax
     for t in plan.tasks:
         if t.role is None or t.index not in actors:
             continue
@@ -232,17 +287,22 @@ def build_lanes(tt: Tabletop) -> Lanes:
         if not math.isfinite(s) or (f - s <= 0 and math.isfinite(f)):
             continue
         label = _bar_label(t, plan)
-        lanes.bars.append(Bar(lane_of[actors[t.index]], s, min(f, xmax), label, _bar_style(t), open_end=f > xmax))
-    for t in auto_tasks:
+        lanes.bars.append(Bar(layout.person[actors[t.index]], s, min(f, xmax), label, _bar_style(t), open_end=f > xmax))
+    for t in layout.automated:
         s, f = float(start[t.index]), float(finish[t.index])
-        if s <= xmax:
+        if s <= xmax and layout.automation is not None:
             style = "rollback" if t.kind == "reconcile" else "auto"
-            lanes.bars.append(Bar(auto_lane, s, min(f, xmax), t.label, style, open_end=f > xmax))
+            lanes.bars.append(Bar(layout.automation, s, min(f, xmax), t.label, style, open_end=f > xmax))
 
-    # -- services
-    for s in services:
+
+def add_services(tt: Tabletop, layout: LaneLayout) -> None:
+    """Each affected service's outage, labelled with its RTO against the target, its restoration, and its
+    interface buffers filling and clearing."""
+    plan, finish, lanes = tt.plan, tt.replay.finish, layout.lanes
+    topo, xmax, svc_lane = plan.topology, lanes.xmax, layout.service
+    for s in layout.services:
         o = plan.outages[s]
-        down, up = float(finish[o.down_task]), restored_at[s]
+        down, up = float(finish[o.down_task]), float(finish[o.restored_task])
         target = topo.tiers[o.tier].rto
         if math.isfinite(up):
             verdict = "met" if up - down <= target else "missed"
@@ -254,7 +314,7 @@ def build_lanes(tt: Tabletop) -> Lanes:
             lanes.marks.append(Mark(svc_lane[s], up, "restored"))
         elif math.isfinite(up):
             lanes.later.append((up, f"{s} restored"))
-    for e in result.timeline:
+    for e in tt.result.timeline:
         if e.kind != "queue" or e.service not in svc_lane:
             continue
         style = "queue-full" if "buffer full" in e.event else "queue-clear"
@@ -263,7 +323,10 @@ def build_lanes(tt: Tabletop) -> Lanes:
         else:
             lanes.later.append((e.time, e.event))
 
-    # -- guide lines
+
+def add_guide_lines(tt: Tabletop, lanes: Lanes) -> None:
+    """Vertical lines at detection, the decision and (when on the chart) every service restored."""
+    plan, finish = tt.plan, tt.replay.finish
     m = plan.milestones
     det = float(finish[m["detected"]])
     if math.isfinite(det):
@@ -271,10 +334,8 @@ def build_lanes(tt: Tabletop) -> Lanes:
     dec = float(finish[m["declared"]])
     if math.isfinite(dec):
         lanes.vlines.append((dec, "rollback decided" if plan.rollback else "declared", "-."))
-    if "restored" in m and math.isfinite(float(finish[m["restored"]])) and float(finish[m["restored"]]) <= xmax:
+    if "restored" in m and math.isfinite(float(finish[m["restored"]])) and float(finish[m["restored"]]) <= lanes.xmax:
         lanes.vlines.append((float(finish[m["restored"]]), "all restored", ":"))
-    lanes.later.sort()
-    return lanes
 
 
 def _pages(plan) -> list:
@@ -319,10 +380,9 @@ def split_point(lanes: Lanes) -> float | None:
 
 def draw(fig, rect, tt: Tabletop, lanes: Lanes | None = None) -> None:
     """Draw the swimlane chart of ``tt`` into ``fig`` within ``rect`` (figure fractions)."""
+    # imported on use: matplotlib loads only when a chart is drawn
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from .pages import text_width
 
     lanes = lanes or build_lanes(tt)
     n = len(lanes.names)
@@ -371,7 +431,7 @@ def draw(fig, rect, tt: Tabletop, lanes: Lanes | None = None) -> None:
     # legend: every style that appears
     used_bars = list(dict.fromkeys(b.style for b in lanes.bars))
     used_marks = list(dict.fromkeys(m.style for m in lanes.marks))
-    handles = [
+    handles: list[Artist] = [
         Patch(
             facecolor=BAR_STYLES[s][0],
             hatch=BAR_STYLES[s][1] or None,
@@ -422,13 +482,20 @@ def _panel(
     ax, tt: Tabletop, lanes: Lanes, lo: float, hi: float, first: bool, last: bool, width_in: float, labelled: set[int]
 ) -> None:
     """Draw the part of the chart between ``lo`` and ``hi`` seconds into ``ax``."""
-    from matplotlib.patches import Rectangle
+    pad = (hi - lo) * (0.012 if lo == 0 else 0.0)
+    _lane_axes(ax, lanes, lo, hi, pad, first, last)
+    _time_axes(ax, tt, lo, hi, first, width_in)
+    _panel_bars(ax, lanes, lo, hi, pad, last, width_in, labelled)
+    _panel_marks(ax, lanes, lo, hi)
+    for t, _, ls in lanes.vlines:
+        if lo <= t <= hi:
+            ax.axvline(t, color="#000000", lw=0.8, linestyle=ls, zorder=3)
 
-    from .pages import text_width
 
+def _lane_axes(ax, lanes: Lanes, lo: float, hi: float, pad: float, first: bool, last: bool) -> None:
+    """The panel's extent and its lanes: names on the first panel (services in bold), ruled between lanes
+    and more heavily between groups of lanes."""
     n = len(lanes.names)
-    span = hi - lo
-    pad = span * (0.012 if lo == 0 else 0.0)
     ax.set_xlim(lo - pad, hi)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_yticks(range(n))
@@ -449,6 +516,10 @@ def _panel(
         if lanes.groups[i] != lanes.groups[i - 1]:
             ax.axhline(i - 0.5, color="#000000", lw=0.9, zorder=1)
 
+
+def _time_axes(ax, tt: Tabletop, lo: float, hi: float, first: bool, width_in: float) -> None:
+    """Round time ticks: clock times below, T+ offsets above, and on the first panel which is which."""
+    span = hi - lo
     most = max(3, min(12, int(width_in / 0.75)))
     step = tick_step(span, most)
     ticks = np.arange(math.ceil(lo / step) * step, hi + 1e-9, step)
@@ -477,6 +548,16 @@ def _panel(
     ax.grid(axis="x", color="#dddddd", lw=0.4, zorder=0)
     ax.set_axisbelow(True)
 
+
+def _panel_bars(
+    ax, lanes: Lanes, lo: float, hi: float, pad: float, last: bool, width_in: float, labelled: set[int]
+) -> None:
+    """The bars in view, an arrow on those running past the right edge, and each bar's label once: inside
+    when it fits, else to its right when there is room before the next bar."""
+    # imported on use: matplotlib loads only when a chart is drawn
+    from matplotlib.patches import Rectangle
+
+    span = hi - lo
     sec_per_in = (span + pad) / width_in
     bar_h = 0.62
     by_lane: dict[int, list[Bar]] = {}
@@ -488,7 +569,6 @@ def _panel(
         for k, b in enumerate(lane_bars):
             fc, hatch, ec, _ = BAR_STYLES[b.style]
             s0, s1 = max(b.start, lo - pad), min(max(b.end, b.start + span * 0.002), hi)
-            w = s1 - s0
             h = bar_h if b.style != "outage" else 0.72
             ax.add_patch(
                 Rectangle(
@@ -510,39 +590,44 @@ def _panel(
                     arrowprops={"arrowstyle": "-|>", "color": "#000000", "lw": 0.8},
                     zorder=4,
                 )
-            # label: inside when it fits, else to the right when there is room before the next bar
-            size = 6.2
-            tw = text_width(b.label, size) * sec_per_in
-            nxt = min(lane_bars[k + 1].start if k + 1 < len(lane_bars) else hi, hi)
-            dark = b.style == "decision"
-            box = (
-                None
-                if dark
-                else {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
-            )
             if id(b) in labelled:
                 continue
-            if tw + 0.08 * sec_per_in <= w:
+            nxt = min(lane_bars[k + 1].start if k + 1 < len(lane_bars) else hi, hi)
+            if _label_bar(ax, b, s0, s1, nxt, hi, sec_per_in):
                 labelled.add(id(b))
-                ax.text(
-                    s0 + w / 2,
-                    b.lane,
-                    b.label,
-                    fontsize=size,
-                    ha="center",
-                    va="center",
-                    color="white" if dark else "black",
-                    bbox=box,
-                    zorder=5,
-                    clip_on=True,
-                )
-            elif s1 < hi and s1 + tw + 0.1 * sec_per_in <= nxt:
-                labelled.add(id(b))
-                box = box or {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
-                ax.text(
-                    s1 + 0.04 * sec_per_in, b.lane, b.label, fontsize=size, ha="left", va="center", zorder=5, bbox=box
-                )
 
+
+def _label_bar(ax, b: Bar, s0: float, s1: float, nxt: float, hi: float, sec_per_in: float) -> bool:
+    """Label bar ``b`` (drawn from ``s0`` to ``s1``) inside it if the label fits, else to its right if
+    there is room before ``nxt``; whether it was labelled."""
+    size = 6.2
+    w = s1 - s0
+    tw = text_width(b.label, size) * sec_per_in
+    dark = b.style == "decision"
+    box = None if dark else {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+    if tw + 0.08 * sec_per_in <= w:
+        ax.text(
+            s0 + w / 2,
+            b.lane,
+            b.label,
+            fontsize=size,
+            ha="center",
+            va="center",
+            color="white" if dark else "black",
+            bbox=box,
+            zorder=5,
+            clip_on=True,
+        )
+        return True
+    if s1 < hi and s1 + tw + 0.1 * sec_per_in <= nxt:
+        box = box or {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+        ax.text(s1 + 0.04 * sec_per_in, b.lane, b.label, fontsize=size, ha="left", va="center", zorder=5, bbox=box)
+        return True
+    return False
+
+
+def _panel_marks(ax, lanes: Lanes, lo: float, hi: float) -> None:
+    """The markers in view, with their labels (an inject's number) above them."""
     for mk in lanes.marks:
         if not lo <= mk.time <= hi or (mk.time == lo and lo > 0):
             continue
@@ -566,20 +651,12 @@ def _panel(
                 mk.time, mk.lane - 0.42, mk.label, fontsize=6.2, ha="center", va="bottom", zorder=6, fontweight="bold"
             )
 
-    for t, _, ls in lanes.vlines:
-        if lo <= t <= hi:
-            ax.axvline(t, color="#000000", lw=0.8, linestyle=ls, zorder=3)
-
 
 def svg(tt: Tabletop, size: tuple[float, float] = (11.0, 7.4)) -> str:
     """The chart as an SVG element with real text, ready to inline in HTML (no XML prologue)."""
-    import io
-    import re
-
+    # imported on use: matplotlib loads only when a chart is drawn
     import matplotlib
     from matplotlib.figure import Figure
-
-    from .pages import RC
 
     with matplotlib.rc_context(RC | {"svg.hashsalt": "drsim"}):
         fig = Figure(figsize=size)
@@ -594,8 +671,6 @@ def svg(tt: Tabletop, size: tuple[float, float] = (11.0, 7.4)) -> str:
 
 def lane_table(tt: Tabletop, lanes: Lanes | None = None):
     """The chart in words, for Markdown: every bar of every lane with its clock span."""
-    from .document import Table
-
     lanes = lanes or build_lanes(tt)
     rows = []
     for b in sorted(lanes.bars, key=lambda b: (b.lane, b.start)):

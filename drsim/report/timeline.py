@@ -21,8 +21,12 @@ replay of the very drill the engineers run, in the order a facilitator uses it:
 
 The replay shown is either replicate 0 of a seed (as ``drsim drill`` replays)
 or, with a percentile, the replicate of a sweep whose most critical tier's RTO
-sits at that percentile ("show us a bad night"). The pack renders to Markdown,
-one self-contained HTML file, PDF (A4 or US Letter) and PNG.
+sits at that percentile ("show us a bad night"); choosing and replaying it is
+:mod:`drsim.analysis.representative`'s job, and this module only writes up the
+:class:`~drsim.report.tabletop.Tabletop` it is given. The pack renders to
+Markdown, one self-contained HTML file, PDF (A4 or US Letter) and PNG. Errors
+name the parameter at fault (``format``, ``paper``, ``page``); the command
+line words them as its options.
 """
 
 from __future__ import annotations
@@ -33,197 +37,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import des
-from ..engine.draws import Draws
-from ..engine.outcomes import evaluate
 from ..errors import InputError, Problem
 from ..io import atomic_write
-from ..model.units import format_duration
-from ..plan import Plan
-from ..results import DrillResult
+from ..plan import Plan, shift_on_duty
+from ..version import __version__
 from . import evidence as ev
-from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table
+from . import swimlane
+from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
+from .pages import first_page_of, layout, render_pdf, render_png
+from .tabletop import Tabletop, describe_selection, label_selection
+from .wording import comma_list, dur, share, spoken_list, tplus
 
+#: The formats a pack renders to.
 FORMATS = ("md", "html", "pdf", "png")
+#: The paper sizes a pack prints on.
 PAPERS = ("a4", "letter")
-DEFAULT_SWEEP = 2000
 
-# ------------------------------------------------------------------ choosing the replay
-
-
-@dataclass(frozen=True)
-class Selection:
-    """How the replay in a pack was chosen.
-
-    ``percentile`` is None for a plain seeded replay (replicate 0); otherwise
-    the replicate ``replicate`` of ``n`` drawn with ``seed`` is the one whose
-    ``metric`` equals the empirical ``percentile``-th percentile of the sweep.
-    """
-
-    seed: int
-    replicate: int = 0
-    n: int = 1
-    percentile: float | None = None
-    metric: str | None = None
-    value: float | None = None
-    median: float | None = None
-
-    def describe(self) -> str:
-        if self.percentile is None:
-            return f"seed {self.seed}, replicate 0 (the replay that drsim drill --seed {self.seed} shows)"
-        what = metric_name(self.metric or "")
-        return (
-            f"replicate {self.replicate} of a sweep of {self.n:,} drawn with seed {self.seed}: its {what} "
-            f"({dur(self.value)}) is the {_ordinal(self.percentile)} percentile of the sweep "
-            f"(median {dur(self.median)})"
-        )
-
-    def short(self) -> str:
-        if self.percentile is None:
-            return f"seed {self.seed}"
-        return f"P{self.percentile:g} replay: seed {self.seed}, replicate {self.replicate} of {self.n:,}"
-
-
-def _ordinal(p: float) -> str:
-    n = f"{p:g}"
-    if n.endswith(("11", "12", "13")):
-        return n + "th"
-    return n + {"1": "st", "2": "nd", "3": "rd"}.get(n[-1], "th")
-
-
-def metric_name(key: str) -> str:
-    if key.startswith("tier:") and key.endswith(":rto"):
-        return f"{key.split(':')[1]} RTO"
-    return {"latency:total": "time from fault to every service restored", "rollback:total:time": "rollback time"}.get(
-        key, key
-    )
-
-
-def ranking_metric(plan: Plan, metrics: dict[str, np.ndarray]) -> str:
-    """The metric a percentile is taken of: the RTO of the most critical tier the drill affects.
-
-    Tiers rank by RTO target, then RPO target. Without an affected tier, the
-    time from fault to every service restored, then the rollback time.
-    """
-    topo = plan.topology
-    for tier in sorted(topo.tiers, key=lambda t: (topo.tiers[t].rto, topo.tiers[t].rpo, t)):
-        if f"tier:{tier}:rto" in metrics:
-            return f"tier:{tier}:rto"
-    for key in ("latency:total", "rollback:total:time"):
-        if key in metrics:
-            return key
-    raise InputError(
-        f"drill {plan.drill.name!r}", [Problem("the drill restores nothing; there is no RTO to rank replays by")]
-    )
-
-
-def representative(values: np.ndarray, percentile: float) -> int:
-    """The replicate whose value is the empirical ``percentile``-th percentile of ``values``.
-
-    The empirical percentile is an order statistic (the inverse of the sample's
-    distribution function), so some replicate has exactly that value; among
-    ties the lowest replicate number is taken.
-    """
-    values = np.asarray(values, dtype=float)
-    q = np.quantile(values, percentile / 100.0, method="inverted_cdf")
-    return int(np.flatnonzero(values == q)[0])
-
-
-@dataclass
-class Tabletop:
-    """One replay of a drill, ready to be written up for a tabletop exercise."""
-
-    plan: Plan
-    result: DrillResult
-    replay: des.Replay
-    selection: Selection
-
-    def __post_init__(self):
-        times = [e.time for e in self.result.timeline if math.isfinite(e.time)]
-        times += [i.at for i in self.plan.drill.injects]
-        last = self.result.clock(max(times, default=0.0))
-        self.multi_day = last.date() != self.result.start.date()
-
-    def clock(self, seconds: float) -> str:
-        """The wall-clock time ``seconds`` after the start (with the weekday if the drill runs past midnight)."""
-        if not math.isfinite(seconds):
-            return "never"
-        return f"{self.result.clock(seconds):{'%a %H:%M' if self.multi_day else '%H:%M'}}"
-
-    def state(self, t: float) -> ev.State:
-        return ev.state_at(self.plan, self.replay.start, self.replay.finish, self.replay.actors, t)
-
-
-def tabletop(
-    drill,
-    topology=None,
-    *,
-    seed: int = 0,
-    percentile: float | None = None,
-    n: int = DEFAULT_SWEEP,
-) -> Tabletop:
-    """Replay a drill for a tabletop pack.
-
-    Without ``percentile`` this is replicate 0 of ``seed`` (what ``drsim drill``
-    shows). With it, ``n`` replicates are drawn with ``seed`` and run through
-    the vectorized engine; the replicate whose most critical tier's RTO is the
-    empirical ``percentile``-th percentile is then replayed event by event.
-    """
-    from ..api import prepare, replay_result
-
-    plan = drill if isinstance(drill, Plan) else prepare(drill, topology)
-    if percentile is None:
-        draws = Draws.sample(plan.elements(), seed, 1)
-        rep = des.replay(plan, draws, 0)
-        return Tabletop(plan, replay_result(plan, draws, 0, rep), rep, Selection(int(seed)))
-    if not 0 < percentile <= 100:
-        raise InputError("--percentile", [Problem(f"expected a percentile in (0, 100], found {percentile:g}")])
-    if n < 1:
-        raise InputError("--n", [Problem(f"expected at least one replicate, found {n}")])
-    from ..engine import vectorized
-
-    draws = Draws.sample(plan.elements(), seed, n)
-    finish = vectorized.run_many(plan, draws)
-    metrics = evaluate(plan, draws, finish)
-    key = ranking_metric(plan, metrics)
-    r = representative(metrics[key], percentile)
-    rep = des.replay(plan, draws, r)
-    result = replay_result(plan, draws, r, rep)
-    median = float(np.quantile(metrics[key], 0.5, method="inverted_cdf"))
-    sel = Selection(int(seed), r, int(n), float(percentile), key, float(metrics[key][r]), median)
-    return Tabletop(plan, result, rep, sel)
-
-
-# ------------------------------------------------------------------ wording
-
-
-def dur(seconds: float | None) -> str:
-    """A duration as people say it: ``42s``, ``7m05s``, ``15m``, ``2h``, ``1h52m``, ``never``."""
-    if seconds is None:
-        return "-"
-    s = format_duration(seconds)
-    for zero in ("m00s", "h00m", "d0h"):
-        if s.endswith(zero):
-            return s[: -len(zero) + 1]
-    return s
-
-
-def tplus(seconds: float) -> str:
-    return "T+0" if seconds == 0 else ("T+" + dur(seconds) if math.isfinite(seconds) else "never")
-
-
-def _pct(part: float, whole: float) -> str:
-    pct = 100 * part / whole
-    return "under 1%" if 0 < pct < 1 else f"{pct:.0f}%"
-
-
-def _names(names: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _list(items: list[str], empty: str = "none") -> str:
-    return ", ".join(items) if items else empty
+# ------------------------------------------------------------------ the state of play
 
 
 def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
@@ -231,7 +61,7 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
     c = tt.clock
     out = []
     if st.alerts:
-        out.append("Alerts: " + _list([f"{what} ({c(t)})" for t, what in st.alerts]))
+        out.append("Alerts: " + comma_list([f"{what} ({c(t)})" for t, what in st.alerts]))
     else:
         out.append("No alert has fired yet.")
     # by role: people of a role are interchangeable, the first to acknowledge starts the work
@@ -278,9 +108,9 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
     elif not st.restored:
         out.append("Nothing is down yet.")
     if st.restored:
-        out.append("Restored: " + _list([f"{s} ({c(t)})" for t, s in st.restored]) + ".")
+        out.append("Restored: " + comma_list([f"{s} ({c(t)})" for t, s in st.restored]) + ".")
     full = [b.queue for b in st.backlogs if b.dropping]
-    filling = [f"{b.queue} {_pct(b.messages, b.buffer)}" for b in st.backlogs if not b.dropping and b.buffer]
+    filling = [f"{b.queue} {share(b.messages, b.buffer)}" for b in st.backlogs if not b.dropping and b.buffer]
     if full:
         out.append("Interface buffers full, messages being dropped: " + ", ".join(full) + ".")
     if filling:
@@ -355,7 +185,7 @@ def _cover(tt: Tabletop) -> Section:
         ["Estate", topo.name + (f" - {topo.description.strip()}" if topo.description else "")],
         ["Starts", f"{res.start:%A %d %B %Y, %H:%M}"],
         ["What fails", "; ".join(faults)],
-        ["Replay shown", tt.selection.describe()],
+        ["Replay shown", describe_selection(tt.selection)],
         ["In this replay", verdict],
     ]
     blocks.append(Table(["", ""], facts, weights=[1, 5], header=False))
@@ -383,8 +213,6 @@ def _cover(tt: Tabletop) -> Section:
         )
     blocks.append(Heading("Participants on shift"))
     parts = _role_parts(plan)
-    from ..plan import shift_on_duty
-
     rows, idle = [], []
     for r in [*parts, *(r for r in topo.staff if r not in parts)]:
         if r not in topo.staff:
@@ -412,8 +240,6 @@ def _cover(tt: Tabletop) -> Section:
 
 
 def _swimlane(tt: Tabletop) -> Section:
-    from . import swimlane
-
     lanes = swimlane.build_lanes(tt)
     chart = Chart(
         draw=lambda fig, rect: swimlane.draw(fig, rect, tt, lanes),
@@ -592,104 +418,9 @@ def _decisions(tt: Tabletop) -> Section:
 
 def derived_questions(tt: Tabletop, most: int = 8) -> list[str]:
     """Questions for the table, from where this replay missed its targets."""
-    plan, rep, res = tt.plan, tt.replay, tt.result
-    c = tt.clock
-    topo = plan.topology
-    decision = decision_words(plan)
-    rank = {s: (topo.tiers[o.tier].rto, topo.tiers[o.tier].rpo, s) for s, o in plan.outages.items()}
-    out: list[str] = []
-    by_name = {s.name: s for s in res.services}
-    missed_rto = sorted((s for s in res.services if s.affected and not s.rto_met), key=lambda s: rank[s.name])
-    # services that only came back when something they depend on did are asked about through that service
-    groups: dict[str, list[str]] = {}
-    for s in missed_rto:
-        groups.setdefault(ev.root_service(plan, rep.finish, s.name), []).append(s.name)
-    roots = sorted(groups, key=lambda r: min(rank[m] for m in groups[r]))
-    asked_glass = False
-    more: list[str] = []
-    for root in roots:
-        if len(out) >= most - 3:
-            more += groups[root]
-            continue
-        rs = by_name[root]
-        waiting = [m for m in groups[root] if m != root]
-        also = ""
-        if waiting:
-            verb = "was" if len(waiting) == 1 else "were"
-            also = f" {_names(waiting)} {verb} down until it was back."
-        if not rs.restored:
-            why = ev.why_never(plan, rep.start, rep.finish, root)
-            out.append(
-                f"{root} never came back in this replay ({why}).{also} What is the fallback, and who decides to invoke it?"
-            )
-            continue
-        b = ev.breakdown(plan, rep.start, rep.finish, rep.actors, root)
-        inside = (
-            f", inside its own {dur(rs.rto_target)} target" if rs.rto_met else f" against a {dur(rs.rto_target)} target"
-        )
-        head = f"{root} came back after {dur(b.rto)}{inside}"
-        biggest_wait = max(b.waits, key=lambda w: w[1], default=None)
-        # the largest share that is not the runbook itself, if it is a real share; else the runbook work
-        causes = sorted(
-            [
-                ("decision", b.before_decision),
-                ("wait", biggest_wait[1] if biggest_wait else 0.0),
-                ("dependency", b.dependency[1] if b.dependency else 0.0),
-                ("fault", b.phases.get("the fault clearing", 0.0) + b.phases.get("restart in place", 0.0)),
-            ],
-            key=lambda x: -x[1],
-        )
-        cause, secs = causes[0]
-        if secs < 0.25 * b.rto and b.phases.get("runbook work", 0.0) > secs:
-            cause, secs = "runbook", b.phases["runbook work"]
-        if cause == "decision":
-            made = b.phases.get("the decision", 0.0)
-            clause = (
-                f"{dur(secs)} of that passed before the decision at {c(b.decided)} "
-                f"({decision}; deciding took {dur(made)})."
-            )
-            ask = "Who could have decided sooner, and on what evidence?"
-        elif cause == "wait":
-            role, w, label, busy = biggest_wait
-            behind = f" (busy with '{busy}')" if busy else ""
-            clause = f"{dur(w)} of that was '{label}' waiting for a free {role}{behind}."
-            ask = "Who else could have done it, or been called in?"
-        elif cause == "dependency":
-            dep, w = b.dependency
-            clause = f"{dur(w)} of that was waiting for {dep} after its own recovery was done."
-            ask = "Does the runbook order match the dependencies?"
-        elif cause == "runbook":
-            clause = f"{dur(secs)} of that was hands-on runbook work."
-            ask = "Which steps could be automated, pre-staged or rehearsed?"
-        else:
-            clause = f"it came back only when the fault cleared ({dur(secs)} of it)."
-            ask = "Why did failover not bring it back sooner?"
-        out.append(f"{head}; {clause}{also} {ask}")
-        glass = b.phases.get("break-glass access", 0.0)
-        if glass > 0 and not asked_glass:
-            asked_glass = True
-            out.append(
-                f"Break-glass access cost {dur(glass)} on {root}'s recovery. Where are the credentials kept at night, "
-                "and when were they last tested?"
-            )
-    if more:
-        out.append(f"Also over their RTO target: {_names(more)}. Which of these would clinicians notice first?")
-    lost = sorted((s for s in res.services if s.affected and not s.rpo_met), key=lambda s: rank[s.name])
-
-    def lost_words(s) -> str:
-        return "every write since the last clean backup" if not math.isfinite(s.rpo) else f"{dur(s.rpo)} of writes"
-
-    if len(lost) == 1:
-        s = lost[0]
-        out.append(
-            f"{s.name} lost {lost_words(s)} against a {dur(s.rpo_target)} target. "
-            "How will clinicians find and re-enter what was lost?"
-        )
-    elif lost:
-        items = "; ".join(f"{s.name} {lost_words(s)} (target {dur(s.rpo_target)})" for s in lost)
-        out.append(
-            f"Writes were lost beyond their targets: {items}. How will clinicians find and re-enter what was lost?"
-        )
+    res = tt.result
+    out = missed_recovery_questions(tt, most)
+    out += lost_data_questions(tt)
     dropped = [q for q in res.queues if q.dropped > 0]
     if dropped:
         items = "; ".join(
@@ -716,6 +447,135 @@ def derived_questions(tt: Tabletop, most: int = 8) -> list[str]:
             "Every target was met in this replay. Rerun the pack with --percentile 90 to rehearse a bad night: what changes?"
         )
     return out
+
+
+def _by_criticality(plan: Plan) -> dict[str, tuple[float, float, str]]:
+    """Each affected service's sort key: its tier's RTO target, then RPO target, then its name."""
+    topo = plan.topology
+    return {s: (topo.tiers[o.tier].rto, topo.tiers[o.tier].rpo, s) for s, o in plan.outages.items()}
+
+
+def missed_recovery_questions(tt: Tabletop, most: int) -> list[str]:
+    """A question for each service whose recovery decided a missed RTO, most critical first: where its
+    outage went, and what would have shortened it; the services beyond ``most - 3`` in one line."""
+    plan, rep, res = tt.plan, tt.replay, tt.result
+    rank = _by_criticality(plan)
+    out: list[str] = []
+    by_name = {s.name: s for s in res.services}
+    missed_rto = sorted((s for s in res.services if s.affected and not s.rto_met), key=lambda s: rank[s.name])
+    # services that only came back when something they depend on did are asked about through that service
+    groups: dict[str, list[str]] = {}
+    for s in missed_rto:
+        groups.setdefault(ev.root_service(plan, rep.finish, s.name), []).append(s.name)
+    roots = sorted(groups, key=lambda r: min(rank[m] for m in groups[r]))
+    asked_glass = False
+    more: list[str] = []
+    for root in roots:
+        if len(out) >= most - 3:
+            more += groups[root]
+            continue
+        rs = by_name[root]
+        waiting = [m for m in groups[root] if m != root]
+        also = ""
+        if waiting:
+            verb = "was" if len(waiting) == 1 else "were"
+            also = f" {spoken_list(waiting)} {verb} down until it was back."
+        if not rs.restored:
+            why = ev.why_never(plan, rep.start, rep.finish, root)
+            out.append(
+                f"{root} never came back in this replay ({why}).{also} What is the fallback, and who decides to invoke it?"
+            )
+            continue
+        b = ev.breakdown(plan, rep.start, rep.finish, rep.actors, root)
+        inside = (
+            f", inside its own {dur(rs.rto_target)} target" if rs.rto_met else f" against a {dur(rs.rto_target)} target"
+        )
+        head = f"{root} came back after {dur(b.rto)}{inside}"
+        clause, ask = where_the_time_went(tt, b)
+        out.append(f"{head}; {clause}{also} {ask}")
+        glass = b.phases.get("break-glass access", 0.0)
+        if glass > 0 and not asked_glass:
+            asked_glass = True
+            out.append(
+                f"Break-glass access cost {dur(glass)} on {root}'s recovery. Where are the credentials kept at night, "
+                "and when were they last tested?"
+            )
+    if more:
+        out.append(f"Also over their RTO target: {spoken_list(more)}. Which of these would clinicians notice first?")
+    return out
+
+
+def where_the_time_went(tt: Tabletop, b: ev.Breakdown) -> tuple[str, str]:
+    """The largest avoidable share of one service's outage, as a clause, and the question it raises.
+
+    The shares weighed are the time before the decision, the longest wait for a
+    busy person, waiting for a dependency and the fault itself; the hands-on
+    runbook work is named instead when none of those is a real share.
+    """
+    c = tt.clock
+    biggest_wait = max(b.waits, key=lambda w: w[1], default=None)
+    # the largest share that is not the runbook itself, if it is a real share; else the runbook work
+    causes = sorted(
+        [
+            ("decision", b.before_decision),
+            ("wait", biggest_wait[1] if biggest_wait else 0.0),
+            ("dependency", b.dependency[1] if b.dependency else 0.0),
+            ("fault", b.phases.get("the fault clearing", 0.0) + b.phases.get("restart in place", 0.0)),
+        ],
+        key=lambda x: -x[1],
+    )
+    cause, secs = causes[0]
+    if secs < 0.25 * b.rto and b.phases.get("runbook work", 0.0) > secs:
+        cause, secs = "runbook", b.phases["runbook work"]
+    if cause == "decision":
+        assert b.decided is not None, "time before the decision means there was one"
+        made = b.phases.get("the decision", 0.0)
+        clause = (
+            f"{dur(secs)} of that passed before the decision at {c(b.decided)} "
+            f"({decision_words(tt.plan)}; deciding took {dur(made)})."
+        )
+        return clause, "Who could have decided sooner, and on what evidence?"
+    if cause == "wait" and biggest_wait is not None:
+        role, w, label, busy = biggest_wait
+        behind = f" (busy with '{busy}')" if busy else ""
+        return f"{dur(w)} of that was '{label}' waiting for a free {role}{behind}.", (
+            "Who else could have done it, or been called in?"
+        )
+    if cause == "dependency" and b.dependency is not None:
+        dep, w = b.dependency
+        return f"{dur(w)} of that was waiting for {dep} after its own recovery was done.", (
+            "Does the runbook order match the dependencies?"
+        )
+    if cause == "runbook":
+        return (
+            f"{dur(secs)} of that was hands-on runbook work.",
+            "Which steps could be automated, pre-staged or rehearsed?",
+        )
+    return (
+        f"it came back only when the fault cleared ({dur(secs)} of it).",
+        "Why did failover not bring it back sooner?",
+    )
+
+
+def lost_data_questions(tt: Tabletop) -> list[str]:
+    """One question about the writes lost beyond their RPO targets, most critical service first."""
+    res = tt.result
+    rank = _by_criticality(tt.plan)
+    lost = sorted((s for s in res.services if s.affected and not s.rpo_met), key=lambda s: rank[s.name])
+
+    def lost_words(s) -> str:
+        return "every write since the last clean backup" if not math.isfinite(s.rpo) else f"{dur(s.rpo)} of writes"
+
+    if len(lost) == 1:
+        s = lost[0]
+        return [
+            f"{s.name} lost {lost_words(s)} against a {dur(s.rpo_target)} target. "
+            "How will clinicians find and re-enter what was lost?"
+        ]
+    if lost:
+        items = "; ".join(f"{s.name} {lost_words(s)} (target {dur(s.rpo_target)})" for s in lost)
+        return [f"Writes were lost beyond their targets: {items}. How will clinicians find and re-enter what was lost?"]
+    return []
 
 
 def _questions(tt: Tabletop) -> Section:
@@ -850,10 +710,8 @@ def _after_action(tt: Tabletop) -> Section:
 
 def build_document(tt: Tabletop) -> Document:
     """The facilitator pack of ``tt`` as a document, in the order a facilitator uses it."""
-    from .. import __version__
-
     res = tt.result
-    footer = f"Tabletop pack: {res.drill} on {res.topology} - {tt.selection.short()} - drsim {__version__}"
+    footer = f"Tabletop pack: {res.drill} on {res.topology} - {label_selection(tt.selection)} - drsim {__version__}"
     return Document(
         title=f"Tabletop exercise: {res.drill}",
         footer=footer,
@@ -890,31 +748,23 @@ def render_timeline(
         raise TypeError("render_timeline takes a Tabletop: build one with drsim.tabletop(drill, seed=...)")
     fmt = {"markdown": "md", "htm": "html"}.get(format, format)
     if fmt not in FORMATS:
-        raise InputError("--format", [Problem(f"expected one of {', '.join(FORMATS)}, found {format!r}")])
+        raise InputError("format", [Problem(f"expected one of {', '.join(FORMATS)}, found {format!r}")])
     if paper not in PAPERS:
-        raise InputError("--paper", [Problem(f"expected one of {', '.join(PAPERS)}, found {paper!r}")])
+        raise InputError("paper", [Problem(f"expected one of {', '.join(PAPERS)}, found {paper!r}")])
     doc = build_document(tt)
     data: str | bytes
     if fmt == "md":
-        from .document import to_markdown
-
         data = to_markdown(doc)
     elif fmt == "html":
-        from .document import to_html
-
         data = to_html(doc, paper)
     elif fmt == "pdf":
-        from .pages import render_pdf
-
         data, _ = render_pdf(doc, paper)
     else:
-        from .pages import first_page_of, layout, render_png
-
         pages = layout(doc, paper)
         number = page if page is not None else first_page_of(pages, "swimlane")
         if not 1 <= number <= len(pages):
             raise InputError(
-                "--page", [Problem(f"expected a page from 1 to {len(pages)} (the pack's length), found {number}")]
+                "page", [Problem(f"expected a page from 1 to {len(pages)} (the pack's length), found {number}")]
             )
         data = render_png(doc, pages, number, paper)
     if path is None:

@@ -1,0 +1,179 @@
+"""Comparisons, sensitivity and advice as tables for people, and as CSV or JSON for machines.
+
+Each analysis of :mod:`drsim.analysis` returns a result with a tidy frame
+(``to_frame()``); this module lays those results out for a terminal:
+
+* a comparison of estates (:func:`render_comparison`): per metric, each
+  estate's P50, P90 and P(meet) with 95% intervals, and its difference from
+  the baseline estate;
+* one-at-a-time sensitivity (:func:`render_sensitivity`): each parameter's
+  value and effect at the low and high scale factors, biggest swing first,
+  with Sobol indices when computed;
+* advice (:func:`render_advice`): candidate changes, best first, each with its
+  effect, its 95% interval and whether it is shown to help.
+
+Durations are written as people read them (``1h52m``), differences with a
+sign, probabilities to three decimals; ``-`` stands for a value that does not
+exist (a percentile of a metric some replicates never reach, say).
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console, JustifyMethod
+from rich.table import Table
+
+from ..analysis.advise import AdviceResult
+from ..analysis.compare import ComparisonResult
+from ..analysis.metrics import Metric
+from ..analysis.sensitivity import SensitivityResult
+from ..model.units import format_duration
+
+
+def frame_text(df, fmt: str) -> str:
+    """A tidy frame as CSV (``fmt == "csv"``) or as indented JSON records (otherwise)."""
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    return df.to_json(orient="records", indent=2)
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def _d(seconds: float | None) -> str:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "-"
+    return format_duration(seconds)
+
+
+def _signed(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return "-"
+    if seconds == 0:
+        return "0"
+    return ("+" if seconds > 0 else "-") + _d(abs(seconds))
+
+
+def _p(x: float | None) -> str:
+    return "-" if x is None or math.isnan(x) else f"{x:.3f}"
+
+
+def _dp(x: float | None) -> str:
+    return "-" if x is None or math.isnan(x) else f"{x:+.3f}"
+
+
+def render_comparison(result: ComparisonResult, drill: str, keys: list[str] | None, console: Console) -> None:
+    """A rich table of the comparison for one drill: the rows of ``keys`` (default: the tiers)."""
+    df = result.summary(drill, keys)
+    table = Table(
+        title=f"{drill}: {len(result.topologies)} estates, n = {result.n}, seed {result.seed}; "
+        f"differences from {result.baseline}; (lo-hi) = 95% interval",
+        title_justify="left",
+    )
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("metric (target)", "left"),
+        ("estate", "left"),
+        ("P50", "right"),
+        ("P90 (lo-hi)", "right"),
+        ("P(meet) (lo-hi)", "right"),
+        ("ΔP90 (lo-hi)", "right"),
+        ("ΔP(meet) (lo-hi)", "right"),
+    )
+    for col, just in columns:
+        table.add_column(col, justify=just, no_wrap=col in ("metric (target)", "estate"))
+    last = None
+    for r in df.itertuples():
+        metric = f"{r.subject} {r.metric.upper() if r.metric in ('rto', 'rpo') else r.metric} ({_d(r.target)})"
+        if last is not None and metric != last:
+            table.add_section()
+        base = r.topology == result.baseline
+        table.add_row(
+            metric if metric != last else "",
+            r.topology + (" (baseline)" if base else ""),
+            _d(r.p50),
+            f"{_d(r.p90)} ({_d(r.p90_lo)}-{_d(r.p90_hi)})",
+            f"{_p(r.p_meet)} ({_p(r.p_meet_lo)}-{_p(r.p_meet_hi)})" if not math.isnan(r.p_meet) else "-",
+            "" if base else f"{_signed(r.d_p90)} ({_signed(r.d_p90_lo)} to {_signed(r.d_p90_hi)})",
+            ""
+            if base or math.isnan(r.d_p_meet)
+            else f"{_dp(r.d_p_meet)} ({_dp(r.d_p_meet_lo)} to {_dp(r.d_p_meet_hi)})",
+        )
+        last = metric
+    console.print(table)
+
+
+# ------------------------------------------------------------------ sensitivity and advice
+
+
+def metric_value(metric: Metric, v: float | None) -> str:
+    """A value of ``metric``: a probability to three decimals, else a duration."""
+    if v is None or math.isnan(v):
+        return "-"
+    return f"{v:.3f}" if metric.probability else format_duration(v)
+
+
+def metric_effect(metric: Metric, v: float | None) -> str:
+    """A change in ``metric``, signed: ``+0.120`` or ``-14m``."""
+    if v is None or math.isnan(v):
+        return "-"
+    if metric.probability:
+        return f"{v:+.3f}"
+    if v == 0:
+        return "0"
+    return ("+" if v > 0 else "-") + format_duration(abs(v))
+
+
+def _with_interval(m: Metric, value: float, lo: float, hi: float) -> str:
+    return f"{metric_effect(m, value)} [{metric_effect(m, lo)}, {metric_effect(m, hi)}]"
+
+
+def render_sensitivity(res: SensitivityResult, top: int, console: Console) -> None:
+    """The ``top`` parameters by swing: value and effect at each scale factor, and Sobol indices if computed."""
+    m, low, high = res.metric, res.low, res.high
+    table = Table(
+        title=f"{res.drill} on {res.topology}: {m.describe()} = {metric_value(m, res.base)} as modelled "
+        f"(n = {res.n}, seed {res.seed}; durations x{low:g} / x{high:g}, 95% intervals)",
+        title_justify="left",
+    )
+    for col in ("parameter", f"x{low:g}", "effect [95% CI]", f"x{high:g}", "effect [95% CI] ", "swing"):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    if res.sobol:
+        table.add_column("S1 ± conf", justify="right")
+        table.add_column("ST ± conf", justify="right")
+    sob = {r["parameter"]: r for r in (res.sobol or [])}
+    for r in res.ranked(top):
+        cells = [
+            r["parameter"],
+            metric_value(m, r["value_low"]),
+            _with_interval(m, r["effect_low"], r["effect_low_lo"], r["effect_low_hi"]),
+            metric_value(m, r["value_high"]),
+            _with_interval(m, r["effect_high"], r["effect_high_lo"], r["effect_high_hi"]),
+            metric_effect(m, r["swing"]),
+        ]
+        if res.sobol:
+            s = sob.get(r["parameter"])
+            cells += [f"{s['S1']:.2f} ± {s['S1_conf']:.2f}", f"{s['ST']:.2f} ± {s['ST_conf']:.2f}"] if s else ["-", "-"]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def render_advice(res: AdviceResult, top: int, console: Console) -> None:
+    """The ``top`` candidate changes, best first: the metric after each, its effect and whether it helps."""
+    m = res.metric
+    table = Table(
+        title=f"{res.drill} on {res.topology}: {m.describe()} = {metric_value(m, res.base)} as it is "
+        f"(n = {res.n}, seed {res.seed}); best changes first",
+        title_justify="left",
+    )
+    for col in ("#", "change", "after", "effect [95% CI]", "sure?"):
+        table.add_column(col, justify="right" if col not in ("change", "sure?") else "left")
+    for i, r in enumerate(res.top(top), 1):
+        table.add_row(
+            str(i),
+            r["change"],
+            metric_value(m, r["value"]),
+            _with_interval(m, r["effect"], r["effect_lo"], r["effect_hi"]),
+            "improves" if r["improves"] else "not shown to help",
+        )
+    console.print(table)

@@ -1,0 +1,159 @@
+"""A sweep's summary for people and for CI: rich tables, Markdown and JSON.
+
+A sweep answers, per grid point, how the estate did over many nights: each
+tier's RTO and RPO percentiles with the probability of meeting the target (and
+its 95% interval), each clinical workflow's downtime, the decision-latency
+breakdown and the verdict of each of the drill's gates. The same numbers are
+written three ways: tables for a terminal (:func:`render_sweep`), Markdown for
+a CI job summary or a pull request (:func:`render_gates_markdown`) and JSON for
+a machine (:func:`sweep_json`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from ..model.units import format_duration
+from ..stats import PERCENTILES
+from ..sweep import PointResult, SweepResult
+from ..sweep.gates import format_percent
+
+#: The decision-latency steps, as the table names them.
+LATENCY_STEPS = {
+    "detect": "fault -> detected",
+    "acknowledge": "detected -> acknowledged",
+    "declare": "acknowledged -> declared",
+    "restore": "declared -> all restored",
+    "total": "fault -> all restored",
+}
+
+
+def probability_with_interval(p: float, lo: float, hi: float) -> str:
+    """A probability and its 95% interval as percentages: ``98.1% [97.2-98.8%]``."""
+    return f"{format_percent(p)} [{format_percent(lo)[:-1]}-{format_percent(hi)}]"
+
+
+def sweep_json(result: SweepResult) -> str:
+    """Every metric of every grid point and each gate's verdict as indented JSON (seconds; null = never)."""
+    return json.dumps(result.to_dict(), indent=2)
+
+
+def render_sweep(result: SweepResult, console: Console) -> None:
+    """Print a sweep's summary tables and gate verdicts with rich."""
+    mode = "exact percentiles" if result.exact else "percentiles from 0.05%-resolution histograms"
+    console.print(
+        f"[bold]{result.drill}[/bold] on {result.topology}: {result.n:,} replicates per point, "
+        f"seed {result.seed}, {result.engine} engine ({mode})"
+    )
+    for pt in result.points:
+        if result.grid_keys:
+            console.rule(", ".join(f"{k}={v}" for k, v in pt.params.items()))
+        console.print(_tier_table(pt))
+        wf = _workflow_table(pt)
+        if wf is not None:
+            console.print(wf)
+        console.print(_latency_table(pt))
+        _render_gates(pt, console)
+
+
+def _tier_table(pt: PointResult) -> Table:
+    """Each tier's achieved RTO and RPO: target, percentiles and P(meet)."""
+    pcols = [f"P{p}" for p in PERCENTILES]
+    tiers = Table(title="Tiers: achieved RTO and RPO", title_justify="left")
+    for c in ("tier", "metric", "target", *pcols, "P(meet) [95% CI]"):
+        tiers.add_column(c, justify="left" if c in ("tier", "metric") else "right", no_wrap=True)
+    for key, s in pt.metrics.items():
+        kind, _, rest = key.partition(":")
+        if kind != "tier":
+            continue
+        subject, measure = rest.rsplit(":", 1)
+        qs = s.quantiles([p / 100 for p in PERCENTILES])
+        tiers.add_row(
+            subject,
+            measure.upper(),
+            format_duration(pt.targets[key]),
+            *map(format_duration, qs),
+            probability_with_interval(*pt.p_meet(key)),
+        )
+    return tiers
+
+
+def _workflow_table(pt: PointResult) -> Table | None:
+    """Each clinical workflow's downtime against what it can absorb (None if the drill touches none)."""
+    wf = [(k, s) for k, s in pt.metrics.items() if k.startswith("workflow:")]
+    if not wf:
+        return None
+    pcols = [f"P{p}" for p in PERCENTILES]
+    t = Table(title="Workflows: downtime", title_justify="left")
+    for c in ("workflow", "tolerance", *pcols, "P(within) [95% CI]"):
+        t.add_column(c, justify="left" if c == "workflow" else "right", no_wrap=c != "workflow")
+    for key, s in wf:
+        qs = s.quantiles([p / 100 for p in PERCENTILES])
+        t.add_row(
+            key.split(":")[1],
+            format_duration(pt.targets[key]),
+            *map(format_duration, qs),
+            probability_with_interval(*pt.p_meet(key)),
+        )
+    return t
+
+
+def _latency_table(pt: PointResult) -> Table:
+    """The decision-latency steps (and the rollback): percentiles and mean."""
+    pcols = [f"P{p}" for p in PERCENTILES]
+    lat = [(k, s) for k, s in pt.metrics.items() if k.startswith(("latency:", "rollback:"))]
+    t = Table(title="Decision latency (and rollback)", title_justify="left")
+    for c in ("step", *pcols, "mean"):
+        t.add_column(c, justify="left" if c == "step" else "right")
+    for key, s in lat:
+        qs = s.quantiles([p / 100 for p in PERCENTILES])
+        name = "rollback" if key.startswith("rollback:") else LATENCY_STEPS.get(key.split(":")[1], key.split(":")[1])
+        t.add_row(name, *map(format_duration, qs), format_duration(s.mean))
+    return t
+
+
+def _render_gates(pt: PointResult, console: Console) -> None:
+    if not pt.gates:
+        console.print("Gates: none in this drill (exit status 0).")
+        return
+    console.print("[bold]Gates[/bold] (verdict on the point estimate; 95% interval shown):")
+    for g in pt.gates:
+        style = "green" if g.passed else "red"
+        note = "" if g.affected else " (not affected by this drill)"
+        console.print(
+            f"  [{style}]{g.verdict}[/{style}]  {g.gate.text.strip()}: measured {g.measured()}, n={g.n:,}{note}",
+            highlight=False,
+        )
+
+
+def render_gates_markdown(result: SweepResult) -> str:
+    """The gates and tier summary of a sweep as Markdown."""
+    lines = [f"# {result.drill}: {result.n:,} replicates (seed {result.seed})", ""]
+    for pt in result.points:
+        if result.grid_keys:
+            lines += ["## " + ", ".join(f"{k}={v}" for k, v in pt.params.items()), ""]
+        lines += ["| tier | metric | target | " + " | ".join(f"P{p}" for p in PERCENTILES) + " | P(meet) |"]
+        lines += ["|" + "---|" * (4 + len(PERCENTILES))]
+        for key, s in pt.metrics.items():
+            if not key.startswith("tier:"):
+                continue
+            _, tier, measure = key.split(":")
+            qs = s.quantiles([p / 100 for p in PERCENTILES])
+            cells = [
+                tier,
+                measure.upper(),
+                format_duration(pt.targets[key]),
+                *map(format_duration, qs),
+                probability_with_interval(*pt.p_meet(key)),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        for g in pt.gates:
+            lines.append(f"- **{g.verdict}** `{g.gate.text.strip()}`: {g.measured()}")
+        if not pt.gates:
+            lines.append("- no gates in this drill")
+        lines.append("")
+    return "\n".join(lines)
