@@ -90,8 +90,9 @@ def main(argv=None) -> None:
 
     import numba
 
+    from drsim.sweep import build_spec, execute, run_chunk
     from drsim.sweep.executors import DaskRunner, PoolRunner, cores, local_cluster
-    from drsim.sweep.run import _Merger, build_spec, execute, run_chunk
+    from drsim.sweep.result import ChunkMerger
 
     n = 200_000 if args.quick else 1_000_000
     n_des, des_chunk = (400, 50) if args.quick else (1600, 100)
@@ -171,7 +172,7 @@ def main(argv=None) -> None:
         blob = pickle.dumps(res)
         best_t = float("inf")
         for _ in range(5):
-            merger = _Merger(sp)  # its accumulators are made once per sweep, not per chunk
+            merger = ChunkMerger(sp)  # its accumulators are made once per sweep, not per chunk
             t0 = time.perf_counter()
             merger.add(pickle.loads(blob))
             best_t = min(best_t, time.perf_counter() - t0)

@@ -1,5 +1,6 @@
 """Checkpointed sweeps: chunks written as they finish, resumed after a kill to the uninterrupted result."""
 
+import io
 import json
 import os
 import signal
@@ -14,8 +15,10 @@ import pytest
 import yaml
 from builders import auto_service, base_drill, base_topology, role
 from click.testing import CliRunner
+from rich.console import Console
 
 from drsim.cli import main
+from drsim.cli.progress import ProgressBar
 from drsim.errors import InputError, OutputExistsError
 from drsim.sweep import build_spec, execute, run_chunk, sweep
 from drsim.sweep.checkpoint import MANIFEST, SUMMARY, Checkpoint, manifest
@@ -252,11 +255,21 @@ def test_a_checkpoint_needs_a_directory(estate, tmp_path):
         Checkpoint.open(f, spec)
 
 
-def test_progress_counts_stored_and_new_chunks(estate, tmp_path, capsys):
+def test_progress_counts_stored_and_new_chunks(estate, tmp_path):
     drill, topo = estate
     spec = build_spec(drill, topo, n=4000, seed=4, chunk_size=1000)
     cp = Checkpoint.open(tmp_path / "cp", spec)
     cp.save(run_chunk(spec, 1))
-    res = execute(spec, checkpoint=Checkpoint.open(tmp_path / "cp", spec, resume=True), progress=True)
+    reports = []
+    res = execute(spec, checkpoint=Checkpoint.open(tmp_path / "cp", spec, resume=True), progress=reports.append)
     assert_same_values(res, execute(spec))
     assert len(chunk_files(tmp_path / "cp")) == 4
+    assert [(r.done, r.total, r.replicates, r.replicates_run) for r in reports] == [
+        (0, 4, 0, 0),  # before the first chunk
+        (1, 4, 1000, 0),  # the stored chunk counts as done, but not as run now
+        (2, 4, 2000, 1000),
+        (3, 4, 3000, 2000),
+        (4, 4, 4000, 3000),
+    ]
+    with ProgressBar(Console(file=io.StringIO(), force_terminal=True)) as bar:  # the command line's bar
+        execute(spec, progress=bar)

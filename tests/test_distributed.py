@@ -116,8 +116,8 @@ def test_inline_threads_give_the_numbers_of_one_thread(spec, reference):
 
 
 def test_a_chunk_failing_on_an_inline_thread_fails_the_sweep_and_stops_the_others(spec, monkeypatch):
-    sweep_module = sys.modules["drsim.sweep.run"]
-    run_chunk = sweep_module.run_chunk
+    runners = sys.modules["drsim.sweep.executors"]  # where the inline runner's threads find run_chunk
+    run_chunk = runners.run_chunk
     ran = []
 
     def failing(spec_, chunk, point=0):
@@ -126,7 +126,7 @@ def test_a_chunk_failing_on_an_inline_thread_fails_the_sweep_and_stops_the_other
             raise RuntimeError("chunk 2 broke")
         return run_chunk(spec_, chunk, point)
 
-    monkeypatch.setattr(sweep_module, "run_chunk", failing)
+    monkeypatch.setattr(runners, "run_chunk", failing)
     before = threading.active_count()
     with pytest.raises(RuntimeError, match="chunk 2 broke"):
         execute(spec, executor=InlineRunner(threads=2))

@@ -8,10 +8,11 @@ import yaml
 from builders import auto_service, base_drill, base_topology
 
 from drsim.errors import InputError
-from drsim.model.gates import evaluate_gate, parse_gate
+from drsim.model.gates import parse_gate
 from drsim.model.loader import topology_from_text
 from drsim.stats import Summary, rank_interval, wilson
 from drsim.sweep import sweep
+from drsim.sweep.gates import evaluate_gate
 
 N = 100_000
 MEAN = 600.0  # the step takes exponential(mean=10m): the service's RTO is that step

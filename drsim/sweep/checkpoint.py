@@ -23,12 +23,19 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import scipy
 
 from ..errors import InputError, OutputExistsError, Problem
 from ..io import atomic_write
+from ..stats import Summary
+from ..version import __version__
+from .chunks import ChunkResult, SweepSpec
+from .result import SweepResult
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -39,14 +46,10 @@ _CHUNK_FILE = re.compile(r"^point-(\d{4,})-chunk-(\d{6,})\.npz$")
 
 def versions() -> dict[str, str]:
     """Versions of the packages a sweep's numbers depend on."""
-    import scipy
-
-    from .. import __version__
-
     return {"drsim": __version__, "numpy": np.__version__, "scipy": scipy.__version__}
 
 
-def manifest(spec) -> dict:
+def manifest(spec: SweepSpec) -> dict:
     """What identifies a sweep's chunks: its settings, config hash and the versions that made them."""
     first = spec.points[0].plan
     return {
@@ -68,10 +71,11 @@ def manifest(spec) -> dict:
 
 
 def _minor(v: str) -> str:
+    """A version's major and minor parts (``1.26`` of ``1.26.4``): patch releases give the same numbers."""
     return ".".join(v.split(".")[:2])
 
 
-def _mismatches(old: dict, new: dict) -> list[str]:
+def _mismatches(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Why the chunks under manifest ``old`` cannot be merged into the sweep ``new``."""
     if old.get("format") != FORMAT:
         return [f"it was written in checkpoint format {old.get('format')!r}; this drsim reads format {FORMAT}"]
@@ -108,14 +112,14 @@ def _mismatches(old: dict, new: dict) -> list[str]:
 class Checkpoint:
     """A folder holding a sweep's finished chunks; see the module docstring."""
 
-    def __init__(self, folder: Path, spec, meta: dict):
+    def __init__(self, folder: Path, spec: SweepSpec, meta: dict):
         self.folder = folder
         self.spec = spec
         self.meta = meta
         self.chunks = folder / CHUNKS
 
     @classmethod
-    def open(cls, folder: str | Path, spec, resume: bool = False, force: bool = False) -> Checkpoint:
+    def open(cls, folder: str | Path, spec: SweepSpec, resume: bool = False, force: bool = False) -> Checkpoint:
         """Start a checkpoint in ``folder``, or with ``resume`` continue the one there.
 
         Without ``resume`` a non-empty folder is refused unless ``force``
@@ -177,6 +181,7 @@ class Checkpoint:
         self.chunks.mkdir(parents=True, exist_ok=True)
 
     def path(self, point: int, chunk: int) -> Path:
+        """The file that holds chunk ``chunk`` of grid point ``point``."""
         return self.chunks / f"point-{point:04d}-chunk-{chunk:06d}.npz"
 
     def stored(self) -> list[tuple[int, int]]:
@@ -189,13 +194,14 @@ class Checkpoint:
                     done.add((int(m.group(1)), int(m.group(2))))
         return [w for w in self.spec.work() if w in done]
 
-    def save(self, res) -> Path:
+    def save(self, res: ChunkResult) -> Path:
         """Write one finished chunk atomically."""
         buf = io.BytesIO()
-        np.savez(buf, **_encode(res, self.spec.config_hash))
+        arrays: dict[str, Any] = _encode(res, self.spec.config_hash)  # savez's stubs type its keywords as options
+        np.savez(buf, **arrays)
         return atomic_write(self.path(res.point, res.chunk), buf.getvalue(), force=True)
 
-    def load(self, point: int, chunk: int):
+    def load(self, point: int, chunk: int) -> ChunkResult:
         """Read back one chunk, checking it belongs to this sweep."""
         p = self.path(point, chunk)
         try:
@@ -206,7 +212,7 @@ class Checkpoint:
                 str(p), [Problem(f"unreadable chunk file ({exc}); delete it to run the chunk again")]
             ) from None
 
-    def finish(self, result) -> Path:
+    def finish(self, result: SweepResult) -> Path:
         """Write the sweep's tidy summary beside its chunks."""
         return result.to_parquet(self.folder / SUMMARY, force=True)
 
@@ -214,7 +220,8 @@ class Checkpoint:
 # ------------------------------------------------------------------ chunk files
 
 
-def _encode(res, config_hash: str) -> dict[str, np.ndarray]:
+def _encode(res: ChunkResult, config_hash: str) -> dict[str, np.ndarray]:
+    """A chunk result as named plain arrays (no pickle): its identity in ``meta``, each summary's fields by index."""
     keys = list(res.summaries)
     meta = {
         "config_hash": config_hash,
@@ -235,16 +242,16 @@ def _encode(res, config_hash: str) -> dict[str, np.ndarray]:
         arrays[f"lt{j}"] = s.n_lt
         if s.values is not None:
             arrays[f"values{j}"] = s.values
-        else:
+        elif s.bins is not None and s.counts is not None:
             arrays[f"bins{j}"] = s.bins
             arrays[f"counts{j}"] = s.counts
+        else:
+            raise ValueError(f"the summary of {keys[j]} holds neither values nor a histogram")
     return arrays
 
 
-def _decode(z, spec, point: int, chunk: int):
-    from ..stats import Summary
-    from .run import ChunkResult
-
+def _decode(z: Mapping[str, np.ndarray], spec: SweepSpec, point: int, chunk: int) -> ChunkResult:
+    """The chunk result ``_encode`` wrote, after checking it is chunk ``chunk`` of point ``point`` of ``spec``."""
     meta = json.loads(str(z["meta"]))
     if meta["config_hash"] != spec.config_hash or (meta["point"], meta["chunk"]) != (point, chunk):
         raise ValueError(

@@ -1,6 +1,6 @@
 """Executors: where the chunks of a sweep run.
 
-A sweep is cut into chunks (:mod:`drsim.sweep`), each a pure function of a
+A sweep is cut into chunks (:mod:`drsim.sweep.chunks`), each a pure function of a
 picklable spec, its index and its grid point, so a chunk gives the same numbers
 wherever it runs. An executor only decides *where*:
 
@@ -33,12 +33,17 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import queue
 import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import wait
+from multiprocessing.context import BaseContext
+from typing import Any
 
 from ..errors import InputError, Problem
+from .chunks import ChunkResult, SweepSpec, compiled_threads, run_chunk
 
 EXECUTORS = ("local", "inline", "dask")
 DASK_HINT = "pip install 'drsim[dask]'"
@@ -58,7 +63,8 @@ class Runner:
     name = "runner"
     workers = 1
 
-    def run(self, spec, work: Iterable[tuple[int, int]]) -> Iterator:
+    def run(self, spec: SweepSpec, work: Iterable[tuple[int, int]]) -> Iterator[ChunkResult]:
+        """Run every ``(point, chunk)`` of ``work``; yield each result as it finishes, in any order."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -85,16 +91,12 @@ class InlineRunner(Runner):
     def __init__(self, threads: int | None = None):
         self.threads = threads
 
-    def _thread_count(self, spec, chunks: int) -> int:
-        from .run import _threads
-
+    def _thread_count(self, spec: SweepSpec, chunks: int) -> int:
         if spec.engine != "vectorized":
             return 1
-        return max(1, min(self.threads or _threads(), chunks))
+        return max(1, min(self.threads or compiled_threads(), chunks))
 
-    def run(self, spec, work):
-        from .run import run_chunk
-
+    def run(self, spec: SweepSpec, work: Iterable[tuple[int, int]]) -> Iterator[ChunkResult]:
         work = list(work)
         threads = self._thread_count(spec, len(work))
         if threads == 1:
@@ -107,24 +109,18 @@ class InlineRunner(Runner):
 _DONE = object()
 
 
-def _on_threads(spec, work: list[tuple[int, int]], threads: int) -> Iterator:
+def _on_threads(spec: SweepSpec, work: list[tuple[int, int]], threads: int) -> Iterator[ChunkResult]:
     """Run ``work`` on ``threads`` threads of this process, each chunk on one thread; yield results."""
-    import queue
-
-    from .run import run_chunk
+    # start-up time: drsim.jit imports numba, which only a sweep that runs chunks needs
+    from ..jit import set_num_threads
 
     todo = iter(work)
     lock = threading.Lock()
     stop = threading.Event()
-    results: queue.Queue = queue.Queue(maxsize=threads)
+    results: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=threads)
 
-    def worker():
-        try:
-            from numba import set_num_threads
-
-            set_num_threads(1)  # this thread's compiled code and sampling run on this thread only
-        except ImportError:  # pragma: no cover
-            pass
+    def worker() -> None:
+        set_num_threads(1)  # this thread's compiled code and sampling run on this thread only
         try:
             while not stop.is_set():
                 with lock:
@@ -163,13 +159,11 @@ class SubmitRunner(Runner):
 
     name = "executor"
 
-    def __init__(self, executor, workers: int | None = None):
+    def __init__(self, executor: Any, workers: int | None = None):
         self.executor = executor
         self.workers = workers or getattr(executor, "_max_workers", None) or 1
 
-    def run(self, spec, work):
-        from .run import run_chunk
-
+    def run(self, spec: SweepSpec, work: Iterable[tuple[int, int]]) -> Iterator[ChunkResult]:
         pending = {self.executor.submit(run_chunk, spec, c, p) for p, c in work}  # submitted in chunk order
         try:
             for fut in concurrent.futures.as_completed(pending):
@@ -199,7 +193,8 @@ class PoolRunner(SubmitRunner):
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _context():
+def _context() -> BaseContext:
+    """How pool workers start: ``forkserver`` where there is one, else ``spawn`` — never ``fork``."""
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -211,18 +206,18 @@ def _context():
 def _start_worker(threads: int) -> None:
     """Set up a pool worker: ``threads`` compiled-kernel threads, and exit if the sweep's process dies."""
     try:
-        import numba
+        import numba  # start-up time: a worker imports numba as it starts, not drsim as it loads
 
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        numba_config: Any = numba.config  # its settings are attributes set at run time, unseen by mypy
+        numba.set_num_threads(max(1, min(threads, numba_config.NUMBA_NUM_THREADS)))
     except ImportError:  # pragma: no cover
         pass
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
+        sentinel = parent.sentinel
 
-        def watch():
-            from multiprocessing.connection import wait
-
-            wait([parent.sentinel])
+        def watch() -> None:
+            wait([sentinel])
             os._exit(1)  # the sweep's process is gone (killed): do not linger as an orphan
 
         threading.Thread(target=watch, name="drsim-parent-watch", daemon=True).start()
@@ -233,15 +228,13 @@ class DaskRunner(Runner):
 
     name = "dask"
 
-    def __init__(self, client, cluster=None, own_client: bool = False):
+    def __init__(self, client: Any, cluster: Any = None, own_client: bool = False):
         self.client = client
         self.cluster = cluster
         self.own_client = own_client
 
-    def run(self, spec, work):
-        from distributed import as_completed
-
-        from .run import run_chunk
+    def run(self, spec: SweepSpec, work: Iterable[tuple[int, int]]) -> Iterator[ChunkResult]:
+        from distributed import as_completed  # optional dependency: Dask
 
         work = list(work)
         if not work:
@@ -265,14 +258,15 @@ class DaskRunner(Runner):
             self.cluster.close()
 
 
-def chunk_key(spec, point: int, chunk: int) -> str:
+def chunk_key(spec: SweepSpec, point: int, chunk: int) -> str:
     """The Dask key of a chunk's task: the same chunk of the same sweep always has the same key."""
     return f"drsim-chunk-{spec.config_hash[:16]}-{point}-{chunk}"
 
 
-def _dask():
+def _dask() -> Any:
+    """The ``distributed`` module, or an :class:`InputError` that says how to install it."""
     try:
-        import distributed
+        import distributed  # optional dependency: Dask
     except ImportError:
         raise InputError(
             "executor 'dask'",
@@ -281,7 +275,8 @@ def _dask():
     return distributed
 
 
-def is_dask_client(obj) -> bool:
+def is_dask_client(obj: object) -> bool:
+    """Whether ``obj`` is a ``distributed.Client`` (without importing Dask to find out)."""
     mod = sys.modules.get("distributed")
     return mod is not None and isinstance(obj, mod.Client)
 
@@ -315,15 +310,16 @@ def start_dask(scheduler: str | None = None, workers: int | None = None) -> Dask
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
-def local_cluster(workers: int, threads: int | None = None):
+def local_cluster(workers: int, threads: int | None = None) -> Any:
     """A ``distributed.LocalCluster`` of ``workers`` single-task processes on 127.0.0.1, no dashboard.
 
     The compiled kernel in each runs on ``threads`` threads (default: an equal share of the cores).
     """
+    # optional dependency: Dask
     import dask
     import distributed
 
-    threads = str(threads or max(1, cores() // workers))
+    kernel_threads = str(threads or max(1, cores() // workers))
     with dask.config.set(WORKER_CONFIG):
         return distributed.LocalCluster(
             n_workers=workers,
@@ -332,11 +328,11 @@ def local_cluster(workers: int, threads: int | None = None):
             dashboard_address=None,
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # no dashboard; metrics on a free port
             host="127.0.0.1",
-            env={"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads},
+            env={"NUMBA_NUM_THREADS": kernel_threads, "OMP_NUM_THREADS": kernel_threads},
         )
 
 
-def local(spec, workers: int | None = None) -> Runner:
+def local(spec: SweepSpec, workers: int | None = None) -> Runner:
     """The best way to run ``spec`` on this machine (see the module docstring).
 
     The vectorized engine runs on this process's threads: on 2 cores (region-loss) 10^6
@@ -355,13 +351,15 @@ def local(spec, workers: int | None = None) -> Runner:
     return PoolRunner(n, threads=1)
 
 
-def _check_workers(workers) -> None:
+def _check_workers(workers: object) -> None:
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError("sweep", [Problem(f"workers must be a whole number >= 1, found {workers!r}", ("workers",))])
 
 
 @contextmanager
-def open_runner(executor=None, spec=None, workers: int | None = None, scheduler: str | None = None):
+def open_runner(
+    executor: Any = None, spec: SweepSpec | None = None, workers: int | None = None, scheduler: str | None = None
+) -> Iterator[Runner]:
     """The :class:`Runner` for ``executor``, closed (with anything it started) on exit.
 
     ``executor`` is ``None`` or ``"inline"``, ``"local"``, ``"dask"``, a
@@ -393,6 +391,8 @@ def open_runner(executor=None, spec=None, workers: int | None = None, scheduler:
     elif executor == "inline":
         runner, owned = InlineRunner(), True
     elif executor == "local":
+        if spec is None:
+            raise ValueError("the local executor chooses how to run a sweep from its spec; pass spec")
         runner, owned = local(spec, workers), True
     elif executor == "dask":
         runner, owned = start_dask(scheduler, workers), True
