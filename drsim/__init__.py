@@ -25,7 +25,7 @@ from .report.plots import gantt, grid_heatmap
 from .report.tabletop import Tabletop, tabletop
 from .report.timeline import render_timeline
 from .results import DrillResult
-from .sweep.run import SweepResult, sweep
+from .sweep import SweepResult, sweep
 from .version import __version__
 
 __all__ = [
