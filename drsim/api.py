@@ -7,8 +7,9 @@ from pathlib import Path
 from .engine import des
 from .engine.draws import Draws
 from .engine.outcomes import evaluate
+from .errors import InputError
 from .model import Drill, Topology
-from .model.loader import load_drill, load_topology
+from .model.loader import load_drill_file, load_topology
 from .plan import Plan, compile_plan
 from .results import DrillResult, build_result
 
@@ -16,8 +17,13 @@ from .results import DrillResult, build_result
 def prepare(drill: str | Path | Drill, topology: str | Path | Topology | None = None) -> Plan:
     """Load (if given names or paths) and compile a drill against a topology."""
     topo = topology if isinstance(topology, Topology) else load_topology(topology)
-    d = drill if isinstance(drill, Drill) else load_drill(drill, topo)
-    return compile_plan(topo, d)
+    if isinstance(drill, Drill):
+        return compile_plan(topo, drill)
+    drill_file = load_drill_file(drill, topo)
+    try:
+        return compile_plan(topo, drill_file.drill)
+    except InputError as exc:  # what only compiling reveals (nobody on duty for a needed role), at its line
+        raise drill_file.locate(exc) from None
 
 
 def run_drill(drill: str | Path | Drill, topology: str | Path | Topology | None = None, seed: int = 0) -> DrillResult:

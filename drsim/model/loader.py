@@ -12,6 +12,12 @@ large, too deeply nested or too aliased ("billion laughs") to be honest input
 are refused. Validation errors from pydantic and from the cross-checks are
 mapped back to the YAML node they concern and rewritten as one sentence each:
 what was found, what was expected, and the closest valid key for a typo.
+
+The loader reads and checks; it does not compile. A few problems show only when
+a drill is compiled into a plan against its topology (nobody on duty for a role
+the response needs). Whoever compiles a drill read from a file keeps the
+:class:`DrillFile` and reports those problems with :meth:`DrillFile.locate`,
+so they name the file and line just as the loader's own do.
 """
 
 from __future__ import annotations
@@ -21,15 +27,17 @@ import math
 import re
 import types
 import typing
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import InputError, Problem
 from . import Drill, Topology
-from .checks import check_drill, check_topology
+from .checks import check_drill, check_topology, did_you_mean
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -48,10 +56,23 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")} | {"!"}
 
 
-class _Located:
-    """A loaded document: plain Python data plus the line and column of each path."""
+class LocatedDocument:
+    """A loaded YAML document: its data, and where in the file each value was written.
 
-    def __init__(self, data, marks, key_marks, surprises):
+    A path is the tuple of keys and list indices leading to a value, as a
+    :class:`~drsim.errors.Problem` names it (``("services", "ehr-db", "tier")``);
+    ``marks`` holds the line and column of each value, ``key_marks`` those of
+    each mapping key, and ``surprises`` the bare scalars YAML 1.1 would misread,
+    kept as the text the user wrote.
+    """
+
+    def __init__(
+        self,
+        data: dict,
+        marks: dict[tuple, tuple[int, int]],
+        key_marks: dict[tuple, tuple[int, int]],
+        surprises: dict[tuple, _Surprise],
+    ) -> None:
         self.data = data
         self.marks: dict[tuple, tuple[int, int]] = marks
         self.key_marks: dict[tuple, tuple[int, int]] = key_marks
@@ -129,20 +150,22 @@ class _Loader(_DepthGuard, yaml.SafeLoader):
 
 
 try:  # libyaml's scanner and parser, when PyYAML was built with it
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    _CParser = None
+    from yaml._yaml import CParser
 
-if _CParser is not None:
+    HAS_LIBYAML = True
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    HAS_LIBYAML = False
+
+if HAS_LIBYAML:
 
     class _FastLoader(
-        _DepthGuard, yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+        _DepthGuard, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
     ):
         """libyaml's parser under the same composer and nesting bound: the same node tree as
         :class:`_Loader` (checked on every bundled and corpus file) in an eighth of the time."""
 
         def __init__(self, stream):
-            _CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             yaml.composer.Composer.__init__(self)
@@ -350,7 +373,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> Problem:
 
 def _first_two(loader) -> list:
     """The node trees of the first two documents a loader composes (a second one is an error)."""
-    nodes = []
+    nodes: list[yaml.Node] = []
     while loader.check_node() and len(nodes) < 2:
         nodes.append(loader.get_node())
     return nodes
@@ -360,7 +383,7 @@ def _fast_nodes(text: str) -> list | None:
     """The node trees of (at most two of) the text's documents, composed from libyaml's events;
     None without libyaml or when anything about the text is refused — the pure loader then parses
     it again and says why, in the words the error corpus pins down."""
-    if _CParser is None:
+    if not HAS_LIBYAML:
         return None
     loader = None
     try:
@@ -398,7 +421,7 @@ def _nodes(text: str, source: str) -> list:
             loader.dispose()
 
 
-def parse_yaml(text: str | bytes, source: str) -> _Located:
+def parse_yaml(text: str | bytes, source: str) -> LocatedDocument:
     """Parse YAML text into data with line marks, or raise :class:`InputError`."""
     if isinstance(text, bytes):
         text = _decode(text, source)
@@ -429,7 +452,7 @@ def parse_yaml(text: str | bytes, source: str) -> _Located:
         raise InputError(
             source, [Problem(f"expected a YAML mapping at the top (name: ...), found {_found(data)}", (), line, col)]
         )
-    return _Located(data, comp.marks, comp.key_marks, comp.surprises)
+    return LocatedDocument(data, comp.marks, comp.key_marks, comp.surprises)
 
 
 def kind_of(data) -> str | None:
@@ -512,15 +535,10 @@ def _lookup(data, loc):
     return cur
 
 
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 _OPS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
 
 
-def _describe(err: dict, model_cls, value) -> str:
+def _describe(err: ErrorDetails, model_cls, value) -> str:
     """One pydantic error as a sentence: what was expected, what was found."""
     t, ctx, loc = err["type"], err.get("ctx") or {}, tuple(err["loc"])
     found = _found(value)
@@ -532,7 +550,7 @@ def _describe(err: dict, model_cls, value) -> str:
                 f"unknown field {name!r}: a distribution with commas inside a flow mapping "
                 '{...} or list [...] must be quoted, e.g. "lognormal(p50=3m, p95=8m)"'
             )
-        return f"unknown field {name!r}{_suggest(name, keys)}" + (
+        return f"unknown field {name!r}{did_you_mean(name, keys)}" + (
             f" (expected one of: {', '.join(keys)})" if keys else ""
         )
     if t == "missing":
@@ -540,7 +558,7 @@ def _describe(err: dict, model_cls, value) -> str:
     if t == "literal_error":
         choices = [c.strip("'") for c in ctx.get("expected", "").replace(" or ", ", ").split(", ")]
         return f"expected one of {', '.join(choices)}, found {found}" + (
-            _suggest(value, choices) if isinstance(value, str) else ""
+            did_you_mean(value, choices) if isinstance(value, str) else ""
         )
     if t == "string_type":
         hint = (
@@ -624,7 +642,7 @@ def _split_close(v) -> bool:
     return isinstance(v, str) and (v.count(")") > v.count("(") or v.count("]") > v.count("[") or "=" in v)
 
 
-def _pydantic_problems(exc: ValidationError, doc: _Located, model_cls) -> list[Problem]:
+def _pydantic_problems(exc: ValidationError, doc: LocatedDocument, model_cls) -> list[Problem]:
     errors = exc.errors(include_url=False)
     out: dict[tuple, Problem] = {}
     extras = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
@@ -665,10 +683,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line or 0, p.column or 0, repr(p.path)))
 
 
-def _validate(doc: _Located, model_cls, source: str):
+def _validate(doc: LocatedDocument, model_cls, source: str):
     problems: list[Problem] = []
     try:
-        obj = model_cls.model_validate(_plain(doc.data))
+        obj = model_cls.model_validate(plain_data(doc.data))
     except ValidationError as exc:
         obj = None
         problems = _pydantic_problems(exc, doc, model_cls)
@@ -684,18 +702,29 @@ def _validate(doc: _Located, model_cls, source: str):
     return obj
 
 
-def _plain(data):
+def plain_data(data: object) -> object:
+    """A loaded document's data as the user wrote it, for validation or for editing.
+
+    A bare scalar that YAML 1.1 would misread (``yes``, ``1:30``, ``010``) is
+    held in the document as a marked string; here it becomes plain text, so a
+    model validating it sees exactly what was written.
+    """
     if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items()}
+        return {k: plain_data(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_plain(v) for v in data]
+        return [plain_data(v) for v in data]
     if isinstance(data, _Surprise):
         return str(data)
     return data
 
 
-def _read(path: Path) -> bytes:
-    """The bytes of a file the user named, or an :class:`InputError` saying why not."""
+def read_user_file(path: str | Path) -> bytes:
+    """The bytes of a file the user named, or an :class:`InputError` saying why not.
+
+    The read is bounded by :data:`MAX_FILE_BYTES`, so naming a device or a huge
+    file is refused instead of filling memory; a directory, a missing file or
+    one that cannot be opened is reported in words, labelled with the path.
+    """
     path = Path(path)
     try:
         if path.is_dir():
@@ -713,7 +742,7 @@ def _read(path: Path) -> bytes:
     return raw
 
 
-def _wrong_kind(doc: _Located, source: str, expected: str) -> None:
+def _wrong_kind(doc: LocatedDocument, source: str, expected: str) -> None:
     found = kind_of(doc.data)
     if found is None or found == expected:
         return
@@ -742,23 +771,49 @@ def topology_from_text(text: str | bytes, source: str = "<topology>") -> Topolog
     return topo
 
 
-def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill>") -> Drill:
-    """A validated drill (checked against ``topology``, and compiled once) from YAML text."""
-    from ..plan.compile import compile_plan
+@dataclass(frozen=True)
+class DrillFile:
+    """A drill as read from a file: the validated model, the file's label, and where each field sits.
 
+    The loader checks a drill's fields and its references into the topology.
+    Some problems show only when the drill is compiled into a plan (nobody on
+    duty for a role the response needs); whoever compiles it reports those
+    against the file with :meth:`locate`, exactly as the loader reports its own.
+    """
+
+    #: The validated drill.
+    drill: Drill
+    #: The file's label in messages: its path as the user gave it.
+    source: str
+    #: The parsed file, which knows the line and column of every field.
+    document: LocatedDocument
+
+    def locate(self, error: InputError) -> InputError:
+        """``error``'s problems, reported against this file at the lines of the fields they name."""
+        return InputError(
+            self.source,
+            _sorted([Problem(p.message, p.path, *self.document.locate(p.path)) for p in error.problems]),
+        )
+
+
+def drill_file_from_text(text: str | bytes, topology: Topology, source: str = "<drill>") -> DrillFile:
+    """A drill from YAML text, validated and checked against ``topology``, with its line marks."""
     doc = parse_yaml(text, source)
     _wrong_kind(doc, source, "drill")
     drill = _validate(doc, Drill, source)
     probs = check_drill(drill, topology)
     if probs:
         raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
-    try:
-        compile_plan(topology, drill)
-    except InputError as exc:  # what only compiling reveals (nobody on duty for a needed role)
-        raise InputError(
-            source, _sorted([Problem(p.message, p.path, *doc.locate(p.path)) for p in exc.problems])
-        ) from None
-    return drill
+    return DrillFile(drill, source, doc)
+
+
+def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill>") -> Drill:
+    """A drill from YAML text, validated and checked against ``topology``.
+
+    What only compiling reveals is not checked here: compile the drill (as
+    :func:`drsim.api.prepare` does) to be sure it can be replayed.
+    """
+    return drill_file_from_text(text, topology, source).drill
 
 
 # ---------------------------------------------------------------- bundled files
@@ -770,6 +825,7 @@ def bundled_dir(kind: str) -> Path:
 
 
 def bundled_names(kind: str) -> list[str]:
+    """The names of the bundled ``topologies`` or ``drills`` (file names without ``.yaml``), sorted."""
     d = bundled_dir(kind)
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
@@ -794,13 +850,18 @@ def resolve(name_or_path: str, kind: str) -> Path:
 def load_topology(name_or_path: str | Path | None = None) -> Topology:
     """Load a topology by bundled name or path (default: the reference EHR estate)."""
     path = resolve(str(name_or_path or DEFAULT_TOPOLOGY), "topologies")
-    return topology_from_text(_read(path), str(path))
+    return topology_from_text(read_user_file(path), str(path))
+
+
+def load_drill_file(name_or_path: str | Path, topology: Topology) -> DrillFile:
+    """Load a drill by bundled name or path, checked against ``topology``, keeping its line marks."""
+    path = resolve(str(name_or_path), "drills")
+    return drill_file_from_text(read_user_file(path), topology, str(path))
 
 
 def load_drill(name_or_path: str | Path, topology: Topology) -> Drill:
-    """Load a drill by bundled name or path, checked against ``topology``."""
-    path = resolve(str(name_or_path), "drills")
-    return drill_from_text(_read(path), topology, str(path))
+    """Load a drill by bundled name or path, checked against ``topology`` (see :func:`drill_from_text`)."""
+    return load_drill_file(name_or_path, topology).drill
 
 
 def describe_file(path: Path) -> str:
