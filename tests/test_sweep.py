@@ -23,6 +23,7 @@ from drsim.errors import InputError, OutputExistsError
 from drsim.stats import BITS, Summary
 from drsim.sweep import (
     ChunkResult,
+    SweepSettings,
     SweepSpec,
     build_spec,
     execute,
@@ -171,6 +172,27 @@ def test_chunk_result_records_its_place():
     assert isinstance(res, ChunkResult)
     assert (res.point, res.chunk, res.n) == (0, 2, 2)
     assert isinstance(spec, SweepSpec)
+
+
+def test_settings_as_one_record_or_as_keywords_give_the_same_sweep():
+    settings = SweepSettings(n=300, seed=3, chunk_size=100, executor="inline")
+    by_record = sweep("az-loss", settings=settings)
+    by_keywords = sweep("az-loss", n=300, seed=3, chunk_size=100, executor="inline")
+    pd.testing.assert_frame_equal(by_record.to_frame(), by_keywords.to_frame())
+    assert (
+        build_spec("az-loss", settings=settings).config_hash
+        == build_spec("az-loss", n=300, seed=3, chunk_size=100).config_hash
+    )
+    reseeded = sweep("az-loss", settings=settings, seed=4)  # a keyword replaces one setting of the record
+    assert (reseeded.seed, reseeded.n) == (4, 300)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'replicates'"):
+        sweep("az-loss", replicates=10)
+
+
+def test_progress_true_draws_nothing_from_the_library_and_says_so():
+    with pytest.warns(UserWarning, match="draws no bar outside the command line"):
+        res = sweep("az-loss", n=100, seed=1, executor="inline", progress=True)
+    assert res.n == 100
 
 
 # ------------------------------------------------------------------ summaries
