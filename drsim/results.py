@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .engine.des import TimelineEvent
+from .engine.des import Replay, TimelineEvent
+from .engine.draws import Draws
+from .plan import Plan, ServiceOutage
 
 
 @dataclass(frozen=True)
@@ -27,18 +29,22 @@ class ServiceResult:
 
     @property
     def restored(self) -> bool:
+        """Whether the service came back (an unaffected service never left)."""
         return self.rto is None or math.isfinite(self.rto)
 
     @property
     def rto_met(self) -> bool:
+        """Whether it came back within its tier's recovery time objective."""
         return self.rto is None or self.rto <= self.rto_target
 
     @property
     def rpo_met(self) -> bool:
+        """Whether it lost no more writes than its tier's recovery point objective allows."""
         return self.rpo is None or self.rpo <= self.rpo_target
 
     @property
     def met(self) -> bool:
+        """Whether both objectives were met."""
         return self.rto_met and self.rpo_met
 
 
@@ -52,6 +58,7 @@ class WorkflowResult:
 
     @property
     def met(self) -> bool:
+        """Whether paper procedures could absorb the downtime."""
         return self.downtime <= self.tolerance
 
 
@@ -92,6 +99,7 @@ class DrillResult:
 
     @property
     def missed(self) -> list[str]:
+        """The targets missed, as short phrases (``"ehr-db RTO"``, ``"medication-administration downtime"``)."""
         out = []
         for s in self.services:
             if s.affected and not s.rto_met:
@@ -160,11 +168,12 @@ class DrillResult:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_frame(self):
         """Per-service results as a pandas DataFrame (seconds)."""
-        import pandas as pd
+        import pandas as pd  # start-up time: pandas loads only when a frame is asked for
 
         return pd.DataFrame(
             [
@@ -184,7 +193,7 @@ class DrillResult:
         )
 
 
-def build_result(plan, draws, replay, metrics: dict[str, np.ndarray]) -> DrillResult:
+def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np.ndarray]) -> DrillResult:
     """Assemble a :class:`DrillResult` from one replay and its metrics (replicate 0)."""
     topo = plan.topology
     m = {k: float(v[0]) for k, v in metrics.items()}
@@ -240,7 +249,8 @@ def build_result(plan, draws, replay, metrics: dict[str, np.ndarray]) -> DrillRe
     )
 
 
-def _queue_events(plan, queues, m) -> list[TimelineEvent]:
+def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) -> list[TimelineEvent]:
+    """Timeline moments of the interface queues: when a buffer filled and when its backlog cleared."""
     out = []
     for q in queues:
         spec = plan.topology.queues[q.name]
@@ -273,6 +283,8 @@ def _queue_events(plan, queues, m) -> list[TimelineEvent]:
     return out
 
 
-def _down_time(plan, outage) -> float:
+def _down_time(plan: Plan, outage: ServiceOutage) -> float:
+    """When the service went down (seconds after the drill starts): a fault task starts at 0 and lasts
+    until its fault's moment; a service taken down by something else counts from the start."""
     t = plan.tasks[outage.down_task]
     return float(t.duration.ppf(np.zeros(1))[0]) if t.kind == "fault" else 0.0

@@ -29,7 +29,7 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
-from ..plan import ANY, Plan
+from ..plan import ANY, Plan, Task
 from .draws import Draws, task_durations
 from .finish import FinishTimes
 
@@ -86,6 +86,7 @@ class StaffPool:
         return ev
 
     def release(self, person: int) -> None:
+        """``person`` finished their task: free for the next one, or gone if their shift is over."""
         if self.owed > 0:
             self.owed -= 1  # their shift is over: they leave instead of taking new work
             return
@@ -93,6 +94,7 @@ class StaffPool:
         self._schedule_dispatch()
 
     def _schedule_dispatch(self) -> None:
+        """Hand out people at this instant, after every other event of it (once, however often asked)."""
         if self._pending:
             return
         self._pending = True
@@ -101,7 +103,8 @@ class StaffPool:
         ev.callbacks.append(self._dispatch)
         self.env.schedule(ev, DISPATCH_PRIORITY)
 
-    def _dispatch(self, _event) -> None:
+    def _dispatch(self, _event: simpy.Event) -> None:
+        """Free people take waiting tasks, smallest (class, ready time, index) first."""
         self._pending = False
         while self.free and self.waiting:
             _, ev = heapq.heappop(self.waiting)
@@ -219,7 +222,8 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     return Replay(start, finish, timeline, actors, count)
 
 
-def _finish_event(plan, t, time, actors) -> TimelineEvent:
+def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> TimelineEvent:
+    """The timeline line for task ``t`` finishing at ``time``, worded by its kind."""
     kind = t.kind
     if kind == "page":
         return TimelineEvent(time, t.key.split(":", 1)[1], None, t.label, "ack", "instant")

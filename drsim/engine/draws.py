@@ -13,6 +13,12 @@ draw untouched (common random numbers), and both engines — and every worker of
 a distributed sweep — see exactly the same values. Replicates are grouped in
 chunks; replicate ``r`` of chunk ``c`` is number ``r`` of that chunk's stream,
 so a chunk's draws do not depend on the chunk size of other chunks.
+
+Some of a drill's data loss is settled by the draws alone — the replication
+lag at the fault, the age of the last backup, how long corruption went unseen
+— and a restore from a backup the corruption outlived never finishes: both
+engines read that here (:func:`data_loss_window`, :func:`task_durations`),
+and the outcomes add what only finish times decide.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.distributions import Distribution
+from ..plan import Plan, RpoItem
 
 
 def stable_hash(name: str) -> int:
@@ -59,18 +66,46 @@ class Draws:
         return self.values[name]
 
 
-def task_durations(plan, draws: Draws) -> np.ndarray:
+def data_loss_window(item: RpoItem, draws: Draws) -> np.ndarray:
+    """The window of writes (seconds) a service's data path loses, where the draws alone decide it.
+
+    Nothing for synchronous replication (or no data at risk); the replication
+    lag at the fault; the age of the last backup; for corruption, how long it
+    went unseen plus the age of the last backup taken before it began — ``inf``
+    beyond the retention, when no clean backup is left. Windows that end at a
+    task's finish (drift, a rollback's discarded writes) are the outcomes' to
+    compute (:func:`drsim.engine.outcomes.rpo_base`).
+    """
+    n = draws.n
+    if item.kind in ("none", "sync"):
+        return np.zeros(n)
+    if item.kind == "lag":
+        return np.asarray(draws[item.elements[0]], dtype=float).copy()
+    if item.kind == "backup":
+        return np.asarray(draws[item.elements[0]], dtype=float).copy()
+    if item.kind == "corruption":
+        total = np.zeros(n)
+        for e in item.elements:
+            total = total + draws[e]
+        return np.where(total > item.retention, np.inf, total)
+    raise ValueError(item.kind)
+
+
+def no_clean_backup(item: RpoItem, draws: Draws) -> np.ndarray:
+    """Replicates where corruption outlived every backup (of data-loss ``item``): a restore never finishes."""
+    return np.isinf(data_loss_window(item, draws))
+
+
+def task_durations(plan: Plan, draws: Draws) -> np.ndarray:
     """The ``(n, n_tasks)`` matrix of sampled base durations of every task of ``plan``.
 
     Fixed durations are filled in; a task restoring data gets the transfer time
     added, and is made endless (``inf``) in replicates with no clean backup to
     restore from.
     """
-    from .outcomes import rpo_base
-
     n = draws.n
     d = np.empty((n, len(plan.tasks)), dtype=float)
-    rpo_cache: dict[int, np.ndarray] = {}
+    blocked_cache: dict[int, np.ndarray] = {}
     for t in plan.tasks:
         if t.element is None:
             d[:, t.index] = t.duration.ppf(np.zeros(1))[0]
@@ -81,7 +116,7 @@ def task_durations(plan, draws: Draws) -> np.ndarray:
         if t.blocked_by_rpo >= 0:
             item = plan.rpo_items[t.blocked_by_rpo]
             if item.kind == "corruption":
-                if t.blocked_by_rpo not in rpo_cache:
-                    rpo_cache[t.blocked_by_rpo] = rpo_base(plan, item, draws)
-                d[np.isinf(rpo_cache[t.blocked_by_rpo]), t.index] = np.inf
+                if t.blocked_by_rpo not in blocked_cache:
+                    blocked_cache[t.blocked_by_rpo] = no_clean_backup(item, draws)
+                d[blocked_cache[t.blocked_by_rpo], t.index] = np.inf
     return d

@@ -25,13 +25,16 @@ Metrics are keyed ``kind:subject:metric`` (``service:ehr-db:rto``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from .draws import Draws
+from ..plan import Plan, RpoItem
+from .draws import Draws, data_loss_window
 from .finish import TaskFinishes
 
 
-def rpo_base(plan, item, draws: Draws, finish: TaskFinishes | None = None) -> np.ndarray:
+def rpo_base(plan: Plan, item: RpoItem, draws: Draws, finish: TaskFinishes | None = None) -> np.ndarray:
     """The window of writes lost to a service's own data path (before queue losses).
 
     A service that came back in place (its site returned with its data) no later
@@ -44,29 +47,18 @@ def rpo_base(plan, item, draws: Draws, finish: TaskFinishes | None = None) -> np
     return rpo
 
 
-def _rpo_of_path(plan, item, draws: Draws, finish: TaskFinishes | None) -> np.ndarray:
-    n = draws.n
-    if item.kind in ("none", "sync"):
-        return np.zeros(n)
-    if item.kind == "lag":
-        return np.asarray(draws[item.elements[0]], dtype=float).copy()
-    if item.kind == "backup":
-        return np.asarray(draws[item.elements[0]], dtype=float).copy()
-    if item.kind == "corruption":
-        total = np.zeros(n)
-        for e in item.elements:
-            total = total + draws[e]
-        return np.where(total > item.retention, np.inf, total)
+def _rpo_of_path(plan: Plan, item: RpoItem, draws: Draws, finish: TaskFinishes | None) -> np.ndarray:
+    """The window of writes lost along the service's data path: from the draws, or ending at a finish."""
     if item.kind in ("drift", "rollback-discard"):
         if finish is None:
             raise ValueError(f"a {item.kind} RPO item is scored from finish times; none were given")
         fault_at = plan.drill.faults[item.fault].at
         late = finish.finish_of(item.task_a) - fault_at
         return late if item.kind == "drift" else late + item.offset
-    raise ValueError(item.kind)
+    return data_loss_window(item, draws)
 
 
-def _worst(op, arrays: list[np.ndarray]) -> np.ndarray:
+def _worst(op: Callable[[np.ndarray, np.ndarray], np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:
     """``op`` (``np.maximum`` or ``np.minimum``) of ``arrays``, element by element, folded in order.
 
     The same values as ``np.max(arrays, axis=0)`` (NaN included), without stacking the arrays first.
@@ -77,7 +69,9 @@ def _worst(op, arrays: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def evaluate(plan, draws: Draws, finish: TaskFinishes, sink=None) -> dict[str, np.ndarray]:
+def evaluate(
+    plan: Plan, draws: Draws, finish: TaskFinishes, sink: Callable[[str, np.ndarray], None] | None = None
+) -> dict[str, np.ndarray]:
     """Every metric of every replicate, as arrays of length ``draws.n`` (seconds).
 
     ``sink``, if given, is called as ``sink(key, values)`` once per metric, the
@@ -153,7 +147,7 @@ def evaluate(plan, draws: Draws, finish: TaskFinishes, sink=None) -> dict[str, n
     return out
 
 
-def targets(plan) -> dict[str, float]:
+def targets(plan: Plan) -> dict[str, float]:
     """The target each gated metric is held to: tier RTO/RPO per service and tier, workflow tolerance."""
     topo = plan.topology
     t: dict[str, float] = {}

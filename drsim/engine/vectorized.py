@@ -19,7 +19,7 @@ import numpy as np
 
 from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
-from .draws import Draws
+from .draws import Draws, no_clean_backup
 from .finish import FinishTimes
 from .kernel import KernelArrays, simulate
 
@@ -207,8 +207,6 @@ def prepare(plan: Plan) -> KernelPlan:
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
     """The ``(rows, replicates)`` matrix of sampled durations of the random tasks."""
-    from .outcomes import rpo_base
-
     R = np.empty((max(len(kp.rows), 1), draws.n), dtype=np.float64)
     blocked_cache: dict[int, np.ndarray] = {}
     for j, (ti, element, offset, blocked) in enumerate(kp.rows):
@@ -220,7 +218,7 @@ def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
             R[j] += offset
         if blocked >= 0:
             if blocked not in blocked_cache:
-                blocked_cache[blocked] = np.isinf(rpo_base(plan, plan.rpo_items[blocked], draws))
+                blocked_cache[blocked] = no_clean_backup(plan.rpo_items[blocked], draws)
             R[j][blocked_cache[blocked]] = np.inf
     return R
 
