@@ -85,3 +85,15 @@ def test_dependents_of_a_service_with_no_runbook_are_not_a_crash(estate):
     only_db = drill.model_copy(update={"faults": [drill.faults[0].model_copy(update={"targets": ["ehr-db"]})]})
     with pytest.raises(InputError, match="'ehr-db' has no runbook for data-corruption"):
         compile_plan(topo, only_db)
+
+
+def test_a_role_behind_a_lost_service_without_break_glass_is_refused(estate):
+    drill = load_drill("idp-outage", estate)
+    role = estate.staff["oncall-engineer"]
+    assert "sso" in role.access_via
+    compile_plan(estate, drill)
+    topo = estate.model_copy(
+        update={"staff": {**estate.staff, "oncall-engineer": role.model_copy(update={"break_glass": None})}}
+    )
+    with pytest.raises(InputError, match="access_via needs break_glass"):
+        compile_plan(topo, drill)

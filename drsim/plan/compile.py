@@ -71,24 +71,24 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         loader's checks): every problem found, at once.
     """
     affected = affected_services(topo, drill)
-    b = PlanBuilder(topo, drill, affected.unavailable)
-    response = compile_response(b)
-    recovery = compile_recovery(b, affected, response)
+    builder = PlanBuilder(topo, drill, affected.unavailable)
+    response = compile_response(builder)
+    recovery = compile_recovery(builder, affected, response)
     data_loss = settle_data_loss((r.loss, r.loss_paths) for r in recovery.services.values())
-    restoration = compile_restoration(b, affected, response, recovery)
-    b.raise_problems()
+    restoration = compile_restoration(builder, affected, response, recovery)
+    builder.raise_problems()
     chain = recovery.rollback
     return Plan(
         topology=topo,
         drill=drill,
-        tasks=b.tasks,
-        capacity=b.capacity,
-        shift_of=b.shift_of,
+        tasks=builder.tasks,
+        capacity=builder.capacity,
+        shift_of=builder.shift_of,
         outages=restoration.outages,
         rpo_items=data_loss.items,
         rpo_elements=data_loss.elements,
         fault_tasks=response.fault_tasks,
         milestones=milestone_map(drill, response, restoration),
         rollback=(chain.decided, chain.done) if chain is not None else None,
-        handovers=handovers_of(topo, drill.start, (t.role for t in b.tasks if t.role is not None)),
+        handovers=handovers_of(topo, drill.start, (t.role for t in builder.tasks if t.role is not None)),
     )

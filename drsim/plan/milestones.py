@@ -48,10 +48,10 @@ class Restoration:
 
 
 def compile_restoration(
-    b: PlanBuilder, affected: AffectedServices, response: ResponseTasks, recovery: Recovery
+    builder: PlanBuilder, affected: AffectedServices, response: ResponseTasks, recovery: Recovery
 ) -> Restoration:
     """Add the restored milestones in dependency order, the access links, and "all restored"."""
-    topo, drill = b.topo, b.drill
+    topo, drill = builder.topo, builder.drill
     fault_tasks = response.fault_tasks
     struck = {t: drill.faults[i].at for i, t in enumerate(fault_tasks)}
     outages: dict[str, ServiceOutage] = {}
@@ -62,7 +62,7 @@ def compile_restoration(
             if rec.recovered is None:
                 continue
             deps = [outages[d].restored_task for d in s.depends_on if d in outages and d in affected.unavailable]
-            rt = b.add(
+            rt = builder.add(
                 f"restored:{s_name}",
                 "restored",
                 f"{s_name} restored",
@@ -76,7 +76,7 @@ def compile_restoration(
             dep_names = [d for d in s.depends_on if d in outages and d in affected.unavailable]
             if not dep_names:  # its dependencies could not be compiled: their problems are reported
                 continue
-            rt = b.add(
+            rt = builder.add(
                 f"restored:{s_name}",
                 "restored",
                 f"{s_name} restored (its dependencies are back)",
@@ -89,11 +89,13 @@ def compile_restoration(
             cause = f"depends on {', '.join(sorted(dep_names))}"
             outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, cause)
 
-    b.link_access({name: o.restored_task for name, o in outages.items()})
+    builder.link_access({name: o.restored_task for name, o in outages.items()})
     restored_all = [o.restored_task for o in outages.values()]
     all_restored = None
     if restored_all:
-        all_restored = b.add("all-restored", "milestone", "every affected service restored", Fixed(0.0), restored_all)
+        all_restored = builder.add(
+            "all-restored", "milestone", "every affected service restored", Fixed(0.0), restored_all
+        )
     return Restoration(outages, all_restored)
 
 

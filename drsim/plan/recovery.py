@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Fault, Rollback, Service, Step
+from ..model import Rollback, Step
 from ..model.distributions import Fixed
 from .affected import AffectedServices, Hit
 from .builder import PlanBuilder
@@ -97,182 +97,189 @@ class Recovery:
     rollback: RollbackChain | None
 
 
-def compile_recovery(b: PlanBuilder, affected: AffectedServices, response: ResponseTasks) -> Recovery:
+def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response: ResponseTasks) -> Recovery:
     """Add every directly hit service's recovery paths, most critical service first."""
-    compiler = _RecoveryCompiler(b, response)
+    compiler = _RecoveryCompiler(builder, response)
     services: dict[str, ServiceRecovery] = {}
-    for s_name in by_criticality(b.topo):
-        hit = affected.direct.get(s_name)
+    for name in by_criticality(builder.topo):
+        hit = affected.direct.get(name)
         if hit is not None:
-            services[s_name] = compiler.service(s_name, hit, rpo=len(services))
+            services[name] = compiler.service(name, hit, rpo=len(services))
     return Recovery(services, compiler.rollback)
 
 
 class _RecoveryCompiler:
     """The state the services' recoveries share: the fault-cleared tasks and the one rollback chain."""
 
-    def __init__(self, b: PlanBuilder, response: ResponseTasks):
-        self.b, self.topo, self.drill = b, b.topo, b.drill
+    def __init__(self, builder: PlanBuilder, response: ResponseTasks):
+        self.builder, self.topo, self.drill = builder, builder.topo, builder.drill
         self.response = response
+        #: Each fault's "clears by itself" task, by fault index, added the first time it is asked for.
         self.fault_end: dict[int, int] = {}
         self.rollback: RollbackChain | None = None
 
-    def service(self, s_name: str, hit: Hit, rpo: int) -> ServiceRecovery:
-        """Compile one service's paths back and its recovered milestone."""
-        b = self.b
-        loss = base_loss(self.topo, self.drill, s_name, hit, self.response.detect_tasks[hit.fault])
+    def service(self, name: str, hit: Hit, rpo: int) -> ServiceRecovery:
+        """Compile one service's paths back and its recovered milestone (``rpo``: its data-loss item)."""
+        builder = self.builder
+        loss = base_loss(self.topo, self.drill, name, hit, self.response.detect_tasks[hit.fault])
         if loss.problem is not None:
-            b.problems.append(loss.problem)
-        s = self.topo.services[s_name]
-        f = self.drill.faults[hit.fault]
-        ft = self.response.fault_tasks[hit.fault]
+            builder.problems.append(loss.problem)
+        struck = self.response.fault_tasks[hit.fault]
         paths: list[int] = []
         loss_paths = LossPaths()
         if hit.mode == "down":
-            loss_paths = self.down(s_name, s, hit, f, rpo, paths)
+            loss_paths = self.down(name, hit, rpo, paths)
         elif hit.mode in ("corrupt", "drift"):
-            last = self.restore(s_name, s, hit, f, rpo)
+            last = self.restore(name, hit, rpo)
             if last is None:
-                return ServiceRecovery(s_name, hit, rpo, loss, None)
+                return ServiceRecovery(name, hit, rpo, loss, None)
             paths.append(last)
-        elif hit.mode == "cutover" and (rb := self.drill.rollback) is not None:
-            chain = self.rollback_chain(rb, ft)
-            if rb.policy == "discard":
-                loss_paths = LossPaths(frozen=chain.freeze, discarded_before=rb.cutover_before)
+        elif hit.mode == "cutover" and (rollback := self.drill.rollback) is not None:
+            chain = self.rollback_chain(rollback, struck)
+            if rollback.policy == "discard":
+                loss_paths = LossPaths(frozen=chain.freeze, discarded_before=rollback.cutover_before)
             paths.append(chain.done)
         elif hit.mode == "cutover":  # an unchecked drill model (check_drill reports it too)
-            b.problem("a cutover-failure drill needs a rollback section", ("faults", hit.fault, "kind"))
+            builder.problem("a cutover-failure drill needs a rollback section", ("faults", hit.fault, "kind"))
         if not paths:
+            never = Fixed(float("inf"))
             paths.append(
-                b.add(
-                    f"svc:{s_name}:never", "never", f"{s_name}: no way back", Fixed(float("inf")), [ft], service=s_name
-                )
+                builder.add(f"svc:{name}:never", "never", f"{name}: no way back", never, [struck], service=name)
             )
         recovered = (
             paths[0]
             if len(paths) == 1
-            else b.add(f"svc:{s_name}:recovered", "milestone", f"{s_name} recovered", Fixed(0.0), paths, join=ANY)
+            else builder.add(f"svc:{name}:recovered", "milestone", f"{name} recovered", Fixed(0.0), paths, join=ANY)
         )
-        return ServiceRecovery(s_name, hit, rpo, loss, recovered, loss_paths)
+        return ServiceRecovery(name, hit, rpo, loss, recovered, loss_paths)
 
-    def down(self, s_name: str, s: Service, hit: Hit, f: Fault, rpo: int, paths: list[int]) -> LossPaths:
+    def down(self, name: str, hit: Hit, rpo: int, paths: list[int]) -> LossPaths:
         """Append the paths back of a service that is down; return what they mean for its data loss."""
-        b, topo = self.b, self.topo
-        ft = self.response.fault_tasks[hit.fault]
-        ha = s.local_ha
+        builder, topo = self.builder, self.topo
+        service = topo.services[name]
+        fault = self.drill.faults[hit.fault]
+        struck = self.response.fault_tasks[hit.fault]
+        local_ha = service.local_ha
         if (
-            f.kind == "region-loss"
-            and ha is not None
-            and not any(topo.region_contains(tg, ha.zone) for tg in f.targets)
+            fault.kind == "region-loss"
+            and local_ha is not None
+            and not any(topo.region_contains(target, local_ha.zone) for target in fault.targets)
         ):
             paths.append(
-                b.add(
-                    f"svc:{s_name}:zone-failover",
+                builder.add(
+                    f"svc:{name}:zone-failover",
                     "step",
-                    f"{s_name}: automatic failover to {ha.zone}",
-                    ha.failover,
-                    [ft],
-                    service=s_name,
+                    f"{name}: automatic failover to {local_ha.zone}",
+                    local_ha.failover,
+                    [struck],
+                    service=name,
                 )
             )
             return LossPaths(zone_failover=True)
-        rec = s.recovery
-        standby_lost = rec.standby_region is not None and (
-            f.kind == "region-loss" and any(topo.region_contains(tg, rec.standby_region) for tg in f.targets)
+        recovery = service.recovery
+        standby_lost = recovery.standby_region is not None and (
+            fault.kind == "region-loss"
+            and any(topo.region_contains(target, recovery.standby_region) for target in fault.targets)
         )
-        if rec.strategy != "none" and not standby_lost:
-            trigger = [ft] if rec.strategy == "active-active" else [self.response.declare]
-            last = self.runbook(f"svc:{s_name}:step", s_name, list(f.steps or rec.steps), trigger, rpo)
-            paths.append(self.validated(s_name, s, last))
+        if recovery.strategy != "none" and not standby_lost:
+            trigger = [struck] if recovery.strategy == "active-active" else [self.response.declare]
+            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo)
+            paths.append(self.validated(name, last))
         end = self.end_of(hit.fault)
         if end is None:
             return LossPaths()
         failover = paths[0] if paths else -1
         paths.append(
-            b.add(
-                f"svc:{s_name}:restart",
+            builder.add(
+                f"svc:{name}:restart",
                 "step",
-                f"{s_name}: back in place after the fault clears",
-                s.restart or Fixed(0.0),
+                f"{name}: back in place after the fault clears",
+                service.restart or Fixed(0.0),
                 [end],
-                service=s_name,
+                service=name,
             )
         )
         return LossPaths(failover=failover, back_in_place=paths[-1])
 
-    def restore(self, s_name: str, s: Service, hit: Hit, f: Fault, rpo: int) -> int | None:
+    def restore(self, name: str, hit: Hit, rpo: int) -> int | None:
         """The restore runbook of a corrupted or drifted service, validated; None if it has none."""
-        rec = s.recovery
-        steps = list(f.steps or rec.restore or (rec.steps if rec.strategy == "backup-restore" else []))
+        recovery = self.topo.services[name].recovery
+        fault = self.drill.faults[hit.fault]
+        steps = list(
+            fault.steps or recovery.restore or (recovery.steps if recovery.strategy == "backup-restore" else [])
+        )
         if not steps:
-            self.b.problem(f"service {s_name!r} has no runbook for {f.kind}", ("faults", hit.fault))
+            self.builder.problem(f"service {name!r} has no runbook for {fault.kind}", ("faults", hit.fault))
             return None
         declare = self.response.declare
         trigger = [declare] if hit.mode == "corrupt" else [declare, self.response.detect_tasks[hit.fault]]
-        last = self.runbook(f"svc:{s_name}:{hit.mode}", s_name, steps, trigger, rpo)
-        return self.validated(s_name, s, last)
+        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo)
+        return self.validated(name, last)
 
-    def validated(self, s_name: str, s: Service, last: int) -> int:
+    def validated(self, name: str, last: int) -> int:
         """The service's validation after ``last``, if its recovery has one (else ``last``)."""
-        v = s.recovery.validate_
-        if v is None:
+        validation = self.topo.services[name].recovery.validate_
+        if validation is None:
             return last
-        return self.b.add(
-            f"svc:{s_name}:validate",
+        return self.builder.add(
+            f"svc:{name}:validate",
             "validate",
-            f"{s_name}: {v.name}",
-            v.duration or Fixed(0.0),
-            [last, *self.ready(v.role)],
-            role=v.role,
-            service=s_name,
+            f"{name}: {validation.name}",
+            validation.duration or Fixed(0.0),
+            [last, *self.ready(validation.role)],
+            role=validation.role,
+            service=name,
         )
 
     def ready(self, role: str | None) -> list[int]:
         """What a person of ``role`` needs before working on the recovery (paged after escalation)."""
-        return self.b.called_in(role, self.response.escalated)
+        return self.builder.called_in(role, self.response.escalated)
 
-    def end_of(self, fi: int) -> int | None:
-        """The task of fault ``fi`` clearing by itself (added the first time it is asked for); None if it does not."""
-        f = self.drill.faults[fi]
-        if f.duration is None:
+    def end_of(self, fault_index: int) -> int | None:
+        """The task of a fault clearing by itself (added the first time it is asked for); None if it does not."""
+        fault = self.drill.faults[fault_index]
+        if fault.duration is None:
             return None
-        if fi not in self.fault_end:
-            self.fault_end[fi] = self.b.add(
-                f"fault-end:{fi}",
+        if fault_index not in self.fault_end:
+            self.fault_end[fault_index] = self.builder.add(
+                f"fault-end:{fault_index}",
                 "fault-end",
-                f"{f.kind} on {', '.join(f.targets)} clears",
-                f.duration,
-                [self.response.fault_tasks[fi]],
+                f"{fault.kind} on {', '.join(fault.targets)} clears",
+                fault.duration,
+                [self.response.fault_tasks[fault_index]],
             )
-        return self.fault_end[fi]
+        return self.fault_end[fault_index]
 
     def runbook(self, prefix: str, service: str, steps: list[Step], trigger: list[int], rpo: int = -1) -> int:
-        """Add ``steps`` one after another from ``trigger``; return the last step (or the trigger)."""
-        b = self.b
+        """Add ``steps`` of ``service`` one after another from ``trigger``; return the last (or the trigger).
+
+        A step that restores data takes the transfer time on top, and is blocked by data-loss item ``rpo``.
+        """
+        builder = self.builder
         prev = trigger
         last = trigger[0]
-        for i, st in enumerate(steps):
-            dur = st.duration if st.duration is not None else Fixed(0.0)
+        for i, step in enumerate(steps):
+            duration = step.duration if step.duration is not None else Fixed(0.0)
             offset = 0.0
             blocked = -1
-            if st.restore:
-                d = self.topo.services[service].data
-                if d is None or d.size is None or d.restore_throughput is None:
-                    b.problem(
-                        f"step {st.name!r} restores data but service {service!r} has no "
+            if step.restore:
+                data = self.topo.services[service].data
+                if data is None or data.size is None or data.restore_throughput is None:
+                    builder.problem(
+                        f"step {step.name!r} restores data but service {service!r} has no "
                         "data.size and data.restore_throughput",
                         ("faults",),
                     )
                 else:
-                    offset = d.size / d.restore_throughput
+                    offset = data.size / data.restore_throughput
                 blocked = rpo
-            last = b.add(
-                f"{prefix}:{i}:{st.name}",
+            last = builder.add(
+                f"{prefix}:{i}:{step.name}",
                 "step",
-                f"{service}: {st.name}",
-                dur,
-                [*prev, *self.ready(st.role)],
-                role=st.role,
+                f"{service}: {step.name}",
+                duration,
+                [*prev, *self.ready(step.role)],
+                role=step.role,
                 service=service,
                 offset=offset,
                 blocked_by_rpo=blocked,
@@ -280,49 +287,53 @@ class _RecoveryCompiler:
             prev = [last]
         return last
 
-    def rollback_chain(self, rb: Rollback, ft: int) -> RollbackChain:
-        """The rollback chain, added the first time a cutover service asks for it (``ft``: its fault)."""
+    def rollback_chain(self, rollback: Rollback, struck: int) -> RollbackChain:
+        """The rollback chain, added the first time a cutover service asks for it.
+
+        ``struck`` is the task of that service's fault striking: reconciling takes longer the longer
+        the new system took writes, from then until the freeze.
+        """
         if self.rollback is not None:
             return self.rollback
-        b = self.b
+        builder = self.builder
         # the decision to roll back needs the cutover to have failed: another fault may be declared first
         cutovers = [
-            self.response.fault_tasks[i] for i, g in enumerate(self.drill.faults) if g.kind == "cutover-failure"
+            self.response.fault_tasks[i] for i, f in enumerate(self.drill.faults) if f.kind == "cutover-failure"
         ]
-        decided = b.add(
+        decided = builder.add(
             "rollback:decided", "milestone", "rollback decided", Fixed(0.0), [self.response.declare, *cutovers]
         )
-        freeze = b.add(
+        freeze = builder.add(
             "rollback:freeze",
             "step",
-            rb.freeze.name or "freeze writes to the new system",
-            rb.freeze.duration,
-            [decided, *self.ready(rb.freeze.role)],
-            role=rb.freeze.role,
+            rollback.freeze.name or "freeze writes to the new system",
+            rollback.freeze.duration,
+            [decided, *self.ready(rollback.freeze.role)],
+            role=rollback.freeze.role,
         )
         last = freeze
-        for i, st in enumerate(rb.steps):
-            last = b.add(
-                f"rollback:{i}:{st.name}",
+        for i, step in enumerate(rollback.steps):
+            last = builder.add(
+                f"rollback:{i}:{step.name}",
                 "step",
-                f"rollback: {st.name}",
-                st.duration or Fixed(0.0),
-                [last, *self.ready(st.role)],
-                role=st.role,
+                f"rollback: {step.name}",
+                step.duration or Fixed(0.0),
+                [last, *self.ready(step.role)],
+                role=step.role,
             )
-        if rb.policy != "discard":
-            if rb.reconcile_rate is None:  # an unchecked drill model, as above
-                b.problem(f"policy {rb.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))
+        if rollback.policy != "discard":
+            if rollback.reconcile_rate is None:  # an unchecked drill model, as above
+                builder.problem(f"policy {rollback.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))
             else:
-                coef = rb.write_rate / rb.reconcile_rate
-                last = b.add(
+                coef = rollback.write_rate / rollback.reconcile_rate
+                last = builder.add(
                     "rollback:reconcile",
                     "reconcile",
-                    f"reconcile divergent writes ({rb.policy})",
+                    f"reconcile divergent writes ({rollback.policy})",
                     Fixed(0.0),
                     [last],
-                    offset=coef * (rb.cutover_before),
-                    elapsed_from=ft,
+                    offset=coef * (rollback.cutover_before),
+                    elapsed_from=struck,
                     elapsed_to=freeze,
                     elapsed_coef=coef,
                 )

@@ -54,57 +54,57 @@ class ResponseTasks:
     declare: int
 
 
-def compile_response(b: PlanBuilder) -> ResponseTasks:
+def compile_response(builder: PlanBuilder) -> ResponseTasks:
     """Add the faults, detection, paging, triage, escalation, the decision and communication."""
-    drill = b.drill
+    drill = builder.drill
     resp = drill.response
     fault_tasks, detect_tasks = [], []
     for fi, f in enumerate(drill.faults):
         what = ", ".join(f.targets)
-        ft = b.add(f"fault:{fi}", "fault", f"{f.kind} strikes {what}", Fixed(f.at))
+        ft = builder.add(f"fault:{fi}", "fault", f"{f.kind} strikes {what}", Fixed(f.at))
         fault_tasks.append(ft)
         detect = f.detect if f.detect is not None else drill.detection.delay
-        detect_tasks.append(b.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
-    detected = b.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
+        detect_tasks.append(builder.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
+    detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
 
     # the first role paged is the first response (a drill pages at least one role)
-    acks = [b.page(r, detected, "first response") for r in resp.page]
+    acks = [builder.page(r, detected, "first response") for r in resp.page]
     first_ack = acks[0]
     for r in resp.page:
-        b.add_break_glass(r)
+        builder.add_break_glass(r)
 
     tri = resp.triage
-    triage = b.add(
+    triage = builder.add(
         "triage",
         "triage",
         tri.name or "triage: confirm scope and impact",
         tri.duration,
-        [detected, *b.ready_for(tri.role, detected)],
+        [detected, *builder.ready_for(tri.role, detected)],
         role=tri.role,
     )
-    escalated = b.add("escalate", "escalate", "major incident: escalate", Fixed(0.0), [triage])
+    escalated = builder.add("escalate", "escalate", "major incident: escalate", Fixed(0.0), [triage])
     for r in resp.escalate:
-        b.page(r, escalated, "escalation")
-        b.add_break_glass(r)
+        builder.page(r, escalated, "escalation")
+        builder.add_break_glass(r)
 
     dec = resp.declare
     is_rollback = any(f.kind == "cutover-failure" for f in drill.faults)
-    declare = b.add(
+    declare = builder.add(
         "declare",
         "declare",
         dec.name or ("decision: roll back the cutover" if is_rollback else "decision: declare disaster, fail over"),
         dec.duration,
-        [triage, *b.called_in(dec.role, escalated)],
+        [triage, *builder.called_in(dec.role, escalated)],
         role=dec.role,
     )
     if resp.communicate is not None:
         c = resp.communicate
-        b.add(
+        builder.add(
             "communicate",
             "communicate",
             c.name or "tell wards: switch to downtime procedures",
             c.duration,
-            [triage, *b.called_in(c.role, escalated)],
+            [triage, *builder.called_in(c.role, escalated)],
             role=c.role,
         )
     return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare)
