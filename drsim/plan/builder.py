@@ -15,7 +15,7 @@ behind a service that is down, the role must first break glass
 (:meth:`PlanBuilder.link_access`).
 
 What cannot be compiled (a role nobody is rostered in, a restore with no
-throughput, …) is collected as :class:`~drsim.errors.Problem`\\ s, so compiling
+throughput, …) is collected as a :class:`~drsim.errors.Problem`, so compiling
 goes on and reports every problem at once.
 """
 
