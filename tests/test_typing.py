@@ -1,4 +1,4 @@
-"""The model, the plan compiler and the engines type-check with mypy.
+"""The whole drsim package type-checks with mypy.
 
 What is checked, and how, is the ``[tool.mypy]`` section of pyproject.toml, so
 this test and a plain ``mypy`` at the repository root agree.
@@ -14,6 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_mypy_is_clean(monkeypatch):
     from mypy import api
 
-    monkeypatch.chdir(ROOT)  # the files listed in the config are relative to the repository root
+    monkeypatch.chdir(ROOT)  # the package named in the config is relative to the repository root
     stdout, stderr, status = api.run(["--config-file", str(ROOT / "pyproject.toml")])
     assert status == 0, f"mypy found problems:\n{stdout}{stderr}"
