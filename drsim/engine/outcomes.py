@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..plan import Plan, RpoItem
-from .draws import Draws, data_loss_window
+from .draws import Draws, data_loss_window, restore_window
 from .finish import TaskFinishes
 
 
@@ -55,7 +55,14 @@ def _rpo_of_path(plan: Plan, item: RpoItem, draws: Draws, finish: TaskFinishes |
         fault_at = plan.drill.faults[item.fault].at
         late = finish.finish_of(item.task_a) - fault_at
         return late if item.kind == "drift" else late + item.offset
-    return data_loss_window(item, draws)
+    window = data_loss_window(item, draws)
+    if item.restore_gate >= 0:
+        if finish is None:
+            raise ValueError("a failover that can fall back to a restore is scored from finish times; none were given")
+        # the failover failed and the restore was started: the restore's window is lost
+        fell_back = np.isfinite(finish.finish_of(item.restore_gate))
+        window = np.where(fell_back, restore_window(item, draws), window)
+    return window
 
 
 def _worst(op: Callable[[np.ndarray, np.ndarray], np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
-from .draws import Draws, no_clean_backup
+from .draws import Draws, restore_can_block, task_column
 from .finish import FinishTimes
 from .kernel import KernelArrays, simulate
 
@@ -164,13 +164,13 @@ def prepare(plan: Plan) -> KernelPlan:
     rows: list[tuple[int, str | None, float, int]] = []
     for t in plan.tasks:
         blocked = -1
-        if t.blocked_by_rpo >= 0 and plan.rpo_items[t.blocked_by_rpo].kind == "corruption":
+        if t.blocked_by_rpo >= 0 and restore_can_block(plan.rpo_items[t.blocked_by_rpo]):
             blocked = t.blocked_by_rpo
-        if t.element is not None or blocked >= 0:
+        if t.element is not None or blocked >= 0 or t.attempts is not None or t.gate_of >= 0:
             col[t.index] = len(rows)
             rows.append((t.index, t.element, float(t.offset), blocked))
         else:
-            # the same arithmetic as drsim.engine.draws.task_durations: value, then the offset added
+            # the same arithmetic as drsim.engine.draws.task_column: value, then the offset added
             v = float(t.duration.ppf(np.zeros(1))[0])
             const[t.index] = v + t.offset if t.offset else v
     counts = np.bincount(a.role[a.role >= 0], minlength=len(a.capacity))
@@ -206,20 +206,14 @@ def prepare(plan: Plan) -> KernelPlan:
 
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
-    """The ``(rows, replicates)`` matrix of sampled durations of the random tasks."""
+    """The ``(rows, replicates)`` matrix of sampled durations of the random tasks.
+
+    Each row is :func:`drsim.engine.draws.task_column`, the computation the SimPy engine reads too.
+    """
     R = np.empty((max(len(kp.rows), 1), draws.n), dtype=np.float64)
     blocked_cache: dict[int, np.ndarray] = {}
-    for j, (ti, element, offset, blocked) in enumerate(kp.rows):
-        if element is not None:
-            R[j] = draws[element]
-        else:
-            R[j] = plan.tasks[ti].duration.ppf(np.zeros(1))[0]
-        if offset:
-            R[j] += offset
-        if blocked >= 0:
-            if blocked not in blocked_cache:
-                blocked_cache[blocked] = no_clean_backup(plan.rpo_items[blocked], draws)
-            R[j][blocked_cache[blocked]] = np.inf
+    for j, (ti, _element, _offset, _blocked) in enumerate(kp.rows):
+        R[j] = task_column(plan, plan.tasks[ti], draws, blocked_cache)
     return R
 
 

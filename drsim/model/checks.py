@@ -163,13 +163,41 @@ def _staff_problems(t: Topology) -> list[Problem]:
     return out
 
 
-def _runbook_problems(t: Topology, path: tuple, steps: list[Step]) -> Iterator[Problem]:
-    """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it)."""
+def _runbook_problems(
+    t: Topology, path: tuple, steps: list[Step], service: Service | None = None, in_restore: bool = False
+) -> Iterator[Problem]:
+    """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it), and
+    failures falling back to a restore that ``service`` cannot run (``in_restore``: the restore runbook)."""
     for i, st in enumerate(steps):
         if st.role is not None:
             yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
         if st.duration is None and not st.restore:
             yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+        if st.failure is not None:
+            yield from _failure_problems(t, (*path, i, "failure"), st, service, in_restore)
+
+
+def _failure_problems(
+    t: Topology, path: tuple, st: Step, service: Service | None, in_restore: bool
+) -> Iterator[Problem]:
+    """An alternate path naming no step, or a fallback to a restore that is impossible here."""
+    failure = st.failure
+    if failure is None:  # pragma: no cover - only called for steps that can fail
+        return
+    other = failure.otherwise
+    if isinstance(other, list):
+        if not other:
+            yield (*path, "otherwise"), "expected at least one step (or 'restore'), found an empty list"
+        yield from _runbook_problems(t, (*path, "otherwise"), other, service, in_restore)
+    elif other == "restore":
+        if service is None:  # steps shared by several services: each is checked as it is compiled
+            return
+        if in_restore:
+            yield (*path, "otherwise"), "a step of the restore runbook cannot fall back to the restore runbook"
+        elif not service.recovery.restore:
+            yield (*path, "otherwise"), "'restore' needs the service's recovery.restore runbook, which is empty"
+        elif service.data is None or service.data.backup_interval is None:
+            yield (*path, "otherwise"), "'restore' needs backups to restore from (data.backup_interval)"
 
 
 def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
@@ -214,10 +242,10 @@ def _recovery_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
         out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
     if rec.strategy != "none" and not rec.steps:
         out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
-    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps)
-    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore)
+    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps, s, rec.strategy == "backup-restore")
+    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore, s, in_restore=True)
     if rec.validate_ is not None:
-        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_])
+        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_], s)
     return out
 
 
@@ -340,9 +368,13 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                     )
         if f.kind == "cutover-failure" and d.rollback is None:
             out.append((("faults", i, "kind"), "a cutover-failure drill needs a rollback section"))
-        for j, st in enumerate(f.steps or []):
-            if st.role is not None:
-                out += _ref(("faults", i, "steps", j, "role"), st.role, t.staff, "staff role")
+        # fault steps run as each target's runbook (a corruption's as its restore runbook)
+        svc = t.services.get(f.targets[0]) if f.kind != "region-loss" and f.targets else None
+        for path, message in _runbook_problems(
+            t, ("faults", i, "steps"), f.steps or [], svc, f.kind in ("data-corruption", "data-drift")
+        ):
+            if path[-1] == "role" or "failure" in path:
+                out.append((path, message))
     r = d.response
     for i, role in enumerate(r.page):
         out += _ref(("response", "page", i), role, t.staff, "staff role")
@@ -358,6 +390,8 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(rb.steps):
             if st.role is not None:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
+            if st.failure is not None:
+                out.append((("rollback", "steps", j, "failure"), "rollback steps cannot fail in this model; remove it"))
         out += _rate(("rollback", "write_rate"), rb.write_rate, "the write rate")
         if rb.policy != "discard" and rb.reconcile_rate is None:
             out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))

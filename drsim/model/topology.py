@@ -67,6 +67,28 @@ class StaffRole(Model):
     )
 
 
+class Retry(Model):
+    """How a failed attempt of a step is made again: by the same person, with its own duration."""
+
+    duration: DurationDist | None = Field(
+        None, description="Time each retry takes (default: the step's own duration, drawn afresh)."
+    )
+    limit: int = Field(ge=1, le=100, description="Retries allowed after the first attempt fails (at least 1).")
+
+
+class StepFailure(Model):
+    """A step that can fail: each attempt fails independently, then it is retried or given up on."""
+
+    probability: float = Field(ge=0, le=1, description="Probability that one attempt fails, in [0, 1].")
+    retry: Retry | None = Field(None, description="Retries after a failed attempt (none: the first failure is final).")
+    otherwise: list[Step] | Literal["restore"] | None = Field(
+        None,
+        description="What runs when every attempt has failed: other steps (possibly other roles, an "
+        "escalation), or 'restore' for the service's restore runbook (recovery.restore). None: that path "
+        "never finishes.",
+    )
+
+
 class Step(Model):
     """One step of a runbook: a duration, and the role that must do it (none = automated)."""
 
@@ -74,6 +96,9 @@ class Step(Model):
     duration: DurationDist | None = None
     role: Name | None = None
     restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
+    failure: StepFailure | None = Field(
+        default=None, description="The chance that the step fails, and what follows: retries, then an alternate path."
+    )
 
 
 class Replication(Model):
@@ -94,6 +119,13 @@ class DataStore(Model):
         None, description="How far back restorable (immutable) backups reach."
     )
     immutable_backups: bool = False
+    restore_point_unusable: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Probability that a restore point (a backup) turns out compromised or unrestorable: "
+        "the restore falls back to the backup before it, one backup interval older, and runs again.",
+    )
 
 
 class LocalHA(Model):
@@ -172,3 +204,6 @@ class Topology(Model):
             seen.add(r)
             r = self.regions[r].parent if r in self.regions else None
         return False
+
+
+StepFailure.model_rebuild()

@@ -22,14 +22,14 @@ goes on and reports every problem at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
 from ..model.distributions import Distribution, Fixed
 from .order import tier_classes
 from .roster import shift_on_duty, starting_roster
-from .tasks import ALL, ANY, Join, Task, TaskKind
+from .tasks import ALL, ANY, Attempts, Join, Task, TaskKind
 
 
 @dataclass
@@ -93,12 +93,17 @@ class PlanBuilder:
         elapsed_to: int = -1,
         elapsed_coef: float = 0.0,
         blocked_by_rpo: int = -1,
+        attempts: Attempts | None = None,
+        gate_of: int = -1,
+        gate_exhausted: bool = False,
     ) -> int:
         """Append a task and return its index (see the module docstring for the rules applied)."""
         if key in self.keys:
             raise AssertionError(f"duplicate task key {key}")
         if role is not None and self.pace.get(role, 1.0) != 1.0:
             duration = duration.scaled(self.pace[role])
+            if attempts is not None and attempts.retry is not None:
+                attempts = replace(attempts, retry=attempts.retry.scaled(self.pace[role]))
         preds = sorted(set(preds))
         if join == ANY and len(preds) == 1:
             join = ALL
@@ -119,6 +124,9 @@ class PlanBuilder:
             elapsed_coef=elapsed_coef,
             blocked_by_rpo=blocked_by_rpo,
             priority=priority,
+            attempts=attempts,
+            gate_of=gate_of,
+            gate_exhausted=gate_exhausted,
         )
         self.tasks.append(t)
         self.keys[key] = t.index

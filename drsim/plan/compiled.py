@@ -53,6 +53,14 @@ class RpoItem:
     inplace, failover
         When the service came back in place (its site or fault cleared, data intact) no later
         than its failover path finished, nothing was lost: the tasks of the two paths (-1: none).
+    unusable, unusable_p, interval
+        Restore points can be unusable: the element (a uniform) drawing how many the restore
+        falls back past, each with probability ``unusable_p``, one backup ``interval`` older each
+        (``""``: every restore point is usable).
+    backup_age, restore_gate
+        A failover that can fall back to a restore from backup: the element of the last backup's
+        age, and the gate task that finishes when the fallback is taken (-1: none). In those
+        replicates the loss is the restore's window (:func:`drsim.engine.draws.restore_window`).
     """
 
     service: str
@@ -64,6 +72,11 @@ class RpoItem:
     offset: float = 0.0
     inplace: int = -1
     failover: int = -1
+    unusable: str = ""
+    unusable_p: float = 0.0
+    interval: float = 0.0
+    backup_age: str = ""
+    restore_gate: int = -1
 
 
 @dataclass
@@ -164,6 +177,7 @@ class Plan:
         for t in self.tasks:
             if t.element is not None:
                 out[t.element] = t.duration
+            out.update(t.attempt_elements())
         out.update(self.rpo_elements)
         return out
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from ..model.distributions import Distribution
+from ..model.distributions import Distribution, Uniform
 
 #: How a task waits for its predecessors: every one finished, or the first one.
 Join = Literal["all", "any"]
@@ -50,6 +50,31 @@ TaskKind = Literal[
 ]
 
 
+@dataclass(frozen=True)
+class Attempts:
+    """How a task that can fail is tried: each attempt fails with ``probability``, independently.
+
+    The number of failed attempts ``K`` is drawn from the task's outcome element
+    (a uniform ``u`` on its own stream): ``K`` counts the ``k`` in ``1 .. limit + 1``
+    with ``u < probability ** k``, so ``P(K >= k) = probability ** k``. The task
+    takes its first attempt plus ``min(K, limit)`` retries (the same person
+    throughout); it is *exhausted* when ``K = limit + 1``: every attempt failed.
+
+    Attributes
+    ----------
+    probability
+        Chance that one attempt fails.
+    limit
+        Retries allowed after the first attempt (0: none).
+    retry
+        The duration of each retry (None: the task's own duration, drawn afresh).
+    """
+
+    probability: float
+    limit: int = 0
+    retry: Distribution | None = None
+
+
 @dataclass
 class Task:
     """One timed piece of work or milestone in the recovery.
@@ -63,7 +88,10 @@ class Task:
     * ``duration`` (through :attr:`element`), ``offset``, ``elapsed_from``,
       ``elapsed_to``, ``elapsed_coef`` — how long it takes
       (:func:`drsim.engine.draws.task_durations` and the kernel);
-    * ``blocked_by_rpo`` — whether it can finish at all in a replicate;
+    * ``blocked_by_rpo`` — whether it can finish at all in a replicate (and, where restore
+      points can be unusable, how many times a restore runs);
+    * ``attempts`` — retries added to its duration; ``gate_of`` — a gate taking no time or
+      never finishing, by the outcome of another task's attempts;
     * ``skip_if`` — whether a staffed task takes no time.
 
     ``key``, ``kind``, ``label`` and ``service`` describe the task for the
@@ -114,6 +142,33 @@ class Task:
     #: A staffed task that takes no time if this task has already finished when it starts
     #: (break-glass access is moot once the identity provider is back).
     skip_if: int = -1
+    #: The task can fail: its attempts (retries lengthen it; see :class:`Attempts`).
+    attempts: Attempts | None = None
+    #: A gate on the outcome of task ``gate_of``'s attempts: it takes no time when that task
+    #: succeeded (``gate_exhausted`` False) or was exhausted (True), and never finishes otherwise.
+    gate_of: int = -1
+    gate_exhausted: bool = False
+
+    @property
+    def outcome_element(self) -> str:
+        """The name of the uniform element deciding how many attempts of this task fail."""
+        return f"outcome:{self.key}"
+
+    def retry_element(self, j: int) -> str:
+        """The name of the element of the ``j``-th retry's duration (``j`` from 1)."""
+        return f"task:{self.key}:retry:{j}"
+
+    def attempt_elements(self) -> dict[str, Distribution]:
+        """The random elements of this task's attempts: the outcome, and each retry's duration."""
+        a = self.attempts
+        if a is None:
+            return {}
+        out: dict[str, Distribution] = {self.outcome_element: Uniform(0.0, 1.0)}
+        retry = a.retry if a.retry is not None else self.duration
+        if not retry.is_fixed:
+            for j in range(1, a.limit + 1):
+                out[self.retry_element(j)] = retry
+        return out
 
     @property
     def element(self) -> str | None:
