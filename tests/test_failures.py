@@ -165,3 +165,64 @@ def test_a_failed_failover_falls_back_to_a_restore_and_loses_the_backups_window(
     np.testing.assert_array_equal(rpo[~fell_back], 5.0)
     np.testing.assert_array_equal(rto[fell_back], 300.0 + 1800.0 + 1000.0)
     assert abs(rpo[fell_back].mean() - 43200.0) <= 4 * 86400 / np.sqrt(12 * fell_back.sum())
+
+
+def test_engines_agree_replicate_by_replicate_on_a_drill_using_every_failure_field():
+    db = auto_service(
+        [
+            {
+                "name": "promote",
+                "role": "dba",
+                "duration": "lognormal(p50=5m, p95=15m)",
+                "failure": {
+                    "probability": 0.4,
+                    "retry": {"duration": "exponential(mean=3m)", "limit": 2},
+                    "otherwise": [
+                        {
+                            "name": "escalate to vendor",
+                            "role": "oncall",
+                            "duration": "1h",
+                            "failure": {"probability": 0.5, "otherwise": "restore"},
+                        }
+                    ],
+                },
+            }
+        ],
+    )
+    db["data"] = {
+        "replication": {"mode": "async", "lag": "exponential(mean=5s)"},
+        "backup_interval": "6h",
+        "backup_retention": "2d",
+        "restore_point_unusable": 0.4,
+        "size": "100GB",
+        "restore_throughput": "100MB/s",
+    }
+    db["recovery"]["restore"] = [{"name": "restore", "restore": True, "role": "dba", "duration": "uniform(10m, 20m)"}]
+    db["recovery"]["validate"] = {
+        "name": "smoke test",
+        "role": "oncall",
+        "duration": "5m",
+        "failure": {"probability": 0.2, "retry": {"limit": 1}},
+    }
+    app = auto_service([{"name": "restart", "role": "dba", "duration": "exponential(mean=10m)"}], depends_on=["db"])
+    plan = plan_of(base_topology({"db": db, "app": app}), base_drill())
+    draws = Draws.sample(plan.elements(), 30, 3000)
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
+    m_des, m_vec = evaluate(plan, draws, by_des), evaluate(plan, draws, by_vec)
+    for k in m_des:
+        np.testing.assert_array_equal(m_vec[k], m_des[k], err_msg=k)
+    assert np.all(m_vec["service:db:rto"] >= 0)
+    assert np.all(m_vec["service:db:rpo"] >= 0)
+    restored_by_restore = np.isfinite(
+        by_vec.finish[:, plan.task("svc:db:step:0:promote:otherwise:0:escalate to vendor:otherwise:0:restore").index]
+    )
+    assert restored_by_restore.any()
+    assert not restored_by_restore.all()
+
+
+def test_the_timeline_says_which_step_failed():
+    plan = plan_of(_retried(1.0, 1), base_drill())
+    rep = des.replay(plan, Draws.sample(plan.elements(), 31, 1))
+    assert any("promote FAILED (2 attempts) - this path is abandoned" in e.event for e in rep.timeline)
