@@ -251,6 +251,10 @@ def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> T
         return TimelineEvent(time, "monitoring", None, t.label, "detect", "instant")
     if kind == "fault-end":
         return TimelineEvent(time, "-", None, t.label, "fault-end", "instant")
+    if kind in ("escalation", "deputy"):
+        return TimelineEvent(time, "paging", None, t.label, kind, "instant")
+    if kind == "trigger":
+        return TimelineEvent(time, "policy", None, t.label, kind, "instant")
     label = {
         "triage": f"{t.label} - done",
         "declare": f"{t.label} - decided",
