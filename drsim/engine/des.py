@@ -5,7 +5,10 @@ pool for a person if it needs one, holds that person for its duration and then
 signals completion. Staff pools hand out people first come, first served by
 ready time (ties by task index) in a dispatch event scheduled *after* every
 other event of the same instant — so all tasks that become ready at one
-instant compete fairly, exactly as the vectorized engine assumes.
+instant compete fairly, exactly as the vectorized engine assumes. A task with
+``cancel_if`` checks, when its time is up, in an event of its own after every
+other finish of that instant and before the dispatch: if the named task has
+finished, it is cancelled (never finishes, leaves no line in the timeline).
 
 Capacity follows the roster (:attr:`drsim.plan.Plan.handovers`): a roster
 process wakes at each change with the same priority as a task finishing, so
@@ -33,8 +36,11 @@ from ..plan import ANY, Plan, Task
 from .draws import Draws, task_durations
 from .finish import FinishTimes
 
-#: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this.
-DISPATCH_PRIORITY = EventPriority(2)
+#: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this: a task's
+#: ``cancel_if`` check, after every finish of the instant that needs nobody dispatched.
+CANCEL_PRIORITY = EventPriority(2)
+#: Staff pools hand out people after every other event of one instant, cancel checks included.
+DISPATCH_PRIORITY = EventPriority(3)
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,10 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         if not np.isfinite(dur):
             return  # never finishes (no clean backup, a fault that never clears)
         yield env.timeout(dur)
+        if task.cancel_if >= 0:
+            yield _after_finishes(env)
+            if finish[task.cancel_if] <= env.now:
+                return  # cancelled: the named task finished first
         finish[task.index] = env.now
         if person is not None:
             pools[task.role].release(person)
@@ -222,6 +232,14 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     return Replay(start, finish, timeline, actors, count)
 
 
+def _after_finishes(env: simpy.Environment) -> simpy.Event:
+    """An event at this instant, after every finish of it and before the staff pools' dispatch."""
+    ev = simpy.Event(env)
+    ev._ok, ev._value = True, None
+    env.schedule(ev, CANCEL_PRIORITY)
+    return ev
+
+
 def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> TimelineEvent:
     """The timeline line for task ``t`` finishing at ``time``, worded by its kind."""
     kind = t.kind
@@ -233,6 +251,10 @@ def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> T
         return TimelineEvent(time, "monitoring", None, t.label, "detect", "instant")
     if kind == "fault-end":
         return TimelineEvent(time, "-", None, t.label, "fault-end", "instant")
+    if kind in ("escalation", "deputy"):
+        return TimelineEvent(time, "paging", None, t.label, kind, "instant")
+    if kind == "trigger":
+        return TimelineEvent(time, "policy", None, t.label, kind, "instant")
     label = {
         "triage": f"{t.label} - done",
         "declare": f"{t.label} - decided",

@@ -84,7 +84,8 @@ def _split(plan: Plan, a: PlanArrays):
     predecessors can sit on a cycle (console access comes from break-glass or
     from the identity provider being restored, whose runbook needs that
     access). Such a cycle is only broken as the replicate runs, so every task
-    on a cycle is dynamic, like a staffed one: the event loop settles it.
+    on a cycle is dynamic, like a staffed one: the event loop settles it. So is a
+    task that may be cancelled: its fate is known only at the instant it would finish.
     """
     n = a.n
     preds = [list(t.preds) for t in plan.tasks]
@@ -100,10 +101,13 @@ def _split(plan: Plan, a: PlanArrays):
     bwd[_order(n, succs, everything)] = True
     cyclic = ~fwd & ~bwd
     staffed = a.role >= 0
-    seeds = staffed | cyclic
-    # what the loop needs: staffed and cyclic tasks, the tasks they skip on, the finish times a
+    # a task that may be cancelled is settled at the instant it would finish, like a staffed one
+    seeds = staffed | cyclic | (a.cancel_if >= 0)
+    # what the loop needs: staffed, cyclic and cancellable tasks, the tasks they skip on or are cancelled by, the finish times a
     # needed duration reads, and everything before those
-    needed = _reach(n, [[*preds[i], a.skip_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds)
+    needed = _reach(
+        n, [[*preds[i], a.skip_if[i], a.cancel_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds
+    )
     after = _reach(n, succs, seeds)  # a staffed or cyclic task, or one after such a task
     # tasks that have finished whenever a task starts: the greatest solution (None: every task)
     # of "all the predecessors and what they wait for" (all) or "what every predecessor has" (any)
@@ -195,6 +199,7 @@ def prepare(plan: Plan) -> KernelPlan:
         elapsed_coef=a.elapsed_coef,
         priority=a.priority,
         skip_if=a.skip_if,
+        cancel_if=a.cancel_if,
         roster_time=a.roster_time,
         roster_role=a.roster_role,
         roster_delta=a.roster_delta,

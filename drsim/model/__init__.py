@@ -1,6 +1,18 @@
 """The validated description of an estate (topology) and a failure scenario (drill)."""
 
-from .drill import Detection, Drill, Fault, HumanStep, Inject, Response, Rollback
+from .drill import (
+    DeclareStep,
+    Deputy,
+    Detection,
+    Drill,
+    Escalation,
+    Fault,
+    HumanStep,
+    Inject,
+    Response,
+    Rollback,
+    Trigger,
+)
 from .topology import (
     DataStore,
     LocalHA,
@@ -19,8 +31,11 @@ from .topology import (
 
 __all__ = [
     "DataStore",
+    "DeclareStep",
+    "Deputy",
     "Detection",
     "Drill",
+    "Escalation",
     "Fault",
     "HumanStep",
     "Inject",
@@ -37,5 +52,6 @@ __all__ = [
     "Step",
     "Tier",
     "Topology",
+    "Trigger",
     "Workflow",
 ]

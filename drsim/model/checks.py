@@ -338,6 +338,48 @@ def _workflow_problems(t: Topology) -> list[Problem]:
     return out
 
 
+def _escalation_problems(d: Drill, t: Topology) -> list[Problem]:
+    """Problems with a drill's escalation policy, deputy and decision triggers."""
+    out: list[Problem] = []
+    r = d.response
+    if r.escalation is not None:
+        esc = r.escalation
+        if esc.timeout <= 0:
+            out.append((("response", "escalation", "timeout"), "expected a positive timeout, e.g. '10m'"))
+        for i, level in enumerate(esc.levels):
+            if not level:
+                out.append((("response", "escalation", "levels", i), "a level must page at least one role"))
+            for j, role in enumerate(level):
+                out += _ref(("response", "escalation", "levels", i, j), role, t.staff, "staff role")
+    dep = r.declare.deputy
+    if dep is not None:
+        out += _ref(("response", "declare", "deputy", "role"), dep.role, t.staff, "staff role")
+        if dep.role == r.declare.role:
+            out.append((("response", "declare", "deputy", "role"), "the deputy must be another role than the decider"))
+        if dep.after <= 0:
+            out.append((("response", "declare", "deputy", "after"), "expected a positive time, e.g. '30m'"))
+    kinds = {f.kind for f in d.faults}
+    for i, tr in enumerate(r.declare_when):
+        path = ("response", "declare_when", i)
+        given = [k for k in ("service", "tier", "fault_detected") if getattr(tr, k) is not None]
+        if len(given) != 1:
+            out.append((path, "expected exactly one of service, tier or fault_detected"))
+            continue
+        if tr.fault_detected is not None:
+            if tr.not_back_within is not None:
+                out.append(((*path, "not_back_within"), "fault_detected fires at detection: drop not_back_within"))
+            if tr.fault_detected not in kinds:
+                out.append(((*path, "fault_detected"), f"the drill has no {tr.fault_detected} fault"))
+            continue
+        if tr.service is not None:
+            out += _ref((*path, "service"), tr.service, t.services, "service")
+        if tr.tier is not None:
+            out += _ref((*path, "tier"), tr.tier, t.tiers, "tier")
+        if tr.not_back_within is None or tr.not_back_within <= 0:
+            out.append(((*path, "not_back_within"), "expected a positive time, e.g. '30m'"))
+    return out
+
+
 def check_drill(d: Drill, t: Topology) -> list[Problem]:
     """Every problem with a drill's references into its topology."""
     out: list[Problem] = []
@@ -384,6 +426,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         hs = getattr(r, key)
         if hs is not None:
             out += _ref(("response", key, "role"), hs.role, t.staff, "staff role")
+    out += _escalation_problems(d, t)
     if d.rollback is not None:
         rb = d.rollback
         out += _ref(("rollback", "freeze", "role"), rb.freeze.role, t.staff, "staff role")

@@ -9,7 +9,8 @@ an all-join, and a service's task takes its tier's dispatch class.
 
 The builder also knows who has been called in. A role works only once paged
 and acknowledged (:meth:`PlanBuilder.page`: every person on shift is paged, the
-first acknowledgement counts). When the consoles a role works through sit
+first acknowledgement counts), or when an escalation policy reached it
+(:meth:`PlanBuilder.page_levels`). When the consoles a role works through sit
 behind a service that is down, the role must first break glass
 (:meth:`PlanBuilder.add_break_glass`) — unless those services come back first
 (:meth:`PlanBuilder.link_access`).
@@ -27,6 +28,7 @@ from dataclasses import dataclass, replace
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
 from ..model.distributions import Distribution, Fixed
+from ..model.units import write_duration
 from .order import tier_classes
 from .roster import shift_on_duty, starting_roster
 from .tasks import ALL, ANY, Attempts, Join, Task, TaskKind
@@ -72,6 +74,10 @@ class PlanBuilder:
         self.pace: dict[str, float] = roster.pace
         #: Each paged role's "acknowledged" milestone.
         self.ack: dict[str, int] = {}
+        #: The task after which each role was first paged.
+        self.paged_after: dict[str, int] = {}
+        #: Pages of escalation levels to roles not called in yet: their acknowledgement counts once they are.
+        self.level_pages: dict[str, list[int]] = {}
         self.access: dict[str, BreakGlass] = {}
         self.unavailable = unavailable
         self.tier_class = tier_classes(topo)
@@ -146,6 +152,19 @@ class PlanBuilder:
         """Page everyone of ``role`` on shift; the first acknowledgement starts their work."""
         if role in self.ack:
             return self.ack[role]
+        pages = self.pages(role, after, why)
+        if not pages:
+            return after
+        self.paged_after[role] = after
+        pages += self.level_pages.pop(role, [])
+        self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
+        return self.ack[role]
+
+    def pages(self, role: str, after: int, why: str, round: str = "") -> list[int]:
+        """One page to each person of ``role`` on shift, sent when ``after`` finishes (none if nobody is on duty).
+
+        ``round`` tells apart the keys of a role paged again by an escalation policy.
+        """
         sh = shift_on_duty(self.topo.staff[role], self.drill.start)
         n = self.capacity.get(role, 0)
         if n == 0 or sh is None:
@@ -154,10 +173,10 @@ class PlanBuilder:
                 f"{self.drill.start:%a %H:%M}; add a shift with a headcount",
                 ("start",),
             )
-            return after
-        pages = [
+            return []
+        return [
             self.add(
-                f"page:{role}#{k + 1}",
+                f"page:{role}#{k + 1}{round}",
                 "page",
                 f"{role}#{k + 1} acknowledges the page",
                 sh.acknowledge,
@@ -166,8 +185,47 @@ class PlanBuilder:
             )
             for k in range(n)
         ]
-        self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
-        return self.ack[role]
+
+    def page_levels(self, levels: list[list[str]], after: int, timeout: float, repeat: int) -> int:
+        """Page ``levels`` in turn from ``after``: each after ``timeout`` with no acknowledgement yet.
+
+        The whole policy is paged ``repeat`` more times. A level's timeout is a role-free task
+        cancelled by any acknowledgement before it runs out, so a level is paged only when nobody
+        before it answered. The roles of the first level are called in (their first page of any
+        round is their acknowledgement); a later level's pages count for its roles once they are
+        called in. Returns the milestone "somebody acknowledged", at any level.
+        """
+        stages = [levels[j % len(levels)] for j in range(len(levels) * (repeat + 1))]
+        gate, acked = after, -1
+        sent: list[int] = []
+        pages_of: dict[str, list[int]] = {}
+        for j, roles in enumerate(stages):
+            if j > 0:
+                level = f"level {j % len(levels) + 1}" + (
+                    f" (round {j // len(levels) + 1})" if j >= len(levels) else ""
+                )
+                gate = self.add(
+                    f"escalation:{j}",
+                    "escalation",
+                    f"{level} paged: {', '.join(roles)} (no acknowledgement within {write_duration(timeout)})",
+                    Fixed(timeout),
+                    [gate],
+                )
+                self.tasks[gate].cancel_if = acked
+            for r in roles:
+                ps = self.pages(r, gate, "an escalation level", "" if j == 0 else f"@{j}")
+                pages_of.setdefault(r, []).extend(ps)
+                sent += ps
+            acked = self.add(
+                f"escalation:acked:{j}", "milestone", "the incident acknowledged", Fixed(0.0), sent, join=ANY
+            )
+        for r, ps in pages_of.items():
+            if r in levels[0] and r not in self.ack and ps:
+                self.paged_after[r] = after
+                self.ack[r] = self.add(f"ack:{r}", "ack", f"{r} acknowledged", Fixed(0.0), ps, join=ANY)
+            elif r not in self.ack:
+                self.level_pages[r] = ps
+        return acked
 
     def ready_for(self, role: str | None, escalation: int) -> list[int]:
         """Tasks a person of ``role`` must have done before working: acknowledge, maybe break glass.

@@ -57,7 +57,7 @@ from .compiled import Plan
 from .data_loss import settle_data_loss
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
-from .response import compile_response
+from .response import compile_response, link_triggers
 from .roster import handovers_of
 
 
@@ -76,6 +76,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
     recovery = compile_recovery(builder, affected, response)
     data_loss = settle_data_loss((r.loss, r.loss_paths) for r in recovery.services.values())
     restoration = compile_restoration(builder, affected, response, recovery)
+    link_triggers(builder, response.declare, restoration.outages)
     builder.raise_problems()
     chain = recovery.rollback
     return Plan(

@@ -45,6 +45,9 @@ TaskKind = Literal[
     "validate",
     "reconcile",
     "never",
+    "escalation",
+    "deputy",
+    "trigger",
     "milestone",
     "restored",
 ]
@@ -92,7 +95,16 @@ class Task:
       points can be unusable, how many times a restore runs);
     * ``attempts`` — retries added to its duration; ``gate_of`` — a gate taking no time or
       never finishing, by the outcome of another task's attempts;
-    * ``skip_if`` — whether a staffed task takes no time.
+    * ``skip_if`` — whether a staffed task takes no time;
+    * ``cancel_if`` — whether a role-free task finishes at all: it is
+      *cancelled* (never finishes, though it started) when that task has
+      finished by the instant it would finish. The check is made at that
+      instant after every finish of it that needs nobody dispatched then (so
+      a tie with such a finish cancels), and before anybody is dispatched.
+      The named task need not precede it: a check reads only what has
+      happened, so a task that can finish only through the cancelled one
+      never cancels it (an escalation timeout is cancelled by an
+      acknowledgement, a decision trigger by the service coming back).
 
     ``key``, ``kind``, ``label`` and ``service`` describe the task for the
     replay timeline and the reports; they never change a number.
@@ -169,6 +181,10 @@ class Task:
             for j in range(1, a.limit + 1):
                 out[self.retry_element(j)] = retry
         return out
+
+    #: A role-free task that never finishes if this task has finished by the instant it would
+    #: finish (an escalation level's timeout, cancelled by an acknowledgement).
+    cancel_if: int = -1
 
     @property
     def element(self) -> str | None:
