@@ -21,6 +21,8 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
         raise NotImplementedError("the numpy baseline does not model durations that grow with elapsed time")
     n, T = D.shape
     role, need, prio, skip = a.role, a.need, a.priority, a.skip_if
+    cancel = a.cancel_if
+    checked = cancel >= 0
     R = len(a.capacity)
     adj = np.zeros((T, T))
     for i in range(T):
@@ -33,7 +35,7 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
     rows = np.arange(n)
 
     finish = np.full((n, T), np.inf)
-    state = np.zeros((n, T), dtype=np.int8)  # 0 idle, 1 waiting, 2 running, 3 done
+    state = np.zeros((n, T), dtype=np.int8)  # 0 idle, 1 waiting, 2 running, 3 done, 4 cancelled
     cnt = np.zeros((n, T))
     ready = np.full((n, T), np.inf)
     free = np.tile(a.capacity.astype(float), (n, 1))
@@ -67,9 +69,18 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
             break
         t = np.where(live, tn, t)
         while True:  # every finish at t, including zero-length role-free tasks started meanwhile
-            now = (state == 2) & (finish == t[:, None])
+            now = (state == 2) & (finish == t[:, None]) & ~checked
             if not now.any():
-                break
+                # then the tasks that are cancelled if their watched task has finished by now
+                due = (state == 2) & (finish == t[:, None]) & checked
+                if not due.any():
+                    break
+                beaten = due & (state[:, np.maximum(cancel, 0)] == 3)
+                state[beaten] = 4
+                finish[beaten] = np.inf
+                now = due & ~beaten
+                if not now.any():
+                    continue
             state[now] = 3
             nowf = now.astype(float)
             free += nowf @ onehot[:, :R] if R else 0.0
