@@ -122,7 +122,8 @@ class Replay:
     timeline : list of TimelineEvent
         What happened, in order.
     actors : dict
-        The person (``"dba#1"``) who did each staffed task that started, by task index.
+        The person (``"dba#1"``) who did each staffed task that started, and who acknowledged
+        each page (:func:`paged_people`), by task index.
     events_processed : int
         SimPy events processed.
     """
@@ -203,6 +204,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             count += 1
         except simpy.core.EmptySchedule:
             break
+    actors.update(paged_people(plan, finish))
     restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     for t in plan.tasks:
         if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
@@ -218,15 +220,35 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     finite = finish[np.isfinite(finish)]
     end = finite.max() if finite.size else 0.0
     timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
-    timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1, e.kind != "fault"))
+    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
+    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
     return Replay(start, finish, timeline, actors, count)
+
+
+def paged_people(plan: Plan, finish: np.ndarray) -> dict[int, str]:
+    """The person who acknowledges each page, numbered in the order they acknowledge.
+
+    Everyone of a role on shift is paged at once, and the first to acknowledge is the first
+    free person (``role#1``) to take the role's first task — so the one shown acknowledging
+    first is the one shown triaging. Pages never acknowledged come last, by task index.
+    """
+    pages: dict[str, list[Task]] = {}
+    for t in plan.tasks:
+        if t.kind == "page":
+            pages.setdefault(t.key.split(":", 1)[1].split("#")[0], []).append(t)
+    out: dict[int, str] = {}
+    for role, tasks in pages.items():
+        for rank, t in enumerate(sorted(tasks, key=lambda t: (finish[t.index], t.index))):
+            out[t.index] = f"{role}#{rank + 1}"
+    return out
 
 
 def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> TimelineEvent:
     """The timeline line for task ``t`` finishing at ``time``, worded by its kind."""
     kind = t.kind
     if kind == "page":
-        return TimelineEvent(time, t.key.split(":", 1)[1], None, t.label, "ack", "instant")
+        who = actors.get(t.index, t.key.split(":", 1)[1])
+        return TimelineEvent(time, who, None, f"{who} acknowledges the page", "ack", "instant")
     if kind == "fault":
         return TimelineEvent(time, "-", None, t.label, "fault", "instant")
     if kind == "detect":

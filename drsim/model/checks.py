@@ -163,13 +163,56 @@ def _staff_problems(t: Topology) -> list[Problem]:
     return out
 
 
-def _runbook_problems(t: Topology, path: tuple, steps: list[Step]) -> Iterator[Problem]:
-    """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it)."""
+def runbook_step_names(s: Service) -> list[str]:
+    """The names of every step of ``s``'s runbooks (recovery, restore, validate) a need can name."""
+    rec = s.recovery
+    names = [st.name for st in (*rec.steps, *rec.restore)]
+    if rec.validate_ is not None:
+        names.append(rec.validate_.name)
+    return names
+
+
+def needs_problems(t: Topology, path: tuple, needs: list[str] | None, own: str | None = None) -> Iterator[Problem]:
+    """Needs naming an unknown service or step, the step's own service, or the same thing twice.
+
+    A need is a service name or ``service/step name``; ``own`` is the service whose runbook the
+    step belongs to (None for a drill's steps and for detection).
+    """
+    seen: set[str] = set()
+    for j, need in enumerate(needs or []):
+        where = (*path, j)
+        service, _, step = need.partition("/")
+        if need in seen:
+            yield where, f"{need!r} is listed twice"
+        seen.add(need)
+        if service not in t.services:
+            yield from _ref(where, service, t.services, "service")
+            continue
+        if step:
+            names = runbook_step_names(t.services[service])
+            if step not in names:
+                hint = did_you_mean(step, names)
+                known = ", ".join(repr(n) for n in names) or "none"
+                yield where, f"service {service!r} has no runbook step {step!r}{hint} (its steps: {known})"
+        elif service == own:
+            yield (
+                where,
+                f"a step of {own!r} cannot need {own!r} restored: the service is restored only after "
+                "its own runbook, so the step would wait for ever",
+            )
+
+
+def _runbook_problems(
+    t: Topology, path: tuple, steps: list[Step], own: str | None = None, *, with_needs: bool = True
+) -> Iterator[Problem]:
+    """Runbook steps done by unknown roles, with no duration (only a restore step may omit it), or bad needs."""
     for i, st in enumerate(steps):
         if st.role is not None:
             yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
         if st.duration is None and not st.restore:
             yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+        if with_needs:
+            yield from needs_problems(t, (*path, i, "needs"), st.needs, own)
 
 
 def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
@@ -214,10 +257,12 @@ def _recovery_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
         out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
     if rec.strategy != "none" and not rec.steps:
         out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
-    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps)
-    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore)
+    own = base[1]
+    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps, own)
+    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore, own)
     if rec.validate_ is not None:
-        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_])
+        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_], with_needs=False)
+        out += needs_problems(t, (*base, "recovery", "validate", "needs"), rec.validate_.needs, own)
     return out
 
 
@@ -343,6 +388,8 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(f.steps or []):
             if st.role is not None:
                 out += _ref(("faults", i, "steps", j, "role"), st.role, t.staff, "staff role")
+            out += needs_problems(t, ("faults", i, "steps", j, "needs"), st.needs)
+    out += needs_problems(t, ("detection", "needs"), d.detection.needs)
     r = d.response
     for i, role in enumerate(r.page):
         out += _ref(("response", "page", i), role, t.staff, "staff role")
@@ -358,6 +405,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(rb.steps):
             if st.role is not None:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
+            out += needs_problems(t, ("rollback", "steps", j, "needs"), st.needs)
         out += _rate(("rollback", "write_rate"), rb.write_rate, "the write rate")
         if rb.policy != "discard" and rb.reconcile_rate is None:
             out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))

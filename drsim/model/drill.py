@@ -47,6 +47,11 @@ class Detection(Model):
     """How a failure is noticed: monitoring alert delay after the fault."""
 
     delay: DurationDist
+    needs: list[str] = Field(
+        default_factory=list,
+        description="Services detection runs on (monitoring, alerting): when a fault takes one down, "
+        "that fault is detected only its detection delay after the service is restored.",
+    )
 
 
 class HumanStep(Model):

@@ -74,6 +74,13 @@ class Step(Model):
     duration: DurationDist | None = None
     role: Name | None = None
     restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
+    needs: list[str] | None = Field(
+        default=None,
+        description="What the step waits for besides the step before it: a service name (that service "
+        "restored, when the drill takes it down; no wait when it is up) or 'service/step name' (that step "
+        "of that service's runbook done, when the drill runs it). A service's validate step waits by "
+        "default for every dependency the drill takes down; 'needs: []' waits for nothing more.",
+    )
 
 
 class Replication(Model):

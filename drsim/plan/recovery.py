@@ -36,6 +36,7 @@ from ..model.distributions import Fixed
 from .affected import AffectedServices, Hit
 from .builder import PlanBuilder
 from .data_loss import DataLoss, LossPaths, base_loss
+from .needs import PendingNeed
 from .order import by_criticality
 from .response import ResponseTasks
 from .tasks import ANY
@@ -95,6 +96,10 @@ class Recovery:
 
     services: dict[str, ServiceRecovery]
     rollback: RollbackChain | None
+    #: What the runbook steps and validations need, linked once the restored milestones exist.
+    needs: list[PendingNeed] = field(default_factory=list)
+    #: The task of each runbook step compiled in this drill, by (service, step name).
+    steps: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response: ResponseTasks) -> Recovery:
@@ -105,7 +110,7 @@ def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response:
         hit = affected.direct.get(name)
         if hit is not None:
             services[name] = compiler.service(name, hit, rpo=len(services))
-    return Recovery(services, compiler.rollback)
+    return Recovery(services, compiler.rollback, compiler.needs, compiler.steps)
 
 
 class _RecoveryCompiler:
@@ -117,6 +122,8 @@ class _RecoveryCompiler:
         #: Each fault's "clears by itself" task, by fault index, added the first time it is asked for.
         self.fault_end: dict[int, int] = {}
         self.rollback: RollbackChain | None = None
+        self.needs: list[PendingNeed] = []
+        self.steps: dict[tuple[str, str], int] = {}
 
     def service(self, name: str, hit: Hit, rpo: int) -> ServiceRecovery:
         """Compile one service's paths back and its recovered milestone (``rpo``: its data-loss item)."""
@@ -183,7 +190,8 @@ class _RecoveryCompiler:
         )
         if recovery.strategy != "none" and not standby_lost:
             trigger = [struck] if recovery.strategy == "active-active" else [self.response.declare]
-            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo)
+            where = ("faults", hit.fault, "steps") if fault.steps else ("services", name, "recovery", "steps")
+            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo, where)
             paths.append(self.validated(name, last))
         end = self.end_of(hit.fault)
         if end is None:
@@ -208,20 +216,27 @@ class _RecoveryCompiler:
         steps = list(
             fault.steps or recovery.restore or (recovery.steps if recovery.strategy == "backup-restore" else [])
         )
+        where = ("faults", hit.fault, "steps") if fault.steps else ("services", name, "recovery")
+        if not fault.steps:
+            where = (*where, "restore" if recovery.restore else "steps")
         if not steps:
             self.builder.problem(f"service {name!r} has no runbook for {fault.kind}", ("faults", hit.fault))
             return None
         declare = self.response.declare
         trigger = [declare] if hit.mode == "corrupt" else [declare, self.response.detect_tasks[hit.fault]]
-        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo)
+        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo, where)
         return self.validated(name, last)
 
     def validated(self, name: str, last: int) -> int:
-        """The service's validation after ``last``, if its recovery has one (else ``last``)."""
-        validation = self.topo.services[name].recovery.validate_
+        """The service's validation after ``last``, if its recovery has one (else ``last``).
+
+        It needs what its ``needs`` say, and by default every service its service depends on.
+        """
+        service = self.topo.services[name]
+        validation = service.recovery.validate_
         if validation is None:
             return last
-        return self.builder.add(
+        task = self.builder.add(
             f"svc:{name}:validate",
             "validate",
             f"{name}: {validation.name}",
@@ -230,6 +245,11 @@ class _RecoveryCompiler:
             role=validation.role,
             service=name,
         )
+        needs = validation.needs if validation.needs is not None else service.depends_on
+        path = ("services", name, "recovery", "validate", "needs")
+        self.needs.append(PendingNeed(task, tuple(needs), path))
+        self.steps[(name, validation.name)] = task
+        return task
 
     def ready(self, role: str | None) -> list[int]:
         """What a person of ``role`` needs before working on the recovery (paged after escalation)."""
@@ -250,10 +270,19 @@ class _RecoveryCompiler:
             )
         return self.fault_end[fault_index]
 
-    def runbook(self, prefix: str, service: str, steps: list[Step], trigger: list[int], rpo: int = -1) -> int:
+    def runbook(
+        self,
+        prefix: str,
+        service: str,
+        steps: list[Step],
+        trigger: list[int],
+        rpo: int = -1,
+        where: tuple[str | int, ...] = (),
+    ) -> int:
         """Add ``steps`` of ``service`` one after another from ``trigger``; return the last (or the trigger).
 
         A step that restores data takes the transfer time on top, and is blocked by data-loss item ``rpo``.
+        Each step's needs are recorded (``where``: the path of the steps in their file).
         """
         builder = self.builder
         prev = trigger
@@ -284,6 +313,9 @@ class _RecoveryCompiler:
                 offset=offset,
                 blocked_by_rpo=blocked,
             )
+            if step.needs:
+                self.needs.append(PendingNeed(last, tuple(step.needs), (*where, i, "needs")))
+            self.steps.setdefault((service, step.name), last)
             prev = [last]
         return last
 
@@ -321,6 +353,8 @@ class _RecoveryCompiler:
                 [last, *self.ready(step.role)],
                 role=step.role,
             )
+            if step.needs:
+                self.needs.append(PendingNeed(last, tuple(step.needs), ("rollback", "steps", i, "needs")))
         if rollback.policy != "discard":
             if rollback.reconcile_rate is None:  # an unchecked drill model, as above
                 builder.problem(f"policy {rollback.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))

@@ -19,10 +19,11 @@ acknowledged, declared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model.distributions import Fixed
 from .builder import PlanBuilder
+from .needs import PendingNeed
 from .tasks import ANY
 
 
@@ -52,6 +53,8 @@ class ResponseTasks:
     first_ack: int
     escalated: int
     declare: int
+    #: Each fault's detection waiting for the services detection runs on, linked with the milestones.
+    needs: list[PendingNeed] = field(default_factory=list)
 
 
 def compile_response(builder: PlanBuilder) -> ResponseTasks:
@@ -59,12 +62,15 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
     drill = builder.drill
     resp = drill.response
     fault_tasks, detect_tasks = [], []
+    needs: list[PendingNeed] = []
     for fi, f in enumerate(drill.faults):
         what = ", ".join(f.targets)
         ft = builder.add(f"fault:{fi}", "fault", f"{f.kind} strikes {what}", Fixed(f.at))
         fault_tasks.append(ft)
         detect = f.detect if f.detect is not None else drill.detection.delay
         detect_tasks.append(builder.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
+        if drill.detection.needs:
+            needs.append(PendingNeed(detect_tasks[-1], tuple(drill.detection.needs), ("detection", "needs"), f.at))
     detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
 
     # the first role paged is the first response (a drill pages at least one role)
@@ -107,4 +113,4 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
             [triage, *builder.called_in(c.role, escalated)],
             role=c.role,
         )
-    return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare)
+    return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare, needs)

@@ -264,7 +264,7 @@ def add_pages(tt: Tabletop, layout: LaneLayout) -> None:
     plan, finish, lanes = tt.plan, tt.replay.finish, layout.lanes
     sent_marked: set[tuple[int, float]] = set()
     for t in _pages(plan):
-        lane = layout.person.get(t.key.split(":", 1)[1])
+        lane = layout.person.get(tt.replay.actors.get(t.index, t.key.split(":", 1)[1]))
         if lane is None:
             continue
         sent = ready_time(plan, finish, t)
