@@ -47,6 +47,8 @@ class PendingNeed:
     needs: tuple[str, ...]
     path: tuple[str | int, ...]
     struck_at: float | None = None
+    #: The needs were not written but implied (a validation waiting for its service's dependencies).
+    implied: bool = False
 
 
 def link_needs(
@@ -74,10 +76,15 @@ def link_needs(
                 task.preds = sorted([*task.preds, pred])
     can = can_finish(tasks)
     problems = []
-    for need in pending:
+    reported: set[frozenset[int]] = set()
+    # one problem per cycle, named at the first need written out (an implied one only if none is)
+    for need in sorted(pending, key=lambda n: n.implied):
         if can[need.task]:
             continue
         chain = waiting_chain(tasks, can, need.task)
+        if frozenset(chain) in reported:
+            continue
+        reported.add(frozenset(chain))
         problems.append(
             Problem(
                 "a step would wait for itself and never finish: "

@@ -245,9 +245,10 @@ class _RecoveryCompiler:
             role=validation.role,
             service=name,
         )
-        needs = validation.needs if validation.needs is not None else service.depends_on
+        implied = validation.needs is None
+        needs = service.depends_on if validation.needs is None else validation.needs
         path = ("services", name, "recovery", "validate", "needs")
-        self.needs.append(PendingNeed(task, tuple(needs), path))
+        self.needs.append(PendingNeed(task, tuple(needs), path, implied=implied))
         self.steps[(name, validation.name)] = task
         return task
 
