@@ -16,6 +16,7 @@ from drsim.engine import des
 from drsim.engine.draws import Draws
 from drsim.errors import InputError
 from drsim.model.loader import bundled_names
+from drsim.plan import compile_plan
 
 N = 100_000
 SEEDS = (0, 1, 2)
@@ -164,6 +165,14 @@ def test_detection_that_needs_monitoring_waits_for_it_and_both_engines_agree():
     # detected = Exp(15m) + Exp(4m): hypoexponential mean 19m
     mean, sd = 19 * 60.0, np.sqrt(15**2 + 4**2) * 60
     assert abs(m["latency:detect"].mean() - mean) <= 4 * sd / np.sqrt(N)
+
+
+def test_a_faults_own_detect_needs_replace_the_drills():
+    plan = _monitored(["monitoring"])
+    drill = plan.drill.model_copy(update={"faults": [plan.drill.faults[0].model_copy(update={"detect_needs": []})]})
+    own = compile_plan(plan.topology, drill)
+    detect = own.tasks[own.milestones["detected"]].preds[0]
+    assert own.tasks[detect].preds == [own.fault_tasks[0]]
 
 
 def test_detection_with_nothing_to_wait_for_waits_for_the_fault_only():

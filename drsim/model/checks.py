@@ -389,6 +389,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
             if st.role is not None:
                 out += _ref(("faults", i, "steps", j, "role"), st.role, t.staff, "staff role")
             out += needs_problems(t, ("faults", i, "steps", j, "needs"), st.needs)
+        out += needs_problems(t, ("faults", i, "detect_needs"), f.detect_needs)
     out += needs_problems(t, ("detection", "needs"), d.detection.needs)
     r = d.response
     for i, role in enumerate(r.page):

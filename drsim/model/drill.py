@@ -41,6 +41,10 @@ class Fault(Model):
     steps: list[Step] | None = Field(
         None, description="A runbook for this fault that replaces the services' own (e.g. resync)."
     )
+    detect_needs: list[str] | None = Field(
+        default=None,
+        description="Services detecting this fault runs on; overrides the drill's detection.needs.",
+    )
 
 
 class Detection(Model):

@@ -69,8 +69,11 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         fault_tasks.append(ft)
         detect = f.detect if f.detect is not None else drill.detection.delay
         detect_tasks.append(builder.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
-        if drill.detection.needs:
-            needs.append(PendingNeed(detect_tasks[-1], tuple(drill.detection.needs), ("detection", "needs"), f.at))
+        own = f.detect_needs is not None
+        detect_needs = f.detect_needs if own else drill.detection.needs
+        if detect_needs:
+            where = ("faults", fi, "detect_needs") if own else ("detection", "needs")
+            needs.append(PendingNeed(detect_tasks[-1], tuple(detect_needs), where, f.at))
     detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
 
     # the first role paged is the first response (a drill pages at least one role)
