@@ -212,7 +212,13 @@ SERVICES: dict[str, dict] = {
                 "duration": "lognormal(p50=20m, p95=60m)",
                 "role": "network-engineer",
             },
-            {"name": "restart LIS channels", "duration": "triangular(5m, 10m, 30m)", "role": "interface-analyst"},
+            {
+                "name": "restart LIS channels",
+                "duration": "triangular(5m, 10m, 30m)",
+                "role": "interface-analyst",
+                # LIS channels connect through the interface engine: they restart once its channels run
+                "needs": ["interface-engine/start channels and resend from the last checkpoint"],
+            },
         ],
     },
     "fhir-api": {

@@ -128,7 +128,8 @@ class Replay:
     timeline : list of TimelineEvent
         What happened, in order.
     actors : dict
-        The person (``"dba#1"``) who did each staffed task that started, by task index.
+        The person (``"dba#1"``) who did each staffed task that started, and who acknowledged
+        each page (:func:`paged_people`), by task index.
     events_processed : int
         SimPy events processed.
     """
@@ -213,6 +214,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             count += 1
         except simpy.core.EmptySchedule:
             break
+    actors.update(paged_people(plan, finish))
     restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     for t in plan.tasks:
         if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
@@ -228,7 +230,8 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     finite = finish[np.isfinite(finish)]
     end = finite.max() if finite.size else 0.0
     timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
-    timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1, e.kind != "fault"))
+    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
+    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
     return Replay(start, finish, timeline, actors, count)
 
 
@@ -240,11 +243,35 @@ def _after_finishes(env: simpy.Environment) -> simpy.Event:
     return ev
 
 
+def paged_people(plan: Plan, finish: np.ndarray) -> dict[int, str]:
+    """The person who acknowledges each page, numbered in the order they acknowledge.
+
+    Everyone of a role on shift is paged at once, and the first to acknowledge is the first
+    free person (``role#1``) to take the role's first task — so the one shown acknowledging
+    first is the one shown triaging. A person paged more than once (an escalation policy
+    paging their level again, key ``role#k@level``) is one person, ranked by their first
+    acknowledgement. People who never acknowledge come last, by task index.
+    """
+    people: dict[str, dict[str, list[Task]]] = {}
+    for t in plan.tasks:
+        if t.kind == "page":
+            person = t.key.split(":", 1)[1].split("@")[0]
+            people.setdefault(person.split("#")[0], {}).setdefault(person, []).append(t)
+    out: dict[int, str] = {}
+    for role, by_person in people.items():
+        ranked = sorted(by_person.values(), key=lambda ts: min((float(finish[t.index]), t.index) for t in ts))
+        for rank, tasks in enumerate(ranked):
+            for t in tasks:
+                out[t.index] = f"{role}#{rank + 1}"
+    return out
+
+
 def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> TimelineEvent:
     """The timeline line for task ``t`` finishing at ``time``, worded by its kind."""
     kind = t.kind
     if kind == "page":
-        return TimelineEvent(time, t.key.split(":", 1)[1], None, t.label, "ack", "instant")
+        who = actors.get(t.index, t.key.split(":", 1)[1])
+        return TimelineEvent(time, who, None, f"{who} acknowledges the page", "ack", "instant")
     if kind == "fault":
         return TimelineEvent(time, "-", None, t.label, "fault", "instant")
     if kind == "detect":

@@ -163,16 +163,65 @@ def _staff_problems(t: Topology) -> list[Problem]:
     return out
 
 
+def runbook_step_names(s: Service) -> list[str]:
+    """The names of every step of ``s``'s runbooks (recovery, restore, validate) a need can name."""
+    rec = s.recovery
+    names = [st.name for st in (*rec.steps, *rec.restore)]
+    if rec.validate_ is not None:
+        names.append(rec.validate_.name)
+    return names
+
+
+def needs_problems(t: Topology, path: tuple, needs: list[str] | None, own: str | None = None) -> Iterator[Problem]:
+    """Needs naming an unknown service or step, the step's own service, or the same thing twice.
+
+    A need is a service name or ``service/step name``; ``own`` is the service whose runbook the
+    step belongs to (None for a drill's steps and for detection).
+    """
+    seen: set[str] = set()
+    for j, need in enumerate(needs or []):
+        where = (*path, j)
+        service, _, step = need.partition("/")
+        if need in seen:
+            yield where, f"{need!r} is listed twice"
+        seen.add(need)
+        if service not in t.services:
+            yield from _ref(where, service, t.services, "service")
+            continue
+        if step:
+            names = runbook_step_names(t.services[service])
+            if step not in names:
+                hint = did_you_mean(step, names)
+                known = ", ".join(repr(n) for n in names) or "none"
+                yield where, f"service {service!r} has no runbook step {step!r}{hint} (its steps: {known})"
+        elif service == own:
+            yield (
+                where,
+                f"a step of {own!r} cannot need {own!r} restored: the service is restored only after "
+                "its own runbook, so the step would wait for ever",
+            )
+
+
 def _runbook_problems(
-    t: Topology, path: tuple, steps: list[Step], service: Service | None = None, in_restore: bool = False
+    t: Topology,
+    path: tuple,
+    steps: list[Step],
+    service: Service | None = None,
+    in_restore: bool = False,
+    *,
+    own: str | None = None,
+    with_needs: bool = True,
 ) -> Iterator[Problem]:
     """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it), and
-    failures falling back to a restore that ``service`` cannot run (``in_restore``: the restore runbook)."""
+    failures falling back to a restore that ``service`` cannot run (``in_restore``: the restore runbook), and
+    bad needs (``own``: the service whose runbook it is; ``with_needs``: check them)."""
     for i, st in enumerate(steps):
         if st.role is not None:
             yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
         if st.duration is None and not st.restore:
             yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+        if with_needs:
+            yield from needs_problems(t, (*path, i, "needs"), st.needs, own)
         if st.failure is not None:
             yield from _failure_problems(t, (*path, i, "failure"), st, service, in_restore)
 
@@ -242,10 +291,12 @@ def _recovery_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
         out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
     if rec.strategy != "none" and not rec.steps:
         out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
-    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps, s, rec.strategy == "backup-restore")
-    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore, s, in_restore=True)
+    own = base[1]
+    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps, s, rec.strategy == "backup-restore", own=own)
+    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore, s, in_restore=True, own=own)
     if rec.validate_ is not None:
-        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_], s)
+        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_], s, with_needs=False)
+        out += needs_problems(t, (*base, "recovery", "validate", "needs"), rec.validate_.needs, own)
     return out
 
 
@@ -413,10 +464,14 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         # fault steps run as each target's runbook (a corruption's as its restore runbook)
         svc = t.services.get(f.targets[0]) if f.kind != "region-loss" and f.targets else None
         for path, message in _runbook_problems(
-            t, ("faults", i, "steps"), f.steps or [], svc, f.kind in ("data-corruption", "data-drift")
+            t, ("faults", i, "steps"), f.steps or [], svc, f.kind in ("data-corruption", "data-drift"), with_needs=False
         ):
             if path[-1] == "role" or "failure" in path:
                 out.append((path, message))
+        for j, st in enumerate(f.steps or []):
+            out += needs_problems(t, ("faults", i, "steps", j, "needs"), st.needs)
+        out += needs_problems(t, ("faults", i, "detect_needs"), f.detect_needs)
+    out += needs_problems(t, ("detection", "needs"), d.detection.needs)
     r = d.response
     for i, role in enumerate(r.page):
         out += _ref(("response", "page", i), role, t.staff, "staff role")
@@ -435,6 +490,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
             if st.failure is not None:
                 out.append((("rollback", "steps", j, "failure"), "rollback steps cannot fail in this model; remove it"))
+            out += needs_problems(t, ("rollback", "steps", j, "needs"), st.needs)
         out += _rate(("rollback", "write_rate"), rb.write_rate, "the write rate")
         if rb.policy != "discard" and rb.reconcile_rate is None:
             out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))

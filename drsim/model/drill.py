@@ -41,12 +41,21 @@ class Fault(Model):
     steps: list[Step] | None = Field(
         None, description="A runbook for this fault that replaces the services' own (e.g. resync)."
     )
+    detect_needs: list[str] | None = Field(
+        default=None,
+        description="Services detecting this fault runs on; overrides the drill's detection.needs.",
+    )
 
 
 class Detection(Model):
     """How a failure is noticed: monitoring alert delay after the fault."""
 
     delay: DurationDist
+    needs: list[str] = Field(
+        default_factory=list,
+        description="Services detection runs on (monitoring, alerting): when a fault takes one down, "
+        "that fault is detected only its detection delay after the service is restored.",
+    )
 
 
 class HumanStep(Model):

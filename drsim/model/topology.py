@@ -99,6 +99,13 @@ class Step(Model):
     failure: StepFailure | None = Field(
         default=None, description="The chance that the step fails, and what follows: retries, then an alternate path."
     )
+    needs: list[str] | None = Field(
+        default=None,
+        description="What the step waits for besides the step before it: a service name (that service "
+        "restored, when the drill takes it down; no wait when it is up) or 'service/step name' (that step "
+        "of that service's runbook done, when the drill runs it). A service's validate step waits by "
+        "default for every dependency the drill takes down; 'needs: []' waits for nothing more.",
+    )
 
 
 class Replication(Model):

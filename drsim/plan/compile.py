@@ -42,7 +42,8 @@ results of the ones before, and those that add tasks add them through one
 4. **data loss** (:mod:`~drsim.plan.data_loss`): each service's RPO item,
    settled by the recovery paths — no tasks;
 5. **milestones** (:mod:`~drsim.plan.milestones`): restored milestones in
-   dependency order, access links, all restored, the milestone map.
+   dependency order, access links, the needs of steps, validations and
+   detection (:mod:`~drsim.plan.needs`), all restored, the milestone map.
 
 Problems found along the way are collected and raised together, as one
 :class:`~drsim.errors.InputError`, once every task has been added.

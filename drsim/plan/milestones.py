@@ -8,6 +8,9 @@ restored milestones are compiled in dependency order
 
 * roles that broke glass get normal access back once the services their
   consoles sit behind are restored (:meth:`~drsim.plan.builder.PlanBuilder.link_access`);
+* steps, validations and detection wait for what they need
+  (:func:`~drsim.plan.needs.link_needs`), and a need that would make a task
+  wait for itself is reported;
 * **all restored**: every affected service restored.
 
 The milestone map names the tasks whose finishes split the incident into the
@@ -26,6 +29,7 @@ from ..model.distributions import Fixed
 from .affected import AffectedServices
 from .builder import PlanBuilder
 from .compiled import ServiceOutage
+from .needs import link_needs
 from .order import dependency_order
 from .recovery import Recovery
 from .response import ResponseTasks
@@ -90,6 +94,8 @@ def compile_restoration(
             outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, cause)
 
     builder.link_access({name: o.restored_task for name, o in outages.items()})
+    restored = {name: (o.restored_task, struck[o.down_task]) for name, o in outages.items()}
+    builder.problems += link_needs(builder.tasks, [*response.needs, *recovery.needs], restored, recovery.steps)
     restored_all = [o.restored_task for o in outages.values()]
     all_restored = None
     if restored_all:

@@ -36,6 +36,7 @@ from ..model.distributions import Fixed
 from .affected import AffectedServices, Hit
 from .builder import PlanBuilder
 from .data_loss import DataLoss, LossPaths, base_loss
+from .needs import PendingNeed
 from .order import by_criticality
 from .response import ResponseTasks
 from .tasks import ANY, Attempts, TaskKind
@@ -95,6 +96,10 @@ class Recovery:
 
     services: dict[str, ServiceRecovery]
     rollback: RollbackChain | None
+    #: What the runbook steps and validations need, linked once the restored milestones exist.
+    needs: list[PendingNeed] = field(default_factory=list)
+    #: The task of each runbook step compiled in this drill, by (service, step name).
+    steps: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response: ResponseTasks) -> Recovery:
@@ -105,7 +110,7 @@ def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response:
         hit = affected.direct.get(name)
         if hit is not None:
             services[name] = compiler.service(name, hit, rpo=len(services))
-    return Recovery(services, compiler.rollback)
+    return Recovery(services, compiler.rollback, compiler.needs, compiler.steps)
 
 
 class _RecoveryCompiler:
@@ -119,6 +124,8 @@ class _RecoveryCompiler:
         self.rollback: RollbackChain | None = None
         #: Each service's first gate falling back to its restore runbook (a failed failover).
         self.restore_gates: dict[str, int] = {}
+        self.needs: list[PendingNeed] = []
+        self.steps: dict[tuple[str, str], int] = {}
 
     def service(self, name: str, hit: Hit, rpo: int) -> ServiceRecovery:
         """Compile one service's paths back and its recovered milestone (``rpo``: its data-loss item)."""
@@ -187,7 +194,8 @@ class _RecoveryCompiler:
         )
         if recovery.strategy != "none" and not standby_lost:
             trigger = [struck] if recovery.strategy == "active-active" else [self.response.declare]
-            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo)
+            where = ("faults", hit.fault, "steps") if fault.steps else ("services", name, "recovery", "steps")
+            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo, where)
             paths.append(self.validated(name, last))
         end = self.end_of(hit.fault)
         if end is None:
@@ -212,27 +220,38 @@ class _RecoveryCompiler:
         steps = list(
             fault.steps or recovery.restore or (recovery.steps if recovery.strategy == "backup-restore" else [])
         )
+        where = ("faults", hit.fault, "steps") if fault.steps else ("services", name, "recovery")
+        if not fault.steps:
+            where = (*where, "restore" if recovery.restore else "steps")
         if not steps:
             self.builder.problem(f"service {name!r} has no runbook for {fault.kind}", ("faults", hit.fault))
             return None
         declare = self.response.declare
         trigger = [declare] if hit.mode == "corrupt" else [declare, self.response.detect_tasks[hit.fault]]
-        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo, in_restore=True)
+        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo, where, in_restore=True)
         return self.validated(name, last)
 
     def validated(self, name: str, last: int) -> int:
         """The service's validation after ``last``, if its recovery has one (else ``last``).
 
-        A validation that can fail continues through its ``succeeded`` gate, or its alternate path.
+        It needs what its ``needs`` say, and by default every service its service depends on. A
+        validation that can fail continues through its ``succeeded`` gate, or its alternate path.
         """
-        validation = self.topo.services[name].recovery.validate_
+        service = self.topo.services[name]
+        validation = service.recovery.validate_
         if validation is None:
             return last
         key = f"svc:{name}:validate"
         task = self.step(key, name, validation, [last], -1, kind="validate")
+        implied = validation.needs is None
+        needs = service.depends_on if validation.needs is None else validation.needs
+        path = ("services", name, "recovery", "validate", "needs")
+        self.needs.append(PendingNeed(task, tuple(needs), path, implied=implied))
         if validation.failure is None:
+            self.steps[(name, validation.name)] = task
             return task
-        done, alternate = self.outcome(key, name, validation, task, -1, in_restore=False)
+        done, alternate = self.outcome(key, name, validation, task, -1, in_restore=False, where=path[:-1])
+        self.steps[(name, validation.name)] = done
         if alternate is None:
             return done
         return self.builder.add(
@@ -259,7 +278,14 @@ class _RecoveryCompiler:
         return self.fault_end[fault_index]
 
     def runbook(
-        self, prefix: str, service: str, steps: list[Step], trigger: list[int], rpo: int = -1, in_restore: bool = False
+        self,
+        prefix: str,
+        service: str,
+        steps: list[Step],
+        trigger: list[int],
+        rpo: int = -1,
+        where: tuple[str | int, ...] = (),
+        in_restore: bool = False,
     ) -> int:
         """Add ``steps`` of ``service`` one after another from ``trigger``; return the last (or the trigger).
 
@@ -267,6 +293,8 @@ class _RecoveryCompiler:
         A step that can fail continues through its ``succeeded`` gate; when it has an alternate path
         (``otherwise``), the runbook is done at the first of its normal end and its alternate paths' ends.
         ``in_restore``: the steps are the restore runbook (which cannot fall back to itself).
+        Each step's needs are recorded (``where``: the path of the steps in their file); a step another
+        step needs is done when it succeeded.
         """
         last = trigger[0]
         prev = trigger
@@ -274,10 +302,15 @@ class _RecoveryCompiler:
         for i, step in enumerate(steps):
             key = f"{prefix}:{i}:{step.name}"
             last = self.step(key, service, step, prev, rpo)
+            if step.needs:
+                self.needs.append(PendingNeed(last, tuple(step.needs), (*where, i, "needs")))
             if step.failure is not None:
-                last, alternate = self.outcome(key, service, step, last, rpo, in_restore)
+                last, alternate = self.outcome(
+                    key, service, step, last, rpo, in_restore, where=(*where, i, "failure", "otherwise")
+                )
                 if alternate is not None:
                     ends.append(alternate)
+            self.steps.setdefault((service, step.name), last)
             prev = [last]
         if not ends:
             return last
@@ -330,9 +363,18 @@ class _RecoveryCompiler:
         )
 
     def outcome(
-        self, key: str, service: str, step: Step, task: int, rpo: int, in_restore: bool
+        self,
+        key: str,
+        service: str,
+        step: Step,
+        task: int,
+        rpo: int,
+        in_restore: bool,
+        where: tuple[str | int, ...] = (),
     ) -> tuple[int, int | None]:
         """The gates after ``task``, a step that can fail: (succeeded gate, end of the alternate path or None).
+
+        ``where`` is the path of the alternate steps in their file (for their needs).
 
         The ``exhausted`` gate finishes (and the alternate path starts) only when every attempt failed;
         the ``succeeded`` gate only when one attempt succeeded. Both read the step's outcome element.
@@ -366,7 +408,7 @@ class _RecoveryCompiler:
             return succeeded, None
         if failure.otherwise != "restore":
             return succeeded, self.runbook(
-                f"{key}:otherwise", service, list(failure.otherwise), [exhausted], rpo, in_restore
+                f"{key}:otherwise", service, list(failure.otherwise), [exhausted], rpo, where, in_restore=in_restore
             )
         restore = self.topo.services[service].recovery.restore
         if in_restore or not restore:
@@ -379,7 +421,8 @@ class _RecoveryCompiler:
             )
             return succeeded, None
         self.restore_gates.setdefault(service, exhausted)
-        end = self.runbook(f"{key}:otherwise", service, list(restore), [exhausted], rpo, in_restore=True)
+        restore_where = ("services", service, "recovery", "restore")
+        end = self.runbook(f"{key}:otherwise", service, list(restore), [exhausted], rpo, restore_where, in_restore=True)
         return succeeded, end
 
     def rollback_chain(self, rollback: Rollback, struck: int) -> RollbackChain:
@@ -416,6 +459,8 @@ class _RecoveryCompiler:
                 [last, *self.ready(step.role)],
                 role=step.role,
             )
+            if step.needs:
+                self.needs.append(PendingNeed(last, tuple(step.needs), ("rollback", "steps", i, "needs")))
         if rollback.policy != "discard":
             if rollback.reconcile_rate is None:  # an unchecked drill model, as above
                 builder.problem(f"policy {rollback.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))

@@ -29,12 +29,13 @@ acknowledged, declared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model.distributions import Fixed
 from ..model.units import write_duration
 from .builder import PlanBuilder
 from .compiled import ServiceOutage
+from .needs import PendingNeed
 from .tasks import ANY
 
 
@@ -64,6 +65,8 @@ class ResponseTasks:
     first_ack: int
     escalated: int
     declare: int
+    #: Each fault's detection waiting for the services detection runs on, linked with the milestones.
+    needs: list[PendingNeed] = field(default_factory=list)
 
 
 def compile_response(builder: PlanBuilder) -> ResponseTasks:
@@ -71,12 +74,18 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
     drill = builder.drill
     resp = drill.response
     fault_tasks, detect_tasks = [], []
+    needs: list[PendingNeed] = []
     for fi, f in enumerate(drill.faults):
         what = ", ".join(f.targets)
         ft = builder.add(f"fault:{fi}", "fault", f"{f.kind} strikes {what}", Fixed(f.at))
         fault_tasks.append(ft)
         detect = f.detect if f.detect is not None else drill.detection.delay
         detect_tasks.append(builder.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
+        own = f.detect_needs is not None
+        detect_needs = f.detect_needs if own else drill.detection.needs
+        if detect_needs:
+            where = ("faults", fi, "detect_needs") if own else ("detection", "needs")
+            needs.append(PendingNeed(detect_tasks[-1], tuple(detect_needs), where, f.at))
     detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
 
     if resp.escalation is None:
@@ -128,7 +137,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
             [triage, *builder.called_in(c.role, escalated)],
             role=c.role,
         )
-    return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare)
+    return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare, needs)
 
 
 def _deputy(builder: PlanBuilder, triage: int) -> list[int]:

@@ -102,7 +102,7 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
         if task.kind == "detect" and f <= t + eps:
             st.alerts.append((f, task.label.removeprefix("alert: ")))
         elif task.kind == "page":
-            who = task.key.split(":", 1)[1]
+            who = actors.get(task.index, task.key.split(":", 1)[1])
             if f <= t + eps:
                 st.acknowledged.append((f, who))
             elif ready_time(plan, finish, task) <= t + eps:
