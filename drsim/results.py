@@ -11,7 +11,9 @@ import numpy as np
 
 from .engine.des import Replay, TimelineEvent
 from .engine.draws import Draws
-from .plan import Plan, ServiceOutage
+from .engine.finish import FinishTimes
+from .engine.outcomes import queue_flows
+from .plan import Plan
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     latency = {k.split(":", 1)[1]: v for k, v in m.items() if k.startswith("latency:")}
     milestones = {k: float(replay.finish[i]) for k, i in plan.milestones.items()}
     timeline = list(replay.timeline)
-    timeline += _queue_events(plan, queues, m)
+    timeline += _queue_events(plan, queues, replay)
     timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1))
     return DrillResult(
         drill=plan.drill.name,
@@ -249,16 +251,15 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     )
 
 
-def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) -> list[TimelineEvent]:
+def _queue_events(plan: Plan, queues: list[QueueResult], replay: Replay) -> list[TimelineEvent]:
     """Timeline moments of the interface queues: when a buffer filled and when its backlog cleared."""
     out = []
+    finish = FinishTimes(replay.finish[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
+    flows = queue_flows(plan, finish)
     for q in queues:
-        spec = plan.topology.queues[q.name]
         o = plan.outages[q.consumer]
-        down = m[f"service:{q.consumer}:rto"]
-        fault_at = _down_time(plan, o)
-        if q.dropped > 0 and math.isfinite(down):
-            full_at = fault_at + spec.buffer / spec.rate
+        full_at = float(flows[q.name].full_at[0])
+        if q.dropped > 0 and math.isfinite(full_at):
             out.append(
                 TimelineEvent(
                     full_at,
@@ -272,7 +273,7 @@ def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) ->
         if math.isfinite(q.clear) and q.backlog > 0:
             out.append(
                 TimelineEvent(
-                    fault_at + q.clear,
+                    float(replay.finish[o.down_task]) + q.clear,
                     "interface engine",
                     q.consumer,
                     f"{q.name}: backlog of {q.backlog:,.0f} messages cleared",
@@ -281,10 +282,3 @@ def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) ->
                 )
             )
     return out
-
-
-def _down_time(plan: Plan, outage: ServiceOutage) -> float:
-    """When the service went down (seconds after the drill starts): a fault task starts at 0 and lasts
-    until its fault's moment; a service taken down by something else counts from the start."""
-    t = plan.tasks[outage.down_task]
-    return float(t.duration.ppf(np.zeros(1))[0]) if t.kind == "fault" else 0.0

@@ -9,8 +9,9 @@ the draws, this module computes, per replicate:
   backup taken *before* the corruption began, i.e. dwell + age), the drift
   window until detection, writes discarded by a rollback — plus the seconds of
   traffic dropped by a full interface buffer feeding the service;
-* **queues** (fluid model): backlog = min(rate x outage, buffer), dropped =
-  overflow, drain time = backlog / (drain - rate);
+* **queues** (fluid model, :mod:`drsim.engine.queues`): messages arrive at the
+  profiled rate while the producer is up and the consumer down; backlog =
+  min(arrived, buffer), dropped = overflow, drain time = backlog / (drain - rate);
 * **workflow downtime**: from the first needed service going down to the last
   coming back;
 * **tier** RTO/RPO: the worst affected service of the tier;
@@ -32,6 +33,7 @@ import numpy as np
 from ..plan import Plan, RpoItem
 from .draws import Draws, data_loss_window
 from .finish import TaskFinishes
+from .queues import Arrivals, QueueFlow, queue_flow
 
 
 def rpo_base(plan: Plan, item: RpoItem, draws: Draws, finish: TaskFinishes | None = None) -> np.ndarray:
@@ -56,6 +58,69 @@ def _rpo_of_path(plan: Plan, item: RpoItem, draws: Draws, finish: TaskFinishes |
         late = finish.finish_of(item.task_a) - fault_at
         return late if item.kind == "drift" else late + item.offset
     return data_loss_window(item, draws)
+
+
+def queue_flows(plan: Plan, finish: TaskFinishes, until: float | None = None) -> dict[str, QueueFlow]:
+    """The fluid queue (:mod:`drsim.engine.queues`) of every queue whose consumer is down, by name.
+
+    A drifting consumer still takes its messages: only outages back a queue up. ``until``, if
+    given, stops the clock there (the backlog at that moment: the consumer counts as back).
+    """
+    out: dict[str, QueueFlow] = {}
+    for qname, q in plan.topology.queues.items():
+        o = plan.outages.get(q.consumer)
+        if o is None or o.cause == "data-drift":
+            continue
+        down, up = finish.finish_of(o.down_task), finish.finish_of(o.restored_task)
+        if until is not None:
+            up = np.minimum(up, until)
+        window = (down, up)
+        out[qname] = queue_flow(
+            Arrivals.of(plan.topology, plan.drill, qname),
+            q.buffer,
+            q.drain,
+            window,
+            producer_window(plan, qname, finish),
+        )
+    return out
+
+
+def producer_window(plan: Plan, queue: str, finish: TaskFinishes) -> tuple[np.ndarray, np.ndarray] | None:
+    """When the producer of ``queue`` is down (down, up) in each replicate; None if it never is.
+
+    A service is down over its outage, unless :func:`stops_sending` says it keeps sending; an
+    external system over its fault, until the fault clears (never, if it does not).
+    """
+    q = plan.topology.queues[queue]
+    producer = q.producer
+    if producer in plan.outages and stops_sending(plan, producer, q.consumer):
+        o = plan.outages[producer]
+        return finish.finish_of(o.down_task), finish.finish_of(o.restored_task)
+    if producer in plan.externals:
+        e = plan.externals[producer]
+        down = finish.finish_of(e.down_task)
+        return down, finish.finish_of(e.up_task) if e.up_task >= 0 else np.full_like(down, np.inf)
+    return None
+
+
+def stops_sending(plan: Plan, producer: str, consumer: str) -> bool:
+    """Whether ``producer``'s outage stops it sending to ``consumer``.
+
+    A service hit directly stops (a drifting one stays up and keeps sending). A dependent stops
+    only if something it depends on other than the consumer is down: an LIS that is "down"
+    because the interface engine it sends to is down still produces its results.
+    """
+
+    def stops(name: str, seen: frozenset[str]) -> bool:
+        o = plan.outages.get(name)
+        if o is None or o.cause == "data-drift" or name in seen:
+            return False
+        if o.direct:
+            return True
+        deps = plan.topology.services[name].depends_on
+        return any(stops(d, seen | {name}) for d in deps if d != consumer)
+
+    return stops(producer, frozenset())
 
 
 def _worst(op: Callable[[np.ndarray, np.ndarray], np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:
@@ -97,20 +162,13 @@ def evaluate(
             rpo_base(plan, plan.rpo_items[o.rpo], draws, finish) if o.rpo >= 0 else np.zeros(draws.n)
         )
 
-    for qname, q in topo.queues.items():
-        # a drifting service still takes its messages: only outages back a queue up
-        if q.consumer in plan.outages and plan.outages[q.consumer].cause != "data-drift":
-            outage = out[f"service:{q.consumer}:rto"]
-            arrived = q.rate * outage
-            backlog = np.minimum(arrived, q.buffer)
-            dropped = np.where(np.isinf(outage), np.inf, arrived - backlog)
-            drain = backlog / (q.drain - q.rate)
-            final(f"queue:{qname}:backlog", backlog)
-            final(f"queue:{qname}:dropped", dropped)
-            final(f"queue:{qname}:drain", drain)
-            final(f"queue:{qname}:clear", outage + drain)
-            if f"service:{q.consumer}:rpo" in out and q.consumer in plan.outages:
-                out[f"service:{q.consumer}:rpo"] = out[f"service:{q.consumer}:rpo"] + dropped / q.rate
+    for qname, flow in queue_flows(plan, finish).items():
+        consumer = topo.queues[qname].consumer
+        final(f"queue:{qname}:backlog", flow.backlog)
+        final(f"queue:{qname}:dropped", flow.dropped)
+        final(f"queue:{qname}:drain", flow.drain)
+        final(f"queue:{qname}:clear", out[f"service:{consumer}:rto"] + flow.drain)
+        out[f"service:{consumer}:rpo"] = out[f"service:{consumer}:rpo"] + flow.lost
     for name in plan.outages:
         emit(f"service:{name}:rpo", out[f"service:{name}:rpo"])
 

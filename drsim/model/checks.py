@@ -15,7 +15,7 @@ import numpy as np
 
 from .drill import Drill
 from .gates import GateError, parse_gate
-from .topology import ALL_DAYS, Service, StaffRole, Step, Topology
+from .topology import ALL_DAYS, RateProfile, Service, StaffRole, Step, Topology
 from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
@@ -290,14 +290,43 @@ def _queue_problems(t: Topology) -> list[Problem]:
     for name, q in t.queues.items():
         out += _ref(("queues", name, "consumer"), q.consumer, t.services, "service")
         if q.producer is not None:
-            out += _ref(("queues", name, "producer"), q.producer, t.services, "service")
+            out += _ref(("queues", name, "producer"), q.producer, {*t.services, *t.externals}, "service or external")
+        if isinstance(q.profile, str):
+            out += _ref(("queues", name, "profile"), q.profile, t.profiles, "profile")
         rate_problems = [*_rate(("queues", name, "rate"), q.rate, "the arrival rate")]
         rate_problems += _rate(("queues", name, "drain"), q.drain, "the drain rate")
         out += rate_problems
+        profile = t.profiles.get(q.profile) if isinstance(q.profile, str) else q.profile
+        peak = q.rate * (max(profile.hours) * max(profile.days.values(), default=1.0) if profile else 1.0)
         if q.rate <= 0:
             out.append((("queues", name, "rate"), "the arrival rate must be positive"))
-        elif q.drain <= q.rate and not rate_problems:
-            out.append((("queues", name, "drain"), "drain must exceed the arrival rate, or the backlog never clears"))
+        elif q.drain <= peak and not rate_problems:
+            what = "the arrival rate at the profile's peak" if profile else "the arrival rate"
+            out.append((("queues", name, "drain"), f"drain must exceed {what}, or the backlog never clears"))
+    for name in t.externals:
+        if name in t.services:
+            out.append(
+                (("externals", name), f"{name!r} is already a service of the estate; an external needs its own name")
+            )
+    for name, p in t.profiles.items():
+        out += _profile_problems(("profiles", name), p)
+    for name, q in t.queues.items():
+        if q.profile is not None and not isinstance(q.profile, str):
+            out += _profile_problems(("queues", name, "profile"), q.profile)
+    return out
+
+
+def _profile_problems(path: tuple, p: RateProfile) -> list[Problem]:
+    """Multipliers that are negative or not finite, or a profile under which nothing ever arrives."""
+    out: list[Problem] = []
+    for i, m in enumerate(p.hours):
+        if not (math.isfinite(m) and m >= 0):
+            out.append(((*path, "hours", i), f"expected a multiplier of 0 or more, found {m}"))
+    for day, m in p.days.items():
+        if not (math.isfinite(m) and m >= 0):
+            out.append(((*path, "days", day), f"expected a multiplier of 0 or more, found {m}"))
+    if not out and (max(p.hours) == 0 or (all(m == 0 for m in p.days.values()) and len(p.days) == 7)):
+        out.append(((*path, "hours"), "the profile is zero at every hour: nothing would ever arrive"))
     return out
 
 
@@ -317,8 +346,10 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
     if not lo <= d.start.year <= hi:
         out.append((("start",), f"expected a start date between the years {lo} and {hi}, found {d.start:%Y-%m-%d}"))
     for i, f in enumerate(d.faults):
-        pool = t.regions if f.kind == "region-loss" else t.services
+        pool: Collection[str] = t.regions if f.kind == "region-loss" else t.services
         what = "region" if f.kind == "region-loss" else "service"
+        if f.kind == "service-outage" and t.externals:
+            pool, what = {*t.services, *t.externals}, "service or external"
         for j, tgt in enumerate(f.targets):
             out += _ref(("faults", i, "targets", j), tgt, pool, what)
         if f.kind == "data-corruption":

@@ -131,13 +131,44 @@ class Service(Model):
     restart: DurationDist | None = Field(None, description="Time to come back in place once the fault itself clears.")
 
 
+class External(Model):
+    """A system outside the estate that feeds it (a card network, a reference lab): a drill's
+    service-outage fault can name it, and queues it produces into stop filling while it is down."""
+
+    description: str = ""
+
+
+class RateProfile(Model):
+    """How an arrival rate varies over the week: multipliers on a queue's ``rate``, piecewise constant
+    by clock hour and by weekday (the rate at an instant is rate x hours[h] x days[d])."""
+
+    description: str = ""
+    hours: list[float] = Field(
+        min_length=24,
+        max_length=24,
+        description="24 multipliers, for the clock hours 00:00-01:00 to 23:00-24:00.",
+    )
+    days: dict[Weekday, float] = Field(
+        default_factory=dict, description="A multiplier per weekday (e.g. sat: 0.6); days not named: 1."
+    )
+
+
 class Queue(Model):
     """An interface feed (HL7 v2, FHIR subscription, lab/pharmacy link) buffering messages."""
 
     description: str = ""
-    producer: Name | None = None
+    producer: Name | None = Field(
+        None,
+        description="The service or external system sending: messages arrive only while it is up. "
+        "Omitted = a producer that never fails.",
+    )
     consumer: Name
-    rate: Rate = Field(description="Message arrival rate, e.g. '40/min'.")
+    rate: Rate = Field(description="Message arrival rate, e.g. '40/min' (with a profile: the rate it scales).")
+    profile: Name | RateProfile | None = Field(
+        None,
+        description="How the rate varies by hour of day and day of week: the name of a profile under "
+        "'profiles', or one written here. Omitted = the same rate at every hour.",
+    )
     buffer: int = Field(ge=0, le=10**12, description="Messages the buffer can hold.")
     drain: Rate = Field(description="Rate the consumer processes messages after recovery.")
 
@@ -159,8 +190,19 @@ class Topology(Model):
     tiers: dict[Name, Tier] = Field(min_length=1)
     staff: dict[Name, StaffRole] = Field(default_factory=dict)
     services: dict[Name, Service] = Field(min_length=1)
+    externals: dict[Name, External] = Field(
+        default_factory=dict, description="Systems outside the estate that queues receive from."
+    )
+    profiles: dict[Name, RateProfile] = Field(
+        default_factory=dict, description="Arrival-rate profiles queues share, by name."
+    )
     queues: dict[Name, Queue] = Field(default_factory=dict)
     workflows: dict[Name, Workflow] = Field(default_factory=dict)
+
+    def profile_of(self, queue: Name) -> RateProfile | None:
+        """The rate profile of ``queue``: its own, the shared one it names, or None."""
+        p = self.queues[queue].profile
+        return self.profiles[p] if isinstance(p, str) else p
 
     def region_contains(self, outer: Name, inner: Name) -> bool:
         """Whether ``inner`` is ``outer`` or lies inside it (a zone of a region)."""

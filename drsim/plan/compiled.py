@@ -16,6 +16,7 @@ from typing import Literal
 from ..model import Drill, Topology
 from ..model.distributions import Distribution
 from .arrays import PlanArrays
+from .externals import ExternalOutage
 from .roster import Handover
 from .tasks import Task
 
@@ -107,7 +108,7 @@ class Plan:
     * :meth:`arrays` — the same schedule as flat arrays, for the kernel;
     * ``rpo_items`` — read by the draws and the vectorized engine for blocked tasks, and
       by the outcomes with ``rpo_elements`` through :meth:`elements`;
-    * ``outages``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
+    * ``outages``, ``externals``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
       turn into RTO, RPO, workflow downtime and the decision-latency breakdown;
     * ``topology`` and ``drill`` — the outcomes' targets (tiers, queues, workflows) and
       fault times.
@@ -139,6 +140,8 @@ class Plan:
         The rollback's (decision task, done task), or None without a rollback.
     handovers
         Capacity changes over the incident, by time (then role): see :mod:`drsim.plan.roster`.
+    externals
+        Systems outside the estate a fault takes down (:mod:`drsim.plan.externals`), by name.
     """
 
     topology: Topology
@@ -153,6 +156,7 @@ class Plan:
     milestones: dict[str, int]
     rollback: tuple[int, int] | None
     handovers: list[Handover] = field(default_factory=list)
+    externals: dict[str, ExternalOutage] = field(default_factory=dict)
 
     def roles(self) -> list[str]:
         """The role names, sorted: the order of the kernel's role arrays."""

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.finish import FinishTimes
+from ..engine.outcomes import queue_flows
 from ..plan import ANY, Plan, Task
 
 # ------------------------------------------------------------------ state of play
@@ -123,14 +125,14 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
             st.restored.append((up_at, name))
         elif down_at <= t + eps:
             st.down.append(Down(name, o.tier, down_at, plan.topology.tiers[o.tier].rto))
-    for qname, q in plan.topology.queues.items():
-        consumer = plan.outages.get(q.consumer)
-        if consumer is None:
-            continue
+    times = FinishTimes(np.asarray(finish, dtype=np.float64)[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
+    for qname, flow in queue_flows(plan, times, until=t).items():
+        q = plan.topology.queues[qname]
+        consumer = plan.outages[q.consumer]
         down_at, up_at = float(finish[consumer.down_task]), float(finish[consumer.restored_task])
         if down_at <= t < up_at:
-            arrived = q.rate * (t - down_at)
-            st.backlogs.append(Backlog(qname, q.consumer, min(arrived, q.buffer), q.buffer, arrived > q.buffer))
+            backlog, dropped = float(flow.backlog[0]), float(flow.dropped[0])
+            st.backlogs.append(Backlog(qname, q.consumer, backlog, q.buffer, dropped > 0))
     down_names = {d.service: d for d in st.down}
     for wname, w in plan.topology.workflows.items():
         hit = [down_names[s] for s in w.needs if s in down_names]
