@@ -12,8 +12,8 @@ the draws, this module computes, per replicate:
 * **queues** (fluid model, :mod:`drsim.engine.queues`): messages arrive at the
   profiled rate while the producer is up and the consumer down; backlog =
   min(arrived, buffer), dropped = overflow, drain time = backlog / (drain - rate);
-* **workflow downtime**: from the first needed service going down to the last
-  coming back;
+* **workflow downtime**: the time while at least one needed service is down (the
+  union of their outages, not the span from the first down to the last back);
 * **tier** RTO/RPO: the worst affected service of the tier;
 * the **decision-latency** breakdown: fault -> detected -> acknowledged ->
   declared -> restored;
@@ -123,6 +123,25 @@ def stops_sending(plan: Plan, producer: str, consumer: str) -> bool:
     return stops(producer, frozenset())
 
 
+def union_length(downs: list[np.ndarray], ups: list[np.ndarray]) -> np.ndarray:
+    """The time covered by the union of the intervals ``[downs[i], ups[i]]``, element by element.
+
+    A gap while every service is back (one back before another goes down) is not counted, and an
+    interval inside another counts once.
+    """
+    d, u = np.stack(downs), np.stack(ups)
+    order = np.argsort(d, axis=0, kind="stable")
+    d, u = np.take_along_axis(d, order, axis=0), np.take_along_axis(u, order, axis=0)
+    total = np.zeros(d.shape[1])
+    covered = d[0]
+    with np.errstate(invalid="ignore"):
+        for i in range(d.shape[0]):
+            start = np.maximum(d[i], covered)
+            total = total + np.where(u[i] > start, u[i] - start, 0.0)
+            covered = np.maximum(covered, u[i])
+    return total
+
+
 def _worst(op: Callable[[np.ndarray, np.ndarray], np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:
     """``op`` (``np.maximum`` or ``np.minimum``) of ``arrays``, element by element, folded in order.
 
@@ -181,9 +200,7 @@ def evaluate(
     for wname, w in topo.workflows.items():
         hit = [s for s in w.needs if s in plan.outages and plan.outages[s].cause != "data-drift"]
         if hit:
-            first_down = _worst(np.minimum, [down_at[s] for s in hit])
-            last_up = _worst(np.maximum, [up_at[s] for s in hit])
-            final(f"workflow:{wname}:downtime", last_up - first_down)
+            final(f"workflow:{wname}:downtime", union_length([down_at[s] for s in hit], [up_at[s] for s in hit]))
         else:
             final(f"workflow:{wname}:downtime", np.zeros(draws.n))
 
