@@ -77,6 +77,16 @@ class QueueResult:
 
 
 @dataclass(frozen=True)
+class DriftResult:
+    """A drifting service's exposure: how long writes diverged, how many, and the time to reconcile."""
+
+    service: str
+    window: float
+    writes: float | None
+    reconcile: float
+
+
+@dataclass(frozen=True)
 class DrillResult:
     """Everything one replay of a drill tells: per service, per workflow, per decision."""
 
@@ -93,6 +103,7 @@ class DrillResult:
     rollback_time: float | None
     timeline: list[TimelineEvent] = field(repr=False)
     metrics: dict[str, float] = field(repr=False)
+    drift: list[DriftResult] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -155,6 +166,15 @@ class DrillResult:
             "decision_latency": {k: num(v) for k, v in self.latency.items()},
             "milestones": {k: num(v) for k, v in self.milestones.items()},
             "rollback_time": num(self.rollback_time),
+            **(
+                {
+                    "drift": [
+                        {k: (num(v) if isinstance(v, float) else v) for k, v in asdict(d).items()} for d in self.drift
+                    ]
+                }
+                if self.drift
+                else {}
+            ),
             "timeline": [
                 {
                     "t": num(e.time),
@@ -248,6 +268,11 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
         rollback_time=m.get("rollback:total:time"),
         timeline=timeline,
         metrics=m,
+        drift=[
+            DriftResult(s, m[f"drift:{s}:window"], m.get(f"drift:{s}:writes"), m[f"drift:{s}:reconcile"])
+            for s in plan.outages
+            if f"drift:{s}:window" in m
+        ],
     )
 
 

@@ -3,7 +3,8 @@
 Given the finish time of every task in every replicate (from either engine) and
 the draws, this module computes, per replicate:
 
-* **achieved RTO** of each affected service: restored time - time it went down;
+* **achieved RTO** of each affected service: restored time - time it went down (a
+  drifting service the drill leaves up is not down: RTO and RPO 0);
 * **achieved RPO**: the window of writes lost — replication lag at the fault
   (async), the age of the last usable backup (restore; for corruption the last
   backup taken *before* the corruption began, i.e. dwell + age), the drift
@@ -17,11 +18,15 @@ the draws, this module computes, per replicate:
 * **tier** RTO/RPO: the worst affected service of the tier;
 * the **decision-latency** breakdown: fault -> detected -> acknowledged ->
   declared -> restored;
-* **rollback time**: from the rollback decision until divergent writes are reconciled.
+* **rollback time**: from the rollback decision until divergent writes are reconciled;
+* **drift exposure** of a drifting service: the divergent-write window (the drift
+  until detected), the divergent writes (with the fault's ``write_rate``), the time
+  from detection until re-synced and reconciled.
 
 Metrics are keyed ``kind:subject:metric`` (``service:ehr-db:rto``,
 ``tier:tier0:rpo``, ``workflow:medication-administration:downtime``,
-``queue:hl7-adt:dropped``, ``latency:detect``, ``rollback:total:time``).
+``queue:hl7-adt:dropped``, ``latency:detect``, ``rollback:total:time``,
+``drift:chart-viewer:window``).
 """
 
 from __future__ import annotations
@@ -60,6 +65,40 @@ def _rpo_of_path(plan: Plan, item: RpoItem, draws: Draws, finish: TaskFinishes |
     return data_loss_window(item, draws)
 
 
+def stays_up(plan: Plan, service: str) -> bool:
+    """Whether ``service``, hit in this drill, keeps serving throughout: a drifting service the
+    drill's policy leaves up (``on_detect: stay-up``) serves stale data but is not down."""
+    o = plan.outages[service]
+    if o.cause != "data-drift":
+        return False
+    return plan.drill.faults[plan.rpo_items[o.rpo].fault].on_detect == "stay-up"
+
+
+def outage_window(plan: Plan, service: str, finish: TaskFinishes) -> tuple[np.ndarray, np.ndarray]:
+    """When ``service`` went down and came back, in each replicate. A drifting service taken down
+    (``on_detect: take-down``) is down from the drift's detection until re-synced."""
+    o = plan.outages[service]
+    up = finish.finish_of(o.restored_task)
+    if o.cause == "data-drift":
+        return finish.finish_of(plan.rpo_items[o.rpo].task_a), up
+    return finish.finish_of(o.down_task), up
+
+
+def _drift_exposure(
+    plan: Plan, service: str, finish: TaskFinishes, window: np.ndarray, final: Callable[[str, np.ndarray], None]
+) -> None:
+    """The exposure of a drifting service: the divergent-write window (the drift until it was
+    detected), the divergent writes in it (with the fault's ``write_rate``) and the time from
+    detection until the service was re-synced and reconciled."""
+    o = plan.outages[service]
+    item = plan.rpo_items[o.rpo]
+    fault = plan.drill.faults[item.fault]
+    final(f"drift:{service}:window", window)
+    if fault.write_rate is not None:
+        final(f"drift:{service}:writes", window * fault.write_rate)
+    final(f"drift:{service}:reconcile", finish.finish_of(o.restored_task) - finish.finish_of(item.task_a))
+
+
 def queue_flows(plan: Plan, finish: TaskFinishes, until: float | None = None) -> dict[str, QueueFlow]:
     """The fluid queue (:mod:`drsim.engine.queues`) of every queue whose consumer is down, by name.
 
@@ -68,10 +107,9 @@ def queue_flows(plan: Plan, finish: TaskFinishes, until: float | None = None) ->
     """
     out: dict[str, QueueFlow] = {}
     for qname, q in plan.topology.queues.items():
-        o = plan.outages.get(q.consumer)
-        if o is None or o.cause == "data-drift":
+        if q.consumer not in plan.outages or stays_up(plan, q.consumer):
             continue
-        down, up = finish.finish_of(o.down_task), finish.finish_of(o.restored_task)
+        down, up = outage_window(plan, q.consumer, finish)
         if until is not None:
             up = np.minimum(up, until)
         window = (down, up)
@@ -94,8 +132,7 @@ def producer_window(plan: Plan, queue: str, finish: TaskFinishes) -> tuple[np.nd
     q = plan.topology.queues[queue]
     producer = q.producer
     if producer in plan.outages and stops_sending(plan, producer, q.consumer):
-        o = plan.outages[producer]
-        return finish.finish_of(o.down_task), finish.finish_of(o.restored_task)
+        return outage_window(plan, producer, finish)
     if producer in plan.externals:
         e = plan.externals[producer]
         down = finish.finish_of(e.down_task)
@@ -113,7 +150,7 @@ def stops_sending(plan: Plan, producer: str, consumer: str) -> bool:
 
     def stops(name: str, seen: frozenset[str]) -> bool:
         o = plan.outages.get(name)
-        if o is None or o.cause == "data-drift" or name in seen:
+        if o is None or stays_up(plan, name) or name in seen:
             return False
         if o.direct:
             return True
@@ -173,13 +210,17 @@ def evaluate(
     down_at: dict[str, np.ndarray] = {}
     up_at: dict[str, np.ndarray] = {}
     for name, o in plan.outages.items():
-        down_at[name] = finish.finish_of(o.down_task)
-        up_at[name] = finish.finish_of(o.restored_task)
-        final(f"service:{name}:rto", up_at[name] - down_at[name])
+        down_at[name], up_at[name] = outage_window(plan, name, finish)
         # final once the queues feeding the service have added the traffic they dropped
-        out[f"service:{name}:rpo"] = (
-            rpo_base(plan, plan.rpo_items[o.rpo], draws, finish) if o.rpo >= 0 else np.zeros(draws.n)
-        )
+        rpo = rpo_base(plan, plan.rpo_items[o.rpo], draws, finish) if o.rpo >= 0 else np.zeros(draws.n)
+        if o.cause == "data-drift":
+            _drift_exposure(plan, name, finish, rpo, final)
+        if stays_up(plan, name):
+            final(f"service:{name}:rto", np.zeros(draws.n))
+            out[f"service:{name}:rpo"] = np.zeros(draws.n)
+        else:
+            final(f"service:{name}:rto", up_at[name] - down_at[name])
+            out[f"service:{name}:rpo"] = rpo
 
     for qname, flow in queue_flows(plan, finish).items():
         consumer = topo.queues[qname].consumer
@@ -198,7 +239,7 @@ def evaluate(
             final(f"tier:{tier}:rpo", _worst(np.maximum, [out[f"service:{s}:rpo"] for s in members]))
 
     for wname, w in topo.workflows.items():
-        hit = [s for s in w.needs if s in plan.outages and plan.outages[s].cause != "data-drift"]
+        hit = [s for s in w.needs if s in plan.outages and not stays_up(plan, s)]
         if hit:
             final(f"workflow:{wname}:downtime", union_length([down_at[s] for s in hit], [up_at[s] for s in hit]))
         else:

@@ -369,6 +369,13 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                             f"service {tgt!r} cannot be rebuilt from backup: it has {' and '.join(lacks)}",
                         )
                     )
+        if f.kind != "data-drift":
+            if f.on_detect != "stay-up":
+                out.append((("faults", i, "on_detect"), f"on_detect applies to a data-drift fault, not {f.kind}"))
+            if f.write_rate is not None:
+                out.append((("faults", i, "write_rate"), f"write_rate applies to a data-drift fault, not {f.kind}"))
+        elif f.write_rate is not None:
+            out += _rate(("faults", i, "write_rate"), f.write_rate, "the write rate")
         if f.kind == "cutover-failure" and d.rollback is None:
             out.append((("faults", i, "kind"), "a cutover-failure drill needs a rollback section"))
         for j, st in enumerate(f.steps or []):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.finish import FinishTimes
-from ..engine.outcomes import queue_flows
+from ..engine.outcomes import queue_flows, stays_up
 from ..plan import ANY, Plan, Task
 
 # ------------------------------------------------------------------ state of play
@@ -119,6 +119,8 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
     end = float(finite.max()) if finite.size else 0.0
     st.handovers = [(h.time, h.role, h.text) for h in plan.handovers if h.time <= t + eps and h.time < end]
     for name, o in plan.outages.items():
+        if stays_up(plan, name):
+            continue
         down_at = float(finish[o.down_task])
         up_at = float(finish[o.restored_task])
         if up_at <= t + eps:
@@ -285,6 +287,9 @@ def breakdown(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[in
     """
     o = plan.outages[service]
     down, up = float(finish[o.down_task]), float(finish[o.restored_task])
+    if o.cause == "data-drift":
+        # a drifting service is down from detection if the drill takes it down, else not at all
+        down = up if stays_up(plan, service) else float(finish[plan.rpo_items[o.rpo].task_a])
     if not math.isfinite(up):
         raise ValueError(f"{service} was never restored")
     path = critical_path(plan, start, finish, o.restored_task)
