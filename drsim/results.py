@@ -13,6 +13,7 @@ from .engine.des import Replay, TimelineEvent
 from .engine.draws import Draws
 from .engine.finish import FinishTimes
 from .engine.outcomes import queue_flows
+from .engine.queues import QueueFlow
 from .plan import Plan
 
 
@@ -28,6 +29,8 @@ class ServiceResult:
     rpo: float | None
     rto_target: float
     rpo_target: float
+    #: What the lost writes come from, when any were lost ("replication lag", "hl7-oru buffer overflow").
+    rpo_from: tuple[str, ...] = ()
 
     @property
     def restored(self) -> bool:
@@ -155,6 +158,7 @@ class DrillResult:
                     "rpo": num(s.rpo),
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
+                    **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
                 }
                 for s in self.services
             ],
@@ -209,6 +213,7 @@ class DrillResult:
                     "rpo": s.rpo,
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
+                    **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
                 }
                 for s in self.services
             ]
@@ -219,6 +224,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     """Assemble a :class:`DrillResult` from one replay and its metrics (replicate 0)."""
     topo = plan.topology
     m = {k: float(v[0]) for k, v in metrics.items()}
+    flows = queue_flows(plan, FinishTimes(replay.finish[None, :], np.arange(len(plan.tasks)), len(plan.tasks)))
     services = []
     for name, s in topo.services.items():
         tier = topo.tiers[s.tier]
@@ -233,6 +239,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
                 rpo=m.get(f"service:{name}:rpo"),
                 rto_target=tier.rto,
                 rpo_target=tier.rpo,
+                rpo_from=_rpo_sources(plan, name, m, flows),
             )
         )
     services.sort(key=lambda s: (not s.affected, list(topo.tiers).index(s.tier), s.name))
@@ -252,7 +259,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     latency = {k.split(":", 1)[1]: v for k, v in m.items() if k.startswith("latency:")}
     milestones = {k: float(replay.finish[i]) for k, i in plan.milestones.items()}
     timeline = list(replay.timeline)
-    timeline += _queue_events(plan, queues, replay)
+    timeline += _queue_events(plan, queues, replay, flows)
     timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1))
     return DrillResult(
         drill=plan.drill.name,
@@ -276,11 +283,37 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     )
 
 
-def _queue_events(plan: Plan, queues: list[QueueResult], replay: Replay) -> list[TimelineEvent]:
+#: How a service's own data path loses writes, in words (see :data:`drsim.plan.compiled.LossKind`).
+OWN_LOSS = {
+    "lag": "replication lag",
+    "backup": "age of the last backup",
+    "corruption": "age of the last clean backup",
+    "drift": "drift window",
+    "rollback-discard": "writes discarded by the rollback",
+}
+
+
+def _rpo_sources(plan: Plan, service: str, m: dict[str, float], flows: dict[str, QueueFlow]) -> tuple[str, ...]:
+    """What a service's lost writes come from in this replay: its own data path, full buffers."""
+    rpo = m.get(f"service:{service}:rpo", 0.0)
+    if not rpo > 0:
+        return ()
+    overflow = {q: float(f.lost[0]) for q, f in flows.items() if plan.topology.queues[q].consumer == service}
+    out = []
+    o = plan.outages[service]
+    own = rpo - sum(overflow.values()) if math.isfinite(rpo) else rpo
+    if o.rpo >= 0 and own > 1e-9:
+        kind = plan.rpo_items[o.rpo].kind
+        out.append(OWN_LOSS.get(kind, kind))
+    out += [f"{q} buffer overflow" for q, lost in overflow.items() if lost > 0]
+    return tuple(out)
+
+
+def _queue_events(
+    plan: Plan, queues: list[QueueResult], replay: Replay, flows: dict[str, QueueFlow]
+) -> list[TimelineEvent]:
     """Timeline moments of the interface queues: when a buffer filled and when its backlog cleared."""
     out = []
-    finish = FinishTimes(replay.finish[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
-    flows = queue_flows(plan, finish)
     for q in queues:
         o = plan.outages[q.consumer]
         full_at = float(flows[q.name].full_at[0])

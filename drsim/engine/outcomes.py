@@ -75,13 +75,43 @@ def stays_up(plan: Plan, service: str) -> bool:
 
 
 def outage_window(plan: Plan, service: str, finish: TaskFinishes) -> tuple[np.ndarray, np.ndarray]:
-    """When ``service`` went down and came back, in each replicate. A drifting service taken down
-    (``on_detect: take-down``) is down from the drift's detection until re-synced."""
+    """When ``service`` went down and came back, in each replicate: while no side serves it.
+
+    * A drifting service taken down (``on_detect: take-down``) is down from the drift's detection
+      until re-synced.
+    * A service whose cutover is rolled back is served by the new system until writes to it are
+      frozen, and by the old one again once the rollback runbook is done (replaying or exporting
+      the divergent writes afterwards does not take it down): down from the freeze to then.
+    * A dependent is down from the first of its dependencies going down until the last is back.
+    """
     o = plan.outages[service]
-    up = finish.finish_of(o.restored_task)
     if o.cause == "data-drift":
-        return finish.finish_of(plan.rpo_items[o.rpo].task_a), up
-    return finish.finish_of(o.down_task), up
+        return finish.finish_of(plan.rpo_items[o.rpo].task_a), finish.finish_of(o.restored_task)
+    if o.cause == "cutover-failure" and plan.rollback is not None:
+        freeze, back = rollback_serving(plan)
+        return finish.finish_of(freeze), finish.finish_of(back)
+    if not o.direct and _behind_cutover(plan, service):
+        deps = [d for d in plan.topology.services[service].depends_on if d in plan.outages]
+        windows = [outage_window(plan, d, finish) for d in deps]
+        return _worst(np.minimum, [w[0] for w in windows]), _worst(np.maximum, [w[1] for w in windows])
+    return finish.finish_of(o.down_task), finish.finish_of(o.restored_task)
+
+
+def rollback_serving(plan: Plan) -> tuple[int, int]:
+    """The rollback's freeze (the new system stops serving) and the end of its runbook (the old
+    system serves again, before divergent writes are reconciled)."""
+    assert plan.rollback is not None
+    done = plan.tasks[plan.rollback[1]]
+    back = done.preds[0] if done.kind == "reconcile" else done.index
+    return plan.task("rollback:freeze").index, back
+
+
+def _behind_cutover(plan: Plan, service: str) -> bool:
+    """Whether a dependent is down, directly or through others, because of a rolled-back cutover."""
+    o = plan.outages[service]
+    if o.direct:
+        return o.cause == "cutover-failure"
+    return any(_behind_cutover(plan, d) for d in plan.topology.services[service].depends_on if d in plan.outages)
 
 
 def _drift_exposure(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.finish import FinishTimes
-from ..engine.outcomes import queue_flows, stays_up
+from ..engine.outcomes import outage_window, queue_flows, stays_up
 from ..plan import ANY, Plan, Task
 
 # ------------------------------------------------------------------ state of play
@@ -286,10 +286,11 @@ def breakdown(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[in
     clipped to the outage window, so the phases add up to the achieved RTO.
     """
     o = plan.outages[service]
-    down, up = float(finish[o.down_task]), float(finish[o.restored_task])
-    if o.cause == "data-drift":
-        # a drifting service is down from detection if the drill takes it down, else not at all
-        down = up if stays_up(plan, service) else float(finish[plan.rpo_items[o.rpo].task_a])
+    times = FinishTimes(np.asarray(finish, dtype=np.float64)[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
+    down_at, up_at = outage_window(plan, service, times)
+    down, up = float(down_at[0]), float(up_at[0])
+    if stays_up(plan, service):  # a drifting service left up is never down
+        down = up
     if not math.isfinite(up):
         raise ValueError(f"{service} was never restored")
     path = critical_path(plan, start, finish, o.restored_task)
