@@ -91,7 +91,7 @@ def outage_window(plan: Plan, service: str, finish: TaskFinishes) -> tuple[np.nd
         freeze, back = rollback_serving(plan)
         return finish.finish_of(freeze), finish.finish_of(back)
     if not o.direct and _behind_cutover(plan, service):
-        deps = [d for d in plan.topology.services[service].depends_on if d in plan.outages]
+        deps = [d for d in plan.topology.services[service].dependency_names() if d in plan.outages]
         windows = [outage_window(plan, d, finish) for d in deps]
         return _worst(np.minimum, [w[0] for w in windows]), _worst(np.maximum, [w[1] for w in windows])
     return finish.finish_of(o.down_task), finish.finish_of(o.restored_task)
@@ -111,7 +111,9 @@ def _behind_cutover(plan: Plan, service: str) -> bool:
     o = plan.outages[service]
     if o.direct:
         return o.cause == "cutover-failure"
-    return any(_behind_cutover(plan, d) for d in plan.topology.services[service].depends_on if d in plan.outages)
+    return any(
+        _behind_cutover(plan, d) for d in plan.topology.services[service].dependency_names() if d in plan.outages
+    )
 
 
 def _drift_exposure(
@@ -184,7 +186,7 @@ def stops_sending(plan: Plan, producer: str, consumer: str) -> bool:
             return False
         if o.direct:
             return True
-        deps = plan.topology.services[name].depends_on
+        deps = plan.topology.services[name].dependency_names()
         return any(stops(d, seen | {name}) for d in deps if d != consumer)
 
     return stops(producer, frozenset())

@@ -15,7 +15,7 @@ import numpy as np
 
 from .drill import Drill
 from .gates import GateError, parse_gate
-from .topology import ALL_DAYS, RateProfile, Service, StaffRole, Step, Topology
+from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology
 from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
@@ -179,13 +179,21 @@ def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
     out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
     out += _ref((*base, "region"), s.region, t.regions, "region")
     seen: set[str] = set()
-    for i, dep in enumerate(s.depends_on):
-        out += _ref((*base, "depends_on", i), dep, t.services, "service")
-        if dep == name:
-            out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
-        if dep in seen:
-            out.append(((*base, "depends_on", i), f"{dep!r} is listed twice"))
-        seen.add(dep)
+    for i, entry in enumerate(s.depends_on):
+        refs: list[tuple[tuple, str]]
+        if isinstance(entry, str):
+            refs = [((*base, "depends_on", i), entry)]
+        else:
+            key = "any_of" if entry.any_of is not None else "of"
+            refs = [((*base, "depends_on", i, key, j), m) for j, m in enumerate(entry.members())]
+            out += _group_problems((*base, "depends_on", i), entry)
+        for path, dep in refs:
+            out += _ref(path, dep, t.services, "service")
+            if dep == name:
+                out.append((path, f"service {name!r} cannot depend on itself"))
+            if dep in seen:
+                out.append((path, f"{dep!r} is listed twice"))
+            seen.add(dep)
     out += _recovery_problems(t, base, s)
     out += _data_problems(base, s)
     out += _local_ha_problems(t, base, s)
@@ -278,9 +286,24 @@ def _local_ha_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
 
 def _dependency_cycle(t: Topology) -> list[Problem]:
     """Services that depend on each other in a loop (a service naming itself is reported with the service)."""
-    graph = {n: [d for d in s.depends_on if d != n] for n, s in t.services.items()}
+    graph = {n: [d for d in s.dependency_names() if d != n] for n, s in t.services.items()}
     if cyc := find_cycle(graph):
         return [(("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc))]
+    return []
+
+
+def _group_problems(path: tuple, g: DependencyGroup) -> list[Problem]:
+    """A dependency group that is not exactly one of any_of and of, or that needs too many."""
+    if (g.any_of is None) == (g.of is None):
+        return [(path, "a dependency group has either any_of (any one of them) or of (with need), not both or neither")]
+    if g.any_of is not None and g.need is not None:
+        return [((*path, "need"), "need goes with of; any_of always needs one")]
+    if len(g.members()) < 2:
+        return [(path, "a dependency group needs at least two services; depend on one by name")]
+    if g.of is not None and g.need is None:
+        return [((*path, "need"), "of needs need: how many of them must be up")]
+    if g.need is not None and g.need > len(g.members()):
+        return [((*path, "need"), f"need is {g.need}, but the group has only {len(g.members())} services")]
     return []
 
 

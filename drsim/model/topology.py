@@ -118,17 +118,53 @@ class Recovery(Model):
     model_config = Model.model_config | {"populate_by_name": True}
 
 
+class DependencyGroup(Model):
+    """Redundant services of which enough must be up: any one (``any_of``), or ``need`` of ``of``.
+
+    A payment switch routing through either a Visa or a Mastercard gateway depends on
+    ``{any_of: [visa-gw, mastercard-gw]}``; a quorum on ``{need: 2, of: [node-a, node-b, node-c]}``.
+    """
+
+    any_of: list[Name] | None = Field(None, description="Services any one of which is enough.")
+    of: list[Name] | None = Field(None, description="Services of which 'need' must be up.")
+    need: int | None = Field(None, ge=1, description="How many of 'of' must be up (k of n).")
+
+    def members(self) -> list[Name]:
+        """The services of the group."""
+        return list(self.any_of if self.any_of is not None else self.of or [])
+
+    def needed(self) -> int:
+        """How many members must be up for the group to serve."""
+        return 1 if self.any_of is not None else self.need or len(self.of or [])
+
+
 class Service(Model):
     """Something clinicians or other services use, with a tier, a home and a way back."""
 
     tier: Name
     region: Name
     description: str = ""
-    depends_on: list[Name] = Field(default_factory=list)
+    depends_on: list[Name | DependencyGroup] = Field(
+        default_factory=list,
+        description="Services this one needs, every one of them; a group ({any_of: [...]} or "
+        "{need: k, of: [...]}) is needed as a whole and served by enough of its members.",
+    )
     recovery: Recovery
     data: DataStore | None = None
     local_ha: LocalHA | None = None
     restart: DurationDist | None = Field(None, description="Time to come back in place once the fault itself clears.")
+
+    def needs_all(self) -> list[Name]:
+        """The services this one needs every one of (its plain dependencies)."""
+        return [d for d in self.depends_on if isinstance(d, str)]
+
+    def groups(self) -> list[DependencyGroup]:
+        """Its dependency groups (any-of, k-of-n)."""
+        return [d for d in self.depends_on if not isinstance(d, str)]
+
+    def dependency_names(self) -> list[Name]:
+        """Every service it depends on, plainly or through a group."""
+        return [*self.needs_all(), *(m for g in self.groups() for m in g.members())]
 
 
 class External(Model):

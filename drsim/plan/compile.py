@@ -96,4 +96,5 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         rollback=(chain.decided, chain.done) if chain is not None else None,
         handovers=handovers_of(topo, drill.start, (t.role for t in builder.tasks if t.role is not None)),
         externals=externals,
+        degraded=affected.degraded,
     )

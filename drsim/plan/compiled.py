@@ -142,6 +142,9 @@ class Plan:
         Capacity changes over the incident, by time (then role): see :mod:`drsim.plan.roster`.
     externals
         Systems outside the estate a fault takes down (:mod:`drsim.plan.externals`), by name.
+    degraded
+        Services left up on fewer members of a dependency group than it has, with the members
+        that are down (for results and reports).
     """
 
     topology: Topology
@@ -157,6 +160,7 @@ class Plan:
     rollback: tuple[int, int] | None
     handovers: list[Handover] = field(default_factory=list)
     externals: dict[str, ExternalOutage] = field(default_factory=dict)
+    degraded: dict[str, list[str]] = field(default_factory=dict)
 
     def roles(self) -> list[str]:
         """The role names, sorted: the order of the kernel's role arrays."""
