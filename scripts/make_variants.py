@@ -268,6 +268,7 @@ SERVICES: dict[str, dict] = {
 #: Services whose reference arrangement every variant keeps, and why.
 KEPT = {
     "dns": "managed global DNS with health checks: live in every variant",
+    "dns-onprem": "the on-prem domain controllers' DNS: on-prem services use it or the cloud DNS",
     "bca-web": "the business-continuity copy keeps its own arrangement",
     "pharmacy-feed": "no DR: the vendor VPN ends on premises",
     "imaging-refs": "no DR: legacy PACS integration",

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from builders import auto_service, base_drill, base_topology, plan_of, run_both
 
+from drsim.api import prepare
 from drsim.errors import InputError
+from drsim.model.loader import load_drill, load_topology
 
 N = 100_000
 HOUR = 3600.0
@@ -69,3 +71,16 @@ def test_a_visa_only_outage_leaves_the_switch_up_on_its_mastercard_path():
 def test_a_group_needing_more_than_it_has_is_refused():
     with pytest.raises(InputError, match=r"need is 4, but the group has only 3 services"):
         _gateways({"need": 4, "of": ["visa-gw", "mc-gw", "amex-gw"]}, ["visa-gw"])
+
+
+def test_the_bundled_estate_resolves_on_either_dns_so_a_cloud_dns_outage_leaves_on_prem_up():
+    """ehr-hybrid's on-prem services list the domain controllers' DNS and the cloud DNS: a cloud
+    DNS outage leaves the interface engine up (degraded), though sso still needs the cloud DNS."""
+    topo = load_topology("ehr-hybrid")
+    base = load_drill("interface-outage", topo)
+    drill = base.model_copy(update={"faults": [base.faults[0].model_copy(update={"targets": ["dns"]})]})
+    plan = prepare(drill, topo)
+    assert "interface-engine" not in plan.outages
+    assert plan.degraded["interface-engine"] == ["dns"]
+    assert "sso" in plan.outages
+    run_both(plan, seed=55, n=200, des_n=20)
