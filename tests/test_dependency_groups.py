@@ -84,3 +84,24 @@ def test_the_bundled_estate_resolves_on_either_dns_so_a_cloud_dns_outage_leaves_
     assert plan.degraded["interface-engine"] == ["dns"]
     assert "sso" in plan.outages
     run_both(plan, seed=55, n=200, des_n=20)
+
+
+@pytest.mark.parametrize("intolerant", [False, True])
+def test_a_workflow_says_whether_it_runs_on_a_degraded_service(intolerant):
+    """Checkout needs the switch; with Visa down the switch is degraded. A workflow that tolerates
+    that has no downtime; one that cannot run on it degraded is down while Visa is."""
+    gateway = [{"name": "restart", "duration": "exponential(mean=1h)"}]
+    services = {g: auto_service(gateway, region="site") for g in ("visa-gw", "mc-gw")}
+    group = {"any_of": ["visa-gw", "mc-gw"]}
+    services["switch"] = auto_service([{"name": "fail over", "duration": "1m"}], depends_on=[group], region="elsewhere")
+    workflow = {"needs": ["switch"], "tolerance": "1h"}
+    if intolerant:
+        workflow["down_when_degraded"] = ["switch"]
+    drill = base_drill(faults=[{"kind": "service-outage", "targets": ["visa-gw"]}])
+    m = run_both(plan_of(base_topology(services, workflows={"checkout": workflow}), drill), seed=56, n=N)
+    downtime = m["workflow:checkout:downtime"]
+    if intolerant:
+        np.testing.assert_array_equal(downtime, m["service:visa-gw:rto"])
+        within_4_se(downtime, HOUR)
+    else:
+        assert np.all(downtime == 0)

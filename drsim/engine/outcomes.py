@@ -14,7 +14,8 @@ the draws, this module computes, per replicate:
   profiled rate while the producer is up and the consumer down; backlog =
   min(arrived, buffer), dropped = overflow, drain time = backlog / (drain - rate);
 * **workflow downtime**: the time while at least one needed service is down (the
-  union of their outages, not the span from the first down to the last back);
+  union of their outages, not the span from the first down to the last back), or
+  degraded when the workflow cannot run on it degraded (``down_when_degraded``);
 * **tier** RTO/RPO: the worst affected service of the tier;
 * the **decision-latency** breakdown: fault -> detected -> acknowledged ->
   declared -> restored;
@@ -272,6 +273,8 @@ def evaluate(
 
     for wname, w in topo.workflows.items():
         hit = [s for s in w.needs if s in plan.outages and not stays_up(plan, s)]
+        # a service it cannot use degraded counts as down while a member of its groups is
+        hit += [m for s in w.down_when_degraded for m in plan.degraded.get(s, [])]
         if hit:
             final(f"workflow:{wname}:downtime", union_length([down_at[s] for s in hit], [up_at[s] for s in hit]))
         else:

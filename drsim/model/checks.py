@@ -359,6 +359,14 @@ def _workflow_problems(t: Topology) -> list[Problem]:
     for name, w in t.workflows.items():
         for i, svc in enumerate(w.needs):
             out += _ref(("workflows", name, "needs", i), svc, t.services, "service")
+        for i, svc in enumerate(w.down_when_degraded):
+            if svc not in w.needs:
+                out.append(
+                    (
+                        ("workflows", name, "down_when_degraded", i),
+                        f"{svc!r} is not among the services the workflow needs",
+                    )
+                )
     return out
 
 

@@ -215,6 +215,12 @@ class Workflow(Model):
     description: str = ""
     needs: list[Name] = Field(min_length=1)
     tolerance: Seconds = Field(description="Downtime the workflow can absorb on paper procedures.")
+    down_when_degraded: list[Name] = Field(
+        default_factory=list,
+        description="Needed services whose degraded state (up on fewer members of a dependency group) "
+        "this workflow cannot run on: it counts as down while they are degraded. Others' degraded "
+        "states it tolerates.",
+    )
 
 
 class Topology(Model):
