@@ -224,7 +224,9 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     """Assemble a :class:`DrillResult` from one replay and its metrics (replicate 0)."""
     topo = plan.topology
     m = {k: float(v[0]) for k, v in metrics.items()}
-    flows = queue_flows(plan, FinishTimes(replay.finish[None, :], np.arange(len(plan.tasks)), len(plan.tasks)))
+    flows = queue_flows(
+        plan, FinishTimes(replay.finish[None, :], np.arange(len(plan.tasks)), len(plan.tasks)), full_at=True
+    )
     services = []
     for name, s in topo.services.items():
         tier = topo.tiers[s.tier]

@@ -132,11 +132,14 @@ def _drift_exposure(
     final(f"drift:{service}:reconcile", finish.finish_of(o.restored_task) - finish.finish_of(item.task_a))
 
 
-def queue_flows(plan: Plan, finish: TaskFinishes, until: float | None = None) -> dict[str, QueueFlow]:
+def queue_flows(
+    plan: Plan, finish: TaskFinishes, until: float | None = None, full_at: bool = False
+) -> dict[str, QueueFlow]:
     """The fluid queue (:mod:`drsim.engine.queues`) of every queue whose consumer is down, by name.
 
     A drifting consumer still takes its messages: only outages back a queue up. ``until``, if
-    given, stops the clock there (the backlog at that moment: the consumer counts as back).
+    given, stops the clock there (the backlog at that moment: the consumer counts as back);
+    ``full_at`` asks for the instant each buffer filled (NaN otherwise: it costs time).
     """
     out: dict[str, QueueFlow] = {}
     for qname, q in plan.topology.queues.items():
@@ -199,6 +202,9 @@ def union_length(downs: list[np.ndarray], ups: list[np.ndarray]) -> np.ndarray:
     A gap while every service is back (one back before another goes down) is not counted, and an
     interval inside another counts once.
     """
+    if all(np.array_equal(d, downs[0]) for d in downs[1:]):
+        # every interval starts together (one fault): the union runs to the last back
+        return _worst(np.maximum, ups) - downs[0]
     d, u = np.stack(downs), np.stack(ups)
     order = np.argsort(d, axis=0, kind="stable")
     d, u = np.take_along_axis(d, order, axis=0), np.take_along_axis(u, order, axis=0)

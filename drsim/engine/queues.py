@@ -74,6 +74,8 @@ class Arrivals:
         with np.errstate(invalid="ignore"):
             if self.knots is None:
                 return np.where(hi > lo, self.rate * (hi - lo), 0.0)
+            if not np.any(hi > lo):
+                return np.zeros(np.broadcast(lo, hi).shape)
             lo_f = np.where(np.isfinite(lo), lo, 0.0)
             hi_f = np.where(np.isfinite(hi), hi, 0.0)
             span = self._absolute(self.phase + hi_f) - self._absolute(self.phase + lo_f)
@@ -118,36 +120,39 @@ def queue_flow(
     drain: float,
     consumer: tuple[np.ndarray, np.ndarray],
     producer: tuple[np.ndarray, np.ndarray] | None,
+    full_at: bool = True,
 ) -> QueueFlow:
     """The fluid queue of the module docstring, element by element over the replicates.
 
     ``consumer`` and ``producer`` are (down, up) times; ``producer`` None means it never goes down.
+    ``full_at`` False skips the instant the buffer filled where nothing needs it (NaN then).
     """
     cd, cu = consumer
     pd, pu = producer if producer is not None else (np.full_like(cd, np.inf), np.full_like(cd, np.inf))
     end1 = np.minimum(cu, pd)
     start2 = np.maximum(cd, pu)
     a1 = arr.between(cd, end1)
-    a2 = arr.between(start2, cu)
-    arrived = a1 + a2
+    arrived = a1 + arr.between(start2, cu) if producer is not None else a1
     backlog = np.minimum(arrived, buffer)
     with np.errstate(invalid="ignore"):
         dropped = np.where(np.isinf(arrived), np.inf, arrived - backlog)
         full = dropped > 0
         in_first = a1 >= buffer
-        full_at = np.where(
-            in_first,
-            arr.time_when(np.where(np.isfinite(cd), cd, 0.0), np.full_like(cd, buffer)),
-            arr.time_when(np.where(np.isfinite(start2), start2, 0.0), np.maximum(buffer - a1, 0.0)),
-        )
-        full_at = np.where(full, full_at, np.nan)
+        filled = np.full_like(cd, np.nan)
+        if (full_at or arr.knots is not None) and full.any():
+            filled = np.where(
+                in_first,
+                arr.time_when(np.where(np.isfinite(cd), cd, 0.0), np.full_like(cd, buffer)),
+                arr.time_when(np.where(np.isfinite(start2), start2, 0.0), np.maximum(buffer - a1, 0.0)),
+            )
+            filled = np.where(full, filled, np.nan)
         if arr.knots is None:
             lost = dropped / arr.rate
         else:
             second = np.where(cu > start2, cu - start2, 0.0)
-            after_full = np.where(in_first, np.maximum(end1 - full_at, 0.0) + second, cu - full_at)
+            after_full = np.where(in_first, np.maximum(end1 - filled, 0.0) + second, cu - filled)
             lost = np.where(full, after_full, 0.0)
         producer_up = ~((pd <= cu) & (cu < pu))
         r = np.where(producer_up, arr.rate_at(cu), 0.0)
         drain_time = backlog / (drain - r)
-    return QueueFlow(backlog, dropped, lost, drain_time, full_at)
+    return QueueFlow(backlog, dropped, lost, drain_time, filled)
