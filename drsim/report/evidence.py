@@ -118,16 +118,16 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
     finite = finish[np.isfinite(finish)]
     end = float(finite.max()) if finite.size else 0.0
     st.handovers = [(h.time, h.role, h.text) for h in plan.handovers if h.time <= t + eps and h.time < end]
+    times = FinishTimes(np.asarray(finish, dtype=np.float64)[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
     for name, o in plan.outages.items():
         if stays_up(plan, name):
             continue
-        down_at = float(finish[o.down_task])
-        up_at = float(finish[o.restored_task])
+        # down while no side serves it (a cutover's new system serves until the freeze)
+        down_at, up_at = (float(x[0]) for x in outage_window(plan, name, times))
         if up_at <= t + eps:
             st.restored.append((up_at, name))
         elif down_at <= t + eps:
             st.down.append(Down(name, o.tier, down_at, plan.topology.tiers[o.tier].rto))
-    times = FinishTimes(np.asarray(finish, dtype=np.float64)[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
     for qname, flow in queue_flows(plan, times, until=t).items():
         q = plan.topology.queues[qname]
         consumer = plan.outages[q.consumer]
