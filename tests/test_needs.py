@@ -39,7 +39,7 @@ def _needs_met(plan, start, finish):
             continue
         if t.kind == "validate":
             validation = topo.services[t.service].recovery.validate_
-            needs = validation.needs if validation.needs is not None else topo.services[t.service].depends_on
+            needs = validation.needs if validation.needs is not None else topo.services[t.service].needs_all()
         else:
             needs = _steps_named(topo, drill, t.service).get(t.label.removeprefix(f"{t.service}: ")) or []
         for need in needs:

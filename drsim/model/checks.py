@@ -15,7 +15,7 @@ import numpy as np
 
 from .drill import Drill
 from .gates import GateError, parse_gate
-from .topology import ALL_DAYS, Service, StaffRole, Step, Topology
+from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology
 from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
@@ -256,13 +256,21 @@ def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
     out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
     out += _ref((*base, "region"), s.region, t.regions, "region")
     seen: set[str] = set()
-    for i, dep in enumerate(s.depends_on):
-        out += _ref((*base, "depends_on", i), dep, t.services, "service")
-        if dep == name:
-            out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
-        if dep in seen:
-            out.append(((*base, "depends_on", i), f"{dep!r} is listed twice"))
-        seen.add(dep)
+    for i, entry in enumerate(s.depends_on):
+        refs: list[tuple[tuple, str]]
+        if isinstance(entry, str):
+            refs = [((*base, "depends_on", i), entry)]
+        else:
+            key = "any_of" if entry.any_of is not None else "of"
+            refs = [((*base, "depends_on", i, key, j), m) for j, m in enumerate(entry.members())]
+            out += _group_problems((*base, "depends_on", i), entry)
+        for path, dep in refs:
+            out += _ref(path, dep, t.services, "service")
+            if dep == name:
+                out.append((path, f"service {name!r} cannot depend on itself"))
+            if dep in seen:
+                out.append((path, f"{dep!r} is listed twice"))
+            seen.add(dep)
     out += _recovery_problems(t, base, s)
     out += _data_problems(base, s)
     out += _local_ha_problems(t, base, s)
@@ -357,9 +365,24 @@ def _local_ha_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
 
 def _dependency_cycle(t: Topology) -> list[Problem]:
     """Services that depend on each other in a loop (a service naming itself is reported with the service)."""
-    graph = {n: [d for d in s.depends_on if d != n] for n, s in t.services.items()}
+    graph = {n: [d for d in s.dependency_names() if d != n] for n, s in t.services.items()}
     if cyc := find_cycle(graph):
         return [(("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc))]
+    return []
+
+
+def _group_problems(path: tuple, g: DependencyGroup) -> list[Problem]:
+    """A dependency group that is not exactly one of any_of and of, or that needs too many."""
+    if (g.any_of is None) == (g.of is None):
+        return [(path, "a dependency group has either any_of (any one of them) or of (with need), not both or neither")]
+    if g.any_of is not None and g.need is not None:
+        return [((*path, "need"), "need goes with of; any_of always needs one")]
+    if len(g.members()) < 2:
+        return [(path, "a dependency group needs at least two services; depend on one by name")]
+    if g.of is not None and g.need is None:
+        return [((*path, "need"), "of needs need: how many of them must be up")]
+    if g.need is not None and g.need > len(g.members()):
+        return [((*path, "need"), f"need is {g.need}, but the group has only {len(g.members())} services")]
     return []
 
 
@@ -369,14 +392,43 @@ def _queue_problems(t: Topology) -> list[Problem]:
     for name, q in t.queues.items():
         out += _ref(("queues", name, "consumer"), q.consumer, t.services, "service")
         if q.producer is not None:
-            out += _ref(("queues", name, "producer"), q.producer, t.services, "service")
+            out += _ref(("queues", name, "producer"), q.producer, {*t.services, *t.externals}, "service or external")
+        if isinstance(q.profile, str):
+            out += _ref(("queues", name, "profile"), q.profile, t.profiles, "profile")
         rate_problems = [*_rate(("queues", name, "rate"), q.rate, "the arrival rate")]
         rate_problems += _rate(("queues", name, "drain"), q.drain, "the drain rate")
         out += rate_problems
+        profile = t.profiles.get(q.profile) if isinstance(q.profile, str) else q.profile
+        peak = q.rate * (max(profile.hours) * max(profile.days.values(), default=1.0) if profile else 1.0)
         if q.rate <= 0:
             out.append((("queues", name, "rate"), "the arrival rate must be positive"))
-        elif q.drain <= q.rate and not rate_problems:
-            out.append((("queues", name, "drain"), "drain must exceed the arrival rate, or the backlog never clears"))
+        elif q.drain <= peak and not rate_problems:
+            what = "the arrival rate at the profile's peak" if profile else "the arrival rate"
+            out.append((("queues", name, "drain"), f"drain must exceed {what}, or the backlog never clears"))
+    for name in t.externals:
+        if name in t.services:
+            out.append(
+                (("externals", name), f"{name!r} is already a service of the estate; an external needs its own name")
+            )
+    for name, p in t.profiles.items():
+        out += _profile_problems(("profiles", name), p)
+    for name, q in t.queues.items():
+        if q.profile is not None and not isinstance(q.profile, str):
+            out += _profile_problems(("queues", name, "profile"), q.profile)
+    return out
+
+
+def _profile_problems(path: tuple, p: RateProfile) -> list[Problem]:
+    """Multipliers that are negative or not finite, or a profile under which nothing ever arrives."""
+    out: list[Problem] = []
+    for i, m in enumerate(p.hours):
+        if not (math.isfinite(m) and m >= 0):
+            out.append(((*path, "hours", i), f"expected a multiplier of 0 or more, found {m}"))
+    for day, m in p.days.items():
+        if not (math.isfinite(m) and m >= 0):
+            out.append(((*path, "days", day), f"expected a multiplier of 0 or more, found {m}"))
+    if not out and (max(p.hours) == 0 or (all(m == 0 for m in p.days.values()) and len(p.days) == 7)):
+        out.append(((*path, "hours"), "the profile is zero at every hour: nothing would ever arrive"))
     return out
 
 
@@ -386,6 +438,14 @@ def _workflow_problems(t: Topology) -> list[Problem]:
     for name, w in t.workflows.items():
         for i, svc in enumerate(w.needs):
             out += _ref(("workflows", name, "needs", i), svc, t.services, "service")
+        for i, svc in enumerate(w.down_when_degraded):
+            if svc not in w.needs:
+                out.append(
+                    (
+                        ("workflows", name, "down_when_degraded", i),
+                        f"{svc!r} is not among the services the workflow needs",
+                    )
+                )
     return out
 
 
@@ -438,8 +498,10 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
     if not lo <= d.start.year <= hi:
         out.append((("start",), f"expected a start date between the years {lo} and {hi}, found {d.start:%Y-%m-%d}"))
     for i, f in enumerate(d.faults):
-        pool = t.regions if f.kind == "region-loss" else t.services
+        pool: Collection[str] = t.regions if f.kind == "region-loss" else t.services
         what = "region" if f.kind == "region-loss" else "service"
+        if f.kind == "service-outage" and t.externals:
+            pool, what = {*t.services, *t.externals}, "service or external"
         for j, tgt in enumerate(f.targets):
             out += _ref(("faults", i, "targets", j), tgt, pool, what)
         if f.kind == "data-corruption":
@@ -459,6 +521,13 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                             f"service {tgt!r} cannot be rebuilt from backup: it has {' and '.join(lacks)}",
                         )
                     )
+        if f.kind != "data-drift":
+            if f.on_detect != "stay-up":
+                out.append((("faults", i, "on_detect"), f"on_detect applies to a data-drift fault, not {f.kind}"))
+            if f.write_rate is not None:
+                out.append((("faults", i, "write_rate"), f"write_rate applies to a data-drift fault, not {f.kind}"))
+        elif f.write_rate is not None:
+            out += _rate(("faults", i, "write_rate"), f.write_rate, "the write rate")
         if f.kind == "cutover-failure" and d.rollback is None:
             out.append((("faults", i, "kind"), "a cutover-failure drill needs a rollback section"))
         # fault steps run as each target's runbook (a corruption's as its restore runbook)

@@ -35,6 +35,16 @@ class Fault(Model):
         None,
         description="data-corruption/data-drift: how long the damage went unseen before 'at'.",
     )
+    on_detect: Literal["stay-up", "take-down"] = Field(
+        "stay-up",
+        description="data-drift: what the drill's policy does with a drifting service once the drift is "
+        "detected. stay-up: it keeps serving (stale) until re-synced, and the drift is reported as exposure "
+        "(window, divergent writes, time to reconcile), not as an outage; take-down: it is taken offline "
+        "from detection until re-synced, an outage with an RTO and an RPO.",
+    )
+    write_rate: Rate | None = Field(
+        None, description="data-drift: writes that diverge per unit time while the drift goes on, e.g. '12/min'."
+    )
     detect: DurationDist | None = Field(
         None, description="Time to detect this fault; overrides the drill's detection delay."
     )

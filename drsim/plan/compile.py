@@ -43,7 +43,9 @@ results of the ones before, and those that add tasks add them through one
    settled by the recovery paths — no tasks;
 5. **milestones** (:mod:`~drsim.plan.milestones`): restored milestones in
    dependency order, access links, the needs of steps, validations and
-   detection (:mod:`~drsim.plan.needs`), all restored, the milestone map.
+   detection (:mod:`~drsim.plan.needs`), all restored, the milestone map;
+6. **external outages** (:mod:`~drsim.plan.externals`): systems outside the
+   estate that a fault takes down, and when they come back.
 
 Problems found along the way are collected and raised together, as one
 :class:`~drsim.errors.InputError`, once every task has been added.
@@ -56,6 +58,7 @@ from .affected import affected_services
 from .builder import PlanBuilder
 from .compiled import Plan
 from .data_loss import settle_data_loss
+from .externals import compile_externals
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
 from .response import compile_response, link_triggers
@@ -78,6 +81,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
     data_loss = settle_data_loss((r.loss, r.loss_paths) for r in recovery.services.values())
     restoration = compile_restoration(builder, affected, response, recovery)
     link_triggers(builder, response.declare, restoration.outages)
+    externals = compile_externals(builder, response)
     builder.raise_problems()
     chain = recovery.rollback
     return Plan(
@@ -93,4 +97,6 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         milestones=milestone_map(drill, response, restoration),
         rollback=(chain.decided, chain.done) if chain is not None else None,
         handovers=handovers_of(topo, drill.start, (t.role for t in builder.tasks if t.role is not None)),
+        externals=externals,
+        degraded=affected.degraded,
     )

@@ -79,6 +79,16 @@ class RpoItem:
     restore_gate: int = -1
 
 
+@dataclass(frozen=True)
+class ExternalOutage:
+    """An external system down in this drill: from the finish of ``down_task`` to that of ``up_task``
+    (-1: it never comes back during the drill)."""
+
+    name: str
+    down_task: int
+    up_task: int = -1
+
+
 @dataclass
 class ServiceOutage:
     """A service taken down in this drill, directly or through what it depends on.
@@ -120,7 +130,7 @@ class Plan:
     * :meth:`arrays` — the same schedule as flat arrays, for the kernel;
     * ``rpo_items`` — read by the draws and the vectorized engine for blocked tasks, and
       by the outcomes with ``rpo_elements`` through :meth:`elements`;
-    * ``outages``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
+    * ``outages``, ``externals``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
       turn into RTO, RPO, workflow downtime and the decision-latency breakdown;
     * ``topology`` and ``drill`` — the outcomes' targets (tiers, queues, workflows) and
       fault times.
@@ -152,6 +162,11 @@ class Plan:
         The rollback's (decision task, done task), or None without a rollback.
     handovers
         Capacity changes over the incident, by time (then role): see :mod:`drsim.plan.roster`.
+    externals
+        Systems outside the estate a fault takes down (:mod:`drsim.plan.externals`), by name.
+    degraded
+        Services left up on fewer members of a dependency group than it has, with the members
+        that are down (for results and reports).
     """
 
     topology: Topology
@@ -166,6 +181,8 @@ class Plan:
     milestones: dict[str, int]
     rollback: tuple[int, int] | None
     handovers: list[Handover] = field(default_factory=list)
+    externals: dict[str, ExternalOutage] = field(default_factory=dict)
+    degraded: dict[str, list[str]] = field(default_factory=dict)
 
     def roles(self) -> list[str]:
         """The role names, sorted: the order of the kernel's role arrays."""

@@ -244,7 +244,9 @@ class _RecoveryCompiler:
         key = f"svc:{name}:validate"
         task = self.step(key, name, validation, [last], -1, kind="validate")
         implied = validation.needs is None
-        needs = service.depends_on if validation.needs is None else validation.needs
+        # by default its plain dependencies; a dependency group (any-of, k of n) is waited for by the
+        # service's restored milestone, which knows how many of its members must be back
+        needs = service.needs_all() if validation.needs is None else validation.needs
         path = ("services", name, "recovery", "validate", "needs")
         self.needs.append(PendingNeed(task, tuple(needs), path, implied=implied))
         if validation.failure is None:

@@ -104,6 +104,12 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     console.print(lt)
     if r.rollback_time is not None:
         console.print(f"Rollback: {fd(r.rollback_time)} from the decision until the old system was authoritative")
+    for d in r.drift:
+        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
+        console.print(
+            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; "
+            f"re-synced and reconciled {fd(d.reconcile)} after detection"
+        )
     if timeline:
         tl = Table(title="Timeline", title_justify="left")
         for h in ("T+", "clock", "actor", "service", "event"):
@@ -164,6 +170,12 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     ]
     if r.rollback_time is not None:
         parts += [f"Rollback took {fd(r.rollback_time)}.", ""]
+    for d in r.drift:
+        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
+        parts += [
+            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; reconciled {fd(d.reconcile)} after detection.",
+            "",
+        ]
     if timeline:
         parts += [
             "## Timeline",
