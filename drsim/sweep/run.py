@@ -41,6 +41,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -375,8 +376,13 @@ def execute(
     already = set(stored)
     todo = [w for w in spec.work() if w not in already]
     if todo:
-        with open_runner(executor, spec, workers=workers, scheduler=scheduler) as runner:
-            for res in runner.run(spec, todo):
+        # closing: whatever goes wrong while saving or merging, the runner's results stop at once (its
+        # threads or futures are told to stop here, not whenever the generator happens to be collected)
+        with (
+            open_runner(executor, spec, workers=workers, scheduler=scheduler) as runner,
+            closing(runner.run(spec, todo)) as results,
+        ):
+            for res in results:
                 if not merger.is_new(res):
                     continue
                 if checkpoint is not None:
