@@ -234,7 +234,8 @@ def test_half_written_and_foreign_chunk_files(estate, tmp_path):
     execute(spec, checkpoint=cp)
     stray = cp.chunks / ".point-0000-chunk-000001.npz.abc123.tmp"  # a write cut short by a kill
     stray.write_bytes(b"half")
-    Checkpoint.open(tmp_path / "cp", spec, resume=True)
+    cp.close()  # one writer at a time: the folder is locked while a checkpoint is open
+    Checkpoint.open(tmp_path / "cp", spec, resume=True).close()
     assert not stray.exists()
 
     other = build_spec(drill, topo, n=3000, seed=5, chunk_size=1000)

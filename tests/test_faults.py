@@ -267,3 +267,62 @@ def test_a_full_disk_while_writing_a_file_is_one_line_and_leaves_nothing(tmp_pat
     assert proc.stderr.splitlines()[-1] == f"error: {name}: cannot write it: No space left on device"
     assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
+
+
+# ------------------------------------------------------------------ checkpoints: corrupt chunks, two writers
+
+
+def corrupt_empty(p: Path) -> None:
+    p.write_bytes(b"")
+
+
+def corrupt_truncated(p: Path) -> None:
+    p.write_bytes(p.read_bytes()[:100])
+
+
+def corrupt_flipped(p: Path) -> None:
+    data = bytearray(p.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    p.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("corrupt", [corrupt_empty, corrupt_truncated, corrupt_flipped], ids=["empty", "cut", "crc"])
+def test_a_corrupt_chunk_is_one_line_naming_it_and_what_to_do(estate, tmp_path, corrupt):
+    drill, topo = estate
+    out = tmp_path / "cp"
+    args = ["sweep", drill, "--topology", topo, "-n", "4000", "--chunk-size", "1000", "--out", str(out)]
+    first, _ = run_drsim(args)
+    assert first.returncode in (0, 1), first.stderr
+    chunk = out / "chunks" / "point-0000-chunk-000001.npz"
+    corrupt(chunk)
+    proc, _ = run_drsim([*args, "--resume"])
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Aborted" not in proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"error: {chunk}: corrupt checkpoint chunk (")
+    assert line.endswith(
+        "; delete this file to run the chunk again with --resume, or start the sweep afresh with --force"
+    )
+
+
+def test_a_second_sweep_into_a_folder_in_use_is_refused(estate, tmp_path):
+    """Two --force sweeps into one folder: the second is refused before it touches anything."""
+    spec = build_spec(*estate, n=2000, seed=1, chunk_size=1000)
+    other = build_spec(*estate, n=2000, seed=2, chunk_size=1000)
+    first = Checkpoint.open(tmp_path / "cp", spec)
+    try:
+        manifest = (tmp_path / "cp" / "manifest.json").read_text()
+        drill, topo = estate
+        args = ["sweep", drill, "--topology", topo, "-n", "2000", "--chunk-size", "1000", "--seed", "2"]
+        proc, _ = run_drsim([*args, "--out", str(tmp_path / "cp"), "--force"])
+        assert proc.returncode == 3, proc.stderr
+        assert proc.stderr == (
+            f"error: {tmp_path / 'cp'}: another sweep is writing to this checkpoint folder; wait for it to end, "
+            "or use another folder\n"
+        )
+        assert (tmp_path / "cp" / "manifest.json").read_text() == manifest  # untouched
+    finally:
+        first.close()
+    Checkpoint.open(tmp_path / "cp", other, force=True).close()  # free again once the first has ended

@@ -424,14 +424,18 @@ def sweep(
     cp = None
     if settings.checkpoint is not None:
         cp = Checkpoint.open(settings.checkpoint, spec, resume=settings.resume, force=settings.force)
-    return execute(
-        spec,
-        executor=settings.executor,
-        progress=settings.progress,
-        checkpoint=cp,
-        workers=settings.workers,
-        scheduler=settings.scheduler,
-    )
+    try:
+        return execute(
+            spec,
+            executor=settings.executor,
+            progress=settings.progress,
+            checkpoint=cp,
+            workers=settings.workers,
+            scheduler=settings.scheduler,
+        )
+    finally:
+        if cp is not None:
+            cp.close()
 
 
 __all__ = [
