@@ -261,6 +261,8 @@ class Checkpoint:
             why = str(exc) or type(exc).__name__
             if isinstance(exc, EOFError) or (p.is_file() and p.stat().st_size == 0):
                 why = "the file is empty"
+            elif p.is_file() and not zipfile.is_zipfile(p):
+                why = "not an .npz archive: cut short or overwritten"
             raise InputError(
                 str(p),
                 [
