@@ -100,3 +100,23 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None], f
         tmp_path.unlink(missing_ok=True)
         raise
     return p
+
+
+#: What a spreadsheet reads as the start of a formula (OWASP's list): a text cell starting so is neutralised.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame):
+    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas.
+
+    A text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return (a service named ``=HYPERLINK(...)``) gets a leading ``'``, which
+    spreadsheets show as text; quoting alone does not stop them evaluating it.
+    Only text cells change: a number such as ``-3.5`` stays a number.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+    renamed = {c: "'" + c for c in out.columns if isinstance(c, str) and c.startswith(FORMULA_STARTS)}
+    return out.rename(columns=renamed) if renamed else out

@@ -7,6 +7,8 @@ sweep, and checks the exit status, the one-line message and what is left on disk
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -326,3 +328,63 @@ def test_a_second_sweep_into_a_folder_in_use_is_refused(estate, tmp_path):
     finally:
         first.close()
     Checkpoint.open(tmp_path / "cp", other, force=True).close()  # free again once the first has ended
+
+
+# ------------------------------------------------------------------ hostile names in CSV and Markdown
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+FORMULA = '=HYPERLINK("//evil.example","y")'  # no colon: compare splits metric keys at colons
+HTML = "<script>alert(1)</script>"
+
+
+def hostile_estate(tmp_path: Path, app: str, meds: str = "meds") -> tuple[str, str]:
+    """The corpus estate with its service ``app`` and workflow ``meds`` renamed."""
+    text = (CORPUS / "_topology.yaml").read_text()
+    app, meds = json.dumps(app), json.dumps(meds)  # a JSON string is a YAML double-quoted one
+    text = text.replace("  app:", f"  {app}:", 1).replace("consumer: app", f"consumer: {app}")
+    text = text.replace("needs: [db, app]", f"needs: [db, {app}]").replace("  meds:", f"  {meds}:", 1)
+    topo = tmp_path / "topo.yaml"
+    topo.write_text(text)
+    drill = tmp_path / "drill.yaml"
+    drill.write_text((CORPUS / "_drill.yaml").read_text())
+    return str(drill), str(topo)
+
+
+@pytest.mark.parametrize("name", [FORMULA, "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "+1"])
+def test_no_csv_drsim_writes_has_a_text_cell_a_spreadsheet_would_evaluate(tmp_path, name):
+    import pandas as pd
+
+    drill, topo = hostile_estate(tmp_path, name, meds=name + " ward")
+    out = tmp_path / "summary.csv"
+    swept, _ = run_drsim(["sweep", drill, "--topology", topo, "-n", "2000", "--out", str(out)])
+    assert swept.returncode in (0, 1), swept.stderr
+    compared, _ = run_drsim(["compare", drill, "--topology", topo, "--topology", topo, "-n", "500", "--format", "csv"])
+    assert compared.returncode in (0, 1), compared.stderr
+    for text in (out.read_text(), compared.stdout):
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        cells = [c for col in frame.columns for c in frame[col]] + list(frame.columns)
+        assert f"'{name}" in cells  # the subject column: kept, as text
+        assert not [
+            c for c in cells if c.startswith(("=", "+", "@", "\t", "\r")) or (c.startswith("-") and not _number(c))
+        ]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_markdown_of_every_renderer_escapes_html_in_names(tmp_path):
+    drill, topo = hostile_estate(tmp_path, HTML, meds=HTML + "x")
+    single, _ = run_drsim(["drill", drill, "--topology", topo, "--format", "markdown"])
+    swept, _ = run_drsim(
+        ["sweep", drill, "--topology", topo, "-n", "2000", "--format", "markdown", "--grid", f"drill.name=a{HTML},b"]
+    )
+    for proc in (single, swept):
+        assert proc.returncode in (0, 1), proc.stderr
+        assert "<script>" not in proc.stdout
+    assert "\\<script\\>alert(1)\\</script\\>" in single.stdout
+    assert "\\<script\\>" in swept.stdout  # the grid point's heading
