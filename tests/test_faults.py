@@ -388,3 +388,38 @@ def test_markdown_of_every_renderer_escapes_html_in_names(tmp_path):
         assert "<script>" not in proc.stdout
     assert "\\<script\\>alert(1)\\</script\\>" in single.stdout
     assert "\\<script\\>" in swept.stdout  # the grid point's heading
+
+
+# ------------------------------------------------------------------ compiled-code cache without a writable home
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs /sys, where nobody can create files")
+def test_the_compiled_code_cache_falls_back_to_a_private_temporary_folder(monkeypatch, tmp_path):
+    from drsim.jit import cache_fallback
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert cache_fallback(Path("/sys/kernel"), tmp_path / "home-cache") is None  # a writable user cache will do
+    chosen = cache_fallback(Path("/sys/kernel"), Path("/sys/kernel/cache"))
+    assert chosen is not None
+    assert Path(chosen).parent == tmp_path
+    assert Path(chosen).is_dir()
+    assert os.environ["NUMBA_CACHE_DIR"] == chosen
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/elsewhere")
+    assert cache_fallback(Path("/sys/kernel"), Path("/sys/kernel/cache")) is None  # the user's choice stands
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs /sys")
+def test_a_fresh_process_with_an_unwritable_home_picks_the_fallback(tmp_path):
+    """HOME and XDG_CACHE_HOME in /sys, the package folder checked as /sys too (tests run as root, so only
+    a filesystem that refuses everyone stands for a read-only install)."""
+    env = {**os.environ, "HOME": "/sys/kernel", "XDG_CACHE_HOME": "/sys/kernel/cache", "TMPDIR": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    code = (
+        "import os, pathlib, drsim.jit as jit\n"
+        "os.environ.pop('NUMBA_CACHE_DIR', None)\n"
+        "print(jit.cache_fallback(pathlib.Path('/sys/kernel')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().startswith(str(tmp_path / "drsim-numba-cache-"))
