@@ -40,8 +40,8 @@ import dataclasses
 import hashlib
 import json
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,6 +346,18 @@ class _Tally:
         self.tell()
 
 
+@contextmanager
+def _closed(results: Iterable[Any]) -> Iterator[Iterator[Any]]:
+    """Iterate ``results`` and close it on the way out, when it can be closed (a generator can)."""
+    it = iter(results)
+    try:
+        yield it
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
 def execute(
     spec: SweepSpec,
     executor: Any = None,
@@ -380,7 +392,7 @@ def execute(
         # threads or futures are told to stop here, not whenever the generator happens to be collected)
         with (
             open_runner(executor, spec, workers=workers, scheduler=scheduler) as runner,
-            closing(runner.run(spec, todo)) as results,
+            _closed(runner.run(spec, todo)) as results,
         ):
             for res in results:
                 if not merger.is_new(res):
