@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..model.units import format_duration as fd
 from ..results import DrillResult
+from .document import md_escape
 
 LATENCY_ROWS = [
     ("detect", "fault -> detected"),
@@ -122,17 +123,18 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
 
 
 def _md_table(head, rows) -> str:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    """A Markdown table; every cell escaped as the timeline's are (a name cannot be raw HTML or markup)."""
+    out = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(md_escape(str(c)).replace("\n", " ") for c in row) + " |" for row in rows]
     return "\n".join(out)
 
 
 def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     parts = [
-        f"# {r.drill} on {r.topology}",
+        f"# {md_escape(r.drill)} on {md_escape(r.topology)}",
         "",
         f"Starts {r.start:%a %Y-%m-%d %H:%M}; seed {r.seed}; "
-        + ("**all targets met**" if r.passed else f"**targets missed:** {', '.join(r.missed)}"),
+        + ("**all targets met**" if r.passed else f"**targets missed:** {md_escape(', '.join(r.missed))}"),
         "",
         "## Services",
         "",

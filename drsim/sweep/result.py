@@ -27,7 +27,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
-from ..io import atomic_write
+from ..io import atomic_write, csv_safe
 from ..stats import PERCENTILES, Accumulator, Summary, wilson
 from .chunks import ChunkResult, SweepSpec
 from .gates import GateResult, evaluate_gates
@@ -159,6 +159,7 @@ class SweepResult:
     def to_csv(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
         """Write the tidy summary (or every replicate) as CSV, atomically; refuse to overwrite without ``force``."""
         df = self.replicates() if replicates else self.to_frame()
+        df = csv_safe(df)  # a name such as =HYPERLINK(...) must not become a formula in a spreadsheet
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
 
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
