@@ -14,6 +14,7 @@ from .topology import (
     Step,
     Tier,
     Topology,
+    TransactionLogs,
     Workflow,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "Step",
     "Tier",
     "Topology",
+    "TransactionLogs",
     "Workflow",
 ]
