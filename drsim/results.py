@@ -11,12 +11,16 @@ import numpy as np
 
 from .engine.des import Replay, TimelineEvent
 from .engine.draws import Draws
+from .engine.outcomes import never_reason
 from .plan import Plan, ServiceOutage
 
 
 @dataclass(frozen=True)
 class ServiceResult:
-    """One service's achieved recovery against its tier's targets."""
+    """One service's achieved recovery against its tier's targets.
+
+    ``rpo_reason`` says why an affected service lost every write (its RPO is never), else ``""``.
+    """
 
     name: str
     tier: str
@@ -26,6 +30,7 @@ class ServiceResult:
     rpo: float | None
     rto_target: float
     rpo_target: float
+    rpo_reason: str = ""
 
     @property
     def restored(self) -> bool:
@@ -142,6 +147,7 @@ class DrillResult:
                     "rpo": num(s.rpo),
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
+                    **({"rpo_reason": s.rpo_reason} if s.rpo_reason else {}),
                 }
                 for s in self.services
             ],
@@ -211,6 +217,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
                 rpo=m.get(f"service:{name}:rpo"),
                 rto_target=tier.rto,
                 rpo_target=tier.rpo,
+                rpo_reason=never_reason(plan, name, draws, m[f"service:{name}:rpo"]) if o else "",
             )
         )
     services.sort(key=lambda s: (not s.affected, list(topo.tiers).index(s.tier), s.name))
