@@ -12,14 +12,17 @@ import numpy as np
 from .engine.des import Replay, TimelineEvent
 from .engine.draws import Draws
 from .engine.finish import FinishTimes
-from .engine.outcomes import queue_flows
+from .engine.outcomes import never_reason, queue_flows
 from .engine.queues import QueueFlow
 from .plan import Plan
 
 
 @dataclass(frozen=True)
 class ServiceResult:
-    """One service's achieved recovery against its tier's targets."""
+    """One service's achieved recovery against its tier's targets.
+
+    ``rpo_reason`` says why an affected service lost every write (its RPO is never), else ``""``.
+    """
 
     name: str
     tier: str
@@ -31,6 +34,7 @@ class ServiceResult:
     rpo_target: float
     #: What the lost writes come from, when any were lost ("replication lag", "hl7-oru buffer overflow").
     rpo_from: tuple[str, ...] = ()
+    rpo_reason: str = ""
 
     @property
     def restored(self) -> bool:
@@ -159,6 +163,7 @@ class DrillResult:
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
                     **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
+                    **({"rpo_reason": s.rpo_reason} if s.rpo_reason else {}),
                 }
                 for s in self.services
             ],
@@ -242,6 +247,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
                 rto_target=tier.rto,
                 rpo_target=tier.rpo,
                 rpo_from=_rpo_sources(plan, name, m, flows),
+                rpo_reason=never_reason(plan, name, draws, m[f"service:{name}:rpo"]) if o else "",
             )
         )
     services.sort(key=lambda s: (not s.affected, list(topo.tiers).index(s.tier), s.name))

@@ -258,6 +258,12 @@ def topologies(draw) -> dict:
                 data["backup_interval"] = Dur("fixed", (interval,))
                 if draw(st.booleans()):
                     data["backup_retention"] = Dur("fixed", (interval * draw(st.integers(1, 30)),))
+                if draw(st.integers(0, 3)) == 0:
+                    data["logs"] = {
+                        "point_in_time": draw(st.booleans()),
+                        "retention": Dur("fixed", (interval * draw(st.integers(1, 30)),)),
+                        "compromised": draw(st.sampled_from([0.0, 0.3, 1.0])),
+                    }
             mode = draw(st.sampled_from([None, "sync", "async"]))
             if mode == "sync":
                 data["replication"] = {"mode": "sync"}

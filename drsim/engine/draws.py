@@ -103,7 +103,9 @@ def data_loss_window(item: RpoItem, draws: Draws) -> np.ndarray:
     it went unseen plus the age of the last usable backup taken before it began —
     ``inf`` beyond the retention, when no clean backup is left. Each unusable
     restore point (:func:`fallbacks`) takes the restore one backup interval further
-    back. Windows that end at a task's finish (drift, a rollback's discarded
+    back. Where intact point-in-time logs reach back past the corruption's start
+    (:func:`logs_reach_back`), they are rolled forward from that backup to just
+    before it began: only the dwell is lost. Windows that end at a task's finish (drift, a rollback's discarded
     writes) are the outcomes' to compute (:func:`drsim.engine.outcomes.rpo_base`).
     """
     n = draws.n
@@ -118,9 +120,34 @@ def data_loss_window(item: RpoItem, draws: Draws) -> np.ndarray:
         for e in item.elements:
             total = total + draws[e]
         if item.unusable:
-            return _older_points(item, draws, total)
-        return np.where(total > item.retention, np.inf, total)
+            total = _older_points(item, draws, total)
+        else:
+            total = np.where(total > item.retention, np.inf, total)
+        if item.point_in_time:
+            return np.where(logs_reach_back(item, draws) & np.isfinite(total), dwell(item, draws), total)
+        return total
     raise ValueError(item.kind)
+
+
+def dwell(item: RpoItem, draws: Draws) -> np.ndarray:
+    """How long before it was found the corruption of data-loss ``item`` began, per replicate (0: no dwell)."""
+    if not item.dwell:
+        return np.zeros(draws.n)
+    return np.asarray(draws[item.dwell], dtype=float)
+
+
+def logs_compromised(item: RpoItem, draws: Draws) -> np.ndarray:
+    """Replicates where the point-in-time logs of data-loss ``item`` are compromised: its uniform below ``logs_p``."""
+    if not item.logs:
+        return np.zeros(draws.n, dtype=bool)
+    return np.asarray(draws[item.logs], dtype=float) < item.logs_p
+
+
+def logs_reach_back(item: RpoItem, draws: Draws) -> np.ndarray:
+    """Replicates where intact point-in-time logs reach back to just before the corruption began."""
+    if not item.point_in_time:
+        return np.zeros(draws.n, dtype=bool)
+    return (dwell(item, draws) <= item.logs_retention) & ~logs_compromised(item, draws)
 
 
 def restore_window(item: RpoItem, draws: Draws) -> np.ndarray:

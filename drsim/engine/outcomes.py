@@ -36,8 +36,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..model.units import format_duration
 from ..plan import Plan, RpoItem
-from .draws import Draws, data_loss_window, restore_window
+from .draws import Draws, data_loss_window, dwell, fallbacks, restore_window
 from .finish import TaskFinishes
 from .queues import Arrivals, QueueFlow, queue_flow
 
@@ -223,6 +224,40 @@ def union_length(downs: list[np.ndarray], ups: list[np.ndarray]) -> np.ndarray:
             total = total + np.where(u[i] > start, u[i] - start, 0.0)
             covered = np.maximum(covered, u[i])
     return total
+
+
+def never_reason(plan: Plan, service: str, draws: Draws, rpo: float) -> str:
+    """Why ``service`` lost every write (``rpo`` is infinite) in the one replicate of ``draws``: ``""`` if it did not.
+
+    No clean restore point left within the backup retention, or an interface queue that
+    drops its messages for as long as the service is down, and it never comes back.
+    """
+    if not np.isinf(rpo):
+        return ""
+    o = plan.outages[service]
+    if o.rpo >= 0:
+        item = plan.rpo_items[o.rpo]
+        if item.interval > 0 and np.isinf(restore_window(item, draws)[0]):
+            return _no_restore_point(item, draws)
+    fed = sorted(q for q, spec in plan.topology.queues.items() if spec.consumer == service)
+    if fed:
+        return f"interface {', '.join(fed)} drops messages while it is down, and it never comes back"
+    return "its writes are lost for as long as it is down, and it never comes back"
+
+
+def _no_restore_point(item: RpoItem, draws: Draws) -> str:
+    """Why a restore of data-loss ``item`` finds no clean restore point, in the one replicate of ``draws``."""
+    why = f"no clean restore point within {format_duration(item.retention)} retention"
+    parts = []
+    if item.kind == "corruption":
+        parts.append(f"the corruption began {format_duration(float(dwell(item, draws)[0]))} before it was found")
+    n_unusable = float(fallbacks(item, draws)[0])
+    if n_unusable > 0:
+        points = "every restore point" if np.isinf(n_unusable) else f"{n_unusable:.0f} restore point(s)"
+        parts.append(f"{points} before it unusable")
+    if item.point_in_time:
+        parts.append("the logs need an older backup to roll forward from")
+    return why + (": " + "; ".join(parts) if parts else "")
 
 
 def _worst(op: Callable[[np.ndarray, np.ndarray], np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:

@@ -26,6 +26,7 @@ from .topology import (
     Step,
     Tier,
     Topology,
+    TransactionLogs,
     Workflow,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "Step",
     "Tier",
     "Topology",
+    "TransactionLogs",
     "Trigger",
     "Workflow",
 ]

@@ -338,6 +338,13 @@ def _data_problems(base: tuple, s: Service) -> list[Problem]:
             )
     if d.backup_retention is not None and d.backup_interval is not None and d.backup_retention < d.backup_interval:
         out.append(((*base, "data", "backup_retention"), "retention shorter than the backup interval keeps no backup"))
+    if d.logs is not None and d.backup_interval is None:
+        out.append(
+            (
+                (*base, "data", "logs"),
+                "transaction logs are rolled forward from a backup: data.logs needs data.backup_interval",
+            )
+        )
     return out
 
 

@@ -115,6 +115,25 @@ class Replication(Model):
     lag: DurationDist | None = Field(None, description="Async replication lag at any instant.")
 
 
+class TransactionLogs(Model):
+    """An archive of immutable transaction logs (journals): a restore can roll them forward to any moment."""
+
+    point_in_time: bool = Field(
+        description="Whether a restore can stop the roll-forward at a chosen moment (just before a corruption "
+        "began); false: the logs are not used to choose the restore point."
+    )
+    retention: PositiveSeconds = Field(
+        description="How far back, from the moment the damage is found, the archived logs reach."
+    )
+    compromised: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Probability that the log archive turns out compromised or broken when it is needed: "
+        "the restore falls back to the last clean backup.",
+    )
+
+
 class DataStore(Model):
     """The data a service keeps, and how it is protected."""
 
@@ -132,6 +151,10 @@ class DataStore(Model):
         le=1,
         description="Probability that a restore point (a backup) turns out compromised or unrestorable: "
         "the restore falls back to the backup before it, one backup interval older, and runs again.",
+    )
+    logs: TransactionLogs | None = Field(
+        None,
+        description="Immutable transaction logs: a restore after corruption rolls forward to just before it began.",
     )
 
 

@@ -38,7 +38,7 @@ class RpoItem:
     kind
         How the loss is formed (:data:`LossKind`): nothing (``none``, ``sync``); the replication
         lag (``lag``); the age of the last backup (``backup``); dwell plus backup age, infinite
-        past the retention (``corruption``); the fault until ``task_a`` (``drift``: detection);
+        past the retention, or the dwell alone when intact logs reach back (``corruption``); the fault until ``task_a`` (``drift``: detection);
         the cutover until ``task_a`` plus ``offset`` (``rollback-discard``: the freeze).
     elements
         Names of the random elements (in :attr:`Plan.rpo_elements`) the loss is drawn from.
@@ -61,6 +61,11 @@ class RpoItem:
         A failover that can fall back to a restore from backup: the element of the last backup's
         age, and the gate task that finishes when the fallback is taken (-1: none). In those
         replicates the loss is the restore's window (:func:`drsim.engine.draws.restore_window`).
+    dwell, point_in_time, logs_retention, logs, logs_p
+        Corruption of a store with point-in-time logs: the element of the corruption's dwell
+        (``""``: none, it began at the fault), whether the logs can stop the roll-forward just
+        before it began, how far back they reach (seconds), and the element (a uniform) drawing
+        whether they are compromised, with probability ``logs_p`` (``""``: never).
     """
 
     service: str
@@ -77,6 +82,11 @@ class RpoItem:
     interval: float = 0.0
     backup_age: str = ""
     restore_gate: int = -1
+    dwell: str = ""
+    point_in_time: bool = False
+    logs_retention: float = 0.0
+    logs: str = ""
+    logs_p: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ How much depends first on how its data is protected:
 * corruption loses what was written since the last clean backup: the time it
   dwelt unnoticed plus the backup's age — and everything, if that reaches past
   the backup retention (no clean copy is left, so the restore never finishes);
+  a store with intact point-in-time logs reaching back past the corruption's
+  start rolls them forward from that backup to just before the corruption
+  began, and loses only what was written since: the dwell;
 * drift loses everything written from the fault until it was detected.
 
 and then on how the service comes back (:func:`settle`):
@@ -106,7 +109,9 @@ def base_loss(topo: Topology, drill: Drill, service: str, hit: Hit, detect_task:
 
     ``detect_task`` is the task detecting the service's fault (the end of a drift's window).
     A service with backups keeps its backup interval and retention on the item, and, when
-    its restore points can be unusable, the element drawing how many a restore falls back past.
+    its restore points can be unusable, the element drawing how many a restore falls back past;
+    a corrupted one with point-in-time logs, their reach and the element drawing whether they
+    are compromised.
     """
     loss = _protection_loss(topo, drill, service, hit, detect_task)
     d = topo.services[service].data
@@ -120,6 +125,12 @@ def base_loss(topo: Topology, drill: Drill, service: str, hit: Hit, detect_task:
         key = f"data:{service}:unusable-points"
         item = replace(item, unusable=key, unusable_p=d.restore_point_unusable)
         elements[key] = Uniform(0.0, 1.0)
+    if item.kind == "corruption" and d.logs is not None and d.logs.point_in_time:
+        item = replace(item, point_in_time=True, logs_retention=d.logs.retention)
+        if d.logs.compromised > 0:
+            key = f"data:{service}:logs-compromised"
+            item = replace(item, logs=key, logs_p=d.logs.compromised)
+            elements[key] = Uniform(0.0, 1.0)
     return DataLoss(item, elements)
 
 
@@ -140,7 +151,9 @@ def _protection_loss(topo: Topology, drill: Drill, service: str, hit: Hit, detec
         age_key = f"data:{service}:backup-age"
         elements[age_key] = Uniform(0.0, d.backup_interval)
         retention = d.backup_retention if d.backup_retention is not None else float("inf")
-        return DataLoss(RpoItem(service, "corruption", tuple(elements), retention=retention, fault=hit.fault), elements)
+        dwell = dwell_key if f.dwell is not None else ""
+        item = RpoItem(service, "corruption", tuple(elements), retention=retention, fault=hit.fault, dwell=dwell)
+        return DataLoss(item, elements)
     if hit.mode == "drift":
         return DataLoss(RpoItem(service, "drift", (), fault=hit.fault, task_a=detect_task))
     if hit.mode == "cutover":

@@ -67,6 +67,9 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
         style = None if row[4] == "PASS" and row[7] == "PASS" else "red"
         t.add_row(*row, style=style)
     console.print(t)
+    for s in r.services:
+        if s.rpo_reason:
+            console.print(f"{s.name} lost every write: {s.rpo_reason}")
     unaffected = [s.name for s in r.services if not s.affected]
     if unaffected:
         console.print(f"Unaffected: {', '.join(unaffected)}")

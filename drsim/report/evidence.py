@@ -336,6 +336,10 @@ def _busy_with(plan: Plan, start, finish, actors, task: Task, t: float) -> str:
     return best
 
 
+#: Why a restore never finished, when the replay's result says no more (see :attr:`ServiceResult.rpo_reason`).
+NO_CLEAN_BACKUP = "no clean backup within retention to restore from"
+
+
 def why_never(plan: Plan, start: np.ndarray, finish: np.ndarray, service: str) -> str:
     """Why ``service`` was never restored in this replay, in a facilitator's words."""
     o = plan.outages[service]
@@ -345,7 +349,7 @@ def why_never(plan: Plan, start: np.ndarray, finish: np.ndarray, service: str) -
         if task.kind == "never":
             return "no way back: its standby is lost with it and the fault does not clear"
         if task.blocked_by_rpo >= 0 and math.isfinite(float(start[task.index])):
-            return "no clean backup within retention to restore from"
+            return NO_CLEAN_BACKUP
     mine = plan.tasks[o.restored_task]
     for p in mine.preds:
         dep = plan.tasks[p]

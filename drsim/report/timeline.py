@@ -482,6 +482,8 @@ def missed_recovery_questions(tt: Tabletop, most: int) -> list[str]:
             also = f" {spoken_list(waiting)} {verb} down until it was back."
         if not rs.restored:
             why = ev.why_never(plan, rep.start, rep.finish, root)
+            if why == ev.NO_CLEAN_BACKUP and rs.rpo_reason:
+                why = rs.rpo_reason
             out.append(
                 f"{root} never came back in this replay ({why}).{also} What is the fallback, and who decides to invoke it?"
             )
