@@ -14,7 +14,9 @@ Arrivals get new person numbers (``dba#2``) and are free at once; when
 capacity falls, free people leave (lowest numbers first) and, if too few are
 free, the next busy people to finish leave instead of taking new work. A rise
 while departures are owed cancels them first, so the pool's counts are
-exactly the vectorized engine's. Person numbers only label timelines. The
+exactly the vectorized engine's. A call-in (a task with ``adds_role``) changes
+capacity the same way at its finish, a per-replicate instant: the people called
+in arrive and stay for the rest of the incident. Person numbers only label timelines. The
 process stops once nothing else is scheduled and no task waits for a person.
 
 The replay records a timeline: what happened, when, who did it, to which service.
@@ -178,6 +180,8 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         finish[task.index] = env.now
         if person is not None:
             pools[task.role].release(person)
+        if task.adds_role is not None:
+            pools[task.adds_role].change(task.adds_count)  # called in: they join for the rest of the incident
         done[task.index].succeed()
 
     handovers: list[TimelineEvent] = []
@@ -233,6 +237,8 @@ def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> T
         return TimelineEvent(time, "monitoring", None, t.label, "detect", "instant")
     if kind == "fault-end":
         return TimelineEvent(time, "-", None, t.label, "fault-end", "instant")
+    if kind == "call-in":  # "call-in:dba:arrive", "external:ir-retainer": the role called
+        return TimelineEvent(time, t.key.split(":")[1], None, t.label, "call-in", "instant")
     label = {
         "triage": f"{t.label} - done",
         "declare": f"{t.label} - decided",

@@ -85,7 +85,9 @@ one and the next roster change; a roster change adds its delta to the role's
 free count (which goes negative while departures are owed: a person freed then
 leaves instead of taking work) and, when people arrive, visits the role at the
 dispatch round of that instant, after every finish and roster change of the
-instant. The loop goes on while instants are pending, or while some task waits
+instant. A call-in (a role-free task with ``adds_role``) is a dynamic task whose finish is also an
+instant: there its people join the role's free count for the rest of the incident and the role is
+visited, exactly like a roster rise. The loop goes on while instants are pending, or while some task waits
 in a queue and roster changes remain (a task waiting for a shift that has not
 started yet gets one); a replicate whose queues are empty stops at its last
 pending instant, whatever the roster does after.
@@ -158,6 +160,15 @@ def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, ds
         stk[sp & NN] = s
         sp += 1
     return sp
+
+
+@njit(inline="always")
+def _call_in(s, finish, adds, evt, evc, nev):
+    """Role-free task ``s`` has just started: if it is a call-in (``adds``), its finish is an instant,
+    where its people arrive. Returns the new count of pending instants."""
+    if adds[s] >= 0 and finish[s] < INF:
+        nev = _push(evt, evc, nev, finish[s], -1 - s)
+    return nev
 
 
 @njit(inline="always")
@@ -271,6 +282,10 @@ class KernelArrays(NamedTuple):
     roster_time: np.ndarray
     roster_role: np.ndarray
     roster_delta: np.ndarray
+    #: The role a task's finish adds people to for the rest of the incident (a call-in; -1: none),
+    #: and how many.
+    adds_role: np.ndarray
+    adds_count: np.ndarray
     #: Head tasks (role-free, before any staffed or cyclic task), in topological order.
     head: np.ndarray
     #: Tail tasks (role-free, needed by no dynamic task), in topological order.
@@ -308,7 +323,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     -----
     Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
     (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
-    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta`` and ``start0``.
+    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn`` and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
@@ -332,6 +347,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     rtime = kernel_arrays.roster_time
     rrole = kernel_arrays.roster_role
     rdelta = kernel_arrays.roster_delta
+    adds = kernel_arrays.adds_role
+    addn = kernel_arrays.adds_count
     head = kernel_arrays.head
     tail = kernel_arrays.tail
     start0 = kernel_arrays.queued_at_start
@@ -339,7 +356,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     ntask = need.shape[0]
     nroles = capacity.shape[0]
     nkeep = keep.shape[0]
-    nev_max = 2 * ntask + pred_idx.shape[0] + 1
+    nev_max = 3 * ntask + pred_idx.shape[0] + 1  # ready, finish and arrival instants
     want_start = out_start.shape[0] > 0
     nroster = rtime.shape[0]
     # the tile's matrix: head and tail rows are computed for the whole tile; the rows of dynamic
@@ -504,6 +521,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                     sp = _start(
                                         s, x, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr
                                     )
+                                    nev = _call_in(s, finish, adds, evt, evc, nev)
                                     continue
                             # ready at t, before its dispatch round
                             rl = role[s]
@@ -514,6 +532,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 nd = _mark(rl, dmark, dq, nd)
                                 continue
                             sp = _start(s, t, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr)
+                            nev = _call_in(s, finish, adds, evt, evc, nev)
                     if nd > 0:
                         # dispatch: free people take waiting tasks, most critical class first, then
                         # earliest ready; a task's finish is an instant that frees its person and is
@@ -561,8 +580,14 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                         nev -= 1
                         c = evc[nev]
                         if c < 0:
-                            # a staffed task finishes: its person is freed, its finish carried forward
                             i = (-1 - c) & NN
+                            if role[i] < 0:
+                                # a call-in: its people arrive (its finish was carried forward as it started)
+                                rl = adds[i] & NN
+                                free[rl] += addn[i]
+                                nd = _mark(rl, dmark, dq, nd)
+                                continue
+                            # a staffed task finishes: its person is freed, its finish carried forward
                             rl = role[i] & NN
                             free[rl] += 1
                             if qhead[rl] < qtail[rl]:
@@ -583,6 +608,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             nd = _mark(rl, dmark, dq, nd)
                             continue
                         sp = _start(c, t, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr)
+                        nev = _call_in(c, finish, adds, evt, evc, nev)
                 for k in range(cp.shape[0]):
                     i = cp[k] & NN
                     ft[i, rr] = finish[i]

@@ -100,7 +100,8 @@ def _split(plan: Plan, a: PlanArrays):
     bwd[_order(n, succs, everything)] = True
     cyclic = ~fwd & ~bwd
     staffed = a.role >= 0
-    seeds = staffed | cyclic
+    # a call-in's finish changes capacity at an instant of the loop, like a staffed task's
+    seeds = staffed | cyclic | (a.adds_role >= 0)
     # what the loop needs: staffed and cyclic tasks, the tasks they skip on, the finish times a
     # needed duration reads, and everything before those
     needed = _reach(n, [[*preds[i], a.skip_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds)
@@ -198,6 +199,8 @@ def prepare(plan: Plan) -> KernelPlan:
         roster_time=a.roster_time,
         roster_role=a.roster_role,
         roster_delta=a.roster_delta,
+        adds_role=a.adds_role,
+        adds_count=a.adds_count,
         head=head,
         tail=tail,
         queued_at_start=start0,

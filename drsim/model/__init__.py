@@ -1,8 +1,10 @@
 """The validated description of an estate (topology) and a failure scenario (drill)."""
 
-from .drill import Detection, Drill, Fault, HumanStep, Inject, Response, Rollback
+from .drill import CallInRequest, Detection, Drill, Fault, HumanStep, Inject, Response, Rollback
 from .topology import (
+    CallIn,
     DataStore,
+    External,
     LocalHA,
     Queue,
     Recovery,
@@ -18,9 +20,12 @@ from .topology import (
 )
 
 __all__ = [
+    "CallIn",
+    "CallInRequest",
     "DataStore",
     "Detection",
     "Drill",
+    "External",
     "Fault",
     "HumanStep",
     "Inject",

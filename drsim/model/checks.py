@@ -160,6 +160,64 @@ def _staff_problems(t: Topology) -> list[Problem]:
                 (("staff", name, "break_glass"), "access_via needs break_glass: the time to reach emergency access")
             )
         out += _short_roster_gap(name, role)
+        out += _people_beyond_the_shift(name, role)
+    return out
+
+
+def _people_beyond_the_shift(name: str, role: StaffRole) -> list[Problem]:
+    """A call-in with neither or both ways of arriving; an external role with a roster or a call-in; no roster."""
+    out: list[Problem] = []
+    ci = role.call_in
+    if ci is not None and (ci.travel is None) == (ci.remote_login is None):
+        out.append(
+            (
+                ("staff", name, "call_in"),
+                "expected exactly one of travel (to the site) or remote_login (from home), found "
+                + ("both" if ci.travel is not None else "neither"),
+            )
+        )
+    if role.external is not None and (role.shifts or ci is not None):
+        what = "shifts" if role.shifts else "call_in"
+        out.append(
+            (
+                ("staff", name, what),
+                f"an external role has no {what}: its people come only when engaged (drop {what} or external)",
+            )
+        )
+    if not role.shifts and role.external is None:
+        out.append((("staff", name, "shifts"), "expected at least one shift (only an external role has none)"))
+    return out
+
+
+def _call_in_problems(d: Drill, t: Topology) -> list[Problem]:
+    """Call-in requests naming unknown roles, roles that cannot be called, twice, or more people than exist."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for i, req in enumerate(d.response.call_in):
+        path = ("response", "call_in", i)
+        role = t.staff.get(req.role)
+        if role is None:
+            out += _ref((*path, "role"), req.role, t.staff, "staff role")
+            continue
+        if req.role in seen:
+            out.append(((*path, "role"), f"role {req.role!r} is called in twice; give one request with a count"))
+        seen.add(req.role)
+        if role.call_in is None and role.external is None:
+            out.append(
+                (
+                    (*path, "role"),
+                    f"role {req.role!r} has no call_in section (who may be called and how fast) "
+                    f"and is not external; add staff.{req.role}.call_in",
+                )
+            )
+            continue
+        if role.call_in is not None:
+            most, what = role.call_in.available, "call_in.available"
+        else:
+            assert role.external is not None
+            most, what = role.external.headcount, "external.headcount"
+        if req.count is not None and req.count > most:
+            out.append(((*path, "count"), f"expected at most {most} (staff.{req.role}.{what}), found {req.count}"))
     return out
 
 
@@ -352,6 +410,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         hs = getattr(r, key)
         if hs is not None:
             out += _ref(("response", key, "role"), hs.role, t.staff, "staff role")
+    out += _call_in_problems(d, t)
     if d.rollback is not None:
         rb = d.rollback
         out += _ref(("rollback", "freeze", "role"), rb.freeze.role, t.staff, "staff role")

@@ -53,11 +53,35 @@ class Shift(Model):
     )
 
 
+class CallIn(Model):
+    """Off-shift people of a role who may be called in: how many, and how long until they can work."""
+
+    available: int = Field(ge=1, le=1000, description="Off-shift people who may be called in over the incident.")
+    respond: DurationDist = Field(description="Time for a called person to answer and agree to come.")
+    travel: DurationDist | None = Field(None, description="Time to reach the site (give travel or remote_login).")
+    remote_login: DurationDist | None = Field(
+        None, description="Time to log in from home instead of travelling (give travel or remote_login)."
+    )
+
+
+class External(Model):
+    """Responders from outside (an incident-response retainer, vendor support), engaged on a contract."""
+
+    response: DurationDist = Field(description="Time from engagement to the responders working (the contractual one).")
+    headcount: int = Field(ge=1, le=1000, description="People the contract sends.")
+
+
 class StaffRole(Model):
     """A pool of interchangeable people: on-call engineers, DBAs, incident commanders."""
 
     description: str = ""
-    shifts: list[Shift] = Field(min_length=1)
+    shifts: list[Shift] = Field(
+        default_factory=list, description="The roster; may be empty only for an external role (nobody on duty)."
+    )
+    call_in: CallIn | None = Field(None, description="Off-shift people of this role who may be called in.")
+    external: External | None = Field(
+        None, description="This role is an outside responder engaged when paged or called (a retainer, a vendor)."
+    )
     access_via: list[Name] = Field(
         default_factory=list,
         description="Services this role's consoles and VPN sit behind (e.g. the identity provider).",

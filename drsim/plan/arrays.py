@@ -52,6 +52,8 @@ class PlanArrays:
         The task fields of the same name.
     roster_time, roster_role, roster_delta
         Roster changes, ascending by time: the role and its change of capacity (+ arrive, - leave).
+    adds_role, adds_count
+        The role (index, -1: none) a task's finish adds people to, and how many (a call-in).
     """
 
     n: int
@@ -70,6 +72,8 @@ class PlanArrays:
     roster_time: np.ndarray
     roster_role: np.ndarray
     roster_delta: np.ndarray
+    adds_role: np.ndarray
+    adds_count: np.ndarray
 
     @classmethod
     def of(cls, tasks: Sequence[Task], capacity: dict[str, int], handovers: Sequence[Handover]) -> PlanArrays:
@@ -102,4 +106,6 @@ class PlanArrays:
             roster_time=np.array([h.time for h in handovers], dtype=np.float64),
             roster_role=np.array([rix[h.role] for h in handovers], dtype=np.int64),
             roster_delta=np.array([h.headcount - h.previous for h in handovers], dtype=np.int64),
+            adds_role=np.array([rix[t.adds_role] if t.adds_role else -1 for t in tasks], dtype=np.int64),
+            adds_count=np.array([t.adds_count for t in tasks], dtype=np.int64),
         )

@@ -73,6 +73,9 @@ class PlanBuilder:
         #: Each paged role's "acknowledged" milestone.
         self.ack: dict[str, int] = {}
         self.access: dict[str, BreakGlass] = {}
+        #: Each called-in (or engaged external) role's arrival task, and how many people it adds.
+        self.arrival: dict[str, int] = {}
+        self.called: dict[str, int] = {}
         self.unavailable = unavailable
         self.tier_class = tier_classes(topo)
         self.problems: list[Problem] = []
@@ -93,6 +96,7 @@ class PlanBuilder:
         elapsed_to: int = -1,
         elapsed_coef: float = 0.0,
         blocked_by_rpo: int = -1,
+        adds: tuple[str, int] | None = None,
     ) -> int:
         """Append a task and return its index (see the module docstring for the rules applied)."""
         if key in self.keys:
@@ -119,6 +123,8 @@ class PlanBuilder:
             elapsed_coef=elapsed_coef,
             blocked_by_rpo=blocked_by_rpo,
             priority=priority,
+            adds_role=adds[0] if adds is not None else None,
+            adds_count=adds[1] if adds is not None else 0,
         )
         self.tasks.append(t)
         self.keys[key] = t.index
@@ -141,6 +147,10 @@ class PlanBuilder:
         sh = shift_on_duty(self.topo.staff[role], self.drill.start)
         n = self.capacity.get(role, 0)
         if n == 0 or sh is None:
+            staff = self.topo.staff[role]
+            if staff.call_in is not None or staff.external is not None:
+                self.ack[role] = self.call_in(role, after)
+                return self.ack[role]
             self.problem(
                 f"the drill needs role {role!r} ({why}) but nobody is on duty at "
                 f"{self.drill.start:%a %H:%M}; add a shift with a headcount",
@@ -160,6 +170,47 @@ class PlanBuilder:
         ]
         self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
         return self.ack[role]
+
+    def call_in(self, role: str, after: int, count: int | None = None) -> int:
+        """Call off-shift people of ``role`` in (or engage an external role) once ``after`` finishes.
+
+        Returns the arrival task, whose finish adds the people to the role for the rest of the
+        incident. A role is called in once: a later call returns the first arrival. ``count``
+        defaults to the drill's request for the role, else 1 (call-in) or the contract's headcount.
+        """
+        if role in self.arrival:
+            return self.arrival[role]
+        staff = self.topo.staff[role]
+        if count is None:
+            count = next((r.count for r in self.drill.response.call_in if r.role == role), None)
+        people = f"{count} {role}" if count is not None else role
+        if staff.external is not None:
+            n = count or staff.external.headcount
+            arrive = self.add(
+                f"external:{role}",
+                "call-in",
+                f"{n} {role} engaged: arrive within the contract's response time",
+                staff.external.response,
+                [after],
+                adds=(role, n),
+            )
+        elif staff.call_in is not None:
+            ci, n = staff.call_in, count or 1
+            answer = self.add(
+                f"call-in:{role}:respond", "call-in", f"off-shift {people} called in: answers", ci.respond, [after]
+            )
+            way = "on site" if ci.travel is not None else "logged in from home"
+            how = ci.travel if ci.travel is not None else ci.remote_login
+            assert how is not None  # one of the two, by the topology's checks
+            arrive = self.add(
+                f"call-in:{role}:arrive", "call-in", f"{n} {role} called in: {way}", how, [answer], adds=(role, n)
+            )
+        else:  # an unchecked drill (check_drill reports it too)
+            self.problem(f"role {role!r} has no call_in section and is not external", ("response", "call_in"))
+            return after
+        self.arrival[role] = arrive
+        self.called[role] = n
+        return arrive
 
     def ready_for(self, role: str | None, escalation: int) -> list[int]:
         """Tasks a person of ``role`` must have done before working: acknowledge, maybe break glass.

@@ -28,6 +28,12 @@ count may go negative (departures owed), and a rise first cancels owed
 departures. The starting shift's ``acknowledge`` and ``pace`` apply to the
 whole drill, and pages go to the starting shift only.
 
+**Call-in.** Off-shift people (a role's ``call_in``) and external responders (an
+``external`` role) come through a task that needs nobody and whose finish adds
+people to the role for the rest of the incident (``Task.adds_role``): capacity
+rises at that instant, per replicate, processed like a roster rise (before the
+dispatch). A role with nobody on duty is called in when first paged.
+
 **The phases.** :func:`compile_plan` runs these in order; each reads the typed
 results of the ones before, and those that add tasks add them through one
 :class:`~drsim.plan.builder.PlanBuilder`, so task indices follow this order:

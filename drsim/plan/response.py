@@ -9,6 +9,9 @@ This phase compiles that chain, the same for every drill:
    acknowledgement counts; roles whose consoles are down **break glass**;
 3. **triage** confirms scope and impact, and the incident is **escalated**:
    more roles are paged;
+   off-shift people and external responders are **called in** at the response
+   milestone the drill names (``detected``, ``escalated``, ``declared``), and a
+   role with nobody on duty is called in when first paged, if it can be;
 4. someone **declares** disaster (or decides to roll back a failed cutover) —
    the trigger of every recovery that needs a human decision — and, if the
    drill says so, **communicates** (downtime procedures for the wards).
@@ -66,6 +69,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         detect = f.detect if f.detect is not None else drill.detection.delay
         detect_tasks.append(builder.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
     detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
+    _call_in_at(builder, "detected", detected)
 
     # the first role paged is the first response (a drill pages at least one role)
     acks = [builder.page(r, detected, "first response") for r in resp.page]
@@ -83,6 +87,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         role=tri.role,
     )
     escalated = builder.add("escalate", "escalate", "major incident: escalate", Fixed(0.0), [triage])
+    _call_in_at(builder, "escalated", escalated)
     for r in resp.escalate:
         builder.page(r, escalated, "escalation")
         builder.add_break_glass(r)
@@ -97,6 +102,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         [triage, *builder.called_in(dec.role, escalated)],
         role=dec.role,
     )
+    _call_in_at(builder, "declared", declare)
     if resp.communicate is not None:
         c = resp.communicate
         builder.add(
@@ -108,3 +114,10 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
             role=c.role,
         )
     return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare)
+
+
+def _call_in_at(builder: PlanBuilder, when: str, after: int) -> None:
+    """Call in the roles the drill asks for at ``when``, once task ``after`` finishes."""
+    for req in builder.drill.response.call_in:
+        if req.when == when:
+            builder.call_in(req.role, after, req.count)

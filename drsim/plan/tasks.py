@@ -44,6 +44,7 @@ TaskKind = Literal[
     "step",
     "validate",
     "reconcile",
+    "call-in",
     "never",
     "milestone",
     "restored",
@@ -64,7 +65,8 @@ class Task:
       ``elapsed_to``, ``elapsed_coef`` — how long it takes
       (:func:`drsim.engine.draws.task_durations` and the kernel);
     * ``blocked_by_rpo`` — whether it can finish at all in a replicate;
-    * ``skip_if`` — whether a staffed task takes no time.
+    * ``skip_if`` — whether a staffed task takes no time;
+    * ``adds_role``, ``adds_count`` — people who join a role when the task finishes (a call-in).
 
     ``key``, ``kind``, ``label`` and ``service`` describe the task for the
     replay timeline and the reports; they never change a number.
@@ -114,6 +116,10 @@ class Task:
     #: A staffed task that takes no time if this task has already finished when it starts
     #: (break-glass access is moot once the identity provider is back).
     skip_if: int = -1
+    #: A role-free task whose finish adds ``adds_count`` people to this role for the rest of the
+    #: incident (off-shift staff called in, external responders arriving); None: adds nobody.
+    adds_role: str | None = None
+    adds_count: int = 0
 
     @property
     def element(self) -> str | None:
