@@ -189,3 +189,28 @@ def test_engines_agree_on_a_drill_using_every_call_in_field_across_a_handover():
     assert plan.handovers, "the day shift ends during the incident"
     got = times(plan, seed=25, n=2000, des_n=2000)
     assert np.all(np.isfinite(got.finish[:, plan.milestones["restored"]]))
+
+
+def test_the_replay_and_the_tabletop_say_who_was_called_in_and_when():
+    from drsim.report import evidence
+
+    staff = {
+        "ic": role(acknowledge="1m"),
+        "dba": off_shift({"available": 1, "respond": "10m", "remote_login": "15m"}),
+        "ir": {"external": {"response": "2h", "headcount": 2}},
+    }
+    steps = [{"name": "fix", "duration": "1h", "role": "dba"}, {"name": "scan", "duration": "1h", "role": "ir"}]
+    plan = plan_of(base_topology({"db": auto_service(steps)}, staff=staff), base_drill())
+    rep = des.replay(plan, Draws.sample(plan.elements(), 1, 1))
+    calls = [(e.time, e.actor, e.event) for e in rep.timeline if e.kind == "call-in"]
+    assert calls == [
+        (ESCALATED + 600, "dba", "dba called in off shift: answers the call"),
+        (ESCALATED + 1500, "dba", "1 dba called in: logged in from home"),
+        (ESCALATED + 7200, "ir", "2 ir (external, engaged on contract) arrive"),
+    ]
+    early = evidence.state_at(plan, rep.start, rep.finish, rep.actors, ESCALATED + 60)
+    assert early.on_the_way == [(ESCALATED, "dba"), (ESCALATED, "ir")]
+    assert early.called_in == []
+    later = evidence.state_at(plan, rep.start, rep.finish, rep.actors, ESCALATED + 3600)
+    assert later.called_in == [(ESCALATED + 1500, "1 dba called in: logged in from home")]
+    assert later.on_the_way == [(ESCALATED, "ir")]

@@ -189,7 +189,7 @@ class PlanBuilder:
             arrive = self.add(
                 f"external:{role}",
                 "call-in",
-                f"{n} {role} engaged: arrive within the contract's response time",
+                f"{n} {role} (external, engaged on contract) arrive",
                 staff.external.response,
                 [after],
                 adds=(role, n),
@@ -197,7 +197,11 @@ class PlanBuilder:
         elif staff.call_in is not None:
             ci, n = staff.call_in, count or 1
             answer = self.add(
-                f"call-in:{role}:respond", "call-in", f"off-shift {people} called in: answers", ci.respond, [after]
+                f"call-in:{role}:respond",
+                "call-in",
+                f"{people} called in off shift: answers the call",
+                ci.respond,
+                [after],
             )
             way = "on site" if ci.travel is not None else "logged in from home"
             how = ci.travel if ci.travel is not None else ci.remote_login
