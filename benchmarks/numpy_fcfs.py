@@ -54,7 +54,7 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
             if not ok.any():
                 break
             r, b = rows[ok], best[ok]
-            dur = D[r, b]
+            dur = _paced(a, r, b, t[r], D[r, b])
             sk = skip[b]
             # a step made unnecessary by a task already done (break-glass once access is back) takes no time
             dur = np.where((sk >= 0) & (state[r, np.maximum(sk, 0)] == 3), 0.0, dur)
@@ -82,3 +82,21 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
             finish = np.where(rf, t[:, None] + D, finish)
             state[newly & staffed] = 1
     return finish
+
+
+def _paced(a, r, b, t, dur):
+    """The durations ``dur`` of tasks ``b`` starting at ``t`` at the pace of the shift then on duty."""
+    if not a.pace_time.size:
+        return dur
+    k = np.ones(len(r))
+    rl = a.role[b]
+    for q in np.unique(rl):
+        lo, hi = a.pace_ptr[q], a.pace_ptr[q + 1]
+        if lo == hi:
+            continue
+        m = rl == q
+        j = np.searchsorted(a.pace_time[lo:hi], t[m], side="right")
+        k[m] = np.where(j > 0, a.pace_ratio[lo:hi][np.maximum(j - 1, 0)], 1.0)
+    scale = np.isfinite(dur) & (k != 1.0)
+    with np.errstate(invalid="ignore"):
+        return np.where(scale, dur + (dur - a.offset[b]) * (k - 1.0), dur)

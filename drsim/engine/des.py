@@ -14,7 +14,8 @@ Arrivals get new person numbers (``dba#2``) and are free at once; when
 capacity falls, free people leave (lowest numbers first) and, if too few are
 free, the next busy people to finish leave instead of taking new work. A rise
 while departures are owed cancels them first, so the pool's counts are
-exactly the vectorized engine's. A call-in (a task with ``adds_role``) changes
+exactly the vectorized engine's. A staffed task works at the pace of the shift
+on duty when it starts (:attr:`drsim.plan.Plan.paces`). A call-in (a task with ``adds_role``) changes
 capacity the same way at its finish, a per-replicate instant: the people called
 in arrive and stay for the rest of the incident. Person numbers only label timelines. The
 process stops once nothing else is scheduled and no task waits for a person.
@@ -24,6 +25,7 @@ The replay records a timeline: what happened, when, who did it, to which service
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass
 
@@ -152,6 +154,11 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     finish = np.full(n, np.inf)
     actors: dict[int, str] = {}
     timeline: list[TimelineEvent] = []
+    paces: dict[str, tuple[list[float], list[float]]] = {}
+    for p in plan.paces:
+        times, ratios = paces.setdefault(p.role, ([], []))
+        times.append(p.time)
+        ratios.append(p.ratio)
 
     def run(task):
         if task.preds:
@@ -165,6 +172,11 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         dur = D[task.index]
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
+        if task.role is not None and task.role in paces and np.isfinite(dur):
+            times, ratios = paces[task.role]
+            k = bisect.bisect_right(times, env.now)
+            if k > 0 and ratios[k - 1] != 1.0:  # the pace of the shift on duty now, over the compiled one
+                dur = dur + (D[task.index] - task.offset) * (ratios[k - 1] - 1.0)
         if task.skip_if >= 0 and finish[task.skip_if] <= env.now:
             dur = 0.0
         start[task.index] = env.now

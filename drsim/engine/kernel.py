@@ -87,7 +87,9 @@ leaves instead of taking work) and, when people arrive, visits the role at the
 dispatch round of that instant, after every finish and roster change of the
 instant. A call-in (a role-free task with ``adds_role``) is a dynamic task whose finish is also an
 instant: there its people join the role's free count for the rest of the incident and the role is
-visited, exactly like a roster rise. The loop goes on while instants are pending, or while some task waits
+visited, exactly like a roster rise. A staffed task works at the pace of the shift on duty when it is
+dispatched: where that differs from the compiled (starting) pace, the drawn part of its duration is
+scaled by their ratio. The loop goes on while instants are pending, or while some task waits
 in a queue and roster changes remain (a task waiting for a shift that has not
 started yet gets one); a replicate whose queues are empty stops at its last
 pending instant, whatever the roster does after.
@@ -160,6 +162,27 @@ def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, ds
         stk[sp & NN] = s
         sp += 1
     return sp
+
+
+@njit(inline="always")
+def _paced(i, rl, t, dur, Dt, rr, off, pace_ptr, pace_time, pace_ratio):
+    """Staffed task ``i`` of role ``rl`` starting at ``t`` takes ``dur`` at the pace of the shift then on
+    duty: its drawn part (``Dt`` less the data transfer ``off``) times the ratio of that pace to the
+    compiled one, the last change at or before ``t`` (found by bisection; none: unchanged)."""
+    lo = pace_ptr[rl]
+    hi = pace_ptr[rl + 1]
+    first = lo
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if pace_time[mid & NN] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo > first and dur < INF:
+        k = pace_ratio[(lo - 1) & NN]
+        if k != 1.0:
+            dur = dur + (Dt[i, rr] - off[i]) * (k - 1.0)
+    return dur
 
 
 @njit(inline="always")
@@ -286,6 +309,13 @@ class KernelArrays(NamedTuple):
     #: and how many.
     adds_role: np.ndarray
     adds_count: np.ndarray
+    #: Each task's data-transfer seconds (included in its duration, not scaled by a shift's pace).
+    offset: np.ndarray
+    #: By role (compressed), ascending times from which its work takes ``pace_ratio`` times its
+    #: compiled duration (the pace of the shift then on duty over the starting shift's).
+    pace_ptr: np.ndarray
+    pace_time: np.ndarray
+    pace_ratio: np.ndarray
     #: Head tasks (role-free, before any staffed or cyclic task), in topological order.
     head: np.ndarray
     #: Tail tasks (role-free, needed by no dynamic task), in topological order.
@@ -323,7 +353,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     -----
     Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
     (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
-    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn`` and ``start0``.
+    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``off``, ``pptr``, ``ptime``, ``pratio`` and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
@@ -349,6 +379,10 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     rdelta = kernel_arrays.roster_delta
     adds = kernel_arrays.adds_role
     addn = kernel_arrays.adds_count
+    off = kernel_arrays.offset
+    pptr = kernel_arrays.pace_ptr
+    ptime = kernel_arrays.pace_time
+    pratio = kernel_arrays.pace_ratio
     head = kernel_arrays.head
     tail = kernel_arrays.tail
     start0 = kernel_arrays.queued_at_start
@@ -547,6 +581,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 nq -= 1
                                 free[rl] -= 1
                                 dur = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
+                                dur = _paced(i, rl, t, dur, Dt, rr, off, pptr, ptime, pratio)
                                 x = skip[i]
                                 if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
                                     dur = 0.0

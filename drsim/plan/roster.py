@@ -9,12 +9,18 @@ rostered means a capacity of 0.
 The plan reads the roster twice:
 
 * **at the drill start** (:func:`starting_roster`): the shift on duty is the one
-  paged, and its ``acknowledge`` time and ``pace`` apply to the whole drill;
+  paged, and its ``acknowledge`` time applies to the whole drill; its ``pace``
+  scales staffed tasks' durations as they are compiled;
 * **over the incident** (:func:`roster_changes`): capacity is a step function
   of the time since the start, changing at shift boundaries. Each change is a
   :class:`Handover`, compiled up to :data:`ROSTER_HORIZON` after the start for
   every role some task needs (:func:`handovers_of`). Both engines apply the
-  same handovers to every replicate.
+  same handovers to every replicate;
+* **the pace over the incident** (:func:`pace_changes`): a staffed task takes the
+  pace of the shift on duty when it *starts*. Where that pace differs from the
+  starting shift's, the task's drawn duration (not its data transfer) is
+  multiplied by their ratio (:class:`PaceChange`, compiled for every role some
+  task needs whose shifts differ in pace; nobody rostered counts as pace 1).
 """
 
 from __future__ import annotations
@@ -60,6 +66,18 @@ class Handover:
         if self.shift is None:
             return f"nobody rostered: 0 on duty (was {self.previous})"
         return f"{self.shift} shift takes over: {self.headcount} on duty (was {self.previous})"
+
+
+@dataclass(frozen=True)
+class PaceChange:
+    """From ``time`` seconds after the drill start, ``role``'s work takes ``ratio`` times its compiled duration.
+
+    ``ratio`` is the pace of the shift then on duty over the starting shift's (the compiled one).
+    """
+
+    time: float
+    role: str
+    ratio: float
 
 
 @dataclass(frozen=True)
@@ -140,4 +158,35 @@ def handovers_of(topo: Topology, start: dt.datetime, roles: Iterable[str]) -> li
     """Roster changes of ``roles`` (the roles some task needs) after ``start``, by time then role."""
     out = [h for r in sorted(set(roles)) for h in roster_changes(topo.staff[r], r, start)]
     out.sort(key=lambda h: (h.time, h.role))
+    return out
+
+
+def pace_changes(
+    topo: Topology, start: dt.datetime, roles: Iterable[str], horizon: float = ROSTER_HORIZON
+) -> list[PaceChange]:
+    """The instants in (0, ``horizon``] where a role's pace relative to the starting shift's changes, by role then time.
+
+    Only roles whose shifts differ in pace have any.
+    """
+    out: list[PaceChange] = []
+    for name in sorted(set(roles)):
+        role = topo.staff[name]
+        if len({sh.pace for sh in role.shifts}) < 2:
+            continue
+        first = shift_on_duty(role, start)
+        base = first.pace if first is not None else 1.0
+        current = 1.0
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        minutes = sorted({m for sh in role.shifts for m in (sh.start, sh.end)})
+        for d in range(int(horizon // 86400) + 2):
+            for m in minutes:
+                when = midnight + dt.timedelta(days=d, minutes=m)
+                t = (when - start).total_seconds()
+                if t <= 0 or t > horizon:
+                    continue
+                sh = shift_on_duty(role, when)
+                ratio = (sh.pace if sh is not None else 1.0) / base
+                if ratio != current:
+                    out.append(PaceChange(t, name, ratio))
+                    current = ratio
     return out
