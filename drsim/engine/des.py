@@ -59,7 +59,7 @@ class StaffPool:
     def __init__(self, env: simpy.Environment, role: str, capacity: int):
         self.env, self.role = env, role
         self.free = list(range(capacity))
-        self.waiting: list[tuple[tuple[int, float, int], simpy.Event]] = []
+        self.waiting: list[tuple[tuple[int, float, int], simpy.Event, int]] = []
         self._pending = False
         self.owed = 0  # busy people who leave when they finish their task
         self._next = capacity  # the number the next arrival gets
@@ -79,13 +79,14 @@ class StaffPool:
                 heapq.heappop(self.free)
             self.owed += -delta - leave
 
-    def request(self, key: tuple[int, float, int]) -> simpy.Event:
-        """An event that succeeds with a person's number once one is free for this task.
+    def request(self, key: tuple[int, float, int], people: int = 1) -> simpy.Event:
+        """An event that succeeds with the numbers of ``people`` persons once that many are free for this task.
 
-        ``key`` is (priority class, ready time, task index): the smallest key goes first.
+        ``key`` is (priority class, ready time, task index): the smallest key goes first, and a task
+        needing several people at once holds the queue until they are free (nobody overtakes it).
         """
         ev = self.env.event()
-        heapq.heappush(self.waiting, (key, ev))
+        heapq.heappush(self.waiting, (key, ev, people))
         self._schedule_dispatch()
         return ev
 
@@ -110,9 +111,9 @@ class StaffPool:
     def _dispatch(self, _event: simpy.Event) -> None:
         """Free people take waiting tasks, smallest (class, ready time, index) first."""
         self._pending = False
-        while self.free and self.waiting:
-            _, ev = heapq.heappop(self.waiting)
-            ev.succeed(heapq.heappop(self.free))
+        while self.waiting and len(self.free) >= self.waiting[0][2]:
+            _, ev, people = heapq.heappop(self.waiting)
+            ev.succeed([heapq.heappop(self.free) for _ in range(people)])
 
 
 @dataclass
@@ -165,10 +166,10 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             evs = [done[p] for p in task.preds]
             yield (simpy.AnyOf(env, evs) if task.join == ANY else simpy.AllOf(env, evs))
         ready = env.now
-        person = None
+        people: list[int] = []
         if task.role is not None:
-            person = yield pools[task.role].request((task.priority, ready, task.index))
-            actors[task.index] = f"{task.role}#{person + 1}"
+            people = yield pools[task.role].request((task.priority, ready, task.index), task.people)
+            actors[task.index] = "+".join(f"{task.role}#{p + 1}" for p in people)
         dur = D[task.index]
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
@@ -190,8 +191,8 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             return  # never finishes (no clean backup, a fault that never clears)
         yield env.timeout(dur)
         finish[task.index] = env.now
-        if person is not None:
-            pools[task.role].release(person)
+        for p in people:
+            pools[task.role].release(p)
         if task.adds_role is not None:
             pools[task.adds_role].change(task.adds_count)  # called in: they join for the rest of the incident
         done[task.index].succeed()

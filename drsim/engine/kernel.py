@@ -89,7 +89,8 @@ instant. A call-in (a role-free task with ``adds_role``) is a dynamic task whose
 instant: there its people join the role's free count for the rest of the incident and the role is
 visited, exactly like a roster rise. A staffed task works at the pace of the shift on duty when it is
 dispatched: where that differs from the compiled (starting) pace, the drawn part of its duration is
-scaled by their ratio. The loop goes on while instants are pending, or while some task waits
+scaled by their ratio. A task needing several people at once (dual control) is dispatched only when
+that many are free, and until then holds its role's queue (nobody behind it overtakes). The loop goes on while instants are pending, or while some task waits
 in a queue and roster changes remain (a task waiting for a shift that has not
 started yet gets one); a replicate whose queues are empty stops at its last
 pending instant, whatever the roster does after.
@@ -165,21 +166,17 @@ def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, ds
 
 
 @njit(inline="always")
-def _paced(i, rl, t, dur, Dt, rr, off, pace_ptr, pace_time, pace_ratio):
+def _paced(i, rl, t, dur, Dt, rr, off, pc, pace_ptr, pace_time, pace_ratio):
     """Staffed task ``i`` of role ``rl`` starting at ``t`` takes ``dur`` at the pace of the shift then on
     duty: its drawn part (``Dt`` less the data transfer ``off``) times the ratio of that pace to the
-    compiled one, the last change at or before ``t`` (found by bisection; none: unchanged)."""
-    lo = pace_ptr[rl]
-    hi = pace_ptr[rl + 1]
-    first = lo
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if pace_time[mid & NN] <= t:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo > first and dur < INF:
-        k = pace_ratio[(lo - 1) & NN]
+    compiled one, from the last change at or before ``t`` (none: unchanged). ``pc[rl]`` counts the
+    role's changes passed so far in the replicate: dispatch times never decrease, so it only moves on."""
+    c = pc[rl]
+    while c < pace_ptr[rl + 1] and pace_time[c & NN] <= t:
+        c += 1
+    pc[rl] = c
+    if c > pace_ptr[rl] and dur < INF:
+        k = pace_ratio[(c - 1) & NN]
         if k != 1.0:
             dur = dur + (Dt[i, rr] - off[i]) * (k - 1.0)
     return dur
@@ -309,6 +306,8 @@ class KernelArrays(NamedTuple):
     #: and how many.
     adds_role: np.ndarray
     adds_count: np.ndarray
+    #: People of its role a staffed task needs at once (2: dual control).
+    people: np.ndarray
     #: Each task's data-transfer seconds (included in its duration, not scaled by a shift's pace).
     offset: np.ndarray
     #: By role (compressed), ascending times from which its work takes ``pace_ratio`` times its
@@ -353,7 +352,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     -----
     Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
     (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
-    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``off``, ``pptr``, ``ptime``, ``pratio`` and ``start0``.
+    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``crew`` (people), ``off``, ``pptr``, ``ptime``, ``pratio`` and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
@@ -379,6 +378,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     rdelta = kernel_arrays.roster_delta
     adds = kernel_arrays.adds_role
     addn = kernel_arrays.adds_count
+    crew = kernel_arrays.people
     off = kernel_arrays.offset
     pptr = kernel_arrays.pace_ptr
     ptime = kernel_arrays.pace_time
@@ -452,6 +452,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
         qtail = np.empty(nroles, dtype=np.int64)
         dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
         dmark = np.zeros(nroles, dtype=np.int64)
+        pc = np.empty(nroles, dtype=np.int64)  # each role's pace changes passed (see _paced)
         for k in range(head.shape[0]):
             tag[head[k]] = 1  # head tasks finish before the first dispatch round
         # replicates go in tiles of TILE: their draws are copied in, head and tail tasks are
@@ -491,6 +492,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                     acc[i] = acc0[i]
                 for k in range(nroles):
                     free[k] = capacity[k]
+                    pc[k] = pptr[k]
                     qhead[k] = 0
                     qtail[k] = 0
                 for k in range(start0.shape[0]):
@@ -575,13 +577,14 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             nd -= 1
                             rl = dq[nd] & NN
                             dmark[rl] = 0
-                            while free[rl] > 0 and qhead[rl] < qtail[rl]:
+                            # strictly in order: a task needing several people at once holds the queue
+                            while qhead[rl] < qtail[rl] and free[rl] >= crew[q[(qoff[rl] + qhead[rl]) & NN] & NN]:
                                 i = q[(qoff[rl] + qhead[rl]) & NN] & NN
                                 qhead[rl] += 1
                                 nq -= 1
-                                free[rl] -= 1
+                                free[rl] -= crew[i]
                                 dur = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
-                                dur = _paced(i, rl, t, dur, Dt, rr, off, pptr, ptime, pratio)
+                                dur = _paced(i, rl, t, dur, Dt, rr, off, pc, pptr, ptime, pratio)
                                 x = skip[i]
                                 if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
                                     dur = 0.0
@@ -622,9 +625,9 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 free[rl] += addn[i]
                                 nd = _mark(rl, dmark, dq, nd)
                                 continue
-                            # a staffed task finishes: its person is freed, its finish carried forward
+                            # a staffed task finishes: its people are freed, its finish carried forward
                             rl = role[i] & NN
-                            free[rl] += 1
+                            free[rl] += crew[i]
                             if qhead[rl] < qtail[rl]:
                                 nd = _mark(rl, dmark, dq, nd)
                             if dsucc_ptr[i] < dsucc_ptr[i + 1]:

@@ -201,6 +201,7 @@ def prepare(plan: Plan) -> KernelPlan:
         roster_delta=a.roster_delta,
         adds_role=a.adds_role,
         adds_count=a.adds_count,
+        people=a.people,
         offset=a.offset,
         pace_ptr=a.pace_ptr,
         pace_time=a.pace_time,

@@ -228,6 +228,31 @@ def _runbook_problems(t: Topology, path: tuple, steps: list[Step]) -> Iterator[P
             yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
         if st.duration is None and not st.restore:
             yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+        yield from _crew_problems(t, (*path, i), st)
+
+
+def most_people(role: StaffRole) -> int:
+    """The most people of ``role`` who can ever work at once: the largest shift, plus everyone who may be
+    called in (or an external role's headcount)."""
+    rostered = max((sh.headcount for sh in role.shifts), default=0)
+    extra = role.call_in.available if role.call_in is not None else 0
+    return rostered + extra + (role.external.headcount if role.external is not None else 0)
+
+
+def _crew_problems(t: Topology, path: tuple, st: Step) -> Iterator[Problem]:
+    """A step needing more people at once than its role can ever have, or several people and no role."""
+    if st.people == 1:
+        return
+    if st.role is None:
+        yield (*path, "people"), f"a step needing {st.people} people at once needs a role"
+        return
+    role = t.staff.get(st.role)
+    if role is not None and st.people > (most := most_people(role)):
+        yield (
+            (*path, "people"),
+            f"expected at most {most} (the most people of role {st.role!r} ever on duty, called in "
+            f"included), found {st.people}: the step could never start",
+        )
 
 
 def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
@@ -401,6 +426,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(f.steps or []):
             if st.role is not None:
                 out += _ref(("faults", i, "steps", j, "role"), st.role, t.staff, "staff role")
+            out += _crew_problems(t, ("faults", i, "steps", j), st)
     r = d.response
     for i, role in enumerate(r.page):
         out += _ref(("response", "page", i), role, t.staff, "staff role")
@@ -417,6 +443,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(rb.steps):
             if st.role is not None:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
+            out += _crew_problems(t, ("rollback", "steps", j), st)
         out += _rate(("rollback", "write_rate"), rb.write_rate, "the write rate")
         if rb.policy != "discard" and rb.reconcile_rate is None:
             out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))

@@ -98,6 +98,9 @@ class Step(Model):
     duration: DurationDist | None = None
     role: Name | None = None
     restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
+    people: int = Field(
+        1, ge=1, le=100, description="People of the role needed at once (2: dual control, e.g. two key custodians)."
+    )
 
 
 class Replication(Model):

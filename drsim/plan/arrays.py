@@ -54,6 +54,8 @@ class PlanArrays:
         Roster changes, ascending by time: the role and its change of capacity (+ arrive, - leave).
     adds_role, adds_count
         The role (index, -1: none) a task's finish adds people to, and how many (a call-in).
+    people
+        People of its role each task needs at once (1 for a role-free task).
     offset
         Each task's fixed extra seconds (a data transfer), which a shift's pace does not scale.
     pace_ptr, pace_time, pace_ratio
@@ -79,6 +81,7 @@ class PlanArrays:
     roster_delta: np.ndarray
     adds_role: np.ndarray
     adds_count: np.ndarray
+    people: np.ndarray
     offset: np.ndarray
     pace_ptr: np.ndarray
     pace_time: np.ndarray
@@ -125,6 +128,7 @@ class PlanArrays:
             roster_delta=np.array([h.headcount - h.previous for h in handovers], dtype=np.int64),
             adds_role=np.array([rix[t.adds_role] if t.adds_role else -1 for t in tasks], dtype=np.int64),
             adds_count=np.array([t.adds_count for t in tasks], dtype=np.int64),
+            people=np.array([t.people for t in tasks], dtype=np.int64),
             offset=np.array([t.offset for t in tasks], dtype=np.float64),
             pace_ptr=pace_ptr,
             pace_time=np.array([p.time for p in sorted(paces, key=lambda p: (roles.index(p.role), p.time))]),

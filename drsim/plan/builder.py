@@ -97,6 +97,7 @@ class PlanBuilder:
         elapsed_coef: float = 0.0,
         blocked_by_rpo: int = -1,
         adds: tuple[str, int] | None = None,
+        people: int = 1,
     ) -> int:
         """Append a task and return its index (see the module docstring for the rules applied)."""
         if key in self.keys:
@@ -125,6 +126,7 @@ class PlanBuilder:
             priority=priority,
             adds_role=adds[0] if adds is not None else None,
             adds_count=adds[1] if adds is not None else 0,
+            people=people,
         )
         self.tasks.append(t)
         self.keys[key] = t.index

@@ -229,6 +229,7 @@ class _RecoveryCompiler:
             [last, *self.ready(validation.role)],
             role=validation.role,
             service=name,
+            people=validation.people,
         )
 
     def ready(self, role: str | None) -> list[int]:
@@ -283,6 +284,7 @@ class _RecoveryCompiler:
                 service=service,
                 offset=offset,
                 blocked_by_rpo=blocked,
+                people=step.people,
             )
             prev = [last]
         return last
@@ -320,6 +322,7 @@ class _RecoveryCompiler:
                 step.duration or Fixed(0.0),
                 [last, *self.ready(step.role)],
                 role=step.role,
+                people=step.people,
             )
         if rollback.policy != "discard":
             if rollback.reconcile_rate is None:  # an unchecked drill model, as above

@@ -59,7 +59,7 @@ class Task:
     only (the vectorized engine through :class:`~drsim.plan.arrays.PlanArrays`):
 
     * ``index``, ``preds``, ``join`` — when the task becomes ready;
-    * ``role``, ``priority`` — who must be free to start it, and in which order
+    * ``role``, ``people``, ``priority`` — who (and how many at once) must be free to start it, and in which order
       waiting tasks are taken;
     * ``duration`` (through :attr:`element`), ``offset``, ``elapsed_from``,
       ``elapsed_to``, ``elapsed_coef`` — how long it takes
@@ -120,6 +120,8 @@ class Task:
     #: incident (off-shift staff called in, external responders arriving); None: adds nobody.
     adds_role: str | None = None
     adds_count: int = 0
+    #: People of ``role`` the task needs at once (2: dual control); it starts when that many are free.
+    people: int = 1
 
     @property
     def element(self) -> str | None:
