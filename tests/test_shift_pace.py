@@ -1,10 +1,12 @@
-"""Each shift's own pace: a staffed task works at the pace of the shift on duty when it starts.
+"""Each shift's own pace, and fatigue: a staffed task works at the pace of the shift on duty when it starts.
 
 The DBAs here work a day shift (08:00-20:00) at pace 1 and a night shift
 (20:00-08:00) at pace 2; one DBA is on duty at a time. Jobs are ready at T+2m
 (alert 1m, acknowledgement 1m) and taken in service order. A task keeps the
 pace it started at, however long it runs; a restore's data transfer is not
-people's work and no shift's pace scales it.
+people's work and no shift's pace scales it. A role's ``fatigue`` slows a
+shift's people from ``after`` into the shift: a task begun then takes
+``fatigue.pace`` times its shift's pace.
 """
 
 import numpy as np
@@ -100,3 +102,44 @@ def test_a_shift_pace_scales_the_people_s_work_but_not_the_data_transfer():
     by_night = jobs_plan([{"name": "fix", "duration": "1h", "role": "dba"}, step], "2026-03-11T19:00", data=data)
     (_, _), (s1, f1) = job_times(by_night, n=4)
     np.testing.assert_allclose(f1 - s1, 20 * M + 1000.0)
+
+
+def tiring_plan(steps: list[dict], start: str):
+    """DBAs on two 12-hour shifts (08:00 and 20:00) at pace 1, slowed to 1.5 from 9 hours into a shift."""
+    shifts = [
+        {"name": "day", "start": "08:00", "end": "20:00", "headcount": 1, "acknowledge": "1m"},
+        {"name": "night", "start": "20:00", "end": "08:00", "headcount": 1, "acknowledge": "1m"},
+    ]
+    services = {f"job{i}": auto_service([step]) for i, step in enumerate(steps)}
+    staff = {"ic": role(), "dba": {"shifts": shifts, "fatigue": {"after": "9h", "pace": 1.5}}}
+    drill = base_drill(
+        start=start,
+        response={
+            "page": ["ic", "dba"],
+            "triage": {"role": "ic", "duration": "1m"},
+            "declare": {"role": "ic", "duration": "1m"},
+        },
+    )
+    return plan_of(base_topology(services, staff=staff), drill)
+
+
+def test_a_task_begun_late_in_a_shift_works_at_the_fatigued_pace_and_the_next_shift_is_fresh():
+    # the drill starts at 16:00, 8h into the day shift: job0 (30m) starts at 16:02, fresh; job1
+    # (1h) starts at 16:32, fresh, ends 17:32; job2 (1h) starts at 17:32, 9.5h in: 1.5h, ends 19:02;
+    # job3 (1h) starts at 19:02, tired: 1.5h, ends 20:32; job4 (1h) starts by the fresh night shift
+    steps = [{"name": "fix", "duration": d, "role": "dba"} for d in ["30m", "1h", "1h", "1h", "1h"]]
+    plan = tiring_plan(steps, "2026-03-11T16:00")
+    got = job_times(plan, n=4)
+    np.testing.assert_array_equal([f[0] - s[0] for s, f in got], [30 * M, 60 * M, 90 * M, 90 * M, 60 * M])
+
+
+def test_a_drill_that_starts_late_in_a_shift_is_fatigued_from_its_first_task():
+    """An exponential job with a mean of 1h begun 10h into a shift takes 1.5h on average
+    (n = 10^5, 4 standard errors)."""
+    plan = tiring_plan([{"name": "fix", "duration": "exponential(mean=1h)", "role": "dba"}], "2026-03-11T18:00")
+    # 10h into the day shift at the start: slowed from the first instant
+    assert (plan.paces[0].time, plan.paces[0].ratio) == (0.0, 1.5)
+    ((s0, f0),) = job_times(plan, n=N)
+    d = f0 - s0
+    se = d.std(ddof=1) / np.sqrt(N)
+    assert abs(d.mean() - 5400.0) <= 4 * se, (d.mean(), se)

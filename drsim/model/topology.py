@@ -71,6 +71,13 @@ class External(Model):
     headcount: int = Field(ge=1, le=1000, description="People the contract sends.")
 
 
+class Fatigue(Model):
+    """People slow down late in a long shift: from ``after`` into the shift on duty, work takes longer."""
+
+    after: PositiveSeconds = Field(description="Time into a shift from which its people work at the fatigued pace.")
+    pace: float = Field(gt=0, le=10, description="Multiplier on the shift's own pace from then on (e.g. 1.3).")
+
+
 class StaffRole(Model):
     """A pool of interchangeable people: on-call engineers, DBAs, incident commanders."""
 
@@ -79,6 +86,9 @@ class StaffRole(Model):
         default_factory=list, description="The roster; may be empty only for an external role (nobody on duty)."
     )
     call_in: CallIn | None = Field(None, description="Off-shift people of this role who may be called in.")
+    fatigue: Fatigue | None = Field(
+        None, description="A slower pace late in each shift: tasks begun from 'after' into it take 'pace' times longer."
+    )
     external: External | None = Field(
         None, description="This role is an outside responder engaged when paged or called (a retainer, a vendor)."
     )
