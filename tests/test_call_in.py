@@ -140,17 +140,19 @@ def test_an_external_role_is_engaged_when_first_needed_and_sends_its_headcount_a
     within_4_se(arrive, ESCALATED + parse_distribution("lognormal(p50=2h, p95=4h)").mean)
 
 
-def test_engines_agree_on_a_drill_using_every_call_in_field_across_a_handover():
+def test_engines_agree_on_a_drill_using_every_new_staffing_field_across_a_handover():
     """Call-in by travel and by remote login, an external role, requests at every response
-    milestone, a role nobody is on duty for, and a shift change during the incident."""
+    milestone, a role nobody is on duty for, a shift change of headcount and pace during the
+    incident, fatigue, and a dual-control step."""
     day_night = [
         {"name": "day", "start": "08:00", "end": "20:00", "headcount": 1, "acknowledge": "exponential(mean=3m)"},
-        {"name": "night", "start": "20:00", "end": "08:00", "headcount": 0, "acknowledge": "5m"},
+        {"name": "night", "start": "20:00", "end": "08:00", "headcount": 0, "acknowledge": "5m", "pace": 1.4},
     ]
     staff = {
         "ic": role(acknowledge="exponential(mean=2m)"),
         "oncall": {
             "shifts": day_night,
+            "fatigue": {"after": "10h", "pace": 1.25},
             "call_in": {"available": 3, "respond": "exponential(mean=15m)", "remote_login": "uniform(5m, 20m)"},
         },
         "dba": {
@@ -172,6 +174,9 @@ def test_engines_agree_on_a_drill_using_every_call_in_field_across_a_handover():
         )
         for i, (r1, r2) in enumerate([("dba", "oncall"), ("oncall", "ir"), ("ir", "dba"), ("dba", "dba")])
     }
+    services["vault"] = auto_service(
+        [{"name": "unseal", "duration": "exponential(mean=20m)", "role": "dba", "people": 2}]
+    )
     drill = base_drill(
         start="2026-03-11T17:30",
         response={
@@ -187,6 +192,7 @@ def test_engines_agree_on_a_drill_using_every_call_in_field_across_a_handover():
     )
     plan = plan_of(base_topology(services, staff=staff), drill)
     assert plan.handovers, "the day shift ends during the incident"
+    assert {p.role for p in plan.paces} == {"oncall"}, "its pace changes with the shift and with fatigue"
     got = times(plan, seed=25, n=2000, des_n=2000)
     assert np.all(np.isfinite(got.finish[:, plan.milestones["restored"]]))
 
