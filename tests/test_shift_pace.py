@@ -25,11 +25,12 @@ DAY_NIGHT = [
 ]
 
 
-def jobs_plan(steps: list[dict], start: str, data: dict | None = None):
+def jobs_plan(steps: list[dict], start: str, data: dict | None = None, detection: str = "1m"):
     services = {f"job{i}": auto_service([step], **({"data": data} if data else {})) for i, step in enumerate(steps)}
     staff = {"ic": role(), "dba": {"shifts": DAY_NIGHT}}
     drill = base_drill(
         start=start,
+        detection={"delay": detection},
         response={
             "page": ["ic", "dba"],
             "triage": {"role": "ic", "duration": "1m"},
@@ -143,3 +144,15 @@ def test_a_drill_that_starts_late_in_a_shift_is_fatigued_from_its_first_task():
     d = f0 - s0
     se = d.std(ddof=1) / np.sqrt(N)
     assert abs(d.mean() - 5400.0) <= 4 * se, (d.mean(), se)
+
+
+def test_starting_earlier_on_a_slower_shift_can_finish_later():
+    """Not a law any more: an earlier start can finish later. At 07:40 the night shift (pace 2)
+    is on: alerted after 1m, a 30m job starts at 07:42 and takes 1h (08:42); alerted after 20m,
+    it starts at 08:01 under the day shift and ends at 08:31."""
+    ends = []
+    for delay in ("1m", "20m"):
+        plan = jobs_plan([{"name": "fix", "duration": "30m", "role": "dba"}], "2026-03-11T07:40", detection=delay)
+        ((_, f0),) = job_times(plan, n=2)
+        ends.append(f0[0])
+    assert ends == [62 * M, 51 * M]  # from the drill start at 07:40

@@ -82,7 +82,8 @@ class Task:
     label
         The task as a person reads it in a timeline.
     duration
-        How long the work takes once started (scaled by the starting shift's pace for staffed tasks).
+        How long the work takes once started (for a staffed task: at the starting shift's pace, rescaled
+        by the engines to the pace of the shift on duty when it starts, see ``Plan.paces``).
     role
         The staff role occupied while it runs (None: needs nobody).
     preds
