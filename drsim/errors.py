@@ -5,7 +5,9 @@ raises an :class:`InputError` for a *source* (a file, a grid point, a
 parameter) holding every :class:`Problem` found there, each with its field
 path (``services.ehr-db.depends_on[1]``) and, when known, its line and column,
 so one run reports everything to fix. :class:`OutputExistsError` is drsim
-refusing to overwrite a file the user already has.
+refusing to overwrite a file the user already has; :class:`OutputError` is a
+file drsim cannot write (a read-only folder, a full disk, a checkpoint folder
+another sweep is writing to), named with the operating system's reason.
 """
 
 from __future__ import annotations
@@ -58,3 +60,15 @@ class InputError(Exception):
 
 class OutputExistsError(Exception):
     """drsim refuses to overwrite a file the user already has."""
+
+
+class OutputError(Exception):
+    """A file drsim must write cannot be written: the path and the reason (the CLI exits with status 3)."""
+
+    def __init__(self, path: object, reason: str):
+        super().__init__(path, reason)
+        self.path = str(path)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"

@@ -13,9 +13,50 @@ testable everywhere:
 
 Importing this module imports numba (about a tenth of a second): modules that
 only sometimes compile import it when they first need it.
+
+Compiled code is cached beside the package, or in the user's cache folder
+(``~/.cache``); where neither can be written (a read-only install and home),
+numba would refuse to cache at all ("no locator available"), so
+:func:`cache_fallback` points ``NUMBA_CACHE_DIR`` at a private folder under the
+system's temporary directory first. A ``NUMBA_CACHE_DIR`` already set is left alone.
 """
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` or, if it does not exist yet, in its nearest existing parent."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".drsim-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
+def cache_fallback(package: Path | None = None, user_cache: Path | None = None) -> str | None:
+    """Set ``NUMBA_CACHE_DIR`` when numba could cache nowhere; return the folder chosen (None: not needed)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    package = package if package is not None else Path(__file__).parent
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    user_cache = user_cache if user_cache is not None else Path(xdg or Path.home() / ".cache")
+    if _writable(package) or _writable(user_cache):
+        return None
+    folder = Path(tempfile.gettempdir()) / f"drsim-numba-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)  # read by numba as it loads, and by every worker process
+    return str(folder)
+
+
+cache_fallback()
 
 try:  # numba is a dependency; the fallback keeps compiled code importable for debugging
     from numba import get_num_threads, njit, prange, set_num_threads

@@ -11,7 +11,10 @@ import numpy as np
 
 from .engine.des import Replay, TimelineEvent
 from .engine.draws import Draws
-from .plan import Plan, ServiceOutage
+from .engine.finish import FinishTimes
+from .engine.outcomes import queue_flows
+from .engine.queues import QueueFlow
+from .plan import Plan
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class ServiceResult:
     rpo: float | None
     rto_target: float
     rpo_target: float
+    #: What the lost writes come from, when any were lost ("replication lag", "hl7-oru buffer overflow").
+    rpo_from: tuple[str, ...] = ()
 
     @property
     def restored(self) -> bool:
@@ -75,6 +80,16 @@ class QueueResult:
 
 
 @dataclass(frozen=True)
+class DriftResult:
+    """A drifting service's exposure: how long writes diverged, how many, and the time to reconcile."""
+
+    service: str
+    window: float
+    writes: float | None
+    reconcile: float
+
+
+@dataclass(frozen=True)
 class DrillResult:
     """Everything one replay of a drill tells: per service, per workflow, per decision."""
 
@@ -91,6 +106,7 @@ class DrillResult:
     rollback_time: float | None
     timeline: list[TimelineEvent] = field(repr=False)
     metrics: dict[str, float] = field(repr=False)
+    drift: list[DriftResult] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -142,6 +158,7 @@ class DrillResult:
                     "rpo": num(s.rpo),
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
+                    **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
                 }
                 for s in self.services
             ],
@@ -153,6 +170,15 @@ class DrillResult:
             "decision_latency": {k: num(v) for k, v in self.latency.items()},
             "milestones": {k: num(v) for k, v in self.milestones.items()},
             "rollback_time": num(self.rollback_time),
+            **(
+                {
+                    "drift": [
+                        {k: (num(v) if isinstance(v, float) else v) for k, v in asdict(d).items()} for d in self.drift
+                    ]
+                }
+                if self.drift
+                else {}
+            ),
             "timeline": [
                 {
                     "t": num(e.time),
@@ -187,6 +213,7 @@ class DrillResult:
                     "rpo": s.rpo,
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
+                    **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
                 }
                 for s in self.services
             ]
@@ -197,6 +224,9 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     """Assemble a :class:`DrillResult` from one replay and its metrics (replicate 0)."""
     topo = plan.topology
     m = {k: float(v[0]) for k, v in metrics.items()}
+    flows = queue_flows(
+        plan, FinishTimes(replay.finish[None, :], np.arange(len(plan.tasks)), len(plan.tasks)), full_at=True
+    )
     services = []
     for name, s in topo.services.items():
         tier = topo.tiers[s.tier]
@@ -211,6 +241,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
                 rpo=m.get(f"service:{name}:rpo"),
                 rto_target=tier.rto,
                 rpo_target=tier.rpo,
+                rpo_from=_rpo_sources(plan, name, m, flows),
             )
         )
     services.sort(key=lambda s: (not s.affected, list(topo.tiers).index(s.tier), s.name))
@@ -230,7 +261,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     latency = {k.split(":", 1)[1]: v for k, v in m.items() if k.startswith("latency:")}
     milestones = {k: float(replay.finish[i]) for k, i in plan.milestones.items()}
     timeline = list(replay.timeline)
-    timeline += _queue_events(plan, queues, m)
+    timeline += _queue_events(plan, queues, replay, flows)
     timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1))
     return DrillResult(
         drill=plan.drill.name,
@@ -246,19 +277,49 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
         rollback_time=m.get("rollback:total:time"),
         timeline=timeline,
         metrics=m,
+        drift=[
+            DriftResult(s, m[f"drift:{s}:window"], m.get(f"drift:{s}:writes"), m[f"drift:{s}:reconcile"])
+            for s in plan.outages
+            if f"drift:{s}:window" in m
+        ],
     )
 
 
-def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) -> list[TimelineEvent]:
+#: How a service's own data path loses writes, in words (see :data:`drsim.plan.compiled.LossKind`).
+OWN_LOSS = {
+    "lag": "replication lag",
+    "backup": "age of the last backup",
+    "corruption": "age of the last clean backup",
+    "drift": "drift window",
+    "rollback-discard": "writes discarded by the rollback",
+}
+
+
+def _rpo_sources(plan: Plan, service: str, m: dict[str, float], flows: dict[str, QueueFlow]) -> tuple[str, ...]:
+    """What a service's lost writes come from in this replay: its own data path, full buffers."""
+    rpo = m.get(f"service:{service}:rpo", 0.0)
+    if not rpo > 0:
+        return ()
+    overflow = {q: float(f.lost[0]) for q, f in flows.items() if plan.topology.queues[q].consumer == service}
+    out = []
+    o = plan.outages[service]
+    own = rpo - sum(overflow.values()) if math.isfinite(rpo) else rpo
+    if o.rpo >= 0 and own > 1e-9:
+        kind = plan.rpo_items[o.rpo].kind
+        out.append(OWN_LOSS.get(kind, kind))
+    out += [f"{q} buffer overflow" for q, lost in overflow.items() if lost > 0]
+    return tuple(out)
+
+
+def _queue_events(
+    plan: Plan, queues: list[QueueResult], replay: Replay, flows: dict[str, QueueFlow]
+) -> list[TimelineEvent]:
     """Timeline moments of the interface queues: when a buffer filled and when its backlog cleared."""
     out = []
     for q in queues:
-        spec = plan.topology.queues[q.name]
         o = plan.outages[q.consumer]
-        down = m[f"service:{q.consumer}:rto"]
-        fault_at = _down_time(plan, o)
-        if q.dropped > 0 and math.isfinite(down):
-            full_at = fault_at + spec.buffer / spec.rate
+        full_at = float(flows[q.name].full_at[0])
+        if q.dropped > 0 and math.isfinite(full_at):
             out.append(
                 TimelineEvent(
                     full_at,
@@ -272,7 +333,7 @@ def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) ->
         if math.isfinite(q.clear) and q.backlog > 0:
             out.append(
                 TimelineEvent(
-                    fault_at + q.clear,
+                    float(replay.finish[o.down_task]) + q.clear,
                     "interface engine",
                     q.consumer,
                     f"{q.name}: backlog of {q.backlog:,.0f} messages cleared",
@@ -281,10 +342,3 @@ def _queue_events(plan: Plan, queues: list[QueueResult], m: dict[str, float]) ->
                 )
             )
     return out
-
-
-def _down_time(plan: Plan, outage: ServiceOutage) -> float:
-    """When the service went down (seconds after the drill starts): a fault task starts at 0 and lasts
-    until its fault's moment; a service taken down by something else counts from the start."""
-    t = plan.tasks[outage.down_task]
-    return float(t.duration.ppf(np.zeros(1))[0]) if t.kind == "fault" else 0.0

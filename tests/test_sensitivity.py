@@ -156,7 +156,7 @@ def test_cli_sensitivity_and_advise(tmp_path, monkeypatch):
         main, ["sensitivity", "region-loss", "-n", "300", "--top", "5", "--plot", "t.png"], catch_exceptions=False
     )
     assert r.exit_code == 0, r.output
-    assert "decision" in r.output
+    assert "runbook:ehr-db" in r.output  # the EHR database rebuild dominates a region loss once a trigger declares
     assert (tmp_path / "t.png").stat().st_size > 1000
     r = runner.invoke(
         main, ["advise", "region-loss", "-n", "300", "--top", "3", "--format", "csv"], catch_exceptions=False

@@ -434,3 +434,25 @@ def test_chart_lanes_cover_every_worker_and_service():
     ]
     people_bars = [b for b in lanes.bars if lanes.groups[b.lane] == "people"]
     assert len(people_bars) == len(staffed)
+
+
+@pytest.mark.parametrize("drill", DRILLS)
+def test_the_first_to_acknowledge_is_the_one_shown_triaging(drill):
+    from drsim.api import prepare
+    from drsim.engine import des
+
+    plan = prepare(drill)
+    triage = next(t for t in plan.tasks if t.kind == "triage")
+    draws = Draws.sample(plan.elements(), 0, 4)
+    checked = 0
+    for r in range(draws.n):
+        rep = des.replay(plan, draws, r)
+        if any(h.role == triage.role and h.time <= rep.start[triage.index] for h in plan.handovers):
+            continue  # a shift change renumbers the people on duty (free people leave, lowest first)
+        checked += 1
+        acks = [e for e in rep.timeline if e.kind == "ack" and e.actor.split("#")[0] == triage.role]
+        assert [e.actor for e in acks] == [f"{triage.role}#{k + 1}" for k in range(len(acks))], "numbered in order"
+        started = next(e for e in rep.timeline if e.phase == "start" and e.kind == "triage")
+        assert started.actor == acks[0].actor
+        assert rep.timeline.index(acks[0]) < rep.timeline.index(started)
+    assert checked > 0

@@ -24,7 +24,8 @@ def main():
 
     Replay failure scenarios (drills) against a model of your estate (topology)
     and measure achieved RTO, RPO, rollback time and decision latency.
-    Exit status: 0 all targets met, 1 targets missed, 2 bad input.
+    Exit status: 0 all targets met, 1 targets missed, 2 bad input, 3 output cannot be written,
+    130 interrupted.
     """
 
 

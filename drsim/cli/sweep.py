@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from .common import EXIT_MISSED, EXIT_OK, handle_errors
+from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
 from .options import plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
@@ -171,7 +173,7 @@ def sweep(
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
         executor = "dask" if scheduler else "local"
-    with progress_bar(sys.stderr.isatty()) as bar:
+    with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):
         result = run_sweep(
             drill_name,
             topology,
@@ -200,6 +202,19 @@ def sweep(
     if plot is not None:
         _plot_heatmap(result, plot, plot_metric, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
+
+
+@contextmanager
+def _resumable(folder: Path | None) -> Iterator[None]:
+    """Ctrl-C during a checkpointed sweep: say how to continue it (the chunks written so far are kept)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if folder is None:
+            raise Interrupted() from None
+        raise Interrupted(
+            f"the chunks finished so far are in {folder}; run the same command with --resume to continue"
+        ) from None
 
 
 def _check_plot_metric(drill_name, topology, metric: str) -> None:

@@ -5,7 +5,10 @@ pool for a person if it needs one, holds that person for its duration and then
 signals completion. Staff pools hand out people first come, first served by
 ready time (ties by task index) in a dispatch event scheduled *after* every
 other event of the same instant — so all tasks that become ready at one
-instant compete fairly, exactly as the vectorized engine assumes.
+instant compete fairly, exactly as the vectorized engine assumes. A task with
+``cancel_if`` checks, when its time is up, in an event of its own after every
+other finish of that instant and before the dispatch: if the named task has
+finished, it is cancelled (never finishes, leaves no line in the timeline).
 
 Capacity follows the roster (:attr:`drsim.plan.Plan.handovers`): a roster
 process wakes at each change with the same priority as a task finishing, so
@@ -17,7 +20,11 @@ while departures are owed cancels them first, so the pool's counts are
 exactly the vectorized engine's. A staffed task works at the pace of the shift
 on duty when it starts (:attr:`drsim.plan.Plan.paces`). A call-in (a task with ``adds_role``) changes
 capacity the same way at its finish, a per-replicate instant: the people called
-in arrive and stay for the rest of the incident. Person numbers only label timelines. The
+in arrive and stay for the rest of the incident. They arrive as the call-in
+finishes, with the other finishes of the instant: before its cancel checks and
+its dispatch (a cancel check never reads capacity, and an arrival never reads a
+check, so only "before the dispatch" matters; the vectorized engine keeps the
+same order). Person numbers only label timelines. The
 process stops once nothing else is scheduled and no task waits for a person.
 
 The replay records a timeline: what happened, when, who did it, to which service.
@@ -37,8 +44,11 @@ from ..plan import ANY, Plan, Task
 from .draws import Draws, task_durations
 from .finish import FinishTimes
 
-#: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this.
-DISPATCH_PRIORITY = EventPriority(2)
+#: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this: a task's
+#: ``cancel_if`` check, after every finish of the instant that needs nobody dispatched.
+CANCEL_PRIORITY = EventPriority(2)
+#: Staff pools hand out people after every other event of one instant, cancel checks included.
+DISPATCH_PRIORITY = EventPriority(3)
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,8 @@ class Replay:
     timeline : list of TimelineEvent
         What happened, in order.
     actors : dict
-        The person (``"dba#1"``) who did each staffed task that started, by task index.
+        The person (``"dba#1"``) who did each staffed task that started, and who acknowledged
+        each page (:func:`paged_people`), by task index.
     events_processed : int
         SimPy events processed.
     """
@@ -190,6 +201,10 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         if not np.isfinite(dur):
             return  # never finishes (no clean backup, a fault that never clears)
         yield env.timeout(dur)
+        if task.cancel_if >= 0:
+            yield _after_finishes(env)
+            if finish[task.cancel_if] <= env.now:
+                return  # cancelled: the named task finished first
         finish[task.index] = env.now
         for p in people:
             pools[task.role].release(p)
@@ -220,6 +235,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             count += 1
         except simpy.core.EmptySchedule:
             break
+    actors.update(paged_people(plan, finish))
     restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     for t in plan.tasks:
         if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
@@ -235,15 +251,48 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     finite = finish[np.isfinite(finish)]
     end = finite.max() if finite.size else 0.0
     timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
-    timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1, e.kind != "fault"))
+    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
+    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
     return Replay(start, finish, timeline, actors, count)
+
+
+def _after_finishes(env: simpy.Environment) -> simpy.Event:
+    """An event at this instant, after every finish of it and before the staff pools' dispatch."""
+    ev = simpy.Event(env)
+    ev._ok, ev._value = True, None
+    env.schedule(ev, CANCEL_PRIORITY)
+    return ev
+
+
+def paged_people(plan: Plan, finish: np.ndarray) -> dict[int, str]:
+    """The person who acknowledges each page, numbered in the order they acknowledge.
+
+    Everyone of a role on shift is paged at once, and the first to acknowledge is the first
+    free person (``role#1``) to take the role's first task — so the one shown acknowledging
+    first is the one shown triaging. A person paged more than once (an escalation policy
+    paging their level again, key ``role#k@level``) is one person, ranked by their first
+    acknowledgement. People who never acknowledge come last, by task index.
+    """
+    people: dict[str, dict[str, list[Task]]] = {}
+    for t in plan.tasks:
+        if t.kind == "page":
+            person = t.key.split(":", 1)[1].split("@")[0]
+            people.setdefault(person.split("#")[0], {}).setdefault(person, []).append(t)
+    out: dict[int, str] = {}
+    for role, by_person in people.items():
+        ranked = sorted(by_person.values(), key=lambda ts: min((float(finish[t.index]), t.index) for t in ts))
+        for rank, tasks in enumerate(ranked):
+            for t in tasks:
+                out[t.index] = f"{role}#{rank + 1}"
+    return out
 
 
 def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> TimelineEvent:
     """The timeline line for task ``t`` finishing at ``time``, worded by its kind."""
     kind = t.kind
     if kind == "page":
-        return TimelineEvent(time, t.key.split(":", 1)[1], None, t.label, "ack", "instant")
+        who = actors.get(t.index, t.key.split(":", 1)[1])
+        return TimelineEvent(time, who, None, f"{who} acknowledges the page", "ack", "instant")
     if kind == "fault":
         return TimelineEvent(time, "-", None, t.label, "fault", "instant")
     if kind == "detect":
@@ -252,6 +301,10 @@ def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> T
         return TimelineEvent(time, "-", None, t.label, "fault-end", "instant")
     if kind == "call-in":  # "call-in:dba:arrive", "external:ir-retainer": the role called
         return TimelineEvent(time, t.key.split(":")[1], None, t.label, "call-in", "instant")
+    if kind in ("escalation", "deputy"):
+        return TimelineEvent(time, "paging", None, t.label, kind, "instant")
+    if kind == "trigger":
+        return TimelineEvent(time, "policy", None, t.label, kind, "instant")
     label = {
         "triage": f"{t.label} - done",
         "declare": f"{t.label} - decided",

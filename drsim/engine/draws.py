@@ -16,9 +16,11 @@ so a chunk's draws do not depend on the chunk size of other chunks.
 
 Some of a drill's data loss is settled by the draws alone — the replication
 lag at the fault, the age of the last backup, how long corruption went unseen
-— and a restore from a backup the corruption outlived never finishes: both
-engines read that here (:func:`data_loss_window`, :func:`task_durations`),
-and the outcomes add what only finish times decide.
+— and a restore from a backup the corruption outlived never finishes; so are
+the outcomes of steps that can fail (how many attempts fail, which of a
+step's gates opens) and how many unusable restore points a restore falls
+back past. Both engines read all of that here (:func:`data_loss_window`,
+:func:`task_column`), and the outcomes add what only finish times decide.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.distributions import Distribution
-from ..plan import Plan, RpoItem
+from ..plan import Plan, RpoItem, Task
 
 
 def stable_hash(name: str) -> int:
@@ -66,15 +68,43 @@ class Draws:
         return self.values[name]
 
 
+def fallbacks(item: RpoItem, draws: Draws) -> np.ndarray:
+    """How many unusable restore points a restore falls back past (of data-loss ``item``), per replicate.
+
+    Each restore point is unusable with probability ``q`` independently, so the count
+    ``F`` is geometric: ``P(F >= k) = q ** k``, drawn as ``floor(log u / log q)`` from the
+    item's own uniform ``u``. Zero where every restore point is usable.
+    """
+    if not item.unusable:
+        return np.zeros(draws.n)
+    u = np.asarray(draws[item.unusable], dtype=float)
+    q = item.unusable_p
+    if q <= 0.0:
+        return np.zeros(draws.n)
+    if q >= 1.0:
+        return np.full(draws.n, np.inf)
+    with np.errstate(divide="ignore"):
+        return np.floor(np.log(u) / np.log(q))
+
+
+def _older_points(item: RpoItem, draws: Draws, window: np.ndarray) -> np.ndarray:
+    """``window`` grown by one backup interval per unusable restore point, ``inf`` beyond the retention."""
+    if not item.unusable:
+        return window
+    out = window + fallbacks(item, draws) * item.interval
+    return np.where(out > item.retention, np.inf, out)
+
+
 def data_loss_window(item: RpoItem, draws: Draws) -> np.ndarray:
     """The window of writes (seconds) a service's data path loses, where the draws alone decide it.
 
     Nothing for synchronous replication (or no data at risk); the replication
-    lag at the fault; the age of the last backup; for corruption, how long it
-    went unseen plus the age of the last backup taken before it began — ``inf``
-    beyond the retention, when no clean backup is left. Windows that end at a
-    task's finish (drift, a rollback's discarded writes) are the outcomes' to
-    compute (:func:`drsim.engine.outcomes.rpo_base`).
+    lag at the fault; the age of the last usable backup; for corruption, how long
+    it went unseen plus the age of the last usable backup taken before it began —
+    ``inf`` beyond the retention, when no clean backup is left. Each unusable
+    restore point (:func:`fallbacks`) takes the restore one backup interval further
+    back. Windows that end at a task's finish (drift, a rollback's discarded
+    writes) are the outcomes' to compute (:func:`drsim.engine.outcomes.rpo_base`).
     """
     n = draws.n
     if item.kind in ("none", "sync"):
@@ -82,41 +112,99 @@ def data_loss_window(item: RpoItem, draws: Draws) -> np.ndarray:
     if item.kind == "lag":
         return np.asarray(draws[item.elements[0]], dtype=float).copy()
     if item.kind == "backup":
-        return np.asarray(draws[item.elements[0]], dtype=float).copy()
+        return _older_points(item, draws, np.asarray(draws[item.elements[0]], dtype=float).copy())
     if item.kind == "corruption":
         total = np.zeros(n)
         for e in item.elements:
             total = total + draws[e]
+        if item.unusable:
+            return _older_points(item, draws, total)
         return np.where(total > item.retention, np.inf, total)
     raise ValueError(item.kind)
 
 
+def restore_window(item: RpoItem, draws: Draws) -> np.ndarray:
+    """The window of writes a restore from backup loses (of data-loss ``item``): ``inf`` with no clean backup.
+
+    The service's own loss when it is restored from backup (``backup``, ``corruption``); for a
+    failover that falls back to a restore, the last usable backup's age.
+    """
+    if item.kind in ("backup", "corruption") or not item.backup_age:
+        return data_loss_window(item, draws)
+    return _older_points(item, draws, np.asarray(draws[item.backup_age], dtype=float).copy())
+
+
+def restore_can_block(item: RpoItem) -> bool:
+    """Whether a restore of data-loss ``item`` can find no clean backup in some replicates."""
+    return item.kind == "corruption" or bool(item.unusable)
+
+
 def no_clean_backup(item: RpoItem, draws: Draws) -> np.ndarray:
-    """Replicates where corruption outlived every backup (of data-loss ``item``): a restore never finishes."""
-    return np.isinf(data_loss_window(item, draws))
+    """Replicates where no usable backup is left (of data-loss ``item``): a restore never finishes."""
+    return np.isinf(restore_window(item, draws))
+
+
+def failed_attempts(task: Task, draws: Draws) -> np.ndarray:
+    """How many attempts of ``task`` fail, per replicate: ``0 .. limit + 1`` (see :class:`~drsim.plan.Attempts`)."""
+    a = task.attempts
+    if a is None:
+        return np.zeros(draws.n, dtype=np.int64)
+    u = np.asarray(draws[task.outcome_element], dtype=float)
+    k = np.zeros(draws.n, dtype=np.int64)
+    for j in range(1, a.limit + 2):
+        k += u < a.probability**j
+    return k
+
+
+def task_column(plan: Plan, t: Task, draws: Draws, blocked_cache: dict[int, np.ndarray]) -> np.ndarray:
+    """The sampled duration of task ``t`` in every replicate: the one computation both engines read.
+
+    The draw (or fixed value) plus the offset; the retries actually made of a task that can
+    fail; a gate's 0 or ``inf`` by the outcome of the task it watches; a restore run again per
+    unusable restore point, and endless (``inf``) where no clean backup is left.
+    """
+    n = draws.n
+    if t.gate_of >= 0:
+        watched = plan.tasks[t.gate_of]
+        exhausted = failed_attempts(watched, draws) > (watched.attempts.limit if watched.attempts else 0)
+        return np.where(exhausted == t.gate_exhausted, 0.0, np.inf)
+    if t.element is None:
+        col = np.full(n, t.duration.ppf(np.zeros(1))[0])
+    else:
+        col = np.array(draws[t.element], dtype=float)
+    if t.offset:
+        col += t.offset
+    if t.attempts is not None:
+        col = col + _retries(t, draws)
+    if t.blocked_by_rpo >= 0:
+        item = plan.rpo_items[t.blocked_by_rpo]
+        if item.unusable:
+            col = col * (1.0 + fallbacks(item, draws))
+        if restore_can_block(item):
+            if t.blocked_by_rpo not in blocked_cache:
+                blocked_cache[t.blocked_by_rpo] = no_clean_backup(item, draws)
+            col[blocked_cache[t.blocked_by_rpo]] = np.inf
+    return col
+
+
+def _retries(t: Task, draws: Draws) -> np.ndarray:
+    """The time the retries of task ``t`` add, per replicate: ``min(K, limit)`` retry durations."""
+    a = t.attempts
+    if a is None:  # pragma: no cover - only called for tasks that can fail
+        return np.zeros(draws.n)
+    made = np.minimum(failed_attempts(t, draws), a.limit)
+    retry = a.retry if a.retry is not None else t.duration
+    extra = np.zeros(draws.n)
+    for j in range(1, a.limit + 1):
+        d = np.full(draws.n, retry.ppf(np.zeros(1))[0]) if retry.is_fixed else draws[t.retry_element(j)]
+        extra = extra + np.where(made >= j, d, 0.0)
+    return extra
 
 
 def task_durations(plan: Plan, draws: Draws) -> np.ndarray:
-    """The ``(n, n_tasks)`` matrix of sampled base durations of every task of ``plan``.
-
-    Fixed durations are filled in; a task restoring data gets the transfer time
-    added, and is made endless (``inf``) in replicates with no clean backup to
-    restore from.
-    """
-    n = draws.n
-    d = np.empty((n, len(plan.tasks)), dtype=float)
+    """The ``(n, n_tasks)`` matrix of sampled base durations of every task of ``plan``."""
+    d = np.empty((draws.n, len(plan.tasks)), dtype=float)
     blocked_cache: dict[int, np.ndarray] = {}
     for t in plan.tasks:
-        if t.element is None:
-            d[:, t.index] = t.duration.ppf(np.zeros(1))[0]
-        else:
-            d[:, t.index] = draws[t.element]
-        if t.offset:
-            d[:, t.index] += t.offset
-        if t.blocked_by_rpo >= 0:
-            item = plan.rpo_items[t.blocked_by_rpo]
-            if item.kind == "corruption":
-                if t.blocked_by_rpo not in blocked_cache:
-                    blocked_cache[t.blocked_by_rpo] = no_clean_backup(item, draws)
-                d[blocked_cache[t.blocked_by_rpo], t.index] = np.inf
+        d[:, t.index] = task_column(plan, t, draws, blocked_cache)
     return d

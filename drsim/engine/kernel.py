@@ -33,6 +33,14 @@ since ``max`` and ``min`` are exact. The kernel therefore splits a plan (see
 * **tail** tasks, role-free and never needed by a dynamic one (milestones,
   restarts, "restored"): computed in topological order after the loop.
 
+A role-free task that may be cancelled (``cancel_if``) is dynamic and is not
+pushed ahead: it starts as any role-free task, but its finish is an instant
+of the loop (code ``-1 - task``, like a staffed finish; a role-free task
+tells them apart). At that instant it is checked after the carry has settled
+every finish of the instant that needs nobody dispatched, and before the
+dispatch: it finishes, and is carried forward, unless the task it names has
+finished by then (the SimPy engine checks at the same point).
+
 A finish pushed ahead of time (a role-free task finishing after the instant
 that settled it) must not look "done" to a staffed task that
 skips its work once another task has finished (``skip_if``) before the loop
@@ -86,11 +94,16 @@ free count (which goes negative while departures are owed: a person freed then
 leaves instead of taking work) and, when people arrive, visits the role at the
 dispatch round of that instant, after every finish and roster change of the
 instant. A call-in (a role-free task with ``adds_role``) is a dynamic task whose finish is also an
-instant: there its people join the role's free count for the rest of the incident and the role is
-visited, exactly like a roster rise. A staffed task works at the pace of the shift on duty when it is
-dispatched: where that differs from the compiled (starting) pace, the drawn part of its duration is
-scaled by their ratio. A task needing several people at once (dual control) is dispatched only when
-that many are free, and until then holds its role's queue (nobody behind it overtakes). The loop goes on while instants are pending, or while some task waits
+instant (code ``-1 - task``; a role-free task that may not be cancelled is a call-in): there its
+people join the role's free count for the rest of the incident and the role is visited, exactly
+like a roster rise. At one instant the order is the SimPy engine's: finishes, roster changes and
+call-in arrivals first (one that finishes at the very instant it starts arrives at once, before the
+dispatch), then the cancel checks, then the dispatch round; arrivals and cancel checks never read
+each other, and both come before the dispatch. A staffed task works at the pace of the shift on
+duty when it is dispatched: where that differs from the compiled (starting) pace, the drawn part
+of its duration is scaled by their ratio. A task needing several people at once (dual control) is
+dispatched only when that many are free, and until then holds its role's queue (nobody behind it
+overtakes). The loop goes on while instants are pending, or while some task waits
 in a queue and roster changes remain (a task waiting for a shift that has not
 started yet gets one); a replicate whose queues are empty stops at its last
 pending instant, whatever the roster does after.
@@ -151,18 +164,23 @@ def _mark(rl, dmark, dq, nd):
 
 
 @njit(inline="always")
-def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr):
+def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr, cancel, evt, evc, nev):
     """Role-free task ``s`` starts at ``x``, its finish counted as computed in round ``rnd`` and,
-    if it finishes and has dynamic successors, put on the stack ``stk`` to carry forward;
-    returns the new stack height."""
+    if it finishes and has dynamic successors, put on the stack ``stk`` to carry forward; a task
+    that may be cancelled is instead checked at the instant it would finish (code ``-1 - s``).
+    Returns the new stack height and count of pending instants."""
     fs = x + _duration(s, Dt, rr, efrom, eto, ecoef, finish)
     start[s] = x
+    if cancel[s] >= 0:
+        if fs < INF:
+            nev = _push(evt, evc, nev, fs, -1 - s)
+        return sp, nev
     finish[s] = fs
     tag[s] = rnd
     if fs < INF and dsucc_ptr[s] < dsucc_ptr[s + 1]:
         stk[sp & NN] = s
         sp += 1
-    return sp
+    return sp, nev
 
 
 @njit(inline="always")
@@ -183,12 +201,21 @@ def _paced(i, rl, t, dur, Dt, rr, off, pc, pace_ptr, pace_time, pace_ratio):
 
 
 @njit(inline="always")
-def _call_in(s, finish, adds, evt, evc, nev):
-    """Role-free task ``s`` has just started: if it is a call-in (``adds``), its finish is an instant,
-    where its people arrive. Returns the new count of pending instants."""
-    if adds[s] >= 0 and finish[s] < INF:
-        nev = _push(evt, evc, nev, finish[s], -1 - s)
-    return nev
+def _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev):
+    """Role-free task ``s`` has just started (or, one that may be cancelled, finished) before the
+    dispatch round of instant ``t``: if it is a call-in (``adds``), its people arrive at its finish.
+    At ``t`` itself they join the role's free count at once, before that dispatch round (as the SimPy
+    engine adds them at their finish, before its dispatch event); later, its finish is an instant
+    (code ``-1 - s``). Returns the new counts of roles to visit and of pending instants."""
+    f = finish[s]
+    if adds[s] >= 0 and f < INF:
+        if f == t:
+            rl = adds[s] & NN
+            free[rl] += addn[s]
+            nd = _mark(rl, dmark, dq, nd)
+        else:
+            nev = _push(evt, evc, nev, f, -1 - s)
+    return nd, nev
 
 
 @njit(inline="always")
@@ -298,6 +325,9 @@ class KernelArrays(NamedTuple):
     priority: np.ndarray
     #: A staffed task takes no time once this task has finished (-1: never skipped).
     skip_if: np.ndarray
+    #: A role-free dynamic task never finishes if this task has finished by the instant it would
+    #: finish, once that instant's finishes needing nobody dispatched are known (-1: never cancelled).
+    cancel_if: np.ndarray
     #: Roster changes, ascending by time: when, which role, and its change of capacity.
     roster_time: np.ndarray
     roster_role: np.ndarray
@@ -352,7 +382,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     -----
     Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
     (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
-    ``prio``, ``skip``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``crew`` (people), ``off``, ``pptr``, ``ptime``, ``pratio`` and ``start0``.
+    ``prio``, ``skip``, ``cancel``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``crew`` (people), ``off``,
+    ``pptr``, ``ptime``, ``pratio`` and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
@@ -373,6 +404,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     ecoef = kernel_arrays.elapsed_coef
     prio = kernel_arrays.priority
     skip = kernel_arrays.skip_if
+    cancel = kernel_arrays.cancel_if
     rtime = kernel_arrays.roster_time
     rrole = kernel_arrays.roster_role
     rdelta = kernel_arrays.roster_delta
@@ -453,6 +485,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
         dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
         dmark = np.zeros(nroles, dtype=np.int64)
         pc = np.empty(nroles, dtype=np.int64)  # each role's pace changes passed (see _paced)
+        res = np.empty(ntask, dtype=np.int64)  # tasks that may be cancelled, to check at this instant
         for k in range(head.shape[0]):
             tag[head[k]] = 1  # head tasks finish before the first dispatch round
         # replicates go in tiles of TILE: their draws are copied in, head and tail tasks are
@@ -520,6 +553,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                 # ready for the second round at 0)
                 tj = np.nan
                 nev = 0
+                nres = 0
                 nd = 0
                 for k in range(start0.shape[0]):
                     rl = role[start0[k] & NN] & NN
@@ -554,10 +588,27 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                     if role[s] >= 0:
                                         nev = _push(evt, evc, nev, x, s)
                                         continue
-                                    sp = _start(
-                                        s, x, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr
+                                    sp, nev = _start(
+                                        s,
+                                        x,
+                                        ptag,
+                                        Dt,
+                                        rr,
+                                        efrom,
+                                        eto,
+                                        ecoef,
+                                        start,
+                                        finish,
+                                        tag,
+                                        stk,
+                                        sp,
+                                        dsucc_ptr,
+                                        cancel,
+                                        evt,
+                                        evc,
+                                        nev,
                                     )
-                                    nev = _call_in(s, finish, adds, evt, evc, nev)
+                                    nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                                     continue
                             # ready at t, before its dispatch round
                             rl = role[s]
@@ -567,8 +618,40 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 nq += 1
                                 nd = _mark(rl, dmark, dq, nd)
                                 continue
-                            sp = _start(s, t, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr)
-                            nev = _call_in(s, finish, adds, evt, evc, nev)
+                            sp, nev = _start(
+                                s,
+                                t,
+                                ptag,
+                                Dt,
+                                rr,
+                                efrom,
+                                eto,
+                                ecoef,
+                                start,
+                                finish,
+                                tag,
+                                stk,
+                                sp,
+                                dsucc_ptr,
+                                cancel,
+                                evt,
+                                evc,
+                                nev,
+                            )
+                            nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                    if nres > 0:
+                        # a task that may be cancelled, checked once every finish of the instant
+                        # that needs nobody dispatched is known: it finishes unless its task has
+                        nres -= 1
+                        i = res[nres] & NN
+                        if not finish[cancel[i] & NN] <= t:
+                            finish[i] = t
+                            tag[i] = ptag
+                            if dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                                stk[sp & NN] = i
+                                sp += 1
+                            nd, nev = _call_in(i, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                        continue
                     if nd > 0:
                         # dispatch: free people take waiting tasks, most critical class first, then
                         # earliest ready; a task's finish is an instant that frees its person and is
@@ -620,6 +703,10 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                         if c < 0:
                             i = (-1 - c) & NN
                             if role[i] < 0:
+                                if cancel[i] >= 0:
+                                    res[nres & NN] = i  # a task that may be cancelled: checked after the carry
+                                    nres += 1
+                                    continue
                                 # a call-in: its people arrive (its finish was carried forward as it started)
                                 rl = adds[i] & NN
                                 free[rl] += addn[i]
@@ -645,8 +732,27 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             nq += 1
                             nd = _mark(rl, dmark, dq, nd)
                             continue
-                        sp = _start(c, t, ptag, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr)
-                        nev = _call_in(c, finish, adds, evt, evc, nev)
+                        sp, nev = _start(
+                            c,
+                            t,
+                            ptag,
+                            Dt,
+                            rr,
+                            efrom,
+                            eto,
+                            ecoef,
+                            start,
+                            finish,
+                            tag,
+                            stk,
+                            sp,
+                            dsucc_ptr,
+                            cancel,
+                            evt,
+                            evc,
+                            nev,
+                        )
+                        nd, nev = _call_in(c, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                 for k in range(cp.shape[0]):
                     i = cp[k] & NN
                     ft[i, rr] = finish[i]

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
-from .draws import Draws, no_clean_backup
+from .draws import Draws, restore_can_block, task_column
 from .finish import FinishTimes
 from .kernel import KernelArrays, simulate
 
@@ -84,7 +84,8 @@ def _split(plan: Plan, a: PlanArrays):
     predecessors can sit on a cycle (console access comes from break-glass or
     from the identity provider being restored, whose runbook needs that
     access). Such a cycle is only broken as the replicate runs, so every task
-    on a cycle is dynamic, like a staffed one: the event loop settles it.
+    on a cycle is dynamic, like a staffed one: the event loop settles it. So is a
+    task that may be cancelled: its fate is known only at the instant it would finish.
     """
     n = a.n
     preds = [list(t.preds) for t in plan.tasks]
@@ -100,11 +101,14 @@ def _split(plan: Plan, a: PlanArrays):
     bwd[_order(n, succs, everything)] = True
     cyclic = ~fwd & ~bwd
     staffed = a.role >= 0
-    # a call-in's finish changes capacity at an instant of the loop, like a staffed task's
-    seeds = staffed | cyclic | (a.adds_role >= 0)
-    # what the loop needs: staffed and cyclic tasks, the tasks they skip on, the finish times a
-    # needed duration reads, and everything before those
-    needed = _reach(n, [[*preds[i], a.skip_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds)
+    # a call-in's finish changes capacity at an instant of the loop, like a staffed task's; a task
+    # that may be cancelled is settled at the instant it would finish
+    seeds = staffed | cyclic | (a.adds_role >= 0) | (a.cancel_if >= 0)
+    # what the loop needs: staffed, cyclic, call-in and cancellable tasks, the tasks they skip on or
+    # are cancelled by, the finish times a needed duration reads, and everything before those
+    needed = _reach(
+        n, [[*preds[i], a.skip_if[i], a.cancel_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds
+    )
     after = _reach(n, succs, seeds)  # a staffed or cyclic task, or one after such a task
     # tasks that have finished whenever a task starts: the greatest solution (None: every task)
     # of "all the predecessors and what they wait for" (all) or "what every predecessor has" (any)
@@ -165,13 +169,13 @@ def prepare(plan: Plan) -> KernelPlan:
     rows: list[tuple[int, str | None, float, int]] = []
     for t in plan.tasks:
         blocked = -1
-        if t.blocked_by_rpo >= 0 and plan.rpo_items[t.blocked_by_rpo].kind == "corruption":
+        if t.blocked_by_rpo >= 0 and restore_can_block(plan.rpo_items[t.blocked_by_rpo]):
             blocked = t.blocked_by_rpo
-        if t.element is not None or blocked >= 0:
+        if t.element is not None or blocked >= 0 or t.attempts is not None or t.gate_of >= 0:
             col[t.index] = len(rows)
             rows.append((t.index, t.element, float(t.offset), blocked))
         else:
-            # the same arithmetic as drsim.engine.draws.task_durations: value, then the offset added
+            # the same arithmetic as drsim.engine.draws.task_column: value, then the offset added
             v = float(t.duration.ppf(np.zeros(1))[0])
             const[t.index] = v + t.offset if t.offset else v
     counts = np.bincount(a.role[a.role >= 0], minlength=len(a.capacity))
@@ -196,6 +200,7 @@ def prepare(plan: Plan) -> KernelPlan:
         elapsed_coef=a.elapsed_coef,
         priority=a.priority,
         skip_if=a.skip_if,
+        cancel_if=a.cancel_if,
         roster_time=a.roster_time,
         roster_role=a.roster_role,
         roster_delta=a.roster_delta,
@@ -214,20 +219,14 @@ def prepare(plan: Plan) -> KernelPlan:
 
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
-    """The ``(rows, replicates)`` matrix of sampled durations of the random tasks."""
+    """The ``(rows, replicates)`` matrix of sampled durations of the random tasks.
+
+    Each row is :func:`drsim.engine.draws.task_column`, the computation the SimPy engine reads too.
+    """
     R = np.empty((max(len(kp.rows), 1), draws.n), dtype=np.float64)
     blocked_cache: dict[int, np.ndarray] = {}
-    for j, (ti, element, offset, blocked) in enumerate(kp.rows):
-        if element is not None:
-            R[j] = draws[element]
-        else:
-            R[j] = plan.tasks[ti].duration.ppf(np.zeros(1))[0]
-        if offset:
-            R[j] += offset
-        if blocked >= 0:
-            if blocked not in blocked_cache:
-                blocked_cache[blocked] = no_clean_backup(plan.rpo_items[blocked], draws)
-            R[j][blocked_cache[blocked]] = np.inf
+    for j, (ti, _element, _offset, _blocked) in enumerate(kp.rows):
+        R[j] = task_column(plan, plan.tasks[ti], draws, blocked_cache)
     return R
 
 

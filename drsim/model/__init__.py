@@ -1,6 +1,19 @@
 """The validated description of an estate (topology) and a failure scenario (drill)."""
 
-from .drill import CallInRequest, Detection, Drill, Fault, HumanStep, Inject, Response, Rollback
+from .drill import (
+    CallInRequest,
+    DeclareStep,
+    Deputy,
+    Detection,
+    Drill,
+    Escalation,
+    Fault,
+    HumanStep,
+    Inject,
+    Response,
+    Rollback,
+    Trigger,
+)
 from .topology import (
     CallIn,
     DataStore,
@@ -24,8 +37,11 @@ __all__ = [
     "CallIn",
     "CallInRequest",
     "DataStore",
+    "DeclareStep",
+    "Deputy",
     "Detection",
     "Drill",
+    "Escalation",
     "External",
     "Fatigue",
     "Fault",
@@ -44,5 +60,6 @@ __all__ = [
     "Step",
     "Tier",
     "Topology",
+    "Trigger",
     "Workflow",
 ]

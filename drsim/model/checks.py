@@ -15,7 +15,7 @@ import numpy as np
 
 from .drill import Drill
 from .gates import GateError, parse_gate
-from .topology import ALL_DAYS, Service, StaffRole, Step, Topology
+from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology
 from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
@@ -221,14 +221,91 @@ def _call_in_problems(d: Drill, t: Topology) -> list[Problem]:
     return out
 
 
-def _runbook_problems(t: Topology, path: tuple, steps: list[Step]) -> Iterator[Problem]:
-    """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it)."""
+def runbook_step_names(s: Service) -> list[str]:
+    """The names of every step of ``s``'s runbooks (recovery, restore, validate) a need can name."""
+    rec = s.recovery
+    names = [st.name for st in (*rec.steps, *rec.restore)]
+    if rec.validate_ is not None:
+        names.append(rec.validate_.name)
+    return names
+
+
+def needs_problems(t: Topology, path: tuple, needs: list[str] | None, own: str | None = None) -> Iterator[Problem]:
+    """Needs naming an unknown service or step, the step's own service, or the same thing twice.
+
+    A need is a service name or ``service/step name``; ``own`` is the service whose runbook the
+    step belongs to (None for a drill's steps and for detection).
+    """
+    seen: set[str] = set()
+    for j, need in enumerate(needs or []):
+        where = (*path, j)
+        service, _, step = need.partition("/")
+        if need in seen:
+            yield where, f"{need!r} is listed twice"
+        seen.add(need)
+        if service not in t.services:
+            yield from _ref(where, service, t.services, "service")
+            continue
+        if step:
+            names = runbook_step_names(t.services[service])
+            if step not in names:
+                hint = did_you_mean(step, names)
+                known = ", ".join(repr(n) for n in names) or "none"
+                yield where, f"service {service!r} has no runbook step {step!r}{hint} (its steps: {known})"
+        elif service == own:
+            yield (
+                where,
+                f"a step of {own!r} cannot need {own!r} restored: the service is restored only after "
+                "its own runbook, so the step would wait for ever",
+            )
+
+
+def _runbook_problems(
+    t: Topology,
+    path: tuple,
+    steps: list[Step],
+    service: Service | None = None,
+    in_restore: bool = False,
+    *,
+    own: str | None = None,
+    with_needs: bool = True,
+) -> Iterator[Problem]:
+    """Runbook steps done by unknown roles, or with no duration (only a restore step may omit it), and
+    failures falling back to a restore that ``service`` cannot run (``in_restore``: the restore runbook), and
+    bad needs (``own``: the service whose runbook it is; ``with_needs``: check them)."""
     for i, st in enumerate(steps):
         if st.role is not None:
             yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
         if st.duration is None and not st.restore:
             yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
         yield from _crew_problems(t, (*path, i), st)
+        if with_needs:
+            yield from needs_problems(t, (*path, i, "needs"), st.needs, own)
+        if st.failure is not None:
+            yield from _failure_problems(t, (*path, i, "failure"), st, service, in_restore)
+
+
+def _failure_problems(
+    t: Topology, path: tuple, st: Step, service: Service | None, in_restore: bool
+) -> Iterator[Problem]:
+    """An alternate path naming no step, or a fallback to a restore that is impossible here."""
+    failure = st.failure
+    if failure is None:  # pragma: no cover - only called for steps that can fail
+        return
+    other = failure.otherwise
+    if isinstance(other, list):
+        if not other:
+            yield (*path, "otherwise"), "expected at least one step (or 'restore'), found an empty list"
+        yield from _runbook_problems(t, (*path, "otherwise"), other, service, in_restore)
+    elif other == "restore":
+        if service is None:  # steps shared by several services: each is checked as it is compiled
+            return
+        if in_restore:
+            yield (*path, "otherwise"), "a step of the restore runbook cannot fall back to the restore runbook"
+        elif not service.recovery.restore:
+            yield (*path, "otherwise"), "'restore' needs the service's recovery.restore runbook, which is empty"
+        elif service.data is None or service.data.backup_interval is None:
+            yield (*path, "otherwise"), "'restore' needs backups to restore from (data.backup_interval)"
 
 
 def most_people(role: StaffRole) -> int:
@@ -262,13 +339,21 @@ def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
     out += _ref((*base, "tier"), s.tier, t.tiers, "tier")
     out += _ref((*base, "region"), s.region, t.regions, "region")
     seen: set[str] = set()
-    for i, dep in enumerate(s.depends_on):
-        out += _ref((*base, "depends_on", i), dep, t.services, "service")
-        if dep == name:
-            out.append(((*base, "depends_on", i), f"service {name!r} cannot depend on itself"))
-        if dep in seen:
-            out.append(((*base, "depends_on", i), f"{dep!r} is listed twice"))
-        seen.add(dep)
+    for i, entry in enumerate(s.depends_on):
+        refs: list[tuple[tuple, str]]
+        if isinstance(entry, str):
+            refs = [((*base, "depends_on", i), entry)]
+        else:
+            key = "any_of" if entry.any_of is not None else "of"
+            refs = [((*base, "depends_on", i, key, j), m) for j, m in enumerate(entry.members())]
+            out += _group_problems((*base, "depends_on", i), entry)
+        for path, dep in refs:
+            out += _ref(path, dep, t.services, "service")
+            if dep == name:
+                out.append((path, f"service {name!r} cannot depend on itself"))
+            if dep in seen:
+                out.append((path, f"{dep!r} is listed twice"))
+            seen.add(dep)
     out += _recovery_problems(t, base, s)
     out += _data_problems(base, s)
     out += _local_ha_problems(t, base, s)
@@ -297,10 +382,12 @@ def _recovery_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
         out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
     if rec.strategy != "none" and not rec.steps:
         out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
-    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps)
-    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore)
+    own = base[1]
+    out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps, s, rec.strategy == "backup-restore", own=own)
+    out += _runbook_problems(t, (*base, "recovery", "restore"), rec.restore, s, in_restore=True, own=own)
     if rec.validate_ is not None:
-        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_])
+        out += _runbook_problems(t, (*base, "recovery"), [rec.validate_], s, with_needs=False)
+        out += needs_problems(t, (*base, "recovery", "validate", "needs"), rec.validate_.needs, own)
     return out
 
 
@@ -361,9 +448,24 @@ def _local_ha_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
 
 def _dependency_cycle(t: Topology) -> list[Problem]:
     """Services that depend on each other in a loop (a service naming itself is reported with the service)."""
-    graph = {n: [d for d in s.depends_on if d != n] for n, s in t.services.items()}
+    graph = {n: [d for d in s.dependency_names() if d != n] for n, s in t.services.items()}
     if cyc := find_cycle(graph):
         return [(("services", cyc[0], "depends_on"), "dependency cycle: " + " -> ".join(cyc))]
+    return []
+
+
+def _group_problems(path: tuple, g: DependencyGroup) -> list[Problem]:
+    """A dependency group that is not exactly one of any_of and of, or that needs too many."""
+    if (g.any_of is None) == (g.of is None):
+        return [(path, "a dependency group has either any_of (any one of them) or of (with need), not both or neither")]
+    if g.any_of is not None and g.need is not None:
+        return [((*path, "need"), "need goes with of; any_of always needs one")]
+    if len(g.members()) < 2:
+        return [(path, "a dependency group needs at least two services; depend on one by name")]
+    if g.of is not None and g.need is None:
+        return [((*path, "need"), "of needs need: how many of them must be up")]
+    if g.need is not None and g.need > len(g.members()):
+        return [((*path, "need"), f"need is {g.need}, but the group has only {len(g.members())} services")]
     return []
 
 
@@ -373,14 +475,43 @@ def _queue_problems(t: Topology) -> list[Problem]:
     for name, q in t.queues.items():
         out += _ref(("queues", name, "consumer"), q.consumer, t.services, "service")
         if q.producer is not None:
-            out += _ref(("queues", name, "producer"), q.producer, t.services, "service")
+            out += _ref(("queues", name, "producer"), q.producer, {*t.services, *t.externals}, "service or external")
+        if isinstance(q.profile, str):
+            out += _ref(("queues", name, "profile"), q.profile, t.profiles, "profile")
         rate_problems = [*_rate(("queues", name, "rate"), q.rate, "the arrival rate")]
         rate_problems += _rate(("queues", name, "drain"), q.drain, "the drain rate")
         out += rate_problems
+        profile = t.profiles.get(q.profile) if isinstance(q.profile, str) else q.profile
+        peak = q.rate * (max(profile.hours) * max(profile.days.values(), default=1.0) if profile else 1.0)
         if q.rate <= 0:
             out.append((("queues", name, "rate"), "the arrival rate must be positive"))
-        elif q.drain <= q.rate and not rate_problems:
-            out.append((("queues", name, "drain"), "drain must exceed the arrival rate, or the backlog never clears"))
+        elif q.drain <= peak and not rate_problems:
+            what = "the arrival rate at the profile's peak" if profile else "the arrival rate"
+            out.append((("queues", name, "drain"), f"drain must exceed {what}, or the backlog never clears"))
+    for name in t.externals:
+        if name in t.services:
+            out.append(
+                (("externals", name), f"{name!r} is already a service of the estate; an external needs its own name")
+            )
+    for name, p in t.profiles.items():
+        out += _profile_problems(("profiles", name), p)
+    for name, q in t.queues.items():
+        if q.profile is not None and not isinstance(q.profile, str):
+            out += _profile_problems(("queues", name, "profile"), q.profile)
+    return out
+
+
+def _profile_problems(path: tuple, p: RateProfile) -> list[Problem]:
+    """Multipliers that are negative or not finite, or a profile under which nothing ever arrives."""
+    out: list[Problem] = []
+    for i, m in enumerate(p.hours):
+        if not (math.isfinite(m) and m >= 0):
+            out.append(((*path, "hours", i), f"expected a multiplier of 0 or more, found {m}"))
+    for day, m in p.days.items():
+        if not (math.isfinite(m) and m >= 0):
+            out.append(((*path, "days", day), f"expected a multiplier of 0 or more, found {m}"))
+    if not out and (max(p.hours) == 0 or (all(m == 0 for m in p.days.values()) and len(p.days) == 7)):
+        out.append(((*path, "hours"), "the profile is zero at every hour: nothing would ever arrive"))
     return out
 
 
@@ -390,6 +521,56 @@ def _workflow_problems(t: Topology) -> list[Problem]:
     for name, w in t.workflows.items():
         for i, svc in enumerate(w.needs):
             out += _ref(("workflows", name, "needs", i), svc, t.services, "service")
+        for i, svc in enumerate(w.down_when_degraded):
+            if svc not in w.needs:
+                out.append(
+                    (
+                        ("workflows", name, "down_when_degraded", i),
+                        f"{svc!r} is not among the services the workflow needs",
+                    )
+                )
+    return out
+
+
+def _escalation_problems(d: Drill, t: Topology) -> list[Problem]:
+    """Problems with a drill's escalation policy, deputy and decision triggers."""
+    out: list[Problem] = []
+    r = d.response
+    if r.escalation is not None:
+        esc = r.escalation
+        if esc.timeout <= 0:
+            out.append((("response", "escalation", "timeout"), "expected a positive timeout, e.g. '10m'"))
+        for i, level in enumerate(esc.levels):
+            if not level:
+                out.append((("response", "escalation", "levels", i), "a level must page at least one role"))
+            for j, role in enumerate(level):
+                out += _ref(("response", "escalation", "levels", i, j), role, t.staff, "staff role")
+    dep = r.declare.deputy
+    if dep is not None:
+        out += _ref(("response", "declare", "deputy", "role"), dep.role, t.staff, "staff role")
+        if dep.role == r.declare.role:
+            out.append((("response", "declare", "deputy", "role"), "the deputy must be another role than the decider"))
+        if dep.after <= 0:
+            out.append((("response", "declare", "deputy", "after"), "expected a positive time, e.g. '30m'"))
+    kinds = {f.kind for f in d.faults}
+    for i, tr in enumerate(r.declare_when):
+        path = ("response", "declare_when", i)
+        given = [k for k in ("service", "tier", "fault_detected") if getattr(tr, k) is not None]
+        if len(given) != 1:
+            out.append((path, "expected exactly one of service, tier or fault_detected"))
+            continue
+        if tr.fault_detected is not None:
+            if tr.not_back_within is not None:
+                out.append(((*path, "not_back_within"), "fault_detected fires at detection: drop not_back_within"))
+            if tr.fault_detected not in kinds:
+                out.append(((*path, "fault_detected"), f"the drill has no {tr.fault_detected} fault"))
+            continue
+        if tr.service is not None:
+            out += _ref((*path, "service"), tr.service, t.services, "service")
+        if tr.tier is not None:
+            out += _ref((*path, "tier"), tr.tier, t.tiers, "tier")
+        if tr.not_back_within is None or tr.not_back_within <= 0:
+            out.append(((*path, "not_back_within"), "expected a positive time, e.g. '30m'"))
     return out
 
 
@@ -400,8 +581,10 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
     if not lo <= d.start.year <= hi:
         out.append((("start",), f"expected a start date between the years {lo} and {hi}, found {d.start:%Y-%m-%d}"))
     for i, f in enumerate(d.faults):
-        pool = t.regions if f.kind == "region-loss" else t.services
+        pool: Collection[str] = t.regions if f.kind == "region-loss" else t.services
         what = "region" if f.kind == "region-loss" else "service"
+        if f.kind == "service-outage" and t.externals:
+            pool, what = {*t.services, *t.externals}, "service or external"
         for j, tgt in enumerate(f.targets):
             out += _ref(("faults", i, "targets", j), tgt, pool, what)
         if f.kind == "data-corruption":
@@ -421,12 +604,27 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
                             f"service {tgt!r} cannot be rebuilt from backup: it has {' and '.join(lacks)}",
                         )
                     )
+        if f.kind != "data-drift":
+            if f.on_detect != "stay-up":
+                out.append((("faults", i, "on_detect"), f"on_detect applies to a data-drift fault, not {f.kind}"))
+            if f.write_rate is not None:
+                out.append((("faults", i, "write_rate"), f"write_rate applies to a data-drift fault, not {f.kind}"))
+        elif f.write_rate is not None:
+            out += _rate(("faults", i, "write_rate"), f.write_rate, "the write rate")
         if f.kind == "cutover-failure" and d.rollback is None:
             out.append((("faults", i, "kind"), "a cutover-failure drill needs a rollback section"))
+        # fault steps run as each target's runbook (a corruption's as its restore runbook)
+        svc = t.services.get(f.targets[0]) if f.kind != "region-loss" and f.targets else None
+        for path, message in _runbook_problems(
+            t, ("faults", i, "steps"), f.steps or [], svc, f.kind in ("data-corruption", "data-drift"), with_needs=False
+        ):
+            if path[-1] == "role" or "failure" in path:
+                out.append((path, message))
         for j, st in enumerate(f.steps or []):
-            if st.role is not None:
-                out += _ref(("faults", i, "steps", j, "role"), st.role, t.staff, "staff role")
             out += _crew_problems(t, ("faults", i, "steps", j), st)
+            out += needs_problems(t, ("faults", i, "steps", j, "needs"), st.needs)
+        out += needs_problems(t, ("faults", i, "detect_needs"), f.detect_needs)
+    out += needs_problems(t, ("detection", "needs"), d.detection.needs)
     r = d.response
     for i, role in enumerate(r.page):
         out += _ref(("response", "page", i), role, t.staff, "staff role")
@@ -437,6 +635,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         if hs is not None:
             out += _ref(("response", key, "role"), hs.role, t.staff, "staff role")
     out += _call_in_problems(d, t)
+    out += _escalation_problems(d, t)
     if d.rollback is not None:
         rb = d.rollback
         out += _ref(("rollback", "freeze", "role"), rb.freeze.role, t.staff, "staff role")
@@ -444,6 +643,9 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
             if st.role is not None:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
             out += _crew_problems(t, ("rollback", "steps", j), st)
+            if st.failure is not None:
+                out.append((("rollback", "steps", j, "failure"), "rollback steps cannot fail in this model; remove it"))
+            out += needs_problems(t, ("rollback", "steps", j, "needs"), st.needs)
         out += _rate(("rollback", "write_rate"), rb.write_rate, "the write rate")
         if rb.policy != "discard" and rb.reconcile_rate is None:
             out.append((("rollback", "reconcile_rate"), f"policy {rb.policy} needs a reconcile_rate"))

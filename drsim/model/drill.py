@@ -35,11 +35,25 @@ class Fault(Model):
         None,
         description="data-corruption/data-drift: how long the damage went unseen before 'at'.",
     )
+    on_detect: Literal["stay-up", "take-down"] = Field(
+        "stay-up",
+        description="data-drift: what the drill's policy does with a drifting service once the drift is "
+        "detected. stay-up: it keeps serving (stale) until re-synced, and the drift is reported as exposure "
+        "(window, divergent writes, time to reconcile), not as an outage; take-down: it is taken offline "
+        "from detection until re-synced, an outage with an RTO and an RPO.",
+    )
+    write_rate: Rate | None = Field(
+        None, description="data-drift: writes that diverge per unit time while the drift goes on, e.g. '12/min'."
+    )
     detect: DurationDist | None = Field(
         None, description="Time to detect this fault; overrides the drill's detection delay."
     )
     steps: list[Step] | None = Field(
         None, description="A runbook for this fault that replaces the services' own (e.g. resync)."
+    )
+    detect_needs: list[str] | None = Field(
+        default=None,
+        description="Services detecting this fault runs on; overrides the drill's detection.needs.",
     )
 
 
@@ -47,6 +61,11 @@ class Detection(Model):
     """How a failure is noticed: monitoring alert delay after the fault."""
 
     delay: DurationDist
+    needs: list[str] = Field(
+        default_factory=list,
+        description="Services detection runs on (monitoring, alerting): when a fault takes one down, "
+        "that fault is detected only its detection delay after the service is restored.",
+    )
 
 
 class HumanStep(Model):
@@ -72,6 +91,49 @@ class CallInRequest(Model):
     )
 
 
+class Escalation(Model):
+    """An escalation policy as on-call paging tools define it: levels paged in turn until someone acknowledges."""
+
+    timeout: Seconds = Field(
+        description="How long a level has to acknowledge before the next level is paged "
+        "(REFERENCE-DATA §1: PagerDuty example 30 min per level; Terraform example 600 s)."
+    )
+    levels: list[list[str]] = Field(
+        min_length=1,
+        description="The roles of each level after the first response ('page', level 1), in order.",
+    )
+    repeat: int = Field(
+        0, ge=0, description="Times the whole policy, level 1 included, is paged again when nobody acknowledged."
+    )
+
+
+class Deputy(Model):
+    """Who decides when the decider has not acknowledged in time."""
+
+    role: str = Field(description="The deputy's role: paged, and deciding, only when the decider is late.")
+    after: Seconds = Field(description="How long after the decider is paged the deputy is paged, if still unanswered.")
+    duration: DurationDist | None = Field(
+        None, description="The deputy's time to decide; omitted = the decider's duration."
+    )
+
+
+class DeclareStep(HumanStep):
+    """The decision to recover: who declares, how long it takes, and who stands in."""
+
+    deputy: Deputy | None = Field(None, description="A deputy who decides if the decider does not answer.")
+
+
+class Trigger(Model):
+    """A rule that declares without waiting for the decision: a service not back in time, or a kind of fault seen."""
+
+    service: str | None = Field(None, description="A service that must be back within 'not_back_within'.")
+    tier: str | None = Field(None, description="Every affected service of this tier must be back within it.")
+    not_back_within: Seconds | None = Field(
+        None, description="With 'service' or 'tier': declare if it is not back this long after it went down."
+    )
+    fault_detected: FaultKind | None = Field(None, description="Declare as soon as a fault of this kind is detected.")
+
+
 class Response(Model):
     """The incident response and decision policy: who is paged, who triages, who may declare."""
 
@@ -82,9 +144,17 @@ class Response(Model):
         description="Roles paged once triage confirms a major incident. Any role a runbook "
         "needs and nobody paged is paged at escalation too.",
     )
-    declare: HumanStep = Field(
+    declare: DeclareStep = Field(
         description="The decision to fail over (or roll back): the role allowed to declare it and "
         "the time taken to gather evidence and decide."
+    )
+    escalation: Escalation | None = Field(
+        None, description="Levels paged in turn when the first response does not acknowledge in time."
+    )
+    declare_when: list[Trigger] = Field(
+        default_factory=list,
+        description="Rules that declare at once when they fire: the declaration is the first of "
+        "the decision and every trigger.",
     )
     communicate: HumanStep | None = Field(
         None, description="Telling wards and clinicians to switch to downtime procedures."

@@ -48,7 +48,7 @@ MAX_DEPTH = 64
 DEFAULT_TOPOLOGY = "ehr-hybrid"
 
 #: Top-level keys that only a topology, or only a drill, has.
-TOPOLOGY_KEYS = ("regions", "tiers", "staff", "services", "queues", "workflows")
+TOPOLOGY_KEYS = ("regions", "tiers", "staff", "services", "queues", "workflows", "externals", "profiles")
 DRILL_KEYS = ("start", "faults", "detection", "response", "rollback", "injects", "questions", "gates", "objectives")
 
 _YAML_TAG = "tag:yaml.org,2002:"

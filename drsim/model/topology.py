@@ -101,6 +101,28 @@ class StaffRole(Model):
     )
 
 
+class Retry(Model):
+    """How a failed attempt of a step is made again: by the same person, with its own duration."""
+
+    duration: DurationDist | None = Field(
+        None, description="Time each retry takes (default: the step's own duration, drawn afresh)."
+    )
+    limit: int = Field(ge=1, le=100, description="Retries allowed after the first attempt fails (at least 1).")
+
+
+class StepFailure(Model):
+    """A step that can fail: each attempt fails independently, then it is retried or given up on."""
+
+    probability: float = Field(ge=0, le=1, description="Probability that one attempt fails, in [0, 1].")
+    retry: Retry | None = Field(None, description="Retries after a failed attempt (none: the first failure is final).")
+    otherwise: list[Step] | Literal["restore"] | None = Field(
+        None,
+        description="What runs when every attempt has failed: other steps (possibly other roles, an "
+        "escalation), or 'restore' for the service's restore runbook (recovery.restore). None: that path "
+        "never finishes.",
+    )
+
+
 class Step(Model):
     """One step of a runbook: a duration, and the role that must do it (none = automated)."""
 
@@ -110,6 +132,16 @@ class Step(Model):
     restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
     people: int = Field(
         1, ge=1, le=100, description="People of the role needed at once (2: dual control, e.g. two key custodians)."
+    )
+    failure: StepFailure | None = Field(
+        default=None, description="The chance that the step fails, and what follows: retries, then an alternate path."
+    )
+    needs: list[str] | None = Field(
+        default=None,
+        description="What the step waits for besides the step before it: a service name (that service "
+        "restored, when the drill takes it down; no wait when it is up) or 'service/step name' (that step "
+        "of that service's runbook done, when the drill runs it). A service's validate step waits by "
+        "default for every dependency the drill takes down; 'needs: []' waits for nothing more.",
     )
 
 
@@ -131,6 +163,13 @@ class DataStore(Model):
         None, description="How far back restorable (immutable) backups reach."
     )
     immutable_backups: bool = False
+    restore_point_unusable: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Probability that a restore point (a backup) turns out compromised or unrestorable: "
+        "the restore falls back to the backup before it, one backup interval older, and runs again.",
+    )
 
 
 class LocalHA(Model):
@@ -155,26 +194,93 @@ class Recovery(Model):
     model_config = Model.model_config | {"populate_by_name": True}
 
 
+class DependencyGroup(Model):
+    """Redundant services of which enough must be up: any one (``any_of``), or ``need`` of ``of``.
+
+    A payment switch routing through either a Visa or a Mastercard gateway depends on
+    ``{any_of: [visa-gw, mastercard-gw]}``; a quorum on ``{need: 2, of: [node-a, node-b, node-c]}``.
+    """
+
+    any_of: list[Name] | None = Field(None, description="Services any one of which is enough.")
+    of: list[Name] | None = Field(None, description="Services of which 'need' must be up.")
+    need: int | None = Field(None, ge=1, description="How many of 'of' must be up (k of n).")
+
+    def members(self) -> list[Name]:
+        """The services of the group."""
+        return list(self.any_of if self.any_of is not None else self.of or [])
+
+    def needed(self) -> int:
+        """How many members must be up for the group to serve."""
+        return 1 if self.any_of is not None else self.need or len(self.of or [])
+
+
 class Service(Model):
     """Something clinicians or other services use, with a tier, a home and a way back."""
 
     tier: Name
     region: Name
     description: str = ""
-    depends_on: list[Name] = Field(default_factory=list)
+    depends_on: list[Name | DependencyGroup] = Field(
+        default_factory=list,
+        description="Services this one needs, every one of them; a group ({any_of: [...]} or "
+        "{need: k, of: [...]}) is needed as a whole and served by enough of its members.",
+    )
     recovery: Recovery
     data: DataStore | None = None
     local_ha: LocalHA | None = None
     restart: DurationDist | None = Field(None, description="Time to come back in place once the fault itself clears.")
+
+    def needs_all(self) -> list[Name]:
+        """The services this one needs every one of (its plain dependencies)."""
+        return [d for d in self.depends_on if isinstance(d, str)]
+
+    def groups(self) -> list[DependencyGroup]:
+        """Its dependency groups (any-of, k-of-n)."""
+        return [d for d in self.depends_on if not isinstance(d, str)]
+
+    def dependency_names(self) -> list[Name]:
+        """Every service it depends on, plainly or through a group."""
+        return [*self.needs_all(), *(m for g in self.groups() for m in g.members())]
+
+
+class ExternalSystem(Model):
+    """A system outside the estate that feeds it (a card network, a reference lab): a drill's
+    service-outage fault can name it, and queues it produces into stop filling while it is down."""
+
+    description: str = ""
+
+
+class RateProfile(Model):
+    """How an arrival rate varies over the week: multipliers on a queue's ``rate``, piecewise constant
+    by clock hour and by weekday (the rate at an instant is rate x hours[h] x days[d])."""
+
+    description: str = ""
+    hours: list[float] = Field(
+        min_length=24,
+        max_length=24,
+        description="24 multipliers, for the clock hours 00:00-01:00 to 23:00-24:00.",
+    )
+    days: dict[Weekday, float] = Field(
+        default_factory=dict, description="A multiplier per weekday (e.g. sat: 0.6); days not named: 1."
+    )
 
 
 class Queue(Model):
     """An interface feed (HL7 v2, FHIR subscription, lab/pharmacy link) buffering messages."""
 
     description: str = ""
-    producer: Name | None = None
+    producer: Name | None = Field(
+        None,
+        description="The service or external system sending: messages arrive only while it is up. "
+        "Omitted = a producer that never fails.",
+    )
     consumer: Name
-    rate: Rate = Field(description="Message arrival rate, e.g. '40/min'.")
+    rate: Rate = Field(description="Message arrival rate, e.g. '40/min' (with a profile: the rate it scales).")
+    profile: Name | RateProfile | None = Field(
+        None,
+        description="How the rate varies by hour of day and day of week: the name of a profile under "
+        "'profiles', or one written here. Omitted = the same rate at every hour.",
+    )
     buffer: int = Field(ge=0, le=10**12, description="Messages the buffer can hold.")
     drain: Rate = Field(description="Rate the consumer processes messages after recovery.")
 
@@ -185,6 +291,12 @@ class Workflow(Model):
     description: str = ""
     needs: list[Name] = Field(min_length=1)
     tolerance: Seconds = Field(description="Downtime the workflow can absorb on paper procedures.")
+    down_when_degraded: list[Name] = Field(
+        default_factory=list,
+        description="Needed services whose degraded state (up on fewer members of a dependency group) "
+        "this workflow cannot run on: it counts as down while they are degraded. Others' degraded "
+        "states it tolerates.",
+    )
 
 
 class Topology(Model):
@@ -196,8 +308,19 @@ class Topology(Model):
     tiers: dict[Name, Tier] = Field(min_length=1)
     staff: dict[Name, StaffRole] = Field(default_factory=dict)
     services: dict[Name, Service] = Field(min_length=1)
+    externals: dict[Name, ExternalSystem] = Field(
+        default_factory=dict, description="Systems outside the estate that queues receive from."
+    )
+    profiles: dict[Name, RateProfile] = Field(
+        default_factory=dict, description="Arrival-rate profiles queues share, by name."
+    )
     queues: dict[Name, Queue] = Field(default_factory=dict)
     workflows: dict[Name, Workflow] = Field(default_factory=dict)
+
+    def profile_of(self, queue: Name) -> RateProfile | None:
+        """The rate profile of ``queue``: its own, the shared one it names, or None."""
+        p = self.queues[queue].profile
+        return self.profiles[p] if isinstance(p, str) else p
 
     def region_contains(self, outer: Name, inner: Name) -> bool:
         """Whether ``inner`` is ``outer`` or lies inside it (a zone of a region)."""
@@ -209,3 +332,6 @@ class Topology(Model):
             seen.add(r)
             r = self.regions[r].parent if r in self.regions else None
         return False
+
+
+StepFailure.model_rebuild()

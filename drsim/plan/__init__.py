@@ -14,12 +14,13 @@ from .arrays import PlanArrays
 from .compile import compile_plan
 from .compiled import Plan, RpoItem, ServiceOutage
 from .roster import ROSTER_HORIZON, Handover, roster_changes, shift_on_duty
-from .tasks import ALL, ANY, Task
+from .tasks import ALL, ANY, Attempts, Task
 
 __all__ = [
     "ALL",
     "ANY",
     "ROSTER_HORIZON",
+    "Attempts",
     "Handover",
     "Plan",
     "PlanArrays",

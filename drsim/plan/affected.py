@@ -13,15 +13,19 @@ hit a service decides how it is hit (:data:`HitMode`):
 * ``cutover`` (cutover failure): recovered by rolling the cutover back.
 
 A service not hit but depending, directly or through others, on one that is
-unavailable is a *dependent*: down until everything it depends on is back.
+unavailable is a *dependent*: down until everything it depends on is back. A
+dependency group (``any_of``, ``need`` of ``of``) takes it down only when fewer
+of its members are available than it needs; with some down but enough up, the
+service is *degraded*, not down.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ..model import Drill, Topology
+from ..model.topology import Service
 
 #: How a fault hits a service directly.
 HitMode = Literal["down", "corrupt", "drift", "cutover"]
@@ -56,11 +60,15 @@ class AffectedServices:
     unavailable
         Services that cannot be used during the incident: those hit directly (except by drift)
         and their dependents. Consoles reached through them need break-glass access.
+    degraded
+        Services that stay up on fewer members of a dependency group than it has (a Mastercard
+        path while the Visa gateway is down), with the members that are down.
     """
 
     direct: dict[str, Hit]
     dependents: set[str]
     unavailable: set[str]
+    degraded: dict[str, list[str]] = field(default_factory=dict)
 
 
 def affected_services(topo: Topology, drill: Drill) -> AffectedServices:
@@ -83,7 +91,21 @@ def affected_services(topo: Topology, drill: Drill) -> AffectedServices:
         for s_name, s in sorted(topo.services.items()):
             if s_name in direct or s_name in dependents:
                 continue
-            if any(d in down_like or d in dependents for d in s.depends_on):
+            if missing_dependencies(s, down_like | dependents):
                 dependents.add(s_name)
                 changed = True
-    return AffectedServices(direct, dependents, down_like | dependents)
+    unavailable = down_like | dependents
+    degraded = {
+        s_name: sorted(m for g in s.groups() for m in g.members() if m in unavailable)
+        for s_name, s in sorted(topo.services.items())
+        if s_name not in unavailable and any(m in unavailable for g in s.groups() for m in g.members())
+    }
+    return AffectedServices(direct, dependents, unavailable, degraded)
+
+
+def missing_dependencies(service: Service, unavailable: set[str]) -> bool:
+    """Whether ``service`` lacks something it needs: a plain dependency that is unavailable, or a
+    group with fewer members available than it needs."""
+    if any(d in unavailable for d in service.needs_all()):
+        return True
+    return any(sum(m not in unavailable for m in g.members()) < g.needed() for g in service.groups())

@@ -48,7 +48,7 @@ class PlanArrays:
         Each task's role as an index into the sorted role names (-1: needs nobody).
     capacity
         Each role's headcount at the drill start, by sorted role name.
-    elapsed_from, elapsed_to, elapsed_coef, priority, skip_if
+    elapsed_from, elapsed_to, elapsed_coef, priority, skip_if, cancel_if
         The task fields of the same name.
     roster_time, roster_role, roster_delta
         Roster changes, ascending by time: the role and its change of capacity (+ arrive, - leave).
@@ -76,6 +76,7 @@ class PlanArrays:
     elapsed_coef: np.ndarray
     priority: np.ndarray
     skip_if: np.ndarray
+    cancel_if: np.ndarray
     roster_time: np.ndarray
     roster_role: np.ndarray
     roster_delta: np.ndarray
@@ -123,6 +124,7 @@ class PlanArrays:
             elapsed_coef=np.array([t.elapsed_coef for t in tasks], dtype=float),
             priority=np.array([t.priority for t in tasks], dtype=np.int64),
             skip_if=np.array([t.skip_if for t in tasks], dtype=np.int64),
+            cancel_if=np.array([t.cancel_if for t in tasks], dtype=np.int64),
             roster_time=np.array([h.time for h in handovers], dtype=np.float64),
             roster_role=np.array([rix[h.role] for h in handovers], dtype=np.int64),
             roster_delta=np.array([h.headcount - h.previous for h in handovers], dtype=np.int64),

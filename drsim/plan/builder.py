@@ -9,7 +9,8 @@ an all-join, and a service's task takes its tier's dispatch class.
 
 The builder also knows who has been called in. A role works only once paged
 and acknowledged (:meth:`PlanBuilder.page`: every person on shift is paged, the
-first acknowledgement counts). When the consoles a role works through sit
+first acknowledgement counts), or when an escalation policy reached it
+(:meth:`PlanBuilder.page_levels`). When the consoles a role works through sit
 behind a service that is down, the role must first break glass
 (:meth:`PlanBuilder.add_break_glass`) — unless those services come back first
 (:meth:`PlanBuilder.link_access`).
@@ -22,14 +23,15 @@ goes on and reports every problem at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
 from ..model.distributions import Distribution, Fixed
+from ..model.units import write_duration
 from .order import tier_classes
 from .roster import shift_on_duty, starting_roster
-from .tasks import ALL, ANY, Join, Task, TaskKind
+from .tasks import ALL, ANY, Attempts, Join, Task, TaskKind
 
 
 @dataclass
@@ -72,6 +74,10 @@ class PlanBuilder:
         self.pace: dict[str, float] = roster.pace
         #: Each paged role's "acknowledged" milestone.
         self.ack: dict[str, int] = {}
+        #: The task after which each role was first paged.
+        self.paged_after: dict[str, int] = {}
+        #: Pages of escalation levels to roles not called in yet: their acknowledgement counts once they are.
+        self.level_pages: dict[str, list[int]] = {}
         self.access: dict[str, BreakGlass] = {}
         #: Each called-in (or engaged external) role's arrival task, and how many people it adds.
         self.arrival: dict[str, int] = {}
@@ -98,12 +104,17 @@ class PlanBuilder:
         blocked_by_rpo: int = -1,
         adds: tuple[str, int] | None = None,
         people: int = 1,
+        attempts: Attempts | None = None,
+        gate_of: int = -1,
+        gate_exhausted: bool = False,
     ) -> int:
         """Append a task and return its index (see the module docstring for the rules applied)."""
         if key in self.keys:
             raise AssertionError(f"duplicate task key {key}")
         if role is not None and self.pace.get(role, 1.0) != 1.0:
             duration = duration.scaled(self.pace[role])
+            if attempts is not None and attempts.retry is not None:
+                attempts = replace(attempts, retry=attempts.retry.scaled(self.pace[role]))
         preds = sorted(set(preds))
         if join == ANY and len(preds) == 1:
             join = ALL
@@ -127,6 +138,9 @@ class PlanBuilder:
             adds_role=adds[0] if adds is not None else None,
             adds_count=adds[1] if adds is not None else 0,
             people=people,
+            attempts=attempts,
+            gate_of=gate_of,
+            gate_exhausted=gate_exhausted,
         )
         self.tasks.append(t)
         self.keys[key] = t.index
@@ -143,25 +157,52 @@ class PlanBuilder:
 
     # -- people
     def page(self, role: str, after: int, why: str) -> int:
-        """Page everyone of ``role`` on shift; the first acknowledgement starts their work."""
+        """Page everyone of ``role`` on shift; the first acknowledgement starts their work.
+
+        A role with nobody on duty that can be called in (``call_in``, or an external role) is
+        called in instead: its people's arrival is their acknowledgement.
+        """
         if role in self.ack:
             return self.ack[role]
+        if self.needs_call_in(role):
+            self.paged_after[role] = after
+            self.ack[role] = self.call_in(role, after)
+            return self.ack[role]
+        pages = self.pages(role, after, why)
+        if not pages:
+            return after
+        self.paged_after[role] = after
+        pages += self.level_pages.pop(role, [])
+        self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
+        return self.ack[role]
+
+    def needs_call_in(self, role: str) -> bool:
+        """Whether ``role`` has nobody on duty at the start but can be called in (or engaged)."""
+        staff = self.topo.staff[role]
+        on_duty = self.capacity.get(role, 0) > 0 and shift_on_duty(staff, self.drill.start) is not None
+        return not on_duty and (staff.call_in is not None or staff.external is not None)
+
+    def pages(self, role: str, after: int, why: str, round: str = "") -> list[int]:
+        """One page to each person of ``role`` on shift, sent when ``after`` finishes (none if nobody is on duty).
+
+        ``round`` tells apart the keys of a role paged again by an escalation policy.
+        """
         sh = shift_on_duty(self.topo.staff[role], self.drill.start)
         n = self.capacity.get(role, 0)
         if n == 0 or sh is None:
-            staff = self.topo.staff[role]
-            if staff.call_in is not None or staff.external is not None:
-                self.ack[role] = self.call_in(role, after)
-                return self.ack[role]
+            fix = (
+                "a later escalation level pages only people on duty (a role called in off shift may be in response.page)"
+                if self.needs_call_in(role)
+                else "add a shift with a headcount"
+            )
             self.problem(
-                f"the drill needs role {role!r} ({why}) but nobody is on duty at "
-                f"{self.drill.start:%a %H:%M}; add a shift with a headcount",
+                f"the drill needs role {role!r} ({why}) but nobody is on duty at {self.drill.start:%a %H:%M}; {fix}",
                 ("start",),
             )
-            return after
-        pages = [
+            return []
+        return [
             self.add(
-                f"page:{role}#{k + 1}",
+                f"page:{role}#{k + 1}{round}",
                 "page",
                 f"{role}#{k + 1} acknowledges the page",
                 sh.acknowledge,
@@ -170,8 +211,54 @@ class PlanBuilder:
             )
             for k in range(n)
         ]
-        self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
-        return self.ack[role]
+
+    def page_levels(self, levels: list[list[str]], after: int, timeout: float, repeat: int) -> int:
+        """Page ``levels`` in turn from ``after``: each after ``timeout`` with no acknowledgement yet.
+
+        The whole policy is paged ``repeat`` more times. A level's timeout is a role-free task
+        cancelled by any acknowledgement before it runs out, so a level is paged only when nobody
+        before it answered. The roles of the first level are called in (their first page of any
+        round is their acknowledgement); a later level's pages count for its roles once they are
+        called in. Returns the milestone "somebody acknowledged", at any level.
+        """
+        stages = [levels[j % len(levels)] for j in range(len(levels) * (repeat + 1))]
+        gate, acked = after, -1
+        sent: list[int] = []
+        pages_of: dict[str, list[int]] = {}
+        for j, roles in enumerate(stages):
+            if j > 0:
+                level = f"level {j % len(levels) + 1}" + (
+                    f" (round {j // len(levels) + 1})" if j >= len(levels) else ""
+                )
+                gate = self.add(
+                    f"escalation:{j}",
+                    "escalation",
+                    f"{level} paged: {', '.join(roles)} (no acknowledgement within {write_duration(timeout)})",
+                    Fixed(timeout),
+                    [gate],
+                )
+                self.tasks[gate].cancel_if = acked
+            for r in roles:
+                if r in levels[0] and self.needs_call_in(r):
+                    # the first response calls in a role with nobody on duty, once: its arrival answers
+                    ps = [self.call_in(r, after)]
+                else:
+                    ps = self.pages(r, gate, "an escalation level", "" if j == 0 else f"@{j}")
+                pages_of.setdefault(r, []).extend(ps)
+                sent += [p for p in ps if p not in sent]
+            acked = self.add(
+                f"escalation:acked:{j}", "milestone", "the incident acknowledged", Fixed(0.0), sent, join=ANY
+            )
+        for r, ps in pages_of.items():
+            if r in levels[0] and r not in self.ack and self.needs_call_in(r):
+                self.paged_after[r] = after
+                self.ack[r] = ps[0]
+            elif r in levels[0] and r not in self.ack and ps:
+                self.paged_after[r] = after
+                self.ack[r] = self.add(f"ack:{r}", "ack", f"{r} acknowledged", Fixed(0.0), ps, join=ANY)
+            elif r not in self.ack:
+                self.level_pages[r] = ps
+        return acked
 
     def call_in(self, role: str, after: int, count: int | None = None) -> int:
         """Call off-shift people of ``role`` in (or engage an external role) once ``after`` finishes.

@@ -51,7 +51,10 @@ results of the ones before, and those that add tasks add them through one
 4. **data loss** (:mod:`~drsim.plan.data_loss`): each service's RPO item,
    settled by the recovery paths — no tasks;
 5. **milestones** (:mod:`~drsim.plan.milestones`): restored milestones in
-   dependency order, access links, all restored, the milestone map.
+   dependency order, access links, the needs of steps, validations and
+   detection (:mod:`~drsim.plan.needs`), all restored, the milestone map;
+6. **external outages** (:mod:`~drsim.plan.externals`): systems outside the
+   estate that a fault takes down, and when they come back.
 
 Problems found along the way are collected and raised together, as one
 :class:`~drsim.errors.InputError`, once every task has been added.
@@ -64,9 +67,10 @@ from .affected import affected_services
 from .builder import PlanBuilder
 from .compiled import Plan
 from .data_loss import settle_data_loss
+from .externals import compile_externals
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
-from .response import compile_response
+from .response import compile_response, link_triggers
 from .roster import handovers_of, pace_changes
 
 
@@ -85,6 +89,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
     recovery = compile_recovery(builder, affected, response)
     data_loss = settle_data_loss((r.loss, r.loss_paths) for r in recovery.services.values())
     restoration = compile_restoration(builder, affected, response, recovery)
+    link_triggers(builder, response.declare, restoration.outages)
+    externals = compile_externals(builder, response)
     builder.raise_problems()
     chain = recovery.rollback
     staffed = {t.role for t in builder.tasks if t.role is not None}
@@ -102,4 +108,6 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         rollback=(chain.decided, chain.done) if chain is not None else None,
         handovers=handovers_of(topo, drill.start, staffed),
         paces=pace_changes(topo, drill.start, staffed),
+        externals=externals,
+        degraded=affected.degraded,
     )

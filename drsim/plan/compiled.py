@@ -53,6 +53,14 @@ class RpoItem:
     inplace, failover
         When the service came back in place (its site or fault cleared, data intact) no later
         than its failover path finished, nothing was lost: the tasks of the two paths (-1: none).
+    unusable, unusable_p, interval
+        Restore points can be unusable: the element (a uniform) drawing how many the restore
+        falls back past, each with probability ``unusable_p``, one backup ``interval`` older each
+        (``""``: every restore point is usable).
+    backup_age, restore_gate
+        A failover that can fall back to a restore from backup: the element of the last backup's
+        age, and the gate task that finishes when the fallback is taken (-1: none). In those
+        replicates the loss is the restore's window (:func:`drsim.engine.draws.restore_window`).
     """
 
     service: str
@@ -64,6 +72,21 @@ class RpoItem:
     offset: float = 0.0
     inplace: int = -1
     failover: int = -1
+    unusable: str = ""
+    unusable_p: float = 0.0
+    interval: float = 0.0
+    backup_age: str = ""
+    restore_gate: int = -1
+
+
+@dataclass(frozen=True)
+class ExternalOutage:
+    """An external system down in this drill: from the finish of ``down_task`` to that of ``up_task``
+    (-1: it never comes back during the drill)."""
+
+    name: str
+    down_task: int
+    up_task: int = -1
 
 
 @dataclass
@@ -108,7 +131,7 @@ class Plan:
     * :meth:`arrays` — the same schedule as flat arrays, for the kernel;
     * ``rpo_items`` — read by the draws and the vectorized engine for blocked tasks, and
       by the outcomes with ``rpo_elements`` through :meth:`elements`;
-    * ``outages``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
+    * ``outages``, ``externals``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
       turn into RTO, RPO, workflow downtime and the decision-latency breakdown;
     * ``topology`` and ``drill`` — the outcomes' targets (tiers, queues, workflows) and
       fault times.
@@ -143,6 +166,11 @@ class Plan:
     paces
         Pace changes over the incident, by role (then time): a staffed task takes the pace of the
         shift on duty when it starts (see :mod:`drsim.plan.roster`).
+    externals
+        Systems outside the estate a fault takes down (:mod:`drsim.plan.externals`), by name.
+    degraded
+        Services left up on fewer members of a dependency group than it has, with the members
+        that are down (for results and reports).
     """
 
     topology: Topology
@@ -158,6 +186,8 @@ class Plan:
     rollback: tuple[int, int] | None
     handovers: list[Handover] = field(default_factory=list)
     paces: list[PaceChange] = field(default_factory=list)
+    externals: dict[str, ExternalOutage] = field(default_factory=dict)
+    degraded: dict[str, list[str]] = field(default_factory=dict)
 
     def roles(self) -> list[str]:
         """The role names, sorted: the order of the kernel's role arrays."""
@@ -169,6 +199,7 @@ class Plan:
         for t in self.tasks:
             if t.element is not None:
                 out[t.element] = t.duration
+            out.update(t.attempt_elements())
         out.update(self.rpo_elements)
         return out
 

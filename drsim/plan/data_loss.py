@@ -73,6 +73,8 @@ class LossPaths:
         The rollback's freeze task when the new system's writes are discarded (-1 otherwise).
     discarded_before
         Seconds the cutover ran before the fault, when writes are discarded.
+    restore_gate
+        The gate that finishes when a failed failover falls back to the restore runbook (-1: none).
     """
 
     zone_failover: bool = False
@@ -80,6 +82,7 @@ class LossPaths:
     back_in_place: int = -1
     frozen: int = -1
     discarded_before: float = 0.0
+    restore_gate: int = -1
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,26 @@ def base_loss(topo: Topology, drill: Drill, service: str, hit: Hit, detect_task:
     """The data-loss item of ``service`` hit by ``hit``, from its data protection alone.
 
     ``detect_task`` is the task detecting the service's fault (the end of a drift's window).
+    A service with backups keeps its backup interval and retention on the item, and, when
+    its restore points can be unusable, the element drawing how many a restore falls back past.
     """
+    loss = _protection_loss(topo, drill, service, hit, detect_task)
+    d = topo.services[service].data
+    if loss.problem is not None or d is None or d.backup_interval is None:
+        return loss
+    item = replace(loss.item, interval=d.backup_interval)
+    if d.backup_retention is not None:
+        item = replace(item, retention=d.backup_retention)
+    elements = dict(loss.elements)
+    if d.restore_point_unusable > 0:
+        key = f"data:{service}:unusable-points"
+        item = replace(item, unusable=key, unusable_p=d.restore_point_unusable)
+        elements[key] = Uniform(0.0, 1.0)
+    return DataLoss(item, elements)
+
+
+def _protection_loss(topo: Topology, drill: Drill, service: str, hit: Hit, detect_task: int) -> DataLoss:
+    """The data-loss item of ``service`` hit by ``hit`` as its protection (replication, backups) forms it."""
     s = topo.services[service]
     f = drill.faults[hit.fault]
     d = s.data
@@ -141,8 +163,16 @@ def base_loss(topo: Topology, drill: Drill, service: str, hit: Hit, detect_task:
 
 
 def settle(loss: DataLoss, paths: LossPaths) -> RpoItem:
-    """The final data-loss item of a service: its base, adjusted for how the service comes back."""
+    """The final data-loss item of a service: its base, adjusted for how the service comes back.
+
+    A failover that falls back to a restore loses, in the replicates where it does, the restore's
+    window: the age of the last usable backup.
+    """
     item = loss.item
+    if paths.restore_gate >= 0 and item.interval > 0:
+        item = replace(item, restore_gate=paths.restore_gate)
+        if item.kind not in ("backup", "corruption"):
+            item = replace(item, backup_age=f"data:{item.service}:backup-age")
     if paths.zone_failover:
         # zone replicas are written synchronously (multi-AZ): nothing is lost
         return RpoItem(item.service, "sync", (), fault=item.fault)
@@ -163,5 +193,8 @@ def settle_data_loss(services: Iterable[tuple[DataLoss, LossPaths]]) -> DataLoss
     for loss, paths in services:
         for name, dist in loss.elements.items():
             elements.setdefault(name, dist)
-        items.append(settle(loss, paths))
+        item = settle(loss, paths)
+        if item.backup_age:
+            elements.setdefault(item.backup_age, Uniform(0.0, item.interval))
+        items.append(item)
     return DataLossItems(items, elements)

@@ -8,6 +8,9 @@ restored milestones are compiled in dependency order
 
 * roles that broke glass get normal access back once the services their
   consoles sit behind are restored (:meth:`~drsim.plan.builder.PlanBuilder.link_access`);
+* steps, validations and detection wait for what they need
+  (:func:`~drsim.plan.needs.link_needs`), and a need that would make a task
+  wait for itself is reported;
 * **all restored**: every affected service restored.
 
 The milestone map names the tasks whose finishes split the incident into the
@@ -17,6 +20,7 @@ restored.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +30,11 @@ from ..model.distributions import Fixed
 from .affected import AffectedServices
 from .builder import PlanBuilder
 from .compiled import ServiceOutage
+from .needs import link_needs
 from .order import dependency_order
 from .recovery import Recovery
 from .response import ResponseTasks
+from .tasks import ANY
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,64 @@ class Restoration:
     all_restored: int | None
 
 
+@dataclass(frozen=True)
+class DependencyMark:
+    """Something a service needs that is down: a service, or a group short of members.
+
+    ``down`` is the task whose finish takes it down, ``restored`` the one whose finish brings it back.
+    """
+
+    name: str
+    down: int
+    restored: int
+
+
+def _dependency_marks(
+    builder: PlanBuilder,
+    s_name: str,
+    affected: AffectedServices,
+    outages: dict[str, ServiceOutage],
+    struck: dict[int, float],
+) -> list[DependencyMark]:
+    """What ``s_name`` needs that is down: each plain dependency, and each group with fewer members
+    up than it needs — down when one member too many has gone down, back when enough have come back
+    (any-of: the first back; k of n: the k-th, as the first of every subset to be all back)."""
+    s = builder.topo.services[s_name]
+    out = [
+        DependencyMark(d, outages[d].down_task, outages[d].restored_task)
+        for d in s.needs_all()
+        if d in outages and d in affected.unavailable
+    ]
+    for gi, g in enumerate(s.groups()):
+        down = sorted(
+            (m for m in g.members() if m in outages and m in affected.unavailable),
+            key=lambda m: (struck.get(outages[m].down_task, 0.0), m),
+        )
+        up = len(g.members()) - len(down)
+        if up >= g.needed() or not down:
+            continue
+        back_needed = g.needed() - up
+        name = "|".join(g.members()) if g.any_of is not None else f"{g.needed()} of {'|'.join(g.members())}"
+        key = f"restored:{s_name}:group{gi}"
+        label = f"{s_name}: {back_needed} of {', '.join(down)} back"
+        restored = [outages[m].restored_task for m in down]
+        if back_needed == 1:
+            back = builder.add(key, "milestone", label, Fixed(0.0), restored, join=ANY)
+        elif back_needed == len(down):
+            back = builder.add(key, "milestone", label, Fixed(0.0), restored)
+        else:
+            subsets = [
+                builder.add(
+                    f"{key}:{j}", "milestone", f"{', '.join(c)} back", Fixed(0.0), [outages[m].restored_task for m in c]
+                )
+                for j, c in enumerate(itertools.combinations(down, back_needed))
+            ]
+            back = builder.add(key, "milestone", label, Fixed(0.0), subsets, join=ANY)
+        # the group goes down with the member that leaves too few up
+        out.append(DependencyMark(name, outages[down[len(down) - back_needed]].down_task, back))
+    return out
+
+
 def compile_restoration(
     builder: PlanBuilder, affected: AffectedServices, response: ResponseTasks, recovery: Recovery
 ) -> Restoration:
@@ -61,7 +125,7 @@ def compile_restoration(
             rec = recovery.services[s_name]
             if rec.recovered is None:
                 continue
-            deps = [outages[d].restored_task for d in s.depends_on if d in outages and d in affected.unavailable]
+            deps = [m.restored for m in _dependency_marks(builder, s_name, affected, outages, struck)]
             rt = builder.add(
                 f"restored:{s_name}",
                 "restored",
@@ -73,23 +137,25 @@ def compile_restoration(
             fi = rec.hit.fault
             outages[s_name] = ServiceOutage(s_name, s.tier, fault_tasks[fi], rt, True, drill.faults[fi].kind, rec.rpo)
         elif s_name in affected.dependents:
-            dep_names = [d for d in s.depends_on if d in outages and d in affected.unavailable]
-            if not dep_names:  # its dependencies could not be compiled: their problems are reported
+            marks = _dependency_marks(builder, s_name, affected, outages, struck)
+            if not marks:  # its dependencies could not be compiled: their problems are reported
                 continue
             rt = builder.add(
                 f"restored:{s_name}",
                 "restored",
                 f"{s_name} restored (its dependencies are back)",
                 Fixed(0.0),
-                [outages[d].restored_task for d in dep_names],
+                [m.restored for m in marks],
                 service=s_name,
             )
             # down with the first of its dependencies to go down (a dependent's own is already its first)
-            first = min(dep_names, key=lambda d: (struck[outages[d].down_task], d))
-            cause = f"depends on {', '.join(sorted(dep_names))}"
-            outages[s_name] = ServiceOutage(s_name, s.tier, outages[first].down_task, rt, False, cause)
+            first = min(marks, key=lambda m: (struck[m.down], m.name))
+            cause = f"depends on {', '.join(sorted(m.name for m in marks))}"
+            outages[s_name] = ServiceOutage(s_name, s.tier, first.down, rt, False, cause)
 
     builder.link_access({name: o.restored_task for name, o in outages.items()})
+    restored = {name: (o.restored_task, struck[o.down_task]) for name, o in outages.items()}
+    builder.problems += link_needs(builder.tasks, [*response.needs, *recovery.needs], restored, recovery.steps)
     restored_all = [o.restored_task for o in outages.values()]
     all_restored = None
     if restored_all:

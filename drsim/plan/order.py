@@ -46,7 +46,7 @@ def dependency_order(topo: Topology) -> list[str]:
         if n in seen:
             return
         seen.add(n)
-        for d in sorted(topo.services[n].depends_on):
+        for d in sorted(topo.services[n].dependency_names()):
             visit(d)
         out.append(n)
 

@@ -29,16 +29,17 @@ first, and what its paths mean for the loss is kept for the data phase.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model import Rollback, Step
 from ..model.distributions import Fixed
 from .affected import AffectedServices, Hit
 from .builder import PlanBuilder
 from .data_loss import DataLoss, LossPaths, base_loss
+from .needs import PendingNeed
 from .order import by_criticality
 from .response import ResponseTasks
-from .tasks import ANY
+from .tasks import ANY, Attempts, TaskKind
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ class Recovery:
 
     services: dict[str, ServiceRecovery]
     rollback: RollbackChain | None
+    #: What the runbook steps and validations need, linked once the restored milestones exist.
+    needs: list[PendingNeed] = field(default_factory=list)
+    #: The task of each runbook step compiled in this drill, by (service, step name).
+    steps: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response: ResponseTasks) -> Recovery:
@@ -105,7 +110,7 @@ def compile_recovery(builder: PlanBuilder, affected: AffectedServices, response:
         hit = affected.direct.get(name)
         if hit is not None:
             services[name] = compiler.service(name, hit, rpo=len(services))
-    return Recovery(services, compiler.rollback)
+    return Recovery(services, compiler.rollback, compiler.needs, compiler.steps)
 
 
 class _RecoveryCompiler:
@@ -117,6 +122,10 @@ class _RecoveryCompiler:
         #: Each fault's "clears by itself" task, by fault index, added the first time it is asked for.
         self.fault_end: dict[int, int] = {}
         self.rollback: RollbackChain | None = None
+        #: Each service's first gate falling back to its restore runbook (a failed failover).
+        self.restore_gates: dict[str, int] = {}
+        self.needs: list[PendingNeed] = []
+        self.steps: dict[tuple[str, str], int] = {}
 
     def service(self, name: str, hit: Hit, rpo: int) -> ServiceRecovery:
         """Compile one service's paths back and its recovered milestone (``rpo``: its data-loss item)."""
@@ -151,6 +160,8 @@ class _RecoveryCompiler:
             if len(paths) == 1
             else builder.add(f"svc:{name}:recovered", "milestone", f"{name} recovered", Fixed(0.0), paths, join=ANY)
         )
+        if name in self.restore_gates:
+            loss_paths = replace(loss_paths, restore_gate=self.restore_gates[name])
         return ServiceRecovery(name, hit, rpo, loss, recovered, loss_paths)
 
     def down(self, name: str, hit: Hit, rpo: int, paths: list[int]) -> LossPaths:
@@ -183,7 +194,8 @@ class _RecoveryCompiler:
         )
         if recovery.strategy != "none" and not standby_lost:
             trigger = [struck] if recovery.strategy == "active-active" else [self.response.declare]
-            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo)
+            where = ("faults", hit.fault, "steps") if fault.steps else ("services", name, "recovery", "steps")
+            last = self.runbook(f"svc:{name}:step", name, list(fault.steps or recovery.steps), trigger, rpo, where)
             paths.append(self.validated(name, last))
         end = self.end_of(hit.fault)
         if end is None:
@@ -208,28 +220,44 @@ class _RecoveryCompiler:
         steps = list(
             fault.steps or recovery.restore or (recovery.steps if recovery.strategy == "backup-restore" else [])
         )
+        where = ("faults", hit.fault, "steps") if fault.steps else ("services", name, "recovery")
+        if not fault.steps:
+            where = (*where, "restore" if recovery.restore else "steps")
         if not steps:
             self.builder.problem(f"service {name!r} has no runbook for {fault.kind}", ("faults", hit.fault))
             return None
         declare = self.response.declare
         trigger = [declare] if hit.mode == "corrupt" else [declare, self.response.detect_tasks[hit.fault]]
-        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo)
+        last = self.runbook(f"svc:{name}:{hit.mode}", name, steps, trigger, rpo, where, in_restore=True)
         return self.validated(name, last)
 
     def validated(self, name: str, last: int) -> int:
-        """The service's validation after ``last``, if its recovery has one (else ``last``)."""
-        validation = self.topo.services[name].recovery.validate_
+        """The service's validation after ``last``, if its recovery has one (else ``last``).
+
+        It needs what its ``needs`` say, and by default every service its service depends on. A
+        validation that can fail continues through its ``succeeded`` gate, or its alternate path.
+        """
+        service = self.topo.services[name]
+        validation = service.recovery.validate_
         if validation is None:
             return last
+        key = f"svc:{name}:validate"
+        task = self.step(key, name, validation, [last], -1, kind="validate")
+        implied = validation.needs is None
+        # by default its plain dependencies; a dependency group (any-of, k of n) is waited for by the
+        # service's restored milestone, which knows how many of its members must be back
+        needs = service.needs_all() if validation.needs is None else validation.needs
+        path = ("services", name, "recovery", "validate", "needs")
+        self.needs.append(PendingNeed(task, tuple(needs), path, implied=implied))
+        if validation.failure is None:
+            self.steps[(name, validation.name)] = task
+            return task
+        done, alternate = self.outcome(key, name, validation, task, -1, in_restore=False, where=path[:-1])
+        self.steps[(name, validation.name)] = done
+        if alternate is None:
+            return done
         return self.builder.add(
-            f"svc:{name}:validate",
-            "validate",
-            f"{name}: {validation.name}",
-            validation.duration or Fixed(0.0),
-            [last, *self.ready(validation.role)],
-            role=validation.role,
-            service=name,
-            people=validation.people,
+            f"{key}:done", "milestone", f"{name}: validated", Fixed(0.0), [done, alternate], join=ANY, service=name
         )
 
     def ready(self, role: str | None) -> list[int]:
@@ -251,43 +279,154 @@ class _RecoveryCompiler:
             )
         return self.fault_end[fault_index]
 
-    def runbook(self, prefix: str, service: str, steps: list[Step], trigger: list[int], rpo: int = -1) -> int:
+    def runbook(
+        self,
+        prefix: str,
+        service: str,
+        steps: list[Step],
+        trigger: list[int],
+        rpo: int = -1,
+        where: tuple[str | int, ...] = (),
+        in_restore: bool = False,
+    ) -> int:
         """Add ``steps`` of ``service`` one after another from ``trigger``; return the last (or the trigger).
 
         A step that restores data takes the transfer time on top, and is blocked by data-loss item ``rpo``.
+        A step that can fail continues through its ``succeeded`` gate; when it has an alternate path
+        (``otherwise``), the runbook is done at the first of its normal end and its alternate paths' ends.
+        ``in_restore``: the steps are the restore runbook (which cannot fall back to itself).
+        Each step's needs are recorded (``where``: the path of the steps in their file); a step another
+        step needs is done when it succeeded.
+        """
+        last = trigger[0]
+        prev = trigger
+        ends: list[int] = []
+        for i, step in enumerate(steps):
+            key = f"{prefix}:{i}:{step.name}"
+            last = self.step(key, service, step, prev, rpo)
+            if step.needs:
+                self.needs.append(PendingNeed(last, tuple(step.needs), (*where, i, "needs")))
+            if step.failure is not None:
+                last, alternate = self.outcome(
+                    key, service, step, last, rpo, in_restore, where=(*where, i, "failure", "otherwise")
+                )
+                if alternate is not None:
+                    ends.append(alternate)
+            self.steps.setdefault((service, step.name), last)
+            prev = [last]
+        if not ends:
+            return last
+        return self.builder.add(
+            f"{prefix}:done",
+            "milestone",
+            f"{service}: runbook done",
+            Fixed(0.0),
+            [last, *ends],
+            join=ANY,
+            service=service,
+        )
+
+    def step(self, key: str, service: str, step: Step, preds: list[int], rpo: int, kind: TaskKind = "step") -> int:
+        """One runbook step of ``service`` after ``preds``: its transfer time and retries included."""
+        builder = self.builder
+        duration = step.duration if step.duration is not None else Fixed(0.0)
+        offset = 0.0
+        blocked = -1
+        if step.restore:
+            data = self.topo.services[service].data
+            if data is None or data.size is None or data.restore_throughput is None:
+                builder.problem(
+                    f"step {step.name!r} restores data but service {service!r} has no "
+                    "data.size and data.restore_throughput",
+                    ("faults",),
+                )
+            else:
+                offset = data.size / data.restore_throughput
+            blocked = rpo
+        attempts = None
+        if step.failure is not None:
+            retry = step.failure.retry
+            attempts = Attempts(
+                step.failure.probability,
+                retry.limit if retry is not None else 0,
+                retry.duration if retry is not None else None,
+            )
+        return builder.add(
+            key,
+            kind,
+            f"{service}: {step.name}",
+            duration,
+            [*preds, *self.ready(step.role)],
+            role=step.role,
+            service=service,
+            offset=offset,
+            blocked_by_rpo=blocked,
+            attempts=attempts,
+            people=step.people,
+        )
+
+    def outcome(
+        self,
+        key: str,
+        service: str,
+        step: Step,
+        task: int,
+        rpo: int,
+        in_restore: bool,
+        where: tuple[str | int, ...] = (),
+    ) -> tuple[int, int | None]:
+        """The gates after ``task``, a step that can fail: (succeeded gate, end of the alternate path or None).
+
+        ``where`` is the path of the alternate steps in their file (for their needs).
+
+        The ``exhausted`` gate finishes (and the alternate path starts) only when every attempt failed;
+        the ``succeeded`` gate only when one attempt succeeded. Both read the step's outcome element.
         """
         builder = self.builder
-        prev = trigger
-        last = trigger[0]
-        for i, step in enumerate(steps):
-            duration = step.duration if step.duration is not None else Fixed(0.0)
-            offset = 0.0
-            blocked = -1
-            if step.restore:
-                data = self.topo.services[service].data
-                if data is None or data.size is None or data.restore_throughput is None:
-                    builder.problem(
-                        f"step {step.name!r} restores data but service {service!r} has no "
-                        "data.size and data.restore_throughput",
-                        ("faults",),
-                    )
-                else:
-                    offset = data.size / data.restore_throughput
-                blocked = rpo
-            last = builder.add(
-                f"{prefix}:{i}:{step.name}",
-                "step",
-                f"{service}: {step.name}",
-                duration,
-                [*prev, *self.ready(step.role)],
-                role=step.role,
-                service=service,
-                offset=offset,
-                blocked_by_rpo=blocked,
-                people=step.people,
+        failure = step.failure
+        if failure is None:  # pragma: no cover - only called for steps that can fail
+            return task, None
+        tries = 1 + (failure.retry.limit if failure.retry is not None else 0)
+        succeeded = builder.add(
+            f"{key}:succeeded",
+            "milestone",
+            f"{service}: {step.name} succeeded",
+            Fixed(0.0),
+            [task],
+            service=service,
+            gate_of=task,
+        )
+        exhausted = builder.add(
+            f"{key}:exhausted",
+            "milestone",
+            f"{service}: {step.name} FAILED ({tries} attempt{'s' if tries > 1 else ''})"
+            + (" - taking the alternate path" if failure.otherwise is not None else " - this path is abandoned"),
+            Fixed(0.0),
+            [task],
+            service=service,
+            gate_of=task,
+            gate_exhausted=True,
+        )
+        if failure.otherwise is None:
+            return succeeded, None
+        if failure.otherwise != "restore":
+            return succeeded, self.runbook(
+                f"{key}:otherwise", service, list(failure.otherwise), [exhausted], rpo, where, in_restore=in_restore
             )
-            prev = [last]
-        return last
+        restore = self.topo.services[service].recovery.restore
+        if in_restore or not restore:
+            builder.problem(
+                f"step {step.name!r} of service {service!r} falls back to a restore, but "
+                + (
+                    "it is part of the restore runbook" if in_restore else "the service has no recovery.restore runbook"
+                ),
+                ("services", service, "recovery"),
+            )
+            return succeeded, None
+        self.restore_gates.setdefault(service, exhausted)
+        restore_where = ("services", service, "recovery", "restore")
+        end = self.runbook(f"{key}:otherwise", service, list(restore), [exhausted], rpo, restore_where, in_restore=True)
+        return succeeded, end
 
     def rollback_chain(self, rollback: Rollback, struck: int) -> RollbackChain:
         """The rollback chain, added the first time a cutover service asks for it.
@@ -324,6 +463,8 @@ class _RecoveryCompiler:
                 role=step.role,
                 people=step.people,
             )
+            if step.needs:
+                self.needs.append(PendingNeed(last, tuple(step.needs), ("rollback", "steps", i, "needs")))
         if rollback.policy != "discard":
             if rollback.reconcile_rate is None:  # an unchecked drill model, as above
                 builder.problem(f"policy {rollback.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))

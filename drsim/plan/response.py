@@ -16,16 +16,29 @@ This phase compiles that chain, the same for every drill:
    the trigger of every recovery that needs a human decision — and, if the
    drill says so, **communicates** (downtime procedures for the wards).
 
+With an **escalation policy**, the first response is level 1 and each later
+level is paged only when nobody acknowledged within the timeout
+(:meth:`~drsim.plan.builder.PlanBuilder.page_levels`); the incident is
+acknowledged at the first acknowledgement of any level. A **deputy** decides
+when the decider has not acknowledged in time, and **decision triggers**
+(a fault kind detected; a service or tier not back within a time, linked once
+the restorations exist by :func:`link_triggers`) declare without waiting: the
+declaration is then a milestone, the first of the decisions and triggers.
+
 Its milestones start the decision-latency breakdown: fault, detected,
 acknowledged, declared.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ..model.distributions import Fixed
+from ..model.units import write_duration
 from .builder import PlanBuilder
+from .compiled import ServiceOutage
+from .needs import PendingNeed
 from .tasks import ANY
 
 
@@ -55,6 +68,8 @@ class ResponseTasks:
     first_ack: int
     escalated: int
     declare: int
+    #: Each fault's detection waiting for the services detection runs on, linked with the milestones.
+    needs: list[PendingNeed] = field(default_factory=list)
 
 
 def compile_response(builder: PlanBuilder) -> ResponseTasks:
@@ -62,18 +77,28 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
     drill = builder.drill
     resp = drill.response
     fault_tasks, detect_tasks = [], []
+    needs: list[PendingNeed] = []
     for fi, f in enumerate(drill.faults):
         what = ", ".join(f.targets)
         ft = builder.add(f"fault:{fi}", "fault", f"{f.kind} strikes {what}", Fixed(f.at))
         fault_tasks.append(ft)
         detect = f.detect if f.detect is not None else drill.detection.delay
         detect_tasks.append(builder.add(f"detect:{fi}", "detect", f"alert: {f.kind} on {what} detected", detect, [ft]))
+        own = f.detect_needs is not None
+        detect_needs = f.detect_needs if own else drill.detection.needs
+        if detect_needs:
+            where = ("faults", fi, "detect_needs") if own else ("detection", "needs")
+            needs.append(PendingNeed(detect_tasks[-1], tuple(detect_needs), where, f.at))
     detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
     _call_in_at(builder, "detected", detected)
 
-    # the first role paged is the first response (a drill pages at least one role)
-    acks = [builder.page(r, detected, "first response") for r in resp.page]
-    first_ack = acks[0]
+    if resp.escalation is None:
+        # the first role paged is the first response (a drill pages at least one role)
+        acks = [builder.page(r, detected, "first response") for r in resp.page]
+        first_ack = acks[0]
+    else:
+        esc = resp.escalation
+        first_ack = builder.page_levels([list(resp.page), *esc.levels], detected, esc.timeout, esc.repeat)
     for r in resp.page:
         builder.add_break_glass(r)
 
@@ -102,6 +127,11 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         [triage, *builder.called_in(dec.role, escalated)],
         role=dec.role,
     )
+    decisions = [declare, *_deputy(builder, triage)]
+    decisions += _detection_triggers(builder, detect_tasks)
+    if len(decisions) > 1 or resp.declare_when:
+        # the declaration is the first decision or trigger (triggers on services are linked later)
+        declare = builder.add("declared", "milestone", "disaster declared", Fixed(0.0), decisions, join=ANY)
     _call_in_at(builder, "declared", declare)
     if resp.communicate is not None:
         c = resp.communicate
@@ -113,7 +143,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
             [triage, *builder.called_in(c.role, escalated)],
             role=c.role,
         )
-    return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare)
+    return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare, needs)
 
 
 def _call_in_at(builder: PlanBuilder, when: str, after: int) -> None:
@@ -121,3 +151,87 @@ def _call_in_at(builder: PlanBuilder, when: str, after: int) -> None:
     for req in builder.drill.response.call_in:
         if req.when == when:
             builder.call_in(req.role, after, req.count)
+
+
+def _deputy(builder: PlanBuilder, triage: int) -> list[int]:
+    """The deputy's decision, when the decider has not acknowledged within the deputy's ``after``.
+
+    A role-free timer runs from the moment the decider was paged and is cancelled by the
+    decider's acknowledgement; only if it runs out is the deputy paged (if not paged already)
+    and decides, as staffed work of the deputy's role.
+    """
+    dec = builder.drill.response.declare
+    dep = dec.deputy
+    if dep is None or dec.role not in builder.ack:
+        return []
+    after = write_duration(dep.after)
+    gate = builder.add(
+        "deputy:timeout",
+        "deputy",
+        f"{dec.role} did not answer within {after}: deputy {dep.role} paged",
+        Fixed(dep.after),
+        [builder.paged_after[dec.role]],
+    )
+    builder.tasks[gate].cancel_if = builder.ack[dec.role]
+    return [
+        builder.add(
+            "declare:deputy",
+            "declare",
+            f"deputy {dep.role} decides ({dec.role} did not answer within {after})",
+            dep.duration if dep.duration is not None else dec.duration,
+            [triage, gate, *builder.called_in(dep.role, gate)],
+            role=dep.role,
+        )
+    ]
+
+
+def _detection_triggers(builder: PlanBuilder, detect_tasks: list[int]) -> list[int]:
+    """Triggers that declare as soon as a fault of a named kind is detected."""
+    out = []
+    for i, tr in enumerate(builder.drill.response.declare_when):
+        if tr.fault_detected is None:
+            continue
+        hits = [d for f, d in zip(builder.drill.faults, detect_tasks, strict=True) if f.kind == tr.fault_detected]
+        if hits:
+            out.append(
+                builder.add(
+                    f"trigger:{i}",
+                    "trigger",
+                    f"declared by trigger: {tr.fault_detected} detected",
+                    Fixed(0.0),
+                    hits,
+                    join=ANY,
+                )
+            )
+    return out
+
+
+def link_triggers(builder: PlanBuilder, declared: int, outages: Mapping[str, ServiceOutage]) -> None:
+    """Add the triggers "service (or every service of a tier) not back within T" to the declaration.
+
+    Each is a role-free timer of T from the moment the service went down, cancelled if the
+    service is restored by then (:attr:`~drsim.plan.tasks.Task.cancel_if`). The restoration may
+    itself wait for the declaration (a failover): that cannot deadlock, since a cancel check only
+    reads whether the restoration has happened when the timer runs out — it never waits for it —
+    and a restoration that needs the declaration can only be there already if the decision was
+    taken already. A service the drill leaves up has no timer.
+    """
+    triggers = []
+    for i, tr in enumerate(builder.drill.response.declare_when):
+        if tr.not_back_within is None:
+            continue
+        for name, o in outages.items():
+            if name != tr.service and (tr.tier is None or o.tier != tr.tier):
+                continue
+            timer = builder.add(
+                f"trigger:{i}:{name}",
+                "trigger",
+                f"declared by trigger: {name} not back within {write_duration(tr.not_back_within)}",
+                Fixed(tr.not_back_within),
+                [o.down_task],
+            )
+            builder.tasks[timer].cancel_if = o.restored_task
+            triggers.append(timer)
+    if triggers:
+        builder.tasks[declared].preds = sorted({*builder.tasks[declared].preds, *triggers})
+        builder.tasks[declared].join = ANY

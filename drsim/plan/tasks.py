@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from ..model.distributions import Distribution
+from ..model.distributions import Distribution, Uniform
 
 #: How a task waits for its predecessors: every one finished, or the first one.
 Join = Literal["all", "any"]
@@ -46,9 +46,37 @@ TaskKind = Literal[
     "reconcile",
     "call-in",
     "never",
+    "escalation",
+    "deputy",
+    "trigger",
     "milestone",
     "restored",
 ]
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """How a task that can fail is tried: each attempt fails with ``probability``, independently.
+
+    The number of failed attempts ``K`` is drawn from the task's outcome element
+    (a uniform ``u`` on its own stream): ``K`` counts the ``k`` in ``1 .. limit + 1``
+    with ``u < probability ** k``, so ``P(K >= k) = probability ** k``. The task
+    takes its first attempt plus ``min(K, limit)`` retries (the same person
+    throughout); it is *exhausted* when ``K = limit + 1``: every attempt failed.
+
+    Attributes
+    ----------
+    probability
+        Chance that one attempt fails.
+    limit
+        Retries allowed after the first attempt (0: none).
+    retry
+        The duration of each retry (None: the task's own duration, drawn afresh).
+    """
+
+    probability: float
+    limit: int = 0
+    retry: Distribution | None = None
 
 
 @dataclass
@@ -64,9 +92,22 @@ class Task:
     * ``duration`` (through :attr:`element`), ``offset``, ``elapsed_from``,
       ``elapsed_to``, ``elapsed_coef`` — how long it takes
       (:func:`drsim.engine.draws.task_durations` and the kernel);
-    * ``blocked_by_rpo`` — whether it can finish at all in a replicate;
+    * ``blocked_by_rpo`` — whether it can finish at all in a replicate (and, where restore
+      points can be unusable, how many times a restore runs);
+    * ``attempts`` — retries added to its duration; ``gate_of`` — a gate taking no time or
+      never finishing, by the outcome of another task's attempts;
     * ``skip_if`` — whether a staffed task takes no time;
-    * ``adds_role``, ``adds_count`` — people who join a role when the task finishes (a call-in).
+    * ``cancel_if`` — whether a role-free task finishes at all: it is
+      *cancelled* (never finishes, though it started) when that task has
+      finished by the instant it would finish. The check is made at that
+      instant after every finish of it that needs nobody dispatched then (so
+      a tie with such a finish cancels), and before anybody is dispatched.
+      The named task need not precede it: a check reads only what has
+      happened, so a task that can finish only through the cancelled one
+      never cancels it (an escalation timeout is cancelled by an
+      acknowledgement, a decision trigger by the service coming back);
+    * ``adds_role``, ``adds_count`` — people who join a role when the task finishes (a call-in);
+      ``people`` — people of its role it needs at once (dual control).
 
     ``key``, ``kind``, ``label`` and ``service`` describe the task for the
     replay timeline and the reports; they never change a number.
@@ -123,6 +164,37 @@ class Task:
     adds_count: int = 0
     #: People of ``role`` the task needs at once (2: dual control); it starts when that many are free.
     people: int = 1
+    #: The task can fail: its attempts (retries lengthen it; see :class:`Attempts`).
+    attempts: Attempts | None = None
+    #: A gate on the outcome of task ``gate_of``'s attempts: it takes no time when that task
+    #: succeeded (``gate_exhausted`` False) or was exhausted (True), and never finishes otherwise.
+    gate_of: int = -1
+    gate_exhausted: bool = False
+
+    @property
+    def outcome_element(self) -> str:
+        """The name of the uniform element deciding how many attempts of this task fail."""
+        return f"outcome:{self.key}"
+
+    def retry_element(self, j: int) -> str:
+        """The name of the element of the ``j``-th retry's duration (``j`` from 1)."""
+        return f"task:{self.key}:retry:{j}"
+
+    def attempt_elements(self) -> dict[str, Distribution]:
+        """The random elements of this task's attempts: the outcome, and each retry's duration."""
+        a = self.attempts
+        if a is None:
+            return {}
+        out: dict[str, Distribution] = {self.outcome_element: Uniform(0.0, 1.0)}
+        retry = a.retry if a.retry is not None else self.duration
+        if not retry.is_fixed:
+            for j in range(1, a.limit + 1):
+                out[self.retry_element(j)] = retry
+        return out
+
+    #: A role-free task that never finishes if this task has finished by the instant it would
+    #: finish (an escalation level's timeout, cancelled by an acknowledgement).
+    cancel_if: int = -1
 
     @property
     def element(self) -> str | None:

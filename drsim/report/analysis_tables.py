@@ -28,13 +28,14 @@ from ..analysis.advise import AdviceResult
 from ..analysis.compare import ComparisonResult
 from ..analysis.metrics import Metric
 from ..analysis.sensitivity import SensitivityResult
+from ..io import csv_safe
 from ..model.units import format_duration
 
 
 def frame_text(df, fmt: str) -> str:
     """A tidy frame as CSV (``fmt == "csv"``) or as indented JSON records (otherwise)."""
     if fmt == "csv":
-        return df.to_csv(index=False)
+        return csv_safe(df).to_csv(index=False)  # names such as =HYPERLINK(...) stay text in a spreadsheet
     return df.to_json(orient="records", indent=2)
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..model.units import format_duration as fd
 from ..results import DrillResult
+from .document import md_escape
 
 LATENCY_ROWS = [
     ("detect", "fault -> detected"),
@@ -104,6 +105,12 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     console.print(lt)
     if r.rollback_time is not None:
         console.print(f"Rollback: {fd(r.rollback_time)} from the decision until the old system was authoritative")
+    for d in r.drift:
+        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
+        console.print(
+            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; "
+            f"re-synced and reconciled {fd(d.reconcile)} after detection"
+        )
     if timeline:
         tl = Table(title="Timeline", title_justify="left")
         for h in ("T+", "clock", "actor", "service", "event"):
@@ -116,17 +123,18 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
 
 
 def _md_table(head, rows) -> str:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    """A Markdown table; every cell escaped as the timeline's are (a name cannot be raw HTML or markup)."""
+    out = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(md_escape(str(c)).replace("\n", " ") for c in row) + " |" for row in rows]
     return "\n".join(out)
 
 
 def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     parts = [
-        f"# {r.drill} on {r.topology}",
+        f"# {md_escape(r.drill)} on {md_escape(r.topology)}",
         "",
         f"Starts {r.start:%a %Y-%m-%d %H:%M}; seed {r.seed}; "
-        + ("**all targets met**" if r.passed else f"**targets missed:** {', '.join(r.missed)}"),
+        + ("**all targets met**" if r.passed else f"**targets missed:** {md_escape(', '.join(r.missed))}"),
         "",
         "## Services",
         "",
@@ -164,6 +172,12 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     ]
     if r.rollback_time is not None:
         parts += [f"Rollback took {fd(r.rollback_time)}.", ""]
+    for d in r.drift:
+        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
+        parts += [
+            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; reconciled {fd(d.reconcile)} after detection.",
+            "",
+        ]
     if timeline:
         parts += [
             "## Timeline",

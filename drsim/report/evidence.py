@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.finish import FinishTimes
+from ..engine.outcomes import outage_window, queue_flows, stays_up
 from ..plan import ANY, Plan, Task
 
 # ------------------------------------------------------------------ state of play
@@ -112,7 +114,7 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
         if task.kind == "detect" and f <= t + eps:
             st.alerts.append((f, task.label.removeprefix("alert: ")))
         elif task.kind == "page":
-            who = task.key.split(":", 1)[1]
+            who = actors.get(task.index, task.key.split(":", 1)[1])
             if f <= t + eps:
                 st.acknowledged.append((f, who))
             elif ready_time(plan, finish, task) <= t + eps:
@@ -131,21 +133,23 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
     finite = finish[np.isfinite(finish)]
     end = float(finite.max()) if finite.size else 0.0
     st.handovers = [(h.time, h.role, h.text) for h in plan.handovers if h.time <= t + eps and h.time < end]
+    times = FinishTimes(np.asarray(finish, dtype=np.float64)[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
     for name, o in plan.outages.items():
-        down_at = float(finish[o.down_task])
-        up_at = float(finish[o.restored_task])
+        if stays_up(plan, name):
+            continue
+        # down while no side serves it (a cutover's new system serves until the freeze)
+        down_at, up_at = (float(x[0]) for x in outage_window(plan, name, times))
         if up_at <= t + eps:
             st.restored.append((up_at, name))
         elif down_at <= t + eps:
             st.down.append(Down(name, o.tier, down_at, plan.topology.tiers[o.tier].rto))
-    for qname, q in plan.topology.queues.items():
-        consumer = plan.outages.get(q.consumer)
-        if consumer is None:
-            continue
+    for qname, flow in queue_flows(plan, times, until=t).items():
+        q = plan.topology.queues[qname]
+        consumer = plan.outages[q.consumer]
         down_at, up_at = float(finish[consumer.down_task]), float(finish[consumer.restored_task])
         if down_at <= t < up_at:
-            arrived = q.rate * (t - down_at)
-            st.backlogs.append(Backlog(qname, q.consumer, min(arrived, q.buffer), q.buffer, arrived > q.buffer))
+            backlog, dropped = float(flow.backlog[0]), float(flow.dropped[0])
+            st.backlogs.append(Backlog(qname, q.consumer, backlog, q.buffer, dropped > 0))
     down_names = {d.service: d for d in st.down}
     for wname, w in plan.topology.workflows.items():
         hit = [down_names[s] for s in w.needs if s in down_names]
@@ -297,7 +301,11 @@ def breakdown(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[in
     clipped to the outage window, so the phases add up to the achieved RTO.
     """
     o = plan.outages[service]
-    down, up = float(finish[o.down_task]), float(finish[o.restored_task])
+    times = FinishTimes(np.asarray(finish, dtype=np.float64)[None, :], np.arange(len(plan.tasks)), len(plan.tasks))
+    down_at, up_at = outage_window(plan, service, times)
+    down, up = float(down_at[0]), float(up_at[0])
+    if stays_up(plan, service):  # a drifting service left up is never down
+        down = up
     if not math.isfinite(up):
         raise ValueError(f"{service} was never restored")
     path = critical_path(plan, start, finish, o.restored_task)

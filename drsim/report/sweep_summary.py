@@ -20,6 +20,7 @@ from ..model.units import format_duration
 from ..stats import PERCENTILES
 from ..sweep import PointResult, SweepResult
 from ..sweep.gates import format_percent
+from .document import md_escape
 
 #: The decision-latency steps, as the table names them.
 LATENCY_STEPS = {
@@ -131,10 +132,10 @@ def _render_gates(pt: PointResult, console: Console) -> None:
 
 def render_gates_markdown(result: SweepResult) -> str:
     """The gates and tier summary of a sweep as Markdown."""
-    lines = [f"# {result.drill}: {result.n:,} replicates (seed {result.seed})", ""]
+    lines = [f"# {md_escape(result.drill)}: {result.n:,} replicates (seed {result.seed})", ""]
     for pt in result.points:
         if result.grid_keys:
-            lines += ["## " + ", ".join(f"{k}={v}" for k, v in pt.params.items()), ""]
+            lines += ["## " + md_escape(", ".join(f"{k}={v}" for k, v in pt.params.items())), ""]
         lines += ["| tier | metric | target | " + " | ".join(f"P{p}" for p in PERCENTILES) + " | P(meet) |"]
         lines += ["|" + "---|" * (4 + len(PERCENTILES))]
         for key, s in pt.metrics.items():
@@ -143,7 +144,7 @@ def render_gates_markdown(result: SweepResult) -> str:
             _, tier, measure = key.split(":")
             qs = s.quantiles([p / 100 for p in PERCENTILES])
             cells = [
-                tier,
+                md_escape(tier),
                 measure.upper(),
                 format_duration(pt.targets[key]),
                 *map(format_duration, qs),
@@ -152,7 +153,8 @@ def render_gates_markdown(result: SweepResult) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for g in pt.gates:
-            lines.append(f"- **{g.verdict}** `{g.gate.text.strip()}`: {g.measured()}")
+            # a code span shows its text as is, markup and HTML included; only a backtick could end it
+            lines.append(f"- **{g.verdict}** `{g.gate.text.strip().replace('`', chr(39))}`: {md_escape(g.measured())}")
         if not pt.gates:
             lines.append("- no gates in this drill")
         lines.append("")

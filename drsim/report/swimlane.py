@@ -203,9 +203,11 @@ def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
             names.append(p)
             groups.append("people")
         # people paged who did no work share one lane (their pages and acknowledgements)
-        idle = [t.key.split(":", 1)[1] for t in pages if _page_role(t) == r and t.key.split(":", 1)[1] not in lane_of]
+        # (a person paged again by an escalation policy, ``role#k@level``, is still one person)
+        paged = dict.fromkeys(t.key.split(":", 1)[1].split("@")[0] for t in pages if _page_role(t) == r)
+        idle = [p for p in paged if p not in lane_of]
         if idle:
-            label = r if not people else f"{r} (other {len(idle)})" if len(idle) > 1 else idle[0]
+            label = idle[0] if len(idle) == 1 else f"{r} (other {len(idle)})" if people else r
             for p in idle:
                 lane_of[p] = len(names)
             names.append(label)
@@ -265,7 +267,7 @@ def add_pages(tt: Tabletop, layout: LaneLayout) -> None:
     plan, finish, lanes = tt.plan, tt.replay.finish, layout.lanes
     sent_marked: set[tuple[int, float]] = set()
     for t in _pages(plan):
-        lane = layout.person.get(t.key.split(":", 1)[1])
+        lane = layout.person.get(tt.replay.actors.get(t.index, t.key.split(":", 1)[1]))
         if lane is None:
             continue
         sent = ready_time(plan, finish, t)

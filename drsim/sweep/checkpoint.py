@@ -15,14 +15,22 @@ merges everything in chunk order, so the result is exactly that of an
 uninterrupted run. It refuses to mix in chunks of a different sweep: another
 seed, topology, drill, grid, replicate count, chunk size or engine, or
 another version of drsim, numpy or scipy (whose numbers could differ).
-Chunk files hold plain arrays (``.npz``, read without pickle).
+Chunk files hold plain arrays (``.npz``, read without pickle); one that cannot
+be read (empty, truncated, a bad checksum) is named with what to do about it.
+
+One sweep writes to a folder at a time: an advisory lock (``flock`` on
+``DIR/.lock``, released when the process ends, however it ends) refuses a
+second writer before it touches anything.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +38,7 @@ from typing import Any
 import numpy as np
 import scipy
 
-from ..errors import InputError, OutputExistsError, Problem
+from ..errors import InputError, OutputError, OutputExistsError, Problem
 from ..io import atomic_write
 from ..stats import Summary
 from ..version import __version__
@@ -41,6 +49,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
 SUMMARY = "summary.parquet"
+LOCK = ".lock"
 _CHUNK_FILE = re.compile(r"^point-(\d{4,})-chunk-(\d{6,})\.npz$")
 
 
@@ -112,11 +121,41 @@ def _mismatches(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 class Checkpoint:
     """A folder holding a sweep's finished chunks; see the module docstring."""
 
-    def __init__(self, folder: Path, spec: SweepSpec, meta: dict):
+    def __init__(self, folder: Path, spec: SweepSpec, meta: dict, lock: int | None = None):
         self.folder = folder
         self.spec = spec
         self.meta = meta
         self.chunks = folder / CHUNKS
+        self.lock = lock
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let another sweep write to the folder."""
+        if self.lock is not None:
+            os.close(self.lock)  # closing the descriptor releases the flock
+            self.lock = None
+
+    @staticmethod
+    def _lock(folder: Path) -> int:
+        """Take the folder's advisory lock, or refuse: another sweep is writing there."""
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputError(
+                folder, "another sweep is writing to this checkpoint folder; wait for it to end, or use another folder"
+            ) from None
+        return fd
 
     @classmethod
     def open(cls, folder: str | Path, spec: SweepSpec, resume: bool = False, force: bool = False) -> Checkpoint:
@@ -130,7 +169,18 @@ class Checkpoint:
         new = manifest(spec)
         if folder.exists() and not folder.is_dir():
             raise OutputExistsError(f"{folder} exists and is not a directory; a checkpoint needs a directory")
-        existing = folder.is_dir() and any(folder.iterdir())
+        existing = folder.is_dir() and any(f.name != LOCK for f in folder.iterdir())
+        lock = cls._lock(folder)
+        try:
+            return cls._open(folder, spec, new, existing, lock, resume, force)
+        except BaseException:
+            os.close(lock)
+            raise
+
+    @classmethod
+    def _open(
+        cls, folder: Path, spec: SweepSpec, new: dict, existing: bool, lock: int, resume: bool, force: bool
+    ) -> Checkpoint:
         mpath = folder / MANIFEST
         if resume and existing:
             if not mpath.exists():
@@ -149,7 +199,7 @@ class Checkpoint:
                     [Problem(f"cannot resume this sweep from this checkpoint: {w}") for w in why]
                     + [Problem("resume with the same settings, or start afresh in another directory (or --force)")],
                 )
-            cp = cls(folder, spec, old)
+            cp = cls(folder, spec, old, lock)
             cp._sweep_temporaries()
             return cp
         if existing and not force:
@@ -160,7 +210,7 @@ class Checkpoint:
             cls._clear(folder)
         (folder / CHUNKS).mkdir(parents=True, exist_ok=True)
         atomic_write(mpath, json.dumps(new, indent=2) + "\n", force=True)
-        return cls(folder, spec, new)
+        return cls(folder, spec, new, lock)
 
     @staticmethod
     def _clear(folder: Path) -> None:
@@ -207,9 +257,20 @@ class Checkpoint:
         try:
             with np.load(p, allow_pickle=False) as z:
                 return _decode(z, self.spec, point, chunk)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+            why = str(exc) or type(exc).__name__
+            if isinstance(exc, EOFError) or (p.is_file() and p.stat().st_size == 0):
+                why = "the file is empty"
+            elif p.is_file() and not zipfile.is_zipfile(p):
+                why = "not an .npz archive: cut short or overwritten"
             raise InputError(
-                str(p), [Problem(f"unreadable chunk file ({exc}); delete it to run the chunk again")]
+                str(p),
+                [
+                    Problem(
+                        f"corrupt checkpoint chunk ({why}); delete this file to run the chunk again "
+                        "with --resume, or start the sweep afresh with --force"
+                    )
+                ],
             ) from None
 
     def finish(self, result: SweepResult) -> Path:

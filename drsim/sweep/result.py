@@ -27,7 +27,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
-from ..io import atomic_write
+from ..io import atomic_write, csv_safe
 from ..stats import PERCENTILES, Accumulator, Summary, wilson
 from .chunks import ChunkResult, SweepSpec
 from .gates import GateResult, evaluate_gates
@@ -102,8 +102,8 @@ class SweepResult:
         """A tidy DataFrame: one row per grid point x metric.
 
         Columns: the grid parameters, ``point``, ``metric`` (the outcomes key),
-        ``kind`` (service, tier, workflow, queue, latency, rollback), ``subject``,
-        ``measure`` (rto, rpo, downtime, ...), ``unit`` (s or messages),
+        ``kind`` (service, tier, workflow, queue, latency, rollback, drift), ``subject``,
+        ``measure`` (rto, rpo, downtime, ...), ``unit`` (s, messages or writes),
         ``p50``/``p90``/``p95``/``p99``, ``mean``, ``never`` (share of replicates
         where it never ended), ``target`` (NaN if none), ``p_meet`` with its
         95% interval ``p_meet_lo``/``p_meet_hi``, and ``n``.
@@ -122,7 +122,7 @@ class SweepResult:
                     kind=kind,
                     subject=subject,
                     measure=measure,
-                    unit="messages" if kind == "queue" and measure in ("backlog", "dropped") else "s",
+                    unit=_unit(kind, measure),
                 )
                 row.update({f"p{p}": q for p, q in zip(PERCENTILES, qs)})
                 row.update(mean=s.mean, never=s.n_inf / s.n if s.n else math.nan)
@@ -159,6 +159,7 @@ class SweepResult:
     def to_csv(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
         """Write the tidy summary (or every replicate) as CSV, atomically; refuse to overwrite without ``force``."""
         df = self.replicates() if replicates else self.to_frame()
+        df = csv_safe(df)  # a name such as =HYPERLINK(...) must not become a formula in a spreadsheet
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
 
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
@@ -204,6 +205,14 @@ class SweepResult:
                 for pt in self.points
             ],
         }
+
+
+def _unit(kind: str, measure: str) -> str:
+    """The unit of a metric: messages for a queue's backlog and overflow, writes for a drift's
+    divergent writes, seconds for everything else."""
+    if kind == "queue" and measure in ("backlog", "dropped"):
+        return "messages"
+    return "writes" if kind == "drift" and measure == "writes" else "s"
 
 
 def _split_key(key: str) -> tuple[str, str, str]:

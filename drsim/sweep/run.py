@@ -40,7 +40,8 @@ import dataclasses
 import hashlib
 import json
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -345,6 +346,18 @@ class _Tally:
         self.tell()
 
 
+@contextmanager
+def _closed(results: Iterable[Any]) -> Iterator[Iterator[Any]]:
+    """Iterate ``results`` and close it on the way out, when it can be closed (a generator can)."""
+    it = iter(results)
+    try:
+        yield it
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
 def execute(
     spec: SweepSpec,
     executor: Any = None,
@@ -375,8 +388,13 @@ def execute(
     already = set(stored)
     todo = [w for w in spec.work() if w not in already]
     if todo:
-        with open_runner(executor, spec, workers=workers, scheduler=scheduler) as runner:
-            for res in runner.run(spec, todo):
+        # closing: whatever goes wrong while saving or merging, the runner's results stop at once (its
+        # threads or futures are told to stop here, not whenever the generator happens to be collected)
+        with (
+            open_runner(executor, spec, workers=workers, scheduler=scheduler) as runner,
+            _closed(runner.run(spec, todo)) as results,
+        ):
+            for res in results:
                 if not merger.is_new(res):
                     continue
                 if checkpoint is not None:
@@ -418,14 +436,18 @@ def sweep(
     cp = None
     if settings.checkpoint is not None:
         cp = Checkpoint.open(settings.checkpoint, spec, resume=settings.resume, force=settings.force)
-    return execute(
-        spec,
-        executor=settings.executor,
-        progress=settings.progress,
-        checkpoint=cp,
-        workers=settings.workers,
-        scheduler=settings.scheduler,
-    )
+    try:
+        return execute(
+            spec,
+            executor=settings.executor,
+            progress=settings.progress,
+            checkpoint=cp,
+            workers=settings.workers,
+            scheduler=settings.scheduler,
+        )
+    finally:
+        if cp is not None:
+            cp.close()
 
 
 __all__ = [
