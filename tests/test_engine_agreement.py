@@ -258,3 +258,69 @@ def test_exponential_jobs_complete_as_the_order_statistics_say():
     # standard error of the sample variance, from the sample's fourth central moment
     se_var = np.std((makespan - makespan.mean()) ** 2) / math.sqrt(N)
     assert abs(makespan.var() - exp_var) <= 4 * se_var
+
+
+def test_engines_agree_where_call_ins_meet_escalation_timeouts_and_decision_triggers():
+    """Call-ins (a role nobody is on duty for paged in the first response, requests at detection
+    and at the declaration, an external role) in the same drill as an escalation policy, a deputy
+    and a "not back within" trigger: a call-in's arrival and a cancel check can fall at one instant
+    (the DBAs called in at detection arrive exactly when the trigger's timer runs out), and both
+    engines must give identical start and finish times on 2,000 replicates."""
+    staff = {
+        "ic": role(acknowledge="exponential(mean=6m)"),
+        "manager": role(acknowledge="exponential(mean=4m)"),
+        "cmo": role(acknowledge="exponential(mean=5m)"),
+        "oncall": role(
+            headcount=0,
+            acknowledge="1m",
+            call_in={"available": 2, "respond": "exponential(mean=10m)", "remote_login": "uniform(5m, 15m)"},
+        ),
+        "dba": role(headcount=2, acknowledge="2m", call_in={"available": 2, "respond": "10m", "remote_login": "20m"}),
+        "ir": {"external": {"response": "lognormal(p50=1h, p95=3h)", "headcount": 1}},
+    }
+    services = {
+        "db": {
+            "tier": "tier0",
+            "region": "site",
+            "recovery": {
+                "strategy": "warm-standby",
+                "standby_region": "dr",
+                "steps": [{"name": "promote", "duration": "exponential(mean=15m)", "role": "dba", "people": 2}],
+            },
+        },
+        "app": auto_service(
+            [
+                {"name": "rebuild", "duration": "exponential(mean=20m)", "role": "dba"},
+                {"name": "restart", "duration": "exponential(mean=20m)", "role": "oncall"},
+                {"name": "scan", "duration": "exponential(mean=1h)", "role": "ir"},
+            ]
+        ),
+    }
+    drill = base_drill(
+        response={
+            "page": ["ic", "oncall"],
+            "triage": {"role": "ic", "duration": "exponential(mean=5m)"},
+            "escalation": {"timeout": "5m", "levels": [["manager"]], "repeat": 1},
+            "declare": {
+                "role": "ic",
+                "duration": "exponential(mean=10m)",
+                "deputy": {"role": "cmo", "after": "10m"},
+            },
+            "declare_when": [{"service": "db", "not_back_within": "31m"}],
+            "call_in": [{"role": "dba", "count": 2, "when": "detected"}, {"role": "ir", "when": "declared"}],
+        }
+    )
+    plan = plan_of(base_topology(services, staff=staff), drill)
+    kinds = {t.kind for t in plan.tasks}
+    assert {"call-in", "escalation", "deputy", "trigger"} <= kinds
+    assert any(t.adds_role == "oncall" for t in plan.tasks), "the first response calls in a role nobody is on duty for"
+    draws = Draws.sample(plan.elements(), 31, 2000)
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
+    trigger = next(t.index for t in plan.tasks if t.kind == "trigger")
+    arrive = next(t.index for t in plan.tasks if t.key == "call-in:dba:arrive")
+    tied = np.isfinite(by_vec.finish[:, trigger]) & (by_vec.finish[:, trigger] == by_vec.finish[:, arrive])
+    assert tied.any(), "some replicates have a call-in arriving at the instant a trigger is checked"
+    assert np.isinf(by_vec.finish[:, trigger]).any(), "and some have the trigger cancelled"
+    assert np.all(np.isfinite(by_vec.finish[:, plan.milestones["restored"]]))

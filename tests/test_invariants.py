@@ -111,12 +111,14 @@ def test_no_service_is_restored_before_the_services_it_depends_on(spec):
 
 
 def flat_roster(spec: Spec) -> Spec:
-    """The same estate with each role's headcount the same on every shift: capacity never changes."""
+    """The same estate with each role's headcount and pace the same on every shift: neither capacity
+    nor pace ever changes."""
 
     def edit(t, d):
         for r in t["staff"].values():
             for shift in r["shifts"]:
                 shift["headcount"] = r["shifts"][0]["headcount"]
+                shift["pace"] = r["shifts"][0].get("pace", 1.0)
 
     return spec.variant(edit)
 
@@ -127,10 +129,11 @@ def test_scaling_every_duration_by_k_scales_every_achieved_time_by_k(spec, k):
     """Every duration in both files times k (rates divided by k): every time metric times k, exactly.
 
     Shift clock times are not durations and do not scale: capacity follows the roster, so a
-    handover at 07:00 falls at a different point of a scaled recovery. The law is stated for
-    rosters whose headcount is the same on every shift of a role (capacity constant over the
-    drill; each shift's pace and time to acknowledge still differ, and only the starting
-    shift's apply). A counterexample with a handover is in
+    handover at 07:00 falls at a different point of a scaled recovery, and a task works at the
+    pace of the shift on duty when it starts. The law is stated for rosters whose headcount and
+    pace are the same on every shift of a role (capacity and pace constant over the drill; each
+    shift's time to acknowledge still differs, and only the starting shift's applies). A
+    counterexample with a handover is in
     :func:`test_roster.test_scaling_durations_does_not_scale_times_across_a_handover`."""
     spec = flat_roster(spec)
     base, scaled = replay(spec), replay(spec, k)
@@ -172,6 +175,17 @@ def staffed_tasks(spec: Spec) -> dict[str, int]:
     return counts
 
 
+def flat_pace(spec: Spec) -> Spec:
+    """The same estate with every shift of a role at the pace of its first shift."""
+
+    def edit(t, d):
+        for r in t["staff"].values():
+            for shift in r["shifts"]:
+                shift["pace"] = r["shifts"][0].get("pace", 1.0)
+
+    return spec.variant(edit)
+
+
 def uncontended(spec: Spec) -> Spec:
     """The same estate with enough people in every role that no task ever waits for one."""
     counts = staffed_tasks(spec)
@@ -193,9 +207,12 @@ def test_without_contention_adding_a_responder_never_delays_anything(spec, data)
     Under contention this is not a law: first-come-first-served dispatch admits Graham's
     anomalies (see :func:`test_a_second_incident_commander_can_delay_a_service`), and an earlier
     failover can beat a site coming back and lose data (see
-    :func:`test_an_earlier_failover_can_trade_data_for_time`).
+    :func:`test_an_earlier_failover_can_trade_data_for_time`). Nor is it where shifts differ in
+    pace: a task begun earlier, on a slower shift, can finish later (see
+    :func:`test_shift_pace.test_starting_earlier_on_a_slower_shift_can_finish_later`), so the
+    law is stated with every shift of a role at one pace.
     """
-    base = uncontended(spec)
+    base = flat_pace(uncontended(spec))
     role = data.draw(st.sampled_from(list(spec.topology["staff"])))
     more = base.variant(one_more(role))
     before, after = replay(base), replay(more)

@@ -141,6 +141,7 @@ def better_strategies(plan: Plan, library: Sequence[Topology]) -> list[Change]:
                         name="health checks fail and traffic shifts to the live copy",
                         duration=parse_distribution("uniform(1m30s, 2m30s)"),
                         restore=False,
+                        people=1,
                     )
                 ],
                 validate_=None,

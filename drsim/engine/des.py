@@ -17,7 +17,14 @@ Arrivals get new person numbers (``dba#2``) and are free at once; when
 capacity falls, free people leave (lowest numbers first) and, if too few are
 free, the next busy people to finish leave instead of taking new work. A rise
 while departures are owed cancels them first, so the pool's counts are
-exactly the vectorized engine's. Person numbers only label timelines. The
+exactly the vectorized engine's. A staffed task works at the pace of the shift
+on duty when it starts (:attr:`drsim.plan.Plan.paces`). A call-in (a task with ``adds_role``) changes
+capacity the same way at its finish, a per-replicate instant: the people called
+in arrive and stay for the rest of the incident. They arrive as the call-in
+finishes, with the other finishes of the instant: before its cancel checks and
+its dispatch (a cancel check never reads capacity, and an arrival never reads a
+check, so only "before the dispatch" matters; the vectorized engine keeps the
+same order). Person numbers only label timelines. The
 process stops once nothing else is scheduled and no task waits for a person.
 
 The replay records a timeline: what happened, when, who did it, to which service.
@@ -25,6 +32,7 @@ The replay records a timeline: what happened, when, who did it, to which service
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass
 
@@ -61,7 +69,7 @@ class StaffPool:
     def __init__(self, env: simpy.Environment, role: str, capacity: int):
         self.env, self.role = env, role
         self.free = list(range(capacity))
-        self.waiting: list[tuple[tuple[int, float, int], simpy.Event]] = []
+        self.waiting: list[tuple[tuple[int, float, int], simpy.Event, int]] = []
         self._pending = False
         self.owed = 0  # busy people who leave when they finish their task
         self._next = capacity  # the number the next arrival gets
@@ -81,13 +89,14 @@ class StaffPool:
                 heapq.heappop(self.free)
             self.owed += -delta - leave
 
-    def request(self, key: tuple[int, float, int]) -> simpy.Event:
-        """An event that succeeds with a person's number once one is free for this task.
+    def request(self, key: tuple[int, float, int], people: int = 1) -> simpy.Event:
+        """An event that succeeds with the numbers of ``people`` persons once that many are free for this task.
 
-        ``key`` is (priority class, ready time, task index): the smallest key goes first.
+        ``key`` is (priority class, ready time, task index): the smallest key goes first, and a task
+        needing several people at once holds the queue until they are free (nobody overtakes it).
         """
         ev = self.env.event()
-        heapq.heappush(self.waiting, (key, ev))
+        heapq.heappush(self.waiting, (key, ev, people))
         self._schedule_dispatch()
         return ev
 
@@ -112,9 +121,9 @@ class StaffPool:
     def _dispatch(self, _event: simpy.Event) -> None:
         """Free people take waiting tasks, smallest (class, ready time, index) first."""
         self._pending = False
-        while self.free and self.waiting:
-            _, ev = heapq.heappop(self.waiting)
-            ev.succeed(heapq.heappop(self.free))
+        while self.waiting and len(self.free) >= self.waiting[0][2]:
+            _, ev, people = heapq.heappop(self.waiting)
+            ev.succeed([heapq.heappop(self.free) for _ in range(people)])
 
 
 @dataclass
@@ -157,19 +166,29 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     finish = np.full(n, np.inf)
     actors: dict[int, str] = {}
     timeline: list[TimelineEvent] = []
+    paces: dict[str, tuple[list[float], list[float]]] = {}
+    for p in plan.paces:
+        times, ratios = paces.setdefault(p.role, ([], []))
+        times.append(p.time)
+        ratios.append(p.ratio)
 
     def run(task):
         if task.preds:
             evs = [done[p] for p in task.preds]
             yield (simpy.AnyOf(env, evs) if task.join == ANY else simpy.AllOf(env, evs))
         ready = env.now
-        person = None
+        people: list[int] = []
         if task.role is not None:
-            person = yield pools[task.role].request((task.priority, ready, task.index))
-            actors[task.index] = f"{task.role}#{person + 1}"
+            people = yield pools[task.role].request((task.priority, ready, task.index), task.people)
+            actors[task.index] = "+".join(f"{task.role}#{p + 1}" for p in people)
         dur = D[task.index]
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
+        if task.role is not None and task.role in paces and np.isfinite(dur):
+            times, ratios = paces[task.role]
+            k = bisect.bisect_right(times, env.now)
+            if k > 0 and ratios[k - 1] != 1.0:  # the pace of the shift on duty now, over the compiled one
+                dur = dur + (D[task.index] - task.offset) * (ratios[k - 1] - 1.0)
         if task.skip_if >= 0 and finish[task.skip_if] <= env.now:
             dur = 0.0
         start[task.index] = env.now
@@ -187,8 +206,10 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             if finish[task.cancel_if] <= env.now:
                 return  # cancelled: the named task finished first
         finish[task.index] = env.now
-        if person is not None:
-            pools[task.role].release(person)
+        for p in people:
+            pools[task.role].release(p)
+        if task.adds_role is not None:
+            pools[task.adds_role].change(task.adds_count)  # called in: they join for the rest of the incident
         done[task.index].succeed()
 
     handovers: list[TimelineEvent] = []
@@ -278,6 +299,8 @@ def _finish_event(plan: Plan, t: Task, time: float, actors: dict[int, str]) -> T
         return TimelineEvent(time, "monitoring", None, t.label, "detect", "instant")
     if kind == "fault-end":
         return TimelineEvent(time, "-", None, t.label, "fault-end", "instant")
+    if kind == "call-in":  # "call-in:dba:arrive", "external:ir-retainer": the role called
+        return TimelineEvent(time, t.key.split(":")[1], None, t.label, "call-in", "instant")
     if kind in ("escalation", "deputy"):
         return TimelineEvent(time, "paging", None, t.label, kind, "instant")
     if kind == "trigger":

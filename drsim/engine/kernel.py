@@ -93,7 +93,17 @@ one and the next roster change; a roster change adds its delta to the role's
 free count (which goes negative while departures are owed: a person freed then
 leaves instead of taking work) and, when people arrive, visits the role at the
 dispatch round of that instant, after every finish and roster change of the
-instant. The loop goes on while instants are pending, or while some task waits
+instant. A call-in (a role-free task with ``adds_role``) is a dynamic task whose finish is also an
+instant (code ``-1 - task``; a role-free task that may not be cancelled is a call-in): there its
+people join the role's free count for the rest of the incident and the role is visited, exactly
+like a roster rise. At one instant the order is the SimPy engine's: finishes, roster changes and
+call-in arrivals first (one that finishes at the very instant it starts arrives at once, before the
+dispatch), then the cancel checks, then the dispatch round; arrivals and cancel checks never read
+each other, and both come before the dispatch. A staffed task works at the pace of the shift on
+duty when it is dispatched: where that differs from the compiled (starting) pace, the drawn part
+of its duration is scaled by their ratio. A task needing several people at once (dual control) is
+dispatched only when that many are free, and until then holds its role's queue (nobody behind it
+overtakes). The loop goes on while instants are pending, or while some task waits
 in a queue and roster changes remain (a task waiting for a shift that has not
 started yet gets one); a replicate whose queues are empty stops at its last
 pending instant, whatever the roster does after.
@@ -171,6 +181,41 @@ def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, ds
         stk[sp & NN] = s
         sp += 1
     return sp, nev
+
+
+@njit(inline="always")
+def _paced(i, rl, t, dur, Dt, rr, off, pc, pace_ptr, pace_time, pace_ratio):
+    """Staffed task ``i`` of role ``rl`` starting at ``t`` takes ``dur`` at the pace of the shift then on
+    duty: its drawn part (``Dt`` less the data transfer ``off``) times the ratio of that pace to the
+    compiled one, from the last change at or before ``t`` (none: unchanged). ``pc[rl]`` counts the
+    role's changes passed so far in the replicate: dispatch times never decrease, so it only moves on."""
+    c = pc[rl]
+    while c < pace_ptr[rl + 1] and pace_time[c & NN] <= t:
+        c += 1
+    pc[rl] = c
+    if c > pace_ptr[rl] and dur < INF:
+        k = pace_ratio[(c - 1) & NN]
+        if k != 1.0:
+            dur = dur + (Dt[i, rr] - off[i]) * (k - 1.0)
+    return dur
+
+
+@njit(inline="always")
+def _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev):
+    """Role-free task ``s`` has just started (or, one that may be cancelled, finished) before the
+    dispatch round of instant ``t``: if it is a call-in (``adds``), its people arrive at its finish.
+    At ``t`` itself they join the role's free count at once, before that dispatch round (as the SimPy
+    engine adds them at their finish, before its dispatch event); later, its finish is an instant
+    (code ``-1 - s``). Returns the new counts of roles to visit and of pending instants."""
+    f = finish[s]
+    if adds[s] >= 0 and f < INF:
+        if f == t:
+            rl = adds[s] & NN
+            free[rl] += addn[s]
+            nd = _mark(rl, dmark, dq, nd)
+        else:
+            nev = _push(evt, evc, nev, f, -1 - s)
+    return nd, nev
 
 
 @njit(inline="always")
@@ -287,6 +332,19 @@ class KernelArrays(NamedTuple):
     roster_time: np.ndarray
     roster_role: np.ndarray
     roster_delta: np.ndarray
+    #: The role a task's finish adds people to for the rest of the incident (a call-in; -1: none),
+    #: and how many.
+    adds_role: np.ndarray
+    adds_count: np.ndarray
+    #: People of its role a staffed task needs at once (2: dual control).
+    people: np.ndarray
+    #: Each task's data-transfer seconds (included in its duration, not scaled by a shift's pace).
+    offset: np.ndarray
+    #: By role (compressed), ascending times from which its work takes ``pace_ratio`` times its
+    #: compiled duration (the pace of the shift then on duty over the starting shift's).
+    pace_ptr: np.ndarray
+    pace_time: np.ndarray
+    pace_ratio: np.ndarray
     #: Head tasks (role-free, before any staffed or cyclic task), in topological order.
     head: np.ndarray
     #: Tail tasks (role-free, needed by no dynamic task), in topological order.
@@ -324,7 +382,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     -----
     Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
     (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
-    ``prio``, ``skip``, ``cancel``, ``rtime``, ``rrole``, ``rdelta`` and ``start0``.
+    ``prio``, ``skip``, ``cancel``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``crew`` (people), ``off``,
+    ``pptr``, ``ptime``, ``pratio`` and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
@@ -349,6 +408,13 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     rtime = kernel_arrays.roster_time
     rrole = kernel_arrays.roster_role
     rdelta = kernel_arrays.roster_delta
+    adds = kernel_arrays.adds_role
+    addn = kernel_arrays.adds_count
+    crew = kernel_arrays.people
+    off = kernel_arrays.offset
+    pptr = kernel_arrays.pace_ptr
+    ptime = kernel_arrays.pace_time
+    pratio = kernel_arrays.pace_ratio
     head = kernel_arrays.head
     tail = kernel_arrays.tail
     start0 = kernel_arrays.queued_at_start
@@ -356,7 +422,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     ntask = need.shape[0]
     nroles = capacity.shape[0]
     nkeep = keep.shape[0]
-    nev_max = 2 * ntask + pred_idx.shape[0] + 1
+    nev_max = 3 * ntask + pred_idx.shape[0] + 1  # ready, finish and arrival instants
     want_start = out_start.shape[0] > 0
     nroster = rtime.shape[0]
     # the tile's matrix: head and tail rows are computed for the whole tile; the rows of dynamic
@@ -418,6 +484,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
         qtail = np.empty(nroles, dtype=np.int64)
         dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
         dmark = np.zeros(nroles, dtype=np.int64)
+        pc = np.empty(nroles, dtype=np.int64)  # each role's pace changes passed (see _paced)
         res = np.empty(ntask, dtype=np.int64)  # tasks that may be cancelled, to check at this instant
         for k in range(head.shape[0]):
             tag[head[k]] = 1  # head tasks finish before the first dispatch round
@@ -458,6 +525,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                     acc[i] = acc0[i]
                 for k in range(nroles):
                     free[k] = capacity[k]
+                    pc[k] = pptr[k]
                     qhead[k] = 0
                     qtail[k] = 0
                 for k in range(start0.shape[0]):
@@ -540,6 +608,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                         evc,
                                         nev,
                                     )
+                                    nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                                     continue
                             # ready at t, before its dispatch round
                             rl = role[s]
@@ -569,6 +638,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 evc,
                                 nev,
                             )
+                            nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                     if nres > 0:
                         # a task that may be cancelled, checked once every finish of the instant
                         # that needs nobody dispatched is known: it finishes unless its task has
@@ -580,6 +650,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             if dsucc_ptr[i] < dsucc_ptr[i + 1]:
                                 stk[sp & NN] = i
                                 sp += 1
+                            nd, nev = _call_in(i, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                         continue
                     if nd > 0:
                         # dispatch: free people take waiting tasks, most critical class first, then
@@ -589,12 +660,14 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             nd -= 1
                             rl = dq[nd] & NN
                             dmark[rl] = 0
-                            while free[rl] > 0 and qhead[rl] < qtail[rl]:
+                            # strictly in order: a task needing several people at once holds the queue
+                            while qhead[rl] < qtail[rl] and free[rl] >= crew[q[(qoff[rl] + qhead[rl]) & NN] & NN]:
                                 i = q[(qoff[rl] + qhead[rl]) & NN] & NN
                                 qhead[rl] += 1
                                 nq -= 1
-                                free[rl] -= 1
+                                free[rl] -= crew[i]
                                 dur = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
+                                dur = _paced(i, rl, t, dur, Dt, rr, off, pc, pptr, ptime, pratio)
                                 x = skip[i]
                                 if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
                                     dur = 0.0
@@ -628,14 +701,20 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                         nev -= 1
                         c = evc[nev]
                         if c < 0:
-                            # a staffed task finishes: its person is freed, its finish carried forward
                             i = (-1 - c) & NN
                             if role[i] < 0:
-                                res[nres & NN] = i  # a task that may be cancelled: checked after the carry
-                                nres += 1
+                                if cancel[i] >= 0:
+                                    res[nres & NN] = i  # a task that may be cancelled: checked after the carry
+                                    nres += 1
+                                    continue
+                                # a call-in: its people arrive (its finish was carried forward as it started)
+                                rl = adds[i] & NN
+                                free[rl] += addn[i]
+                                nd = _mark(rl, dmark, dq, nd)
                                 continue
+                            # a staffed task finishes: its people are freed, its finish carried forward
                             rl = role[i] & NN
-                            free[rl] += 1
+                            free[rl] += crew[i]
                             if qhead[rl] < qtail[rl]:
                                 nd = _mark(rl, dmark, dq, nd)
                             if dsucc_ptr[i] < dsucc_ptr[i + 1]:
@@ -673,6 +752,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             evc,
                             nev,
                         )
+                        nd, nev = _call_in(c, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                 for k in range(cp.shape[0]):
                     i = cp[k] & NN
                     ft[i, rr] = finish[i]

@@ -101,10 +101,11 @@ def _split(plan: Plan, a: PlanArrays):
     bwd[_order(n, succs, everything)] = True
     cyclic = ~fwd & ~bwd
     staffed = a.role >= 0
-    # a task that may be cancelled is settled at the instant it would finish, like a staffed one
-    seeds = staffed | cyclic | (a.cancel_if >= 0)
-    # what the loop needs: staffed, cyclic and cancellable tasks, the tasks they skip on or are cancelled by, the finish times a
-    # needed duration reads, and everything before those
+    # a call-in's finish changes capacity at an instant of the loop, like a staffed task's; a task
+    # that may be cancelled is settled at the instant it would finish
+    seeds = staffed | cyclic | (a.adds_role >= 0) | (a.cancel_if >= 0)
+    # what the loop needs: staffed, cyclic, call-in and cancellable tasks, the tasks they skip on or
+    # are cancelled by, the finish times a needed duration reads, and everything before those
     needed = _reach(
         n, [[*preds[i], a.skip_if[i], a.cancel_if[i], a.elapsed_from[i], a.elapsed_to[i]] for i in range(n)], seeds
     )
@@ -203,6 +204,13 @@ def prepare(plan: Plan) -> KernelPlan:
         roster_time=a.roster_time,
         roster_role=a.roster_role,
         roster_delta=a.roster_delta,
+        adds_role=a.adds_role,
+        adds_count=a.adds_count,
+        people=a.people,
+        offset=a.offset,
+        pace_ptr=a.pace_ptr,
+        pace_time=a.pace_time,
+        pace_ratio=a.pace_ratio,
         head=head,
         tail=tail,
         queued_at_start=start0,

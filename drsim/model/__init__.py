@@ -1,6 +1,7 @@
 """The validated description of an estate (topology) and a failure scenario (drill)."""
 
 from .drill import (
+    CallInRequest,
     DeclareStep,
     Deputy,
     Detection,
@@ -14,7 +15,10 @@ from .drill import (
     Trigger,
 )
 from .topology import (
+    CallIn,
     DataStore,
+    External,
+    Fatigue,
     LocalHA,
     Queue,
     Recovery,
@@ -31,12 +35,16 @@ from .topology import (
 )
 
 __all__ = [
+    "CallIn",
+    "CallInRequest",
     "DataStore",
     "DeclareStep",
     "Deputy",
     "Detection",
     "Drill",
     "Escalation",
+    "External",
+    "Fatigue",
     "Fault",
     "HumanStep",
     "Inject",

@@ -160,6 +160,64 @@ def _staff_problems(t: Topology) -> list[Problem]:
                 (("staff", name, "break_glass"), "access_via needs break_glass: the time to reach emergency access")
             )
         out += _short_roster_gap(name, role)
+        out += _people_beyond_the_shift(name, role)
+    return out
+
+
+def _people_beyond_the_shift(name: str, role: StaffRole) -> list[Problem]:
+    """A call-in with neither or both ways of arriving; an external role with a roster or a call-in; no roster."""
+    out: list[Problem] = []
+    ci = role.call_in
+    if ci is not None and (ci.travel is None) == (ci.remote_login is None):
+        out.append(
+            (
+                ("staff", name, "call_in"),
+                "expected exactly one of travel (to the site) or remote_login (from home), found "
+                + ("both" if ci.travel is not None else "neither"),
+            )
+        )
+    if role.external is not None and (role.shifts or ci is not None):
+        what = "shifts" if role.shifts else "call_in"
+        out.append(
+            (
+                ("staff", name, what),
+                f"an external role has no {what}: its people come only when engaged (drop {what} or external)",
+            )
+        )
+    if not role.shifts and role.external is None:
+        out.append((("staff", name, "shifts"), "expected at least one shift (only an external role has none)"))
+    return out
+
+
+def _call_in_problems(d: Drill, t: Topology) -> list[Problem]:
+    """Call-in requests naming unknown roles, roles that cannot be called, twice, or more people than exist."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for i, req in enumerate(d.response.call_in):
+        path = ("response", "call_in", i)
+        role = t.staff.get(req.role)
+        if role is None:
+            out += _ref((*path, "role"), req.role, t.staff, "staff role")
+            continue
+        if req.role in seen:
+            out.append(((*path, "role"), f"role {req.role!r} is called in twice; give one request with a count"))
+        seen.add(req.role)
+        if role.call_in is None and role.external is None:
+            out.append(
+                (
+                    (*path, "role"),
+                    f"role {req.role!r} has no call_in section (who may be called and how fast) "
+                    f"and is not external; add staff.{req.role}.call_in",
+                )
+            )
+            continue
+        if role.call_in is not None:
+            most, what = role.call_in.available, "call_in.available"
+        else:
+            assert role.external is not None
+            most, what = role.external.headcount, "external.headcount"
+        if req.count is not None and req.count > most:
+            out.append(((*path, "count"), f"expected at most {most} (staff.{req.role}.{what}), found {req.count}"))
     return out
 
 
@@ -220,6 +278,7 @@ def _runbook_problems(
             yield from _ref((*path, i, "role"), st.role, t.staff, "staff role")
         if st.duration is None and not st.restore:
             yield (*path, i, "duration"), "a step needs a duration (or restore: true)"
+        yield from _crew_problems(t, (*path, i), st)
         if with_needs:
             yield from needs_problems(t, (*path, i, "needs"), st.needs, own)
         if st.failure is not None:
@@ -247,6 +306,30 @@ def _failure_problems(
             yield (*path, "otherwise"), "'restore' needs the service's recovery.restore runbook, which is empty"
         elif service.data is None or service.data.backup_interval is None:
             yield (*path, "otherwise"), "'restore' needs backups to restore from (data.backup_interval)"
+
+
+def most_people(role: StaffRole) -> int:
+    """The most people of ``role`` who can ever work at once: the largest shift, plus everyone who may be
+    called in (or an external role's headcount)."""
+    rostered = max((sh.headcount for sh in role.shifts), default=0)
+    extra = role.call_in.available if role.call_in is not None else 0
+    return rostered + extra + (role.external.headcount if role.external is not None else 0)
+
+
+def _crew_problems(t: Topology, path: tuple, st: Step) -> Iterator[Problem]:
+    """A step needing more people at once than its role can ever have, or several people and no role."""
+    if st.people == 1:
+        return
+    if st.role is None:
+        yield (*path, "people"), f"a step needing {st.people} people at once needs a role"
+        return
+    role = t.staff.get(st.role)
+    if role is not None and st.people > (most := most_people(role)):
+        yield (
+            (*path, "people"),
+            f"expected at most {most} (the most people of role {st.role!r} ever on duty, called in "
+            f"included), found {st.people}: the step could never start",
+        )
 
 
 def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
@@ -545,6 +628,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
             if path[-1] == "role" or "failure" in path:
                 out.append((path, message))
         for j, st in enumerate(f.steps or []):
+            out += _crew_problems(t, ("faults", i, "steps", j), st)
             out += needs_problems(t, ("faults", i, "steps", j, "needs"), st.needs)
         out += needs_problems(t, ("faults", i, "detect_needs"), f.detect_needs)
     out += needs_problems(t, ("detection", "needs"), d.detection.needs)
@@ -557,6 +641,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         hs = getattr(r, key)
         if hs is not None:
             out += _ref(("response", key, "role"), hs.role, t.staff, "staff role")
+    out += _call_in_problems(d, t)
     out += _escalation_problems(d, t)
     if d.rollback is not None:
         rb = d.rollback
@@ -564,6 +649,7 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
         for j, st in enumerate(rb.steps):
             if st.role is not None:
                 out += _ref(("rollback", "steps", j, "role"), st.role, t.staff, "staff role")
+            out += _crew_problems(t, ("rollback", "steps", j), st)
             if st.failure is not None:
                 out.append((("rollback", "steps", j, "failure"), "rollback steps cannot fail in this model; remove it"))
             out += needs_problems(t, ("rollback", "steps", j, "needs"), st.needs)

@@ -76,6 +76,21 @@ class HumanStep(Model):
     name: str | None = None
 
 
+class CallInRequest(Model):
+    """People of a role called in (off-shift staff) or engaged (an external role) at a point of the response."""
+
+    role: str
+    count: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="People called in; default 1 (call_in) or the contract's headcount (external).",
+    )
+    when: Literal["detected", "escalated", "declared"] = Field(
+        "escalated", description="The response milestone the call goes out at."
+    )
+
+
 class Escalation(Model):
     """An escalation policy as on-call paging tools define it: levels paged in turn until someone acknowledges."""
 
@@ -143,6 +158,11 @@ class Response(Model):
     )
     communicate: HumanStep | None = Field(
         None, description="Telling wards and clinicians to switch to downtime procedures."
+    )
+    call_in: list[CallInRequest] = Field(
+        default_factory=list,
+        description="Roles whose off-shift people are called in, or external responders engaged, and when. "
+        "A role the drill needs with nobody on duty is called in when first paged, if it can be.",
     )
 
 

@@ -53,11 +53,45 @@ class Shift(Model):
     )
 
 
+class CallIn(Model):
+    """Off-shift people of a role who may be called in: how many, and how long until they can work."""
+
+    available: int = Field(ge=1, le=1000, description="Off-shift people who may be called in over the incident.")
+    respond: DurationDist = Field(description="Time for a called person to answer and agree to come.")
+    travel: DurationDist | None = Field(None, description="Time to reach the site (give travel or remote_login).")
+    remote_login: DurationDist | None = Field(
+        None, description="Time to log in from home instead of travelling (give travel or remote_login)."
+    )
+
+
+class External(Model):
+    """Responders from outside (an incident-response retainer, vendor support), engaged on a contract."""
+
+    response: DurationDist = Field(description="Time from engagement to the responders working (the contractual one).")
+    headcount: int = Field(ge=1, le=1000, description="People the contract sends.")
+
+
+class Fatigue(Model):
+    """People slow down late in a long shift: from ``after`` into the shift on duty, work takes longer."""
+
+    after: PositiveSeconds = Field(description="Time into a shift from which its people work at the fatigued pace.")
+    pace: float = Field(gt=0, le=10, description="Multiplier on the shift's own pace from then on (e.g. 1.3).")
+
+
 class StaffRole(Model):
     """A pool of interchangeable people: on-call engineers, DBAs, incident commanders."""
 
     description: str = ""
-    shifts: list[Shift] = Field(min_length=1)
+    shifts: list[Shift] = Field(
+        default_factory=list, description="The roster; may be empty only for an external role (nobody on duty)."
+    )
+    call_in: CallIn | None = Field(None, description="Off-shift people of this role who may be called in.")
+    fatigue: Fatigue | None = Field(
+        None, description="A slower pace late in each shift: tasks begun from 'after' into it take 'pace' times longer."
+    )
+    external: External | None = Field(
+        None, description="This role is an outside responder engaged when paged or called (a retainer, a vendor)."
+    )
     access_via: list[Name] = Field(
         default_factory=list,
         description="Services this role's consoles and VPN sit behind (e.g. the identity provider).",
@@ -96,6 +130,9 @@ class Step(Model):
     duration: DurationDist | None = None
     role: Name | None = None
     restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
+    people: int = Field(
+        1, ge=1, le=100, description="People of the role needed at once (2: dual control, e.g. two key custodians)."
+    )
     failure: StepFailure | None = Field(
         default=None, description="The chance that the step fails, and what follows: retries, then an alternate path."
     )
@@ -229,7 +266,7 @@ class Service(Model):
         return [*self.needs_all(), *(m for g in self.groups() for m in g.members())]
 
 
-class External(Model):
+class ExternalSystem(Model):
     """A system outside the estate that feeds it (a card network, a reference lab): a drill's
     service-outage fault can name it, and queues it produces into stop filling while it is down."""
 
@@ -294,7 +331,7 @@ class Topology(Model):
     tiers: dict[Name, Tier] = Field(min_length=1)
     staff: dict[Name, StaffRole] = Field(default_factory=dict)
     services: dict[Name, Service] = Field(min_length=1)
-    externals: dict[Name, External] = Field(
+    externals: dict[Name, ExternalSystem] = Field(
         default_factory=dict, description="Systems outside the estate that queues receive from."
     )
     profiles: dict[Name, RateProfile] = Field(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .roster import Handover
+from .roster import Handover, PaceChange
 from .tasks import ALL, Task
 
 
@@ -52,6 +52,15 @@ class PlanArrays:
         The task fields of the same name.
     roster_time, roster_role, roster_delta
         Roster changes, ascending by time: the role and its change of capacity (+ arrive, - leave).
+    adds_role, adds_count
+        The role (index, -1: none) a task's finish adds people to, and how many (a call-in).
+    people
+        People of its role each task needs at once (1 for a role-free task).
+    offset
+        Each task's fixed extra seconds (a data transfer), which a shift's pace does not scale.
+    pace_ptr, pace_time, pace_ratio
+        By role (compressed), ascending times from which the role's work takes ``ratio`` times its
+        compiled duration (the pace then over the starting pace); before the first, 1.
     """
 
     n: int
@@ -71,10 +80,24 @@ class PlanArrays:
     roster_time: np.ndarray
     roster_role: np.ndarray
     roster_delta: np.ndarray
+    adds_role: np.ndarray
+    adds_count: np.ndarray
+    people: np.ndarray
+    offset: np.ndarray
+    pace_ptr: np.ndarray
+    pace_time: np.ndarray
+    pace_ratio: np.ndarray
 
     @classmethod
-    def of(cls, tasks: Sequence[Task], capacity: dict[str, int], handovers: Sequence[Handover]) -> PlanArrays:
-        """The arrays of ``tasks`` staffed by ``capacity`` (role -> headcount) changing by ``handovers``."""
+    def of(
+        cls,
+        tasks: Sequence[Task],
+        capacity: dict[str, int],
+        handovers: Sequence[Handover],
+        paces: Sequence[PaceChange] = (),
+    ) -> PlanArrays:
+        """The arrays of ``tasks`` staffed by ``capacity`` (role -> headcount) changing by ``handovers``,
+        at a pace changing by ``paces`` (by role, then time)."""
         roles = sorted(capacity)
         rix = {r: i for i, r in enumerate(roles)}
         n = len(tasks)
@@ -85,6 +108,7 @@ class PlanArrays:
                 succs[p].append(t.index)
         pp, pi = compressed(preds)
         sp, si = compressed(succs)
+        pace_ptr, _ = compressed([[k for k, p in enumerate(paces) if p.role == r] for r in roles])
         need = np.array([0 if not t.preds else (len(t.preds) if t.join == ALL else 1) for t in tasks], dtype=np.int64)
         return cls(
             n=n,
@@ -104,4 +128,11 @@ class PlanArrays:
             roster_time=np.array([h.time for h in handovers], dtype=np.float64),
             roster_role=np.array([rix[h.role] for h in handovers], dtype=np.int64),
             roster_delta=np.array([h.headcount - h.previous for h in handovers], dtype=np.int64),
+            adds_role=np.array([rix[t.adds_role] if t.adds_role else -1 for t in tasks], dtype=np.int64),
+            adds_count=np.array([t.adds_count for t in tasks], dtype=np.int64),
+            people=np.array([t.people for t in tasks], dtype=np.int64),
+            offset=np.array([t.offset for t in tasks], dtype=np.float64),
+            pace_ptr=pace_ptr,
+            pace_time=np.array([p.time for p in sorted(paces, key=lambda p: (roles.index(p.role), p.time))]),
+            pace_ratio=np.array([p.ratio for p in sorted(paces, key=lambda p: (roles.index(p.role), p.time))]),
         )

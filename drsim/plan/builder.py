@@ -79,6 +79,9 @@ class PlanBuilder:
         #: Pages of escalation levels to roles not called in yet: their acknowledgement counts once they are.
         self.level_pages: dict[str, list[int]] = {}
         self.access: dict[str, BreakGlass] = {}
+        #: Each called-in (or engaged external) role's arrival task, and how many people it adds.
+        self.arrival: dict[str, int] = {}
+        self.called: dict[str, int] = {}
         self.unavailable = unavailable
         self.tier_class = tier_classes(topo)
         self.problems: list[Problem] = []
@@ -99,6 +102,8 @@ class PlanBuilder:
         elapsed_to: int = -1,
         elapsed_coef: float = 0.0,
         blocked_by_rpo: int = -1,
+        adds: tuple[str, int] | None = None,
+        people: int = 1,
         attempts: Attempts | None = None,
         gate_of: int = -1,
         gate_exhausted: bool = False,
@@ -130,6 +135,9 @@ class PlanBuilder:
             elapsed_coef=elapsed_coef,
             blocked_by_rpo=blocked_by_rpo,
             priority=priority,
+            adds_role=adds[0] if adds is not None else None,
+            adds_count=adds[1] if adds is not None else 0,
+            people=people,
             attempts=attempts,
             gate_of=gate_of,
             gate_exhausted=gate_exhausted,
@@ -149,8 +157,16 @@ class PlanBuilder:
 
     # -- people
     def page(self, role: str, after: int, why: str) -> int:
-        """Page everyone of ``role`` on shift; the first acknowledgement starts their work."""
+        """Page everyone of ``role`` on shift; the first acknowledgement starts their work.
+
+        A role with nobody on duty that can be called in (``call_in``, or an external role) is
+        called in instead: its people's arrival is their acknowledgement.
+        """
         if role in self.ack:
+            return self.ack[role]
+        if self.needs_call_in(role):
+            self.paged_after[role] = after
+            self.ack[role] = self.call_in(role, after)
             return self.ack[role]
         pages = self.pages(role, after, why)
         if not pages:
@@ -160,6 +176,12 @@ class PlanBuilder:
         self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
         return self.ack[role]
 
+    def needs_call_in(self, role: str) -> bool:
+        """Whether ``role`` has nobody on duty at the start but can be called in (or engaged)."""
+        staff = self.topo.staff[role]
+        on_duty = self.capacity.get(role, 0) > 0 and shift_on_duty(staff, self.drill.start) is not None
+        return not on_duty and (staff.call_in is not None or staff.external is not None)
+
     def pages(self, role: str, after: int, why: str, round: str = "") -> list[int]:
         """One page to each person of ``role`` on shift, sent when ``after`` finishes (none if nobody is on duty).
 
@@ -168,9 +190,13 @@ class PlanBuilder:
         sh = shift_on_duty(self.topo.staff[role], self.drill.start)
         n = self.capacity.get(role, 0)
         if n == 0 or sh is None:
+            fix = (
+                "a later escalation level pages only people on duty (a role called in off shift may be in response.page)"
+                if self.needs_call_in(role)
+                else "add a shift with a headcount"
+            )
             self.problem(
-                f"the drill needs role {role!r} ({why}) but nobody is on duty at "
-                f"{self.drill.start:%a %H:%M}; add a shift with a headcount",
+                f"the drill needs role {role!r} ({why}) but nobody is on duty at {self.drill.start:%a %H:%M}; {fix}",
                 ("start",),
             )
             return []
@@ -213,19 +239,71 @@ class PlanBuilder:
                 )
                 self.tasks[gate].cancel_if = acked
             for r in roles:
-                ps = self.pages(r, gate, "an escalation level", "" if j == 0 else f"@{j}")
+                if r in levels[0] and self.needs_call_in(r):
+                    # the first response calls in a role with nobody on duty, once: its arrival answers
+                    ps = [self.call_in(r, after)]
+                else:
+                    ps = self.pages(r, gate, "an escalation level", "" if j == 0 else f"@{j}")
                 pages_of.setdefault(r, []).extend(ps)
-                sent += ps
+                sent += [p for p in ps if p not in sent]
             acked = self.add(
                 f"escalation:acked:{j}", "milestone", "the incident acknowledged", Fixed(0.0), sent, join=ANY
             )
         for r, ps in pages_of.items():
-            if r in levels[0] and r not in self.ack and ps:
+            if r in levels[0] and r not in self.ack and self.needs_call_in(r):
+                self.paged_after[r] = after
+                self.ack[r] = ps[0]
+            elif r in levels[0] and r not in self.ack and ps:
                 self.paged_after[r] = after
                 self.ack[r] = self.add(f"ack:{r}", "ack", f"{r} acknowledged", Fixed(0.0), ps, join=ANY)
             elif r not in self.ack:
                 self.level_pages[r] = ps
         return acked
+
+    def call_in(self, role: str, after: int, count: int | None = None) -> int:
+        """Call off-shift people of ``role`` in (or engage an external role) once ``after`` finishes.
+
+        Returns the arrival task, whose finish adds the people to the role for the rest of the
+        incident. A role is called in once: a later call returns the first arrival. ``count``
+        defaults to the drill's request for the role, else 1 (call-in) or the contract's headcount.
+        """
+        if role in self.arrival:
+            return self.arrival[role]
+        staff = self.topo.staff[role]
+        if count is None:
+            count = next((r.count for r in self.drill.response.call_in if r.role == role), None)
+        people = f"{count} {role}" if count is not None else role
+        if staff.external is not None:
+            n = count or staff.external.headcount
+            arrive = self.add(
+                f"external:{role}",
+                "call-in",
+                f"{n} {role} (external, engaged on contract) arrive",
+                staff.external.response,
+                [after],
+                adds=(role, n),
+            )
+        elif staff.call_in is not None:
+            ci, n = staff.call_in, count or 1
+            answer = self.add(
+                f"call-in:{role}:respond",
+                "call-in",
+                f"{people} called in off shift: answers the call",
+                ci.respond,
+                [after],
+            )
+            way = "on site" if ci.travel is not None else "logged in from home"
+            how = ci.travel if ci.travel is not None else ci.remote_login
+            assert how is not None  # one of the two, by the topology's checks
+            arrive = self.add(
+                f"call-in:{role}:arrive", "call-in", f"{n} {role} called in: {way}", how, [answer], adds=(role, n)
+            )
+        else:  # an unchecked drill (check_drill reports it too)
+            self.problem(f"role {role!r} has no call_in section and is not external", ("response", "call_in"))
+            return after
+        self.arrival[role] = arrive
+        self.called[role] = n
+        return arrive
 
     def ready_for(self, role: str | None, escalation: int) -> list[int]:
         """Tasks a person of ``role`` must have done before working: acknowledge, maybe break glass.

@@ -25,8 +25,17 @@ new people are free at that instant. When it falls, free people leave at once;
 if too few are free, the next busy people to finish leave instead of taking
 new work (tasks are never interrupted). Only counts matter: a role's free
 count may go negative (departures owed), and a rise first cancels owed
-departures. The starting shift's ``acknowledge`` and ``pace`` apply to the
-whole drill, and pages go to the starting shift only.
+departures. The starting shift's ``acknowledge`` applies to the whole drill,
+and pages go to the starting shift only. A staffed task works at the ``pace``
+of the shift on duty when it starts: its drawn duration (not a data transfer's
+time) is multiplied by that pace over the starting shift's
+(:attr:`Plan.paces <drsim.plan.compiled.Plan.paces>`).
+
+**Call-in.** Off-shift people (a role's ``call_in``) and external responders (an
+``external`` role) come through a task that needs nobody and whose finish adds
+people to the role for the rest of the incident (``Task.adds_role``): capacity
+rises at that instant, per replicate, processed like a roster rise (before the
+dispatch). A role with nobody on duty is called in when first paged.
 
 **The phases.** :func:`compile_plan` runs these in order; each reads the typed
 results of the ones before, and those that add tasks add them through one
@@ -62,7 +71,7 @@ from .externals import compile_externals
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
 from .response import compile_response, link_triggers
-from .roster import handovers_of
+from .roster import handovers_of, pace_changes
 
 
 def compile_plan(topo: Topology, drill: Drill) -> Plan:
@@ -84,6 +93,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
     externals = compile_externals(builder, response)
     builder.raise_problems()
     chain = recovery.rollback
+    staffed = {t.role for t in builder.tasks if t.role is not None}
     return Plan(
         topology=topo,
         drill=drill,
@@ -96,7 +106,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         fault_tasks=response.fault_tasks,
         milestones=milestone_map(drill, response, restoration),
         rollback=(chain.decided, chain.done) if chain is not None else None,
-        handovers=handovers_of(topo, drill.start, (t.role for t in builder.tasks if t.role is not None)),
+        handovers=handovers_of(topo, drill.start, staffed),
+        paces=pace_changes(topo, drill.start, staffed),
         externals=externals,
         degraded=affected.degraded,
     )

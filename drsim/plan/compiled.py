@@ -16,7 +16,7 @@ from typing import Literal
 from ..model import Drill, Topology
 from ..model.distributions import Distribution
 from .arrays import PlanArrays
-from .roster import Handover
+from .roster import Handover, PaceChange
 from .tasks import Task
 
 #: How a service's window of lost writes is formed (see :mod:`drsim.plan.data_loss`).
@@ -136,6 +136,7 @@ class Plan:
 
     * ``tasks`` — the DAG both engines schedule (see :class:`~drsim.plan.tasks.Task`);
     * ``capacity`` and ``handovers`` — people per role at the start, and how that changes;
+    * ``paces`` — how each role's pace, relative to the starting shift's, changes over the incident;
     * :meth:`elements` — every random element, by stable name, which the draws sample;
     * :meth:`arrays` — the same schedule as flat arrays, for the kernel;
     * ``rpo_items`` — read by the draws and the vectorized engine for blocked tasks, and
@@ -172,6 +173,9 @@ class Plan:
         The rollback's (decision task, done task), or None without a rollback.
     handovers
         Capacity changes over the incident, by time (then role): see :mod:`drsim.plan.roster`.
+    paces
+        Pace changes over the incident, by role (then time): a staffed task takes the pace of the
+        shift on duty when it starts (see :mod:`drsim.plan.roster`).
     externals
         Systems outside the estate a fault takes down (:mod:`drsim.plan.externals`), by name.
     degraded
@@ -191,6 +195,7 @@ class Plan:
     milestones: dict[str, int]
     rollback: tuple[int, int] | None
     handovers: list[Handover] = field(default_factory=list)
+    paces: list[PaceChange] = field(default_factory=list)
     externals: dict[str, ExternalOutage] = field(default_factory=dict)
     degraded: dict[str, list[str]] = field(default_factory=dict)
 
@@ -210,7 +215,7 @@ class Plan:
 
     def arrays(self) -> PlanArrays:
         """The plan's schedule as the flat arrays a compiled kernel reads."""
-        return PlanArrays.of(self.tasks, self.capacity, self.handovers)
+        return PlanArrays.of(self.tasks, self.capacity, self.handovers, self.paces)
 
     def task(self, key: str) -> Task:
         """The task named ``key`` (``KeyError`` if there is none)."""

@@ -362,6 +362,7 @@ class _RecoveryCompiler:
             offset=offset,
             blocked_by_rpo=blocked,
             attempts=attempts,
+            people=step.people,
         )
 
     def outcome(
@@ -460,6 +461,7 @@ class _RecoveryCompiler:
                 step.duration or Fixed(0.0),
                 [last, *self.ready(step.role)],
                 role=step.role,
+                people=step.people,
             )
             if step.needs:
                 self.needs.append(PendingNeed(last, tuple(step.needs), ("rollback", "steps", i, "needs")))

@@ -9,6 +9,9 @@ This phase compiles that chain, the same for every drill:
    acknowledgement counts; roles whose consoles are down **break glass**;
 3. **triage** confirms scope and impact, and the incident is **escalated**:
    more roles are paged;
+   off-shift people and external responders are **called in** at the response
+   milestone the drill names (``detected``, ``escalated``, ``declared``), and a
+   role with nobody on duty is called in when first paged, if it can be;
 4. someone **declares** disaster (or decides to roll back a failed cutover) —
    the trigger of every recovery that needs a human decision — and, if the
    drill says so, **communicates** (downtime procedures for the wards).
@@ -87,6 +90,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
             where = ("faults", fi, "detect_needs") if own else ("detection", "needs")
             needs.append(PendingNeed(detect_tasks[-1], tuple(detect_needs), where, f.at))
     detected = builder.add("detected", "milestone", "incident detected", Fixed(0.0), detect_tasks, join=ANY)
+    _call_in_at(builder, "detected", detected)
 
     if resp.escalation is None:
         # the first role paged is the first response (a drill pages at least one role)
@@ -108,6 +112,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         role=tri.role,
     )
     escalated = builder.add("escalate", "escalate", "major incident: escalate", Fixed(0.0), [triage])
+    _call_in_at(builder, "escalated", escalated)
     for r in resp.escalate:
         builder.page(r, escalated, "escalation")
         builder.add_break_glass(r)
@@ -127,6 +132,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
     if len(decisions) > 1 or resp.declare_when:
         # the declaration is the first decision or trigger (triggers on services are linked later)
         declare = builder.add("declared", "milestone", "disaster declared", Fixed(0.0), decisions, join=ANY)
+    _call_in_at(builder, "declared", declare)
     if resp.communicate is not None:
         c = resp.communicate
         builder.add(
@@ -138,6 +144,13 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
             role=c.role,
         )
     return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare, needs)
+
+
+def _call_in_at(builder: PlanBuilder, when: str, after: int) -> None:
+    """Call in the roles the drill asks for at ``when``, once task ``after`` finishes."""
+    for req in builder.drill.response.call_in:
+        if req.when == when:
+            builder.call_in(req.role, after, req.count)
 
 
 def _deputy(builder: PlanBuilder, triage: int) -> list[int]:

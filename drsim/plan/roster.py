@@ -9,12 +9,20 @@ rostered means a capacity of 0.
 The plan reads the roster twice:
 
 * **at the drill start** (:func:`starting_roster`): the shift on duty is the one
-  paged, and its ``acknowledge`` time and ``pace`` apply to the whole drill;
+  paged, and its ``acknowledge`` time applies to the whole drill; its ``pace``
+  scales staffed tasks' durations as they are compiled;
 * **over the incident** (:func:`roster_changes`): capacity is a step function
   of the time since the start, changing at shift boundaries. Each change is a
   :class:`Handover`, compiled up to :data:`ROSTER_HORIZON` after the start for
   every role some task needs (:func:`handovers_of`). Both engines apply the
-  same handovers to every replicate.
+  same handovers to every replicate;
+* **the pace over the incident** (:func:`pace_changes`): a staffed task takes the
+  pace of the shift on duty when it *starts*. Where that pace differs from the
+  starting shift's, the task's drawn duration (not its data transfer) is
+  multiplied by their ratio (:class:`PaceChange`, compiled for every role some
+  task needs whose shifts differ in pace or that tire; nobody rostered counts as
+  pace 1). A role's ``fatigue`` slows a shift's people from ``after`` into the
+  shift (measured from the shift's start; a 24-hour shift starts afresh each day).
 """
 
 from __future__ import annotations
@@ -60,6 +68,18 @@ class Handover:
         if self.shift is None:
             return f"nobody rostered: 0 on duty (was {self.previous})"
         return f"{self.shift} shift takes over: {self.headcount} on duty (was {self.previous})"
+
+
+@dataclass(frozen=True)
+class PaceChange:
+    """From ``time`` seconds after the drill start, ``role``'s work takes ``ratio`` times its compiled duration.
+
+    ``ratio`` is the pace of the shift then on duty over the starting shift's (the compiled one).
+    """
+
+    time: float
+    role: str
+    ratio: float
 
 
 @dataclass(frozen=True)
@@ -140,4 +160,50 @@ def handovers_of(topo: Topology, start: dt.datetime, roles: Iterable[str]) -> li
     """Roster changes of ``roles`` (the roles some task needs) after ``start``, by time then role."""
     out = [h for r in sorted(set(roles)) for h in roster_changes(topo.staff[r], r, start)]
     out.sort(key=lambda h: (h.time, h.role))
+    return out
+
+
+def pace_at(role: StaffRole, when: dt.datetime) -> float:
+    """The pace of ``role`` at clock time ``when``: its shift's, times the fatigue pace once the shift has
+    run ``fatigue.after`` (1.0 when nobody is rostered)."""
+    sh = shift_on_duty(role, when)
+    if sh is None:
+        return 1.0
+    f = role.fatigue
+    into = (when.hour * 60 + when.minute + (when.second + when.microsecond / 1e6) / 60 - sh.start) % 1440  # minutes
+    return sh.pace * f.pace if f is not None and into * 60 >= f.after else sh.pace
+
+
+def pace_changes(
+    topo: Topology, start: dt.datetime, roles: Iterable[str], horizon: float = ROSTER_HORIZON
+) -> list[PaceChange]:
+    """The instants in [0, ``horizon``] where a role's pace relative to the starting shift's changes (by role, time).
+
+    The ratio is 1 at the start unless the starting shift is already fatigued (then a change at 0).
+    Only roles whose shifts differ in pace, or that tire (``fatigue``), have any.
+    """
+    out: list[PaceChange] = []
+    for name in sorted(set(roles)):
+        role = topo.staff[name]
+        if len({sh.pace for sh in role.shifts}) < 2 and role.fatigue is None:
+            continue
+        first = shift_on_duty(role, start)
+        base = first.pace if first is not None else 1.0
+        current = 1.0
+        if (ratio := pace_at(role, start) / base) != current:
+            out.append(PaceChange(0.0, name, ratio))
+            current = ratio
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        tired = [(sh.start + role.fatigue.after / 60) % 1440 for sh in role.shifts] if role.fatigue else []
+        minutes = sorted({m for sh in role.shifts for m in (sh.start, sh.end)} | set(tired))
+        for d in range(int(horizon // 86400) + 2):
+            for m in minutes:
+                when = midnight + dt.timedelta(days=d, minutes=m)
+                t = (when - start).total_seconds()
+                if t <= 0 or t > horizon:
+                    continue
+                ratio = pace_at(role, when) / base
+                if ratio != current:
+                    out.append(PaceChange(t, name, ratio))
+                    current = ratio
     return out

@@ -44,6 +44,7 @@ TaskKind = Literal[
     "step",
     "validate",
     "reconcile",
+    "call-in",
     "never",
     "escalation",
     "deputy",
@@ -86,7 +87,7 @@ class Task:
     only (the vectorized engine through :class:`~drsim.plan.arrays.PlanArrays`):
 
     * ``index``, ``preds``, ``join`` — when the task becomes ready;
-    * ``role``, ``priority`` — who must be free to start it, and in which order
+    * ``role``, ``people``, ``priority`` — who (and how many at once) must be free to start it, and in which order
       waiting tasks are taken;
     * ``duration`` (through :attr:`element`), ``offset``, ``elapsed_from``,
       ``elapsed_to``, ``elapsed_coef`` — how long it takes
@@ -104,7 +105,9 @@ class Task:
       The named task need not precede it: a check reads only what has
       happened, so a task that can finish only through the cancelled one
       never cancels it (an escalation timeout is cancelled by an
-      acknowledgement, a decision trigger by the service coming back).
+      acknowledgement, a decision trigger by the service coming back);
+    * ``adds_role``, ``adds_count`` — people who join a role when the task finishes (a call-in);
+      ``people`` — people of its role it needs at once (dual control).
 
     ``key``, ``kind``, ``label`` and ``service`` describe the task for the
     replay timeline and the reports; they never change a number.
@@ -120,7 +123,8 @@ class Task:
     label
         The task as a person reads it in a timeline.
     duration
-        How long the work takes once started (scaled by the starting shift's pace for staffed tasks).
+        How long the work takes once started (for a staffed task: at the starting shift's pace, rescaled
+        by the engines to the pace of the shift on duty when it starts, see ``Plan.paces``).
     role
         The staff role occupied while it runs (None: needs nobody).
     preds
@@ -154,6 +158,12 @@ class Task:
     #: A staffed task that takes no time if this task has already finished when it starts
     #: (break-glass access is moot once the identity provider is back).
     skip_if: int = -1
+    #: A role-free task whose finish adds ``adds_count`` people to this role for the rest of the
+    #: incident (off-shift staff called in, external responders arriving); None: adds nobody.
+    adds_role: str | None = None
+    adds_count: int = 0
+    #: People of ``role`` the task needs at once (2: dual control); it starts when that many are free.
+    people: int = 1
     #: The task can fail: its attempts (retries lengthen it; see :class:`Attempts`).
     attempts: Attempts | None = None
     #: A gate on the outcome of task ``gate_of``'s attempts: it takes no time when that task

@@ -81,6 +81,10 @@ class State:
     declared: float | None = None
     #: Roster changes so far (before the incident ended): time, role, what changed.
     handovers: list[tuple[float, str, str]] = field(default_factory=list)
+    #: People called in (or external responders) who have arrived: time, what arrived.
+    called_in: list[tuple[float, str]] = field(default_factory=list)
+    #: Roles called in, not arrived yet: when the call went out, the role.
+    on_the_way: list[tuple[float, str]] = field(default_factory=list)
 
 
 def ready_time(plan: Plan, finish: np.ndarray, task: Task) -> float:
@@ -89,6 +93,12 @@ def ready_time(plan: Plan, finish: np.ndarray, task: Task) -> float:
         return 0.0
     vals = [float(finish[p]) for p in task.preds]
     return min(vals) if task.join == ANY else max(vals)
+
+
+def _called_at(plan: Plan, finish: np.ndarray, arrival: Task) -> float:
+    """When the call behind a call-in's ``arrival`` went out: the start of its chain (answer, then travel)."""
+    first = plan.tasks[arrival.preds[0]] if arrival.preds else arrival
+    return ready_time(plan, finish, first if first.kind == "call-in" else arrival)
 
 
 def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int, str], t: float) -> State:
@@ -109,6 +119,11 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
                 st.acknowledged.append((f, who))
             elif ready_time(plan, finish, task) <= t + eps:
                 st.awaiting_ack.append(who)
+        elif task.kind == "call-in" and task.adds_role is not None:
+            if f <= t + eps:
+                st.called_in.append((f, task.label))
+            elif (called := _called_at(plan, finish, task)) <= t + eps:
+                st.on_the_way.append((called, task.adds_role))
         elif task.role is not None and s <= t + eps < f:
             st.busy.append(Busy(actors.get(task.index, task.role), task.label, s))
         elif task.kind in ("step", "validate", "reconcile", "triage", "break-glass", "communicate") and f <= t + eps:

@@ -191,9 +191,10 @@ def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
     for r in _roles_in_order(plan):
         people = sorted(
             {
-                actors[t.index]
+                person
                 for t in plan.tasks
                 if t.role == r and t.index in actors and math.isfinite(float(start[t.index]))
+                for person in actors[t.index].split("+")  # "dba#1+dba#2": a dual-control step
             },
             key=lambda a: int(a.split("#")[1]),
         )
@@ -289,7 +290,8 @@ def add_work(tt: Tabletop, layout: LaneLayout) -> None:
         if not math.isfinite(s) or (f - s <= 0 and math.isfinite(f)):
             continue
         label = _bar_label(t, plan)
-        lanes.bars.append(Bar(layout.person[actors[t.index]], s, min(f, xmax), label, _bar_style(t), open_end=f > xmax))
+        for person in actors[t.index].split("+"):  # each of the people a dual-control step needs
+            lanes.bars.append(Bar(layout.person[person], s, min(f, xmax), label, _bar_style(t), open_end=f > xmax))
     for t in layout.automated:
         s, f = float(start[t.index]), float(finish[t.index])
         if s <= xmax and layout.automation is not None:

@@ -90,6 +90,10 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
     if st.handovers:
         latest = {r: (t, text) for t, r, text in st.handovers}  # in time order: the last one per role
         out.append("Roster since the start: " + "; ".join(f"{r} at {c(t)}, {x}" for r, (t, x) in latest.items()) + ".")
+    if st.called_in:
+        out.append("Called in and arrived: " + "; ".join(f"{x} ({c(t)})" for t, x in st.called_in) + ".")
+    if st.on_the_way:
+        out.append("Called in, on the way: " + "; ".join(f"{r} (called {c(t)})" for t, r in st.on_the_way) + ".")
     decision = decision_words(tt.plan)
     if st.declared is not None:
         out.append(f"Decided at {c(st.declared)}: {decision}.")
