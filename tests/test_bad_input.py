@@ -307,7 +307,7 @@ def test_did_you_mean_shows_code_points_only_for_a_look_alike():
     assert did_you_mean("ehr-bd", ["ehr-db"]) == "; did you mean 'ehr-db'?"
 
 
-def test_a_warning_is_printed_by_every_loading_command(in_corpus):
+def test_a_warning_is_printed_by_the_other_loading_commands_too(in_corpus):
     r = invoke(["timeline", "_drill.yaml", "-t", "warn-lookalike-services.yaml", "--format", "md"])
     assert r.exit_code in (0, 1), r.output
     assert r.stderr == expected("warn-lookalike-services.yaml")
