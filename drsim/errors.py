@@ -8,6 +8,7 @@ so one run reports everything to fix. :class:`OutputExistsError` is drsim
 refusing to overwrite a file the user already has; :class:`OutputError` is a
 file drsim cannot write (a read-only folder, a full disk, a checkpoint folder
 another sweep is writing to), named with the operating system's reason.
+An :class:`InputWarning` is input accepted that is probably not what was meant.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def format_path(path: tuple[str | int, ...]) -> str:
         if isinstance(p, int):
             out += f"[{p}]"
         else:
-            out += ("." if out else "") + str(p)
+            # a key with an invisible or direction-changing character is shown escaped, never raw
+            out += ("." if out else "") + (p if p.isprintable() else repr(p)[1:-1])
     return out
 
 
@@ -72,3 +74,19 @@ class OutputError(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+class InputWarning(UserWarning):
+    """Input accepted but probably not what was meant (a name with look-alike letters): worth a look, never fatal.
+
+    The loader issues it with :func:`warnings.warn`; the command line prints it
+    on standard error as ``warning: FILE: line L, column C, at PATH: message``.
+    """
+
+    def __init__(self, source: str, problem: Problem):
+        super().__init__(source, problem)
+        self.source = source
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return str(InputError(self.source, [self.problem]))

@@ -7,7 +7,8 @@ NAME.yaml`` run inside the corpus folder (so paths in messages are relative to
 it), or with the arguments in ``NAME.args`` when the mistake is in how a file is
 passed. Each must exit 2 with exactly that message, no traceback, nothing on
 stdout and nothing written. ``drsim drill`` must refuse the same file with the
-same message.
+same message. A file named ``warn-*.yaml`` is accepted with warnings: it must
+exit 0 (``drsim drill`` running it) with exactly those warnings on stderr.
 
 To add a case: write ``NAME.yaml``, run ``python tests/test_bad_input.py
 --write`` (it writes only missing ``.expected`` files), and read the result
@@ -59,21 +60,26 @@ def in_corpus(monkeypatch):
     assert sorted(p.name for p in CORPUS.iterdir()) == before, "a command wrote into the corpus folder"
 
 
-def check_refused(result, want: str) -> None:
-    assert result.exit_code == 2, result.output
+def check_refused(result, want: str, name: str = "", running: bool = False) -> None:
+    """Refused with exactly ``want`` on stderr; or, for a ``warn-`` file, accepted with those warnings."""
     assert "Traceback" not in result.output
-    assert result.stdout == ""
+    if name.startswith("warn-"):
+        assert result.exit_code in ((0, 1) if running else (0,)), result.output
+        assert result.stdout
+    else:
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
     assert result.stderr == want
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_validate_refuses_with_the_exact_message(name, in_corpus):
-    check_refused(invoke(validate_args(name)), expected(name))
+    check_refused(invoke(validate_args(name)), expected(name), name)
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if not (CORPUS / n.replace(".yaml", ".args")).exists()])
 def test_drill_refuses_with_the_same_message(name, in_corpus):
-    check_refused(invoke(drill_args(name)), expected(name))
+    check_refused(invoke(drill_args(name)), expected(name), name, running=True)
 
 
 def test_the_corpus_is_complete():
@@ -96,9 +102,10 @@ def test_every_message_line_names_the_file(name):
     named = [a for a in validate_args(name) if a.endswith(".yaml") and not a.startswith("_")]
     lines = expected(name).splitlines()
     assert lines
-    assert lines[0].startswith("error: ")
+    first = "warning: " if name.startswith("warn-") else "error: "
+    assert lines[0].startswith(first)
     for line in lines:
-        assert line.removeprefix("error: ").startswith(f"{named[-1]}: "), line
+        assert line.removeprefix("warning: ").removeprefix("error: ").startswith(f"{named[-1]}: "), line
 
 
 @pytest.mark.parametrize(
@@ -207,7 +214,7 @@ def test_an_existing_output_is_never_overwritten_without_force(command, tmp_path
 def test_every_error_shown_in_the_readme_is_printed_for_a_corpus_file():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Errors you may see\n", 1)[1].split("\n## ", 1)[0]
-    shown = [line for line in section.splitlines() if line.startswith("error: ")]
+    shown = [line for line in section.splitlines() if line.startswith(("error: ", "warning: "))]
     assert len(shown) >= 20
     printed = {line for name in CASES for line in expected(name).splitlines()}
     missing = [line for line in shown if line not in printed]
@@ -256,3 +263,51 @@ def test_libyaml_and_the_pure_parser_compose_the_same_trees():
         assert [_tree(n) for n in fast] == [_tree(n) for n in pure], name
         compared += 1
     assert compared >= 60
+
+
+# ---------------------------------------------------------------- names that do not read as written
+
+
+@pytest.mark.parametrize(
+    "ch",
+    [*"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", *"\u200b\u200c\u200d\u2060\ufeff\t\x7f\x85"],
+)
+def test_a_name_with_an_invisible_or_direction_changing_character_is_refused(ch):
+    import unicodedata
+
+    from drsim.model.names import check_name
+
+    with pytest.raises(ValueError, match=f"U\\+{ord(ch):04X} ") as info:
+        check_name(f"app{ch}")
+    assert ch not in str(info.value)  # shown escaped, never raw
+    if unicodedata.name(ch, ""):
+        assert unicodedata.name(ch) in str(info.value)
+
+
+def test_names_in_other_alphabets_are_accepted_without_warnings():
+    from drsim.model.names import check_name, lookalike_warnings
+
+    names = ["app", "Ärzte-DB", "база", "Ωμέγα", "病院", "São-Paulo", "app-2"]
+    assert [check_name(n) for n in names] == names
+    assert list(lookalike_warnings(names, "service")) == []
+
+
+def test_did_you_mean_shows_code_points_only_for_a_look_alike():
+    from drsim.model.checks import did_you_mean
+
+    assert (
+        did_you_mean("sso", ["ss\u043e", "db"])
+        == "; did you mean 'ssо' (U+0073 U+0073 U+043E, not U+0073 U+0073 U+006F)?"
+    )
+    assert (
+        did_you_mean("app", ["\u0430\u0440\u0440"])
+        == "; did you mean 'арр' (U+0430 U+0440 U+0440, not U+0061 U+0070 U+0070)?"
+    )
+    assert did_you_mean("SSO", ["sso"]) == "; did you mean 'sso'?"
+    assert did_you_mean("ehr-bd", ["ehr-db"]) == "; did you mean 'ehr-db'?"
+
+
+def test_a_warning_is_printed_by_the_other_loading_commands_too(in_corpus):
+    r = invoke(["timeline", "_drill.yaml", "-t", "warn-lookalike-services.yaml", "--format", "md"])
+    assert r.exit_code in (0, 1), r.output
+    assert r.stderr == expected("warn-lookalike-services.yaml")

@@ -94,3 +94,35 @@ def test_scaling_a_distribution_scales_every_draw():
     for text in ["lognormal(p50=10m, p95=45m)", "triangular(5m, 10m, 30m)", "empirical([1m, 3m])", "7m"]:
         d = parse_distribution(text)
         np.testing.assert_allclose(d.scaled(3.0).ppf(u), 3.0 * d.ppf(u), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lognormal(p50=1ms, p95=3650d)",
+        "lognormal(p50=1h, p99=3000d)",
+        "exponential(mean=730d)",
+    ],
+)
+def test_a_distribution_with_a_tail_beyond_ten_years_is_refused_like_a_fixed_duration(text):
+    with pytest.raises(UnitError, match=r"is longer than ten years \(99\.9th percentile [0-9.e+]+s\); is it a typo"):
+        parse_distribution(text)
+
+
+def test_a_long_but_plausible_distribution_is_kept():
+    # the 99.9th percentile decides, not the median: a year-long median with a modest spread is accepted
+    assert parse_distribution("lognormal(p50=365d, p95=730d)").ppf(np.array([0.999]))[0] < 10 * 365 * 86400
+
+
+def test_every_kind_of_distribution_has_a_quantile_function():
+    from drsim.model.distributions import Distribution
+
+    kinds = Distribution.__subclasses__()
+    assert {k.__name__ for k in kinds} == {"Fixed", "LogNormal", "Triangular", "Exponential", "Uniform", "Empirical"}
+    examples = ["1m", "lognormal(p50=1m, p95=5m)", "triangular(1m, 2m, 5m)", "exponential(mean=1m)"]
+    examples += ["uniform(1m, 2m)", "empirical([1m, 2m])"]
+    assert {type(parse_distribution(t)) for t in examples} == set(kinds)
+    for t in examples:
+        q = parse_distribution(t).ppf(np.array([0.5, 0.999]))
+        assert np.all(np.isfinite(q))
+        assert q[0] <= q[1]

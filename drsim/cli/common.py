@@ -23,13 +23,14 @@ import functools
 import os
 import stat
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 import click
 
-from ..errors import InputError, OutputError, OutputExistsError
+from ..errors import InputError, InputWarning, OutputError, OutputExistsError
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR = 0, 1, 2, 3
 #: 128 + SIGINT, as shells report a command stopped by Ctrl-C.
@@ -45,10 +46,34 @@ class Interrupted(Exception):
         self.hint = hint
 
 
+@contextmanager
+def input_warnings() -> Iterator[None]:
+    """Print each :class:`~drsim.errors.InputWarning` issued inside on stderr, once, as ``warning: ...``."""
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputWarning)
+        default = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not isinstance(message, InputWarning):
+                default(message, category, filename, lineno, file, line)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                with contextlib.suppress(OSError):
+                    click.echo(f"warning: {message}", err=True)
+
+        warnings.showwarning = show
+        yield
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn bad input (exit 2), unwritable output (exit 3) and Ctrl-C (exit 130) into one line on stderr."""
+    """Turn bad input (exit 2), unwritable output (exit 3) and Ctrl-C (exit 130) into one line on stderr.
+
+    Warnings about the input (a name with look-alike letters) are printed on stderr as they are found.
+    """
 
     @functools.wraps(fn)
+    @input_warnings()
     def wrapper(*args, **kwargs):
         mark = _stdout_mark()
         stdout = sys.stdout

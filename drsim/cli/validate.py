@@ -7,17 +7,19 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_BAD_INPUT
+from .common import EXIT_BAD_INPUT, input_warnings
 from .options import topology_option
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @topology_option
+@input_warnings()
 def validate(files, topology):
     """Check FILES (topologies or drills; drills against --topology).
 
-    A file with drill keys at the top (faults, response, ...) is read as a drill. Exits 2 if any is invalid.
+    A file with drill keys at the top (faults, response, ...) is read as a drill. Exits 2 if any is invalid;
+    warnings (names with look-alike letters) are printed on stderr and do not change the exit status.
     """
     # imported on use: keeps drsim --help fast
     from ..errors import InputError

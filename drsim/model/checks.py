@@ -15,6 +15,7 @@ import numpy as np
 
 from .drill import Drill
 from .gates import GateError, parse_gate
+from .names import code_points, lookalike_warnings, looks_identical
 from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology
 from .units import MAX_DURATION
 
@@ -79,8 +80,17 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
 
     ``x`` is the choice closest to ``word`` in spelling (a typo such as
     ``ehr-bd`` for ``ehr-db``); when none is close, the hint is empty.
+    A choice that looks identical to ``word`` (the same but for look-alike
+    letters from another alphabet) is preferred, and shown with its code
+    points beside those typed, so that ``sso`` and Cyrillic ``ssо`` can be
+    told apart; then one differing only in case.
     """
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    word, pool = str(word), list(choices)
+    same = [c for c in pool if looks_identical(word, c)]
+    if same:
+        return f"; did you mean {same[0]!r} ({code_points(same[0])}, not {code_points(word)})?"
+    close = [c for c in pool if c.casefold() == word.casefold()]
+    close = close or difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -131,6 +141,23 @@ def check_topology(t: Topology) -> list[Problem]:
         *_queue_problems(t),
         *_workflow_problems(t),
     ]
+
+
+def name_warnings(t: Topology) -> list[Problem]:
+    """Names easy to misread: mixing look-alike alphabets, or looking the same as another of their kind.
+
+    Services and externals share one namespace (a queue's producer is either).
+    """
+    kinds: list[tuple[str, dict[str, tuple]]] = [
+        ("region", {n: ("regions", n) for n in t.regions}),
+        ("tier", {n: ("tiers", n) for n in t.tiers}),
+        ("staff role", {n: ("staff", n) for n in t.staff}),
+        ("service", {**{n: ("services", n) for n in t.services}, **{n: ("externals", n) for n in t.externals}}),
+        ("profile", {n: ("profiles", n) for n in t.profiles}),
+        ("queue", {n: ("queues", n) for n in t.queues}),
+        ("workflow", {n: ("workflows", n) for n in t.workflows}),
+    ]
+    return [(paths[name], m) for what, paths in kinds for name, m in lookalike_warnings(paths, what)]
 
 
 def _region_problems(t: Topology) -> list[Problem]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from .units import UnitError, format_duration, parse_duration, write_duration
+from .units import MAX_DURATION, UnitError, format_duration, parse_duration, write_duration
 
 __all__ = [
     "Distribution",
@@ -253,12 +253,29 @@ def _kw(args: list[str], name: str) -> tuple[list[str], dict[str, str]]:
     return pos, kws
 
 
+#: A distribution whose quantile here exceeds the longest duration accepted is refused, as a
+#: fixed duration over it is: a draw that long is a typo in a percentile, not a recovery time.
+TAIL_QUANTILE = 0.999
+
+
 def parse_distribution(text) -> Distribution:
-    """The distribution written in ``text`` (see the module docstring for the grammar)."""
+    """The distribution written in ``text`` (see the module docstring for the grammar).
+
+    A duration longer than :data:`~drsim.model.units.MAX_DURATION` (ten years) is
+    refused, and so is a distribution whose 99.9th percentile is.
+    """
     if isinstance(text, Distribution):
         return text
     if isinstance(text, bool) or not isinstance(text, str):
         raise UnitError(f"expected {GRAMMAR_HINT}; found {text!r}")
+    dist = _parse(text)
+    tail = float(dist.ppf(np.array([TAIL_QUANTILE]))[0])
+    if not math.isfinite(tail) or tail > MAX_DURATION:
+        raise UnitError(f"duration {text!r} is longer than ten years (99.9th percentile {tail:.2g}s); is it a typo?")
+    return dist
+
+
+def _parse(text: str) -> Distribution:
     m = _CALL.match(text)
     if not m:
         return Fixed(parse_duration(text))

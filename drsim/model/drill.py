@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .topology import Step
-from .types import DurationDist, Model, Rate, Seconds
+from .types import DurationDist, Model, Name, Rate, Seconds
 
 FAULT_KINDS = ("region-loss", "service-outage", "data-corruption", "data-drift", "cutover-failure")
 FaultKind = Literal["region-loss", "service-outage", "data-corruption", "data-drift", "cutover-failure"]
@@ -24,7 +24,7 @@ class Fault(Model):
     """Something that breaks: a site, a service, its data, or a migration cutover."""
 
     kind: FaultKind
-    targets: list[str] = Field(
+    targets: list[Name] = Field(
         min_length=1, description="Regions (region-loss) or services (all other kinds) affected."
     )
     at: Seconds = Field(0.0, description="When the fault strikes, after the drill starts.")
@@ -51,7 +51,7 @@ class Fault(Model):
     steps: list[Step] | None = Field(
         None, description="A runbook for this fault that replaces the services' own (e.g. resync)."
     )
-    detect_needs: list[str] | None = Field(
+    detect_needs: list[Name] | None = Field(
         default=None,
         description="Services detecting this fault runs on; overrides the drill's detection.needs.",
     )
@@ -61,7 +61,7 @@ class Detection(Model):
     """How a failure is noticed: monitoring alert delay after the fault."""
 
     delay: DurationDist
-    needs: list[str] = Field(
+    needs: list[Name] = Field(
         default_factory=list,
         description="Services detection runs on (monitoring, alerting): when a fault takes one down, "
         "that fault is detected only its detection delay after the service is restored.",
@@ -71,7 +71,7 @@ class Detection(Model):
 class HumanStep(Model):
     """A step people take: who takes it and how long it takes them."""
 
-    role: str
+    role: Name
     duration: DurationDist
     name: str | None = None
 
@@ -98,7 +98,7 @@ class Escalation(Model):
         description="How long a level has to acknowledge before the next level is paged "
         "(REFERENCE-DATA §1: PagerDuty example 30 min per level; Terraform example 600 s)."
     )
-    levels: list[list[str]] = Field(
+    levels: list[list[Name]] = Field(
         min_length=1,
         description="The roles of each level after the first response ('page', level 1), in order.",
     )
@@ -110,7 +110,7 @@ class Escalation(Model):
 class Deputy(Model):
     """Who decides when the decider has not acknowledged in time."""
 
-    role: str = Field(description="The deputy's role: paged, and deciding, only when the decider is late.")
+    role: Name = Field(description="The deputy's role: paged, and deciding, only when the decider is late.")
     after: Seconds = Field(description="How long after the decider is paged the deputy is paged, if still unanswered.")
     duration: DurationDist | None = Field(
         None, description="The deputy's time to decide; omitted = the decider's duration."
@@ -126,8 +126,8 @@ class DeclareStep(HumanStep):
 class Trigger(Model):
     """A rule that declares without waiting for the decision: a service not back in time, or a kind of fault seen."""
 
-    service: str | None = Field(None, description="A service that must be back within 'not_back_within'.")
-    tier: str | None = Field(None, description="Every affected service of this tier must be back within it.")
+    service: Name | None = Field(None, description="A service that must be back within 'not_back_within'.")
+    tier: Name | None = Field(None, description="Every affected service of this tier must be back within it.")
     not_back_within: Seconds | None = Field(
         None, description="With 'service' or 'tier': declare if it is not back this long after it went down."
     )
@@ -137,9 +137,9 @@ class Trigger(Model):
 class Response(Model):
     """The incident response and decision policy: who is paged, who triages, who may declare."""
 
-    page: list[str] = Field(min_length=1, description="Roles paged as soon as the fault is detected.")
+    page: list[Name] = Field(min_length=1, description="Roles paged as soon as the fault is detected.")
     triage: HumanStep
-    escalate: list[str] = Field(
+    escalate: list[Name] = Field(
         default_factory=list,
         description="Roles paged once triage confirms a major incident. Any role a runbook "
         "needs and nobody paged is paged at escalation too.",
@@ -197,7 +197,7 @@ class Inject(Model):
 class Drill(Model):
     """A failure scenario with its clock time, detection, response policy and targets."""
 
-    name: str
+    name: Name
     description: str = ""
     start: dt.datetime = Field(description="Clock time the drill starts; decides which shift is on.")
     faults: list[Fault] = Field(min_length=1)

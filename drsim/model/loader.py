@@ -27,6 +27,7 @@ import math
 import re
 import types
 import typing
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,9 +36,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ..errors import InputError, Problem
+from ..errors import InputError, InputWarning, Problem
 from . import Drill, Topology
-from .checks import check_drill, check_topology, did_you_mean
+from .checks import check_drill, check_topology, did_you_mean, name_warnings
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -642,8 +643,58 @@ def _split_close(v) -> bool:
     return isinstance(v, str) and (v.count(")") > v.count("(") or v.count("]") > v.count("[") or "=" in v)
 
 
+def _data_loc(loc: tuple, data) -> tuple[tuple, bool]:
+    """An error's location as a path in the file, and whether it is about a mapping key.
+
+    Pydantic adds a segment naming the member of a union it tried (``str``,
+    ``DependencyGroup``) and ``[key]`` after a mapping key it refused; a path in
+    the file has neither.
+    """
+    out: list = []
+    cur = data
+    for i, part in enumerate(loc):
+        if part == "[key]" and i == len(loc) - 1:
+            return tuple(out), True
+        in_file = isinstance(cur, dict) and part in cur
+        in_file = in_file or (isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur))
+        if in_file:
+            cur = cur[part]  # type: ignore[index]
+        elif isinstance(part, str) and _UNION_MEMBER.fullmatch(part):
+            continue  # the union member tried, not a key of the file
+        else:
+            cur = None
+        out.append(part)
+    return tuple(out), False
+
+
+#: How pydantic names the member of a union it tried (field names are lower case).
+_UNION_MEMBER = re.compile(r"[A-Z]\w*|str|int|float|bool|none|(function|literal)[-\w]*\[.*\]", re.S)
+_MAPPING_ERRORS = ("model_type", "model_attributes_type", "dict_type")
+
+
+def _one_per_place(errors: list[ErrorDetails], data) -> list[ErrorDetails]:
+    """Each union's errors reduced to the member's that fits the value's shape: a mapping's for a mapping."""
+    kept: dict[tuple, ErrorDetails] = {}
+    for err in errors:
+        loc, is_key = _data_loc(tuple(err["loc"]), data)
+        fixed: ErrorDetails = {**err, "loc": (*loc, "[key]") if is_key else loc}
+        first = kept.get(fixed["loc"])
+        if first is None or (first["type"] in _MAPPING_ERRORS) != isinstance(_lookup(data, loc), dict):
+            kept[fixed["loc"]] = fixed
+    # a mapping given where a union takes a name or a mapping: its fields' errors, not "expected text"
+    return [
+        e
+        for loc, e in kept.items()
+        if not (
+            isinstance(_lookup(data, loc), dict)
+            and e["type"] not in _MAPPING_ERRORS
+            and any(len(o) > len(loc) and o[: len(loc)] == loc for o in kept)
+        )
+    ]
+
+
 def _pydantic_problems(exc: ValidationError, doc: LocatedDocument, model_cls) -> list[Problem]:
-    errors = exc.errors(include_url=False)
+    errors = _one_per_place(exc.errors(include_url=False), doc.data)
     out: dict[tuple, Problem] = {}
     extras = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
     # an unquoted distribution in a flow collection splits at its comma: report the first piece only
@@ -668,6 +719,9 @@ def _pydantic_problems(exc: ValidationError, doc: LocatedDocument, model_cls) ->
         if loc in doc.surprises:
             expected = "bool" if err["type"] == "bool_type" else _describe(err, model_cls, str(value))
             out[loc] = Problem(_surprise_message(doc.surprises[loc], expected), loc, *doc.locate(loc))
+            continue
+        if loc[-1:] == ("[key]",):  # a mapping key refused (a name with a hidden character)
+            out[loc] = Problem(_describe(err, model_cls, loc[-2]), loc[:-1], *doc.locate_key(loc[:-1]))
             continue
         at = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
         out[loc] = Problem(_describe(err, model_cls, value), loc, *at)
@@ -768,6 +822,8 @@ def topology_from_text(text: str | bytes, source: str = "<topology>") -> Topolog
     probs = check_topology(topo)
     if probs:
         raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
+    for p, m in name_warnings(topo):
+        warnings.warn(InputWarning(source, Problem(m, p, *doc.locate_key(p))), stacklevel=2)
     return topo
 
 

@@ -10,9 +10,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .types import Clock, DurationDist, Model, PositiveSeconds, Rate, Seconds, Size, Throughput
+from .types import Clock, DurationDist, Model, Name, PositiveSeconds, Rate, Seconds, Size, Throughput
 
-Name = str
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ALL_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -39,7 +38,7 @@ class Tier(Model):
 class Shift(Model):
     """Who is on duty in a role between two clock times, on some days of the week."""
 
-    name: str
+    name: Name
     start: Clock
     end: Clock = Field(
         description="End clock time; earlier than start means the shift runs past midnight, "
@@ -126,7 +125,7 @@ class StepFailure(Model):
 class Step(Model):
     """One step of a runbook: a duration, and the role that must do it (none = automated)."""
 
-    name: str
+    name: Name
     duration: DurationDist | None = None
     role: Name | None = None
     restore: bool = Field(False, description="A data restore: takes data size / restore throughput on top of duration.")
@@ -136,7 +135,7 @@ class Step(Model):
     failure: StepFailure | None = Field(
         default=None, description="The chance that the step fails, and what follows: retries, then an alternate path."
     )
-    needs: list[str] | None = Field(
+    needs: list[Name] | None = Field(
         default=None,
         description="What the step waits for besides the step before it: a service name (that service "
         "restored, when the drill takes it down; no wait when it is up) or 'service/step name' (that step "
@@ -325,7 +324,7 @@ class Workflow(Model):
 class Topology(Model):
     """A whole estate: what runs where, how it recovers, and who recovers it."""
 
-    name: str
+    name: Name
     description: str = ""
     regions: dict[Name, Region] = Field(min_length=1)
     tiers: dict[Name, Tier] = Field(min_length=1)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from pydantic import AfterValidator, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic import BaseModel as _PydanticBase
-from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 
 from .distributions import Distribution, parse_distribution
+from .names import check_name
 from .units import (
     UnitError,
     parse_clock,
@@ -29,6 +30,10 @@ class Model(_PydanticBase):
     """A frozen, strict record: unknown fields are errors, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=False)
+
+
+#: The name of a region, tier, role, service, queue or workflow, as a key or in a reference.
+Name = Annotated[str, AfterValidator(check_name)]
 
 
 def _wrap(fn, what):
