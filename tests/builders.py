@@ -92,3 +92,19 @@ def run_both(plan, seed: int, n: int, des_n: int = 300):
     head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
     np.testing.assert_array_equal(des.run_many(plan, head).finish, finish.finish[: head.n])
     return evaluate(plan, draws, finish)
+
+
+def two_jobs_for_one_dba(folder) -> tuple[str, str]:
+    """Write a drill and an estate of two services whose runbooks share one DBA (a few metrics,
+    so chunks are small and quick) into ``folder``; return their paths (drill, topology)."""
+    services = {
+        "db": auto_service([{"name": "promote", "duration": "lognormal(p50=5m, p95=15m)", "role": "dba"}]),
+        "app": auto_service(
+            [{"name": "restart", "duration": "exponential(mean=5m)", "role": "dba"}], depends_on=["db"], tier="tier1"
+        ),
+    }
+    topo = folder / "topo.yaml"
+    topo.write_text(yaml.safe_dump(base_topology(services, staff={"ic": role(), "dba": role()}), sort_keys=False))
+    drill = folder / "drill.yaml"
+    drill.write_text(yaml.safe_dump(base_drill(), sort_keys=False))
+    return str(drill), str(topo)

@@ -13,7 +13,7 @@ import pandas as pd
 import psutil
 import pytest
 import yaml
-from builders import auto_service, base_drill, base_topology, role
+from builders import two_jobs_for_one_dba
 from click.testing import CliRunner
 from rich.console import Console
 
@@ -31,17 +31,7 @@ def cli(*args):
 @pytest.fixture
 def estate(tmp_path):
     """Two services sharing one DBA: a few metrics, so chunks are small and quick."""
-    services = {
-        "db": auto_service([{"name": "promote", "duration": "lognormal(p50=5m, p95=15m)", "role": "dba"}]),
-        "app": auto_service(
-            [{"name": "restart", "duration": "exponential(mean=5m)", "role": "dba"}], depends_on=["db"], tier="tier1"
-        ),
-    }
-    topo = tmp_path / "topo.yaml"
-    topo.write_text(yaml.safe_dump(base_topology(services, staff={"ic": role(), "dba": role()}), sort_keys=False))
-    drill = tmp_path / "drill.yaml"
-    drill.write_text(yaml.safe_dump(base_drill(), sort_keys=False))
-    return str(drill), str(topo)
+    return two_jobs_for_one_dba(tmp_path)
 
 
 def chunk_files(folder):

@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
-from builders import auto_service, base_drill, base_topology, role
+from builders import two_jobs_for_one_dba
 
 from drsim.sweep import build_spec, execute
 from drsim.sweep.checkpoint import Checkpoint
@@ -35,17 +34,7 @@ PROMPT = 60
 @pytest.fixture
 def estate(tmp_path):
     """Two services sharing one DBA: chunks are small and quick."""
-    services = {
-        "db": auto_service([{"name": "promote", "duration": "lognormal(p50=5m, p95=15m)", "role": "dba"}]),
-        "app": auto_service(
-            [{"name": "restart", "duration": "exponential(mean=5m)", "role": "dba"}], depends_on=["db"], tier="tier1"
-        ),
-    }
-    topo = tmp_path / "topo.yaml"
-    topo.write_text(yaml.safe_dump(base_topology(services, staff={"ic": role(), "dba": role()}), sort_keys=False))
-    drill = tmp_path / "drill.yaml"
-    drill.write_text(yaml.safe_dump(base_drill(), sort_keys=False))
-    return str(drill), str(topo)
+    return two_jobs_for_one_dba(tmp_path)
 
 
 def run_drsim(

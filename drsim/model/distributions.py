@@ -37,6 +37,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "parse_distribution",
+    "split_top_level",
 ]
 
 _Z = {50: 0.0, 75: 0.6744897501960817, 90: 1.2815515655446004, 95: 1.6448536269514722, 99: 2.3263478740408408}
@@ -218,11 +219,13 @@ GRAMMAR_HINT = (
 )
 
 
-def _split_args(body: str) -> list[str]:
+def split_top_level(text: str) -> list[str]:
+    """``text`` cut at the commas outside brackets, each part stripped; the last part is kept even
+    when empty (``"a, f(b, c),"`` gives ``["a", "f(b, c)", ""]``)."""
     parts: list[str] = []
     cur: list[str] = []
     depth = 0
-    for ch in body:
+    for ch in text:
         if ch in "[(":
             depth += 1
         elif ch in "])":
@@ -232,8 +235,15 @@ def _split_args(body: str) -> list[str]:
             cur = []
         else:
             cur.append(ch)
-    if "".join(cur).strip():
-        parts.append("".join(cur).strip())
+    parts.append("".join(cur).strip())
+    return parts
+
+
+def _split_args(body: str) -> list[str]:
+    """A distribution's arguments: its body cut at top-level commas, a trailing comma allowed."""
+    parts = split_top_level(body)
+    if parts[-1] == "":
+        parts.pop()
     return parts
 
 

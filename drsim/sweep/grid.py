@@ -28,6 +28,7 @@ import yaml
 
 from ..errors import InputError, Problem, format_path
 from ..model import Drill, Topology
+from ..model.distributions import split_top_level
 from ..model.loader import (
     DEFAULT_TOPOLOGY,
     drill_file_from_text,
@@ -67,20 +68,7 @@ def parse_grid_option(text: str) -> tuple[str, list[Any]]:
         raise InputError(
             f"--grid {text!r}", [Problem("expected KEY=VALUE1,VALUE2,... e.g. drill.faults.0.duration=4h,8h")]
         )
-    values: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in rest:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch == "," and depth == 0:
-            values.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    values.append("".join(cur).strip())
+    values = split_top_level(rest)
     if any(v == "" for v in values):
         raise InputError(f"--grid {text!r}", [Problem(f"grid key {key!r} has an empty value")])
     return key, [scalar_value(v) for v in values]
