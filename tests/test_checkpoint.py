@@ -62,6 +62,8 @@ def test_a_sweep_killed_mid_run_resumes_to_the_uninterrupted_result(estate, tmp_
         deadline = time.monotonic() + 120
         while not chunk_files(folder) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
+        if proc.poll() is not None:  # it ended before it could be killed: say why
+            pytest.fail(f"the sweep ended on its own (status {proc.returncode}): {proc.communicate()[1].decode()}")
         descendants = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGKILL)
     finally:
