@@ -157,7 +157,7 @@ def test_a_non_empty_directory_needs_resume_or_force(stored):
     drill, topo, folder = stored
     args = ["sweep", drill, "--topology", topo, "-n", 2000, "--chunk-size", 1000, "--seed", 3, "--out", folder]
     r = cli(*args)
-    assert r.exit_code == 2, r.output
+    assert r.exit_code == 4, r.output  # an output in the way, not bad input
     assert "is not empty; pass --resume to continue the sweep there, or --force to start it afresh" in r.output
     assert len(chunk_files(folder)) == 3
     r = cli(*args, "--force")

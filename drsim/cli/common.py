@@ -3,7 +3,9 @@
 A command exits 0 when every target (or gate) is met, 1 when one is missed,
 2 on bad input, 3 when a file (or standard output) cannot be written — a
 read-only folder, a full disk, a checkpoint folder another sweep is writing
-to — and 130 when interrupted (Ctrl-C). None of these shows a traceback:
+to —, 4 when an output file already exists and ``--force`` was not given (a
+re-run, told apart from a mistake in the input), and 130 when interrupted
+(Ctrl-C). None of these shows a traceback:
 :func:`handle_errors` prints one line naming the file and field, the option,
 or the path and the operating system's reason. When standard output is a file
 and writing it fails, what the command had written there is removed, so no
@@ -32,7 +34,7 @@ import click
 
 from ..errors import InputError, InputWarning, OutputError, OutputExistsError
 
-EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR = 0, 1, 2, 3
+EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_OUTPUT_EXISTS = 0, 1, 2, 3, 4
 #: 128 + SIGINT, as shells report a command stopped by Ctrl-C.
 EXIT_INTERRUPTED = 130
 STDOUT = "standard output"
@@ -67,7 +69,8 @@ def input_warnings() -> Iterator[None]:
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn bad input (exit 2), unwritable output (exit 3) and Ctrl-C (exit 130) into one line on stderr.
+    """Turn bad input (exit 2), unwritable output (exit 3), an existing output (exit 4) and Ctrl-C (exit 130)
+    into one line on stderr.
 
     Warnings about the input (a name with look-alike letters) are printed on stderr as they are found.
     """
@@ -86,8 +89,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                     sys.stdout.flush()  # a full device shows here, while it can still be reported
                 finally:
                     sys.stdout = stdout
-        except (InputError, OutputExistsError) as exc:
+        except InputError as exc:
             _fail(f"error: {exc}", EXIT_BAD_INPUT)
+        except OutputExistsError as exc:
+            _fail(f"error: {exc}", EXIT_OUTPUT_EXISTS)
         except OutputError as exc:
             _fail(f"error: {exc}", EXIT_IO_ERROR, exc.path == STDOUT, mark)
         except OSError as exc:

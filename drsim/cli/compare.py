@@ -67,7 +67,7 @@ def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
         keys = [k for k in result.keys(drill) if k.startswith("tier:")]
         if workflows:
             keys += [k for k in result.keys(drill) if k.startswith("workflow:")]
-        render_comparison(result, drill, keys, wide_console(140))
+        render_comparison(result, drill, keys, wide_console())
     else:
         text = frame_text(result.to_frame(), fmt)
         click.echo(text, nl=fmt != "csv")

@@ -194,6 +194,22 @@ class Inject(Model):
     prompt: str | None = Field(None, description="A question to put to the table.")
 
 
+#: How a missed gate counts: ``fail`` decides the exit status, ``warn`` is reported and does not.
+Severity = Literal["fail", "warn"]
+
+
+class GateEntry(Model):
+    """A gate written as a mapping, to give it a severity other than ``fail``.
+
+    ``- {gate: "declared time p90 <= 1h", severity: warn}`` is reported when
+    missed (WARN) without failing the run; a gate written as plain text is a
+    ``fail`` gate.
+    """
+
+    gate: str = Field(description="The gate, e.g. 'tier0 rto p95 <= 15m' or 'P(tier0 rto <= 15m) >= 0.99'.")
+    severity: Severity = Field("fail", description="fail: a miss fails the run (exit 1); warn: a miss is reported.")
+
+
 class Drill(Model):
     """A failure scenario with its clock time, detection, response policy and targets."""
 
@@ -206,7 +222,10 @@ class Drill(Model):
     rollback: Rollback | None = None
     injects: list[Inject] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
-    gates: list[str] = Field(default_factory=list)
+    gates: list[str | GateEntry] = Field(
+        default_factory=list,
+        description="Probabilistic targets judged on a sweep: text (a fail gate) or {gate, severity}.",
+    )
     objectives: list[str] = Field(default_factory=list)
 
     @field_validator("start", mode="before")

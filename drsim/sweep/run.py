@@ -318,11 +318,11 @@ def _point(index: int, params: tuple[tuple[str, Any], ...], plan: Plan, engine: 
     rec = _Recorder(fin)
     metrics = tuple(evaluate(plan, probe, rec))
     gates = []
-    for i, text in enumerate(plan.drill.gates):
+    for i, entry in enumerate(plan.drill.gates):
         try:
-            g = parse_gate(text, plan.topology)
+            g = parse_gate(entry, plan.topology)
             if g.metric_key not in metrics and g.subject_kind == "rollback":
-                raise GateError(f"gate {text!r}: this drill has no rollback (it needs a cutover-failure fault)")
+                raise GateError(f"gate {g.text!r}: this drill has no rollback (it needs a cutover-failure fault)")
         except GateError as exc:
             where = f"grid point {label}: drill {plan.drill.name!r}" if label else f"drill {plan.drill.name!r}"
             raise InputError(where, [Problem(str(exc), ("gates", i))]) from None
