@@ -31,7 +31,7 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
-    targets, each clinical workflow's downtime, interface backlogs and the
+    targets, each workflow's downtime, interface backlogs and the
     decision-latency breakdown. Exits 0 if every target is met, 1 if not.
 
     With -n N, runs N replicates instead, prints percentiles and each of the

@@ -1,7 +1,7 @@
 """A drill result as terminal tables (rich) or Markdown, and the console wide tables print to.
 
 One replay of a drill answers, per affected service, whether its achieved RTO
-and RPO met its tier's targets; then each clinical workflow's downtime against
+and RPO met its tier's targets; then each workflow's downtime against
 what it can absorb, the interface backlogs and the decision-latency breakdown.
 :func:`render_table` prints that for a terminal, :func:`render_markdown` for a
 job summary or a ticket.
@@ -74,7 +74,7 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     if unaffected:
         console.print(f"Unaffected: {', '.join(unaffected)}")
     if r.workflows:
-        w = Table(title="Clinical workflows", title_justify="left")
+        w = Table(title=r.words.workflows_heading, title_justify="left")
         for h in ("workflow", "downtime", "tolerance", ""):
             w.add_column(h)
         for x in r.workflows:
@@ -146,7 +146,7 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     ]
     if r.workflows:
         parts += [
-            "## Clinical workflows",
+            "## " + r.words.workflows_heading,
             "",
             _md_table(
                 ["workflow", "downtime", "tolerance", "met"],
