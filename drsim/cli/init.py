@@ -42,10 +42,10 @@ def init(folder, template):
     if either file is there, nothing is written. Then: drsim validate DIR/topology.yaml DIR/drill.yaml
     """
     # imported on use: keeps drsim --help fast
-    from importlib import resources
+    from importlib import resources  # the templates, wherever the package is installed
 
-    from ..errors import OutputExistsError
-    from ..io import atomic_write, check_folder_writable
+    from ..errors import OutputExistsError  # imported on use: keeps drsim --help fast
+    from ..io import atomic_write, check_folder_writable  # imported on use: keeps drsim --help fast
 
     source = resources.files("drsim") / "data" / "templates" / template
     targets = [folder / name for name in FILES]

@@ -42,7 +42,7 @@ def validate(files, topology):
         read_user_file,
         topology_from_text,
     )
-    from ..plan.compile import compile_plan
+    from ..plan.compile import compile_plan  # imported on use: keeps drsim --help fast
 
     bad = False
     read: list[tuple[Path, bytes | None, str | None]] = []  # file, its text, its kind (None: unreadable)

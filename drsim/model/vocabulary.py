@@ -32,31 +32,34 @@ class Vocabulary(Model):
     """The words reports use for an estate (each a lower-case phrase, as it reads inside a sentence)."""
 
     workflow: str = Field(
-        "workflow", min_length=1, max_length=60, description="One workflow: 'workflow', 'clinical workflow'."
+        default="workflow", min_length=1, max_length=60, description="One workflow: 'workflow', 'clinical workflow'."
     )
     fallback: str = Field(
-        "fallback procedures",
+        default="fallback procedures",
         min_length=1,
         max_length=60,
         description="What workflows run on while their services are down: 'downtime procedures'.",
     )
     told: str = Field(
-        "users",
+        default="users",
         min_length=1,
         max_length=60,
         description="Who the communicate step tells to switch to the fallback: 'the wards', 'users'.",
     )
     users: str = Field(
-        "users", min_length=1, max_length=60, description="Who notices a service down: 'clinicians', 'merchants'."
+        default="users",
+        min_length=1,
+        max_length=60,
+        description="Who notices a service down: 'clinicians', 'merchants'.",
     )
     harmed: str = Field(
-        "customers",
+        default="customers",
         min_length=1,
         max_length=60,
         description="Who is harmed when a workflow is down too long: 'patients', 'cardholders'.",
     )
     owners: str = Field(
-        "the service owners",
+        default="the service owners",
         min_length=1,
         max_length=60,
         description="Who agrees a change window: 'the clinical leads', 'the service owners'.",
