@@ -15,7 +15,10 @@ import yaml
 from builders import auto_service, base_drill, base_topology, plan_of, role, run_both
 from click.testing import CliRunner
 
+from drsim.api import prepare
 from drsim.cli import common, main
+from drsim.engine import des, vectorized
+from drsim.engine.draws import Draws
 from drsim.cli.init import FILES, TEMPLATES
 from drsim.model.vocabulary import GENERIC, HEALTHCARE
 
@@ -181,6 +184,16 @@ def test_an_active_active_service_needs_no_runbook_and_is_back_with_what_it_depe
     )
     m = run_both(plan_of(alone, drill), seed=5, n=200)
     assert (m["service:web:rto"] == 0).all()
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_both_engines_agree_on_each_starter(starters, name):
+    topo, drill = starters[name]
+    plan = prepare(drill, topo)
+    draws = Draws.sample(plan.elements(), 7, 300)
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
 
 
 def test_a_warm_standby_service_still_needs_a_runbook(tmp_path):
