@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from drsim.api import prepare
 from drsim.cli import common, main
+from drsim.cli.init import FILES, TEMPLATES
 from drsim.engine import des, vectorized
 from drsim.engine.draws import Draws
-from drsim.cli.init import FILES, TEMPLATES
 from drsim.model.vocabulary import GENERIC, HEALTHCARE
 
 #: Words that belong to a hospital; none may appear in what drsim says about another estate.
