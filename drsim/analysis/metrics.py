@@ -7,7 +7,8 @@ of meeting the target), ``p90_downtime:medication-administration``,
 service, a workflow, ``rollback`` or a decision milestone (``detected``,
 ``acknowledged``, ``declared``: its time from the fault). ``p_meet`` reads the subject's target unless a bound follows
 ``@``: ``p_meet_rto:tier0@3h`` is the probability that tier 0 is back within
-three hours.
+three hours. Without a metric, analyses read the P90 RTO of the estate's most
+critical tier (:func:`default_metric`), whatever its tiers are called.
 
 A :class:`Metric` reads its value from the per-replicate outcomes of a drill
 (:func:`drsim.engine.outcomes.evaluate`), and the effect of a change on it from
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
-from ..model.gates import MILESTONES
+from ..model.gates import MILESTONES, known_subjects
 from ..model.units import UnitError, format_duration, parse_duration
 from ..plan import Plan
 from ..stats import mean_interval, paired_quantile_differences, quantile
@@ -119,8 +120,15 @@ class Metric:
         return f"mean {what}"
 
 
-def parse_metric(text: str, plan: Plan) -> Metric:
-    """Read a metric such as ``p90_rto:tier0`` against the drill's plan."""
+def default_metric(plan: Plan) -> str:
+    """The metric analyses read when none is given: the P90 RTO of the estate's most critical tier."""
+    return f"p90_rto:{plan.topology.most_critical_tier()}"
+
+
+def parse_metric(text: str | None, plan: Plan) -> Metric:
+    """Read a metric such as ``p90_rto:tier0`` against the drill's plan (None: :func:`default_metric`)."""
+    if text is None:
+        text = default_metric(plan)
     m = METRIC_PATTERN.match(text or "")
     if not m:
         raise InputError(
@@ -160,7 +168,7 @@ def parse_metric(text: str, plan: Plan) -> Metric:
             [
                 Problem(
                     f"{subject!r} is not a tier, service or workflow of {topo.name!r}, nor 'rollback' or a "
-                    f"decision milestone ({', '.join(MILESTONES)})"
+                    f"decision milestone ({', '.join(MILESTONES)}){known_subjects(topo)}"
                 )
             ],
         )

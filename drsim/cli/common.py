@@ -32,7 +32,7 @@ from typing import Any
 
 import click
 
-from ..errors import InputError, InputWarning, OutputError, OutputExistsError
+from ..errors import InputError, InputWarning, OutputError, OutputExistsError, Problem
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_OUTPUT_EXISTS = 0, 1, 2, 3, 4
 #: 128 + SIGINT, as shells report a command stopped by Ctrl-C.
@@ -68,11 +68,37 @@ def input_warnings() -> Iterator[None]:
         yield
 
 
+#: What a drill checked against the bundled estate is told when it names something that estate lacks.
+TOPOLOGY_HINT = (
+    "this drill was checked against the bundled topology 'ehr-hybrid' because no topology was given; "
+    "pass your estate with -t TOPOLOGY.yaml (drsim validate: or name the topology file on the same command line)"
+)
+
+
+@contextmanager
+def suggest_topology(given: bool) -> Iterator[None]:
+    """Add :data:`TOPOLOGY_HINT` to an error naming an unknown region, service, tier or role, unless the
+    user ``given`` a topology: the drill is probably meant for another estate than the bundled one."""
+    try:
+        yield
+    except InputError as exc:
+        unknown = any(
+            (p.message.startswith("unknown ") and not p.message.startswith("unknown field"))
+            or "is not a tier" in p.message
+            for p in exc.problems
+        )
+        if given or not unknown:
+            raise
+        raise InputError(exc.source, [*exc.problems, Problem(TOPOLOGY_HINT)]) from None
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn bad input (exit 2), unwritable output (exit 3), an existing output (exit 4) and Ctrl-C (exit 130)
     into one line on stderr.
 
     Warnings about the input (a name with look-alike letters) are printed on stderr as they are found.
+    A command with a ``--topology`` option left unset that fails on a drill naming something the
+    bundled estate lacks is told to pass its own (:func:`suggest_topology`).
     """
 
     @functools.wraps(fn)
@@ -83,7 +109,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             try:
                 sys.stdout = _StandardOutput(stdout)  # type: ignore[assignment]  # a stand-in that names itself
-                return fn(*args, **kwargs)
+                with suggest_topology(kwargs.get("topology", "") is not None):
+                    return fn(*args, **kwargs)
             finally:
                 try:
                     sys.stdout.flush()  # a full device shows here, while it can still be reported

@@ -34,7 +34,7 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, junit, journal, fo
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
-    targets and by how much it missed them, each clinical workflow's downtime,
+    targets and by how much it missed them, each workflow's downtime,
     interface backlogs and the decision-latency breakdown, then what to run
     next if a target was missed. Exits 0 if every target is met, 1 if not.
 

@@ -138,7 +138,11 @@ class Response(Model):
     """The incident response and decision policy: who is paged, who triages, who may declare."""
 
     page: list[Name] = Field(min_length=1, description="Roles paged as soon as the fault is detected.")
-    triage: HumanStep
+    triage: HumanStep | None = Field(
+        None,
+        description="Confirming scope and impact before escalating; omitted = the incident is escalated "
+        "as soon as the first response acknowledges.",
+    )
     escalate: list[Name] = Field(
         default_factory=list,
         description="Roles paged once triage confirms a major incident. Any role a runbook "
@@ -157,7 +161,9 @@ class Response(Model):
         "the decision and every trigger.",
     )
     communicate: HumanStep | None = Field(
-        None, description="Telling wards and clinicians to switch to downtime procedures."
+        None,
+        description="Telling the people who use the services to switch to fallback procedures "
+        "(in a hospital: the wards, to downtime procedures).",
     )
     call_in: list[CallInRequest] = Field(
         default_factory=list,

@@ -100,6 +100,14 @@ def metric_key(kind: str, subject: str, metric: str) -> str:
     return f"{kind}:{subject}:{metric}"
 
 
+def known_subjects(topo: Topology) -> str:
+    """What a metric or gate may be about in ``topo``: ``(its tiers: t0, t1; services: ...; workflows: ...)``."""
+    parts = [f"its tiers: {', '.join(topo.tiers)}", f"services: {', '.join(topo.services)}"]
+    if topo.workflows:
+        parts.append(f"workflows: {', '.join(topo.workflows)}")
+    return " (" + "; ".join(parts) + ")"
+
+
 def parse_gate(entry: str | GateEntry, topology: Topology) -> Gate:
     """Parse one gate, checking its subject against the topology.
 
@@ -169,7 +177,7 @@ def parse_gate(entry: str | GateEntry, topology: Topology) -> Gate:
     else:
         raise GateError(
             f"gate {text!r}: {subject!r} is not a tier, service, workflow, 'rollback' or a decision milestone "
-            f"({', '.join(MILESTONES)})"
+            f"({', '.join(MILESTONES)}){known_subjects(topology)}"
         )
     if kind in ("tier", "service") and metric not in ("rto", "rpo"):
         raise GateError(f"{kind} {subject!r} is gated on 'rto' or 'rpo', not {metric!r}")

@@ -2,8 +2,8 @@
 
 One replay of a drill answers, per affected service, whether its achieved RTO
 and RPO met its tier's targets and by how much it missed them (``over``:
-``+2h07m``); then each clinical workflow's downtime against what it can absorb,
-the interface backlogs and the decision-latency breakdown. :func:`render_table`
+``+2h07m``); then each workflow's downtime against what it can absorb, the
+interface backlogs and the decision-latency breakdown. :func:`render_table`
 prints that for a terminal, :func:`render_markdown` for a job summary or a
 ticket.
 
@@ -92,7 +92,7 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     if unaffected:
         console.print(f"Unaffected: {', '.join(unaffected)}")
     if r.workflows:
-        w = Table(title="Clinical workflows", title_justify="left")
+        w = Table(title=r.words.workflows_heading, title_justify="left")
         for h in ("workflow", "downtime", "tolerance", "", "over"):
             w.add_column(h, justify="right" if h == "over" else "left")
         for x in r.workflows:
@@ -174,7 +174,7 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     ]
     if r.workflows:
         parts += [
-            "## Clinical workflows",
+            "## " + r.words.workflows_heading,
             "",
             _md_table(
                 ["workflow", "downtime", "tolerance", "met", "over"],

@@ -2,7 +2,7 @@
 
 A sweep answers, per grid point, how the estate did over many nights: each
 tier's RTO and RPO percentiles with the probability of meeting the target (and
-its 95% interval), each clinical workflow's downtime, the decision-latency
+its 95% interval), each workflow's downtime, the decision-latency
 breakdown and the verdict of each of the drill's gates. The same numbers are
 written three ways: tables for a terminal (:func:`render_sweep`), Markdown for
 a CI job summary or a pull request (:func:`render_gates_markdown`) and JSON for
@@ -87,7 +87,7 @@ def _tier_table(pt: PointResult) -> Table:
 
 
 def _workflow_table(pt: PointResult) -> Table | None:
-    """Each clinical workflow's downtime against what it can absorb (None if the drill touches none)."""
+    """Each workflow's downtime against what it can absorb (None if the drill touches none)."""
     wf = [(k, s) for k, s in pt.metrics.items() if k.startswith("workflow:")]
     if not wf:
         return None
