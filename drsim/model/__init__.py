@@ -18,8 +18,10 @@ from .topology import (
     CallIn,
     DataStore,
     External,
+    Failback,
     Fatigue,
     LocalHA,
+    ProportionalWork,
     Queue,
     Recovery,
     Region,
@@ -31,7 +33,9 @@ from .topology import (
     Tier,
     Topology,
     TransactionLogs,
+    Usable,
     Workflow,
+    WorkStep,
 )
 
 __all__ = [
@@ -44,11 +48,13 @@ __all__ = [
     "Drill",
     "Escalation",
     "External",
+    "Failback",
     "Fatigue",
     "Fault",
     "HumanStep",
     "Inject",
     "LocalHA",
+    "ProportionalWork",
     "Queue",
     "Recovery",
     "Region",
@@ -63,5 +69,7 @@ __all__ = [
     "Topology",
     "TransactionLogs",
     "Trigger",
+    "Usable",
+    "WorkStep",
     "Workflow",
 ]
