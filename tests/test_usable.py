@@ -181,3 +181,65 @@ def test_a_forced_failback_switches_at_once_and_exposes_the_standby_s_writes():
     np.testing.assert_allclose(m["failback:ehr:exposure"], np.where(x < D, D + 300 - x, 0.0))
     np.testing.assert_allclose(m["failback:ehr:time"], np.where(x < D, 900 + 0.1 * (D + 300 - x), 0.0))
     within_4_se(m["failback:ehr:exposure"], (D + 300) * P_FAILED_OVER - E_X_BEFORE)
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from drsim.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_the_reference_estate_reports_usable_time_beside_rto_and_the_ehr_db_failback():
+    """region-loss on ehr-hybrid: ehr-app usable after its paper records are entered back (two
+    clerks for an hour per hour down), ehr-db failing back in a planned window with nothing exposed."""
+    import json
+
+    r = _cli("drill", "region-loss", "--seed", "1", "--format", "json")
+    assert r.exit_code in (0, 1), r.output
+    doc = json.loads(r.stdout)
+    app = next(s for s in doc["services"] if s["name"] == "ehr-app")
+    # reconnect (3-30 min) + 30 min sorting + an hour per hour down: more than twice the RTO
+    assert app["usable"] >= 2 * app["rto"] + 30 * 60
+    assert all("usable" not in s for s in doc["services"] if s["name"] != "ehr-app")
+    meds = next(w for w in doc["workflows"] if w["name"] == "medication-administration")
+    assert meds["downtime"] == app["usable"]  # on paper until the EHR is usable
+    (fb,) = doc["failback"]
+    assert fb["service"] == "ehr-db"
+    assert fb["mode"] == "planned"
+    assert fb["exposure"] == 0
+    assert fb["time"] > fb["downtime"] > 0
+    text = _cli("drill", "region-loss", "--seed", "1").stdout
+    assert "usable" in text
+    assert "Failback of ehr-db (planned)" in text
+
+
+def test_sweep_tables_show_drift_exposure_and_degraded_time(tmp_path):
+    """Console, Markdown and CSV of a sweep carry the drift window (data-sync-drift) and the time a
+    service ran degraded on one gateway."""
+    import csv
+
+    import yaml
+
+    drift = _cli("sweep", "data-sync-drift", "-n", "500", "--executor", "inline")
+    assert "drift: divergent-write window" in drift.stdout, drift.output
+    md = _cli("sweep", "data-sync-drift", "-n", "500", "--executor", "inline", "--format", "markdown")
+    assert "| chart-viewer | drift: divergent-write window |" in md.stdout
+
+    gateway = [{"name": "restart", "duration": "exponential(mean=1h)"}]
+    services = {g: auto_service(gateway, region="site") for g in ("visa-gw", "mc-gw")}
+    services["switch"] = auto_service(
+        [{"name": "fail over", "duration": "1m"}], depends_on=[{"any_of": ["visa-gw", "mc-gw"]}], region="elsewhere"
+    )
+    topo, drill = tmp_path / "t.yaml", tmp_path / "d.yaml"
+    topo.write_text(yaml.safe_dump(base_topology(services)))
+    drill.write_text(yaml.safe_dump(base_drill(faults=[{"kind": "service-outage", "targets": ["visa-gw"]}])))
+    common = ["sweep", drill, "--topology", topo, "-n", "500", "--executor", "inline"]
+    assert "degraded (a group member down)" in _cli(*common).stdout
+    assert "| switch | degraded (a group member down) |" in _cli(*common, "--format", "markdown").stdout
+    out = tmp_path / "s.csv"
+    assert _cli(*common, "--out", out).exit_code == 0
+    rows = {r["metric"]: r for r in csv.DictReader(out.open())}
+    assert rows["degraded:switch:time"]["unit"] == "s"
+    assert float(rows["degraded:switch:time"]["p50"]) > 0
