@@ -106,7 +106,7 @@ class UsableMark:
     Attributes
     ----------
     services
-        Each such service's usable milestone, by name.
+        Each such service's usable mark, by name: its last piece of usable work.
     workflows
         Each such workflow's (every need back, usable) milestones, by name; its downtime runs on
         from the first to the second.
@@ -134,7 +134,7 @@ class FailbackTasks:
     switched
         The last switch-back step: the service serves from its primary again.
     done
-        The failback finished (a forced failback's resync after the switch included).
+        The failback's last task (a forced failback's resync after the switch included).
     """
 
     service: str

@@ -48,13 +48,13 @@ def compile_failback(
             f"{key}:on-standby", "milestone", f"{name} serving from its standby", Fixed(0.0), [failover], service=name
         )
         builder.tasks[standby].cancel_if = restart  # back in place first: nothing to fail back
-        begin = builder.add(
-            f"{key}:primary-back", "milestone", f"{name}: primary back, failback due", Fixed(0.0), [standby, restart]
-        )
-        last = begin
+        # due once it serves from its standby and could run in place again
+        last: int | list[int] = [standby, restart]
         if fb.mode == "planned":
             if fb.after is not None:
-                last = builder.add(f"{key}:window", "milestone", f"{name}: failback window opens", fb.after, [last])
+                last = builder.add(
+                    f"{key}:window", "milestone", f"{name}: failback window opens", fb.after, [standby, restart]
+                )
             if fb.resync is not None:
                 last = proportional(
                     builder,
@@ -63,7 +63,7 @@ def compile_failback(
                     f"{name}: copy the standby's writes back",
                     fb.resync,
                     last,
-                    (standby, last),
+                    (standby, last if isinstance(last, int) else restart),
                     name,
                 )
         freeze = work_step(builder, response, f"{key}:freeze", f"{name}: {fb.freeze.name}", fb.freeze, last, name)
@@ -82,6 +82,6 @@ def compile_failback(
                 (standby, freeze),
                 name,
             )
-        done = builder.add(f"{key}:done", "milestone", f"{name} failed back", Fixed(0.0), [last], service=name)
+        done = last
         out[name] = FailbackTasks(name, fb.mode, standby, restart, freeze, switched, done)
     return out

@@ -95,15 +95,21 @@ def _work(
 
 
 def work_step(
-    builder: PlanBuilder, response: ResponseTasks, key: str, label: str, st: WorkStep, after: int, service: str | None
+    builder: PlanBuilder,
+    response: ResponseTasks,
+    key: str,
+    label: str,
+    st: WorkStep,
+    after: int | list[int],
+    service: str | None,
 ) -> int:
-    """One staffed or automated step after ``after``."""
+    """One staffed or automated step after ``after`` (a task, or every one of several)."""
     return builder.add(
         key,
         "step",
         label,
         st.duration,
-        [after, *builder.called_in(st.role, response.escalated)],
+        [*_tasks(after), *builder.called_in(st.role, response.escalated)],
         role=st.role,
         service=service,
         people=st.people,
@@ -116,18 +122,19 @@ def proportional(
     key: str,
     label: str,
     work: ProportionalWork,
-    after: int,
+    after: int | list[int],
     window: tuple[int, int],
     service: str | None,
 ) -> int:
-    """Work of ``work.duration`` plus ``work.per_hour`` per hour between the finishes of ``window``."""
+    """Work of ``work.duration`` plus ``work.per_hour`` per hour between the finishes of ``window``,
+    after ``after`` (a task, or every one of several)."""
     return builder.add(
         key,
         "step",
         label,
         work.duration if work.duration is not None else Fixed(0.0),
         # the window's ends have finished by then; named, so that each engine knows it reads them
-        [after, *window, *builder.called_in(work.role, response.escalated)],
+        [*_tasks(after), *window, *builder.called_in(work.role, response.escalated)],
         role=work.role,
         service=service,
         people=work.people,
@@ -135,6 +142,10 @@ def proportional(
         elapsed_to=window[1],
         elapsed_coef=work.per_hour / HOUR,
     )
+
+
+def _tasks(after: int | list[int]) -> list[int]:
+    return [after] if isinstance(after, int) else after
 
 
 def compile_usable(builder: PlanBuilder, ctx: UsableContext, stays_up: set[str]) -> UsableMark:
@@ -148,8 +159,8 @@ def compile_usable(builder: PlanBuilder, ctx: UsableContext, stays_up: set[str])
         u = topo.services[name].usable
         if u is None or name in stays_up:
             continue
-        last = _work(builder, ctx, f"usable:{name}", name, u, o.restored_task, outage_tasks(ctx, name), name)
-        services[name] = builder.add(f"usable:{name}:done", "milestone", f"{name} usable", Fixed(0.0), [last])
+        # usable when its last piece of work is done (restored, if it declares none)
+        services[name] = _work(builder, ctx, f"usable:{name}", name, u, o.restored_task, outage_tasks(ctx, name), name)
     workflows: dict[str, tuple[int, int]] = {}
     for wname, w in topo.workflows.items():
         if w.usable is None:
