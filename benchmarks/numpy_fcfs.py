@@ -8,7 +8,8 @@ replicate's current time (a call-in's people arriving with it), propagating read
 task that may be cancelled is checked after the other finishes of the instant. A task needing several people
 at once holds its role's queue until that many are free. Capacity follows the roster as in the kernel: a
 replicate reaches a roster change while something is pending or a task waits for a person.
-It gives the compiled kernel's task times exactly (checked by ``run.py``);
+A duration that grows with the time between two finishes (back-entry, a resync) adds it as
+the task starts. It gives the compiled kernel's task times exactly (checked by ``run.py``);
 it is here to measure what avoiding a compiler would cost.
 """
 
@@ -20,8 +21,7 @@ import numpy as np
 def finish_times(plan, D: np.ndarray) -> np.ndarray:
     """Finish time of every task, ``(replicates, tasks)``, for the durations ``D``."""
     a = plan.arrays()
-    if (a.elapsed_from >= 0).any():
-        raise NotImplementedError("the numpy baseline does not model durations that grow with elapsed time")
+    grows = np.flatnonzero(a.elapsed_from >= 0)  # durations that grow with the time between two finishes
     n, T = D.shape
     role, need, prio, skip = a.role, a.need, a.priority, a.skip_if
     cancel = a.cancel_if
@@ -71,7 +71,7 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
             short = free[r, role[b]] < crew[b]  # dual control: it holds its role's queue until enough are free
             held[r[short], role[b[short]]] = True
             r, b = r[~short], b[~short]
-            dur = _paced(a, r, b, t[r], D[r, b])
+            dur = _paced(a, r, b, t[r], D[r, b]) + _elapsed(a, finish, r, b)
             sk = skip[b]
             # a step made unnecessary by a task already done (break-glass once access is back) takes no time
             dur = np.where((sk >= 0) & (state[r, np.maximum(sk, 0)] == 3), 0.0, dur)
@@ -116,9 +116,24 @@ def finish_times(plan, D: np.ndarray) -> np.ndarray:
             ready = np.where(newly, t[:, None], ready)
             rf = newly & ~staffed
             state[rf] = 2
-            finish = np.where(rf, t[:, None] + D, finish)
+            extra = np.zeros_like(D)
+            if grows.size:
+                with np.errstate(invalid="ignore"):
+                    gap = finish[:, a.elapsed_to[grows]] - finish[:, a.elapsed_from[grows]]
+                extra[:, grows] = np.where(rf[:, grows], a.elapsed_coef[grows] * gap, 0.0)
+            finish = np.where(rf, t[:, None] + (D + extra), finish)
             state[newly & staffed] = 1
     return finish
+
+
+def _elapsed(a, finish, r, b):
+    """What tasks ``b`` (rows ``r``) gain from the time between two finishes (0 for the others)."""
+    ef = a.elapsed_from[b]
+    has = ef >= 0
+    out = np.zeros(len(b))
+    rh, bh = r[has], b[has]
+    out[has] = a.elapsed_coef[bh] * (finish[rh, a.elapsed_to[bh]] - finish[rh, ef[has]])
+    return out
 
 
 def _paced(a, r, b, t, dur):

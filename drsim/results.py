@@ -36,6 +36,8 @@ class ServiceResult:
     #: What the lost writes come from, when any were lost ("replication lag", "hl7-oru buffer overflow").
     rpo_from: tuple[str, ...] = ()
     rpo_reason: str = ""
+    #: When people could use it again, from the time it went down (None: it declares no usable milestone).
+    usable: float | None = None
 
     @property
     def restored(self) -> bool:
@@ -95,6 +97,36 @@ class DriftResult:
 
 
 @dataclass(frozen=True)
+class DegradedResult:
+    """A service that stayed up on fewer members of a dependency group: how long, and which were down."""
+
+    service: str
+    time: float
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FailbackResult:
+    """A service's return to its primary, apart from its failover's RTO.
+
+    ``time`` runs from the primary being back until the failback is done, ``downtime`` is the
+    switch-back outage, ``exposure`` the window of writes the standby took that a forced failback
+    left to copy back; all 0 when the service came back in place before its failover finished.
+    """
+
+    service: str
+    mode: str
+    time: float
+    downtime: float
+    exposure: float
+
+    @property
+    def happened(self) -> bool:
+        """Whether the service was moved back (it had failed over)."""
+        return self.time > 0 or self.downtime > 0
+
+
+@dataclass(frozen=True)
 class DrillResult:
     """Everything one replay of a drill tells: per service, per workflow, per decision."""
 
@@ -112,6 +144,8 @@ class DrillResult:
     timeline: list[TimelineEvent] = field(repr=False)
     metrics: dict[str, float] = field(repr=False)
     drift: list[DriftResult] = field(default_factory=list)
+    degraded: list[DegradedResult] = field(default_factory=list)
+    failbacks: list[FailbackResult] = field(default_factory=list)
     #: The words reports use for the estate (its declared vocabulary): "Clinical workflows" or "Workflows".
     words: Vocabulary = field(default=GENERIC, repr=False, compare=False)
 
@@ -167,6 +201,7 @@ class DrillResult:
                     "rpo_met": s.rpo_met,
                     **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
                     **({"rpo_reason": s.rpo_reason} if s.rpo_reason else {}),
+                    **({"usable": num(s.usable)} if s.usable is not None else {}),
                 }
                 for s in self.services
             ],
@@ -185,6 +220,25 @@ class DrillResult:
                     ]
                 }
                 if self.drift
+                else {}
+            ),
+            **(
+                {
+                    "degraded": [
+                        {"service": d.service, "time": num(d.time), "members": list(d.members)} for d in self.degraded
+                    ]
+                }
+                if self.degraded
+                else {}
+            ),
+            **(
+                {
+                    "failback": [
+                        {k: (num(v) if isinstance(v, float) else v) for k, v in asdict(f).items()}
+                        for f in self.failbacks
+                    ]
+                }
+                if self.failbacks
                 else {}
             ),
             "timeline": [
@@ -222,6 +276,7 @@ class DrillResult:
                     "rpo_target": s.rpo_target,
                     "rpo_met": s.rpo_met,
                     **({"rpo_from": list(s.rpo_from)} if s.rpo_from else {}),
+                    **({"usable": s.usable} if s.usable is not None else {}),
                 }
                 for s in self.services
             ]
@@ -251,6 +306,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
                 rpo_target=tier.rpo,
                 rpo_from=_rpo_sources(plan, name, m, flows),
                 rpo_reason=never_reason(plan, name, draws, m[f"service:{name}:rpo"]) if o else "",
+                usable=m.get(f"service:{name}:usable"),
             )
         )
     services.sort(key=lambda s: (not s.affected, list(topo.tiers).index(s.tier), s.name))
@@ -291,6 +347,13 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
             DriftResult(s, m[f"drift:{s}:window"], m.get(f"drift:{s}:writes"), m[f"drift:{s}:reconcile"])
             for s in plan.outages
             if f"drift:{s}:window" in m
+        ],
+        degraded=[DegradedResult(s, m[f"degraded:{s}:time"], tuple(ms)) for s, ms in plan.degraded.items()],
+        failbacks=[
+            FailbackResult(
+                s, fb.mode, m[f"failback:{s}:time"], m[f"failback:{s}:downtime"], m[f"failback:{s}:exposure"]
+            )
+            for s, fb in plan.failbacks.items()
         ],
     )
 

@@ -363,8 +363,12 @@ def _strategy_recovery(name: str, ref: dict, strategy: str) -> dict:
         rec["steps"] = steps
         if "validate" in ref["recovery"]:
             rec["validate"] = copy.deepcopy(ref["recovery"]["validate"])
-    # keep the key order of the reference: strategy, standby_region, steps, validate, restore
-    order = ["strategy", "standby_region", "steps", "validate", "restore"]
+    if strategy not in ("warm-standby", "pilot-light"):
+        # a failback returns from a standby copy; active-active has no primary to return to,
+        # backup-restore runs where it was rebuilt
+        rec.pop("failback", None)
+    # keep the key order of the reference: strategy, standby_region, steps, validate, restore, failback
+    order = ["strategy", "standby_region", "steps", "validate", "restore", "failback"]
     rec = {k: rec[k] for k in order if k in rec}
     return rec, data
 

@@ -75,7 +75,7 @@ def test_off_a_terminal_no_table_is_cut_and_the_on_shift_line_is_one_line():
     assert re.search(r"│ hl7-adt\s+│ interface-engine\s+│", r.stdout)
     assert "pharmacy-orders" in r.stdout
     (shift_line,) = [line for line in r.stdout.splitlines() if "on shift:" in line]
-    assert shift_line.endswith("service-desk=night")
+    assert shift_line.endswith("service-desk=night, ward-clerks=night")  # the last role, on the same line
     header = next(line for line in r.stdout.splitlines() if "service" in line and "tier" in line)
     assert re.search(r"RTO.*target.*over.*RPO.*target.*over", header)
 

@@ -33,12 +33,13 @@ Metrics are keyed ``kind:subject:metric`` (``service:ehr-db:rto``,
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
 
 from ..model.units import format_duration
-from ..plan import Plan, RpoItem
+from ..plan import FailbackTasks, Plan, RpoItem
 from .draws import Draws, data_loss_window, dwell, fallbacks, restore_window
 from .finish import TaskFinishes
 from .queues import Arrivals, QueueFlow, queue_flow
@@ -227,6 +228,100 @@ def union_length(downs: list[np.ndarray], ups: list[np.ndarray]) -> np.ndarray:
     return total
 
 
+def workflow_downtime(
+    plan: Plan,
+    workflow: str,
+    down_at: dict[str, np.ndarray],
+    back_at: dict[str, np.ndarray],
+    finish: TaskFinishes,
+    n: int,
+) -> np.ndarray:
+    """The time ``workflow`` cannot run, in each replicate: while a service it needs is down (until
+    usable, where the service says when), a dependency group it needs is short of members, or a
+    service it cannot use degraded is; then on until its own usable milestone, if it declares one."""
+    w = plan.topology.workflows[workflow]
+    down = [s for s in plan.outages if not stays_up(plan, s)]
+    hit = [s for s in w.needs_all() if s in down]
+    # a service it cannot use degraded counts as down while a member of its groups is
+    hit += [m for s in w.down_when_degraded for m in plan.degraded.get(s, [])]
+    groups = []
+    for g in w.groups():
+        gone = [m for m in g.members() if m in down]
+        if len(g.members()) - len(gone) < g.needed():
+            # short while more members are down than it can spare
+            groups.append(([(down_at[m], back_at[m]) for m in gone], len(g.members()) - g.needed() + 1))
+    if not hit and not groups:
+        return np.zeros(n)
+    plain = [(down_at[s], back_at[s]) for s in hit]
+    if groups:
+        total = down_measure(plain, groups)
+    else:
+        total = union_length([d for d, _ in plain], [u for _, u in plain])
+    marks = plan.usable.workflows.get(workflow)
+    if marks is not None:
+        # its own work after everything it needs is back: contiguous with the last outage
+        back, done = marks
+        total = total + (finish.finish_of(done) - finish.finish_of(back))
+    return total
+
+
+def down_measure(
+    plain: list[tuple[np.ndarray, np.ndarray]], groups: list[tuple[list[tuple[np.ndarray, np.ndarray]], int]]
+) -> np.ndarray:
+    """The time while any ``plain`` interval covers, or some group has at least ``k`` of its intervals
+    covering (``groups``: (intervals, k)), element by element.
+
+    Between consecutive interval ends nothing changes, so each such segment counts whole or not at
+    all, judged at a point inside it.
+    """
+    intervals = [*plain, *(iv for ivs, _ in groups for iv in ivs)]
+    ends = np.sort(np.stack([x for iv in intervals for x in iv]), axis=0)
+    total = np.zeros(ends.shape[1])
+    with np.errstate(invalid="ignore"):
+        for a, b in itertools.pairwise(ends):
+            length = b - a
+            at = np.where(np.isinf(b), a + 1.0, a + length / 2)
+
+            def covers(iv: tuple[np.ndarray, np.ndarray], at: np.ndarray = at) -> np.ndarray:
+                return (iv[0] <= at) & (at < iv[1])
+
+            down = np.zeros(ends.shape[1], dtype=bool)
+            for iv in plain:
+                down |= covers(iv)
+            for ivs, k in groups:
+                down |= np.sum([covers(iv) for iv in ivs], axis=0) >= k
+            total = total + np.where(down & (length > 0), length, 0.0)
+    return total
+
+
+def _degraded_time(
+    plan: Plan, members: list[str], down_at: dict[str, np.ndarray], up_at: dict[str, np.ndarray]
+) -> np.ndarray:
+    """How long a service left up ran degraded: while any member of its dependency groups was down."""
+    gone = [m for m in members if m in plan.outages and not stays_up(plan, m)]
+    if not gone:
+        return np.zeros_like(next(iter(down_at.values())))
+    return union_length([down_at[m] for m in gone], [up_at[m] for m in gone])
+
+
+def _failback(fb: FailbackTasks, finish: TaskFinishes, final: Callable[[str, np.ndarray], None]) -> None:
+    """A failback's time (primary back until done), its switch-back downtime and the writes it exposes.
+
+    A service that came back in place before its failover finished has nothing to fail back: all 0.
+    """
+    standby = finish.finish_of(fb.standby)
+    moved = np.isfinite(standby)
+    freeze = finish.finish_of(fb.freeze)
+    with np.errstate(invalid="ignore"):
+        final(
+            f"failback:{fb.service}:time",
+            np.where(moved, finish.finish_of(fb.done) - finish.finish_of(fb.primary_back), 0.0),
+        )
+        final(f"failback:{fb.service}:downtime", np.where(moved, finish.finish_of(fb.switched) - freeze, 0.0))
+        exposed = freeze - standby if fb.mode == "forced" else np.zeros_like(standby)
+        final(f"failback:{fb.service}:exposure", np.where(moved, exposed, 0.0))
+
+
 def never_reason(plan: Plan, service: str, draws: Draws, rpo: float) -> str:
     """Why ``service`` lost every write (``rpo`` is infinite) in the one replicate of ``draws``: ``""`` if it did not.
 
@@ -320,14 +415,20 @@ def evaluate(
             final(f"tier:{tier}:rto", _worst(np.maximum, [out[f"service:{s}:rto"] for s in members]))
             final(f"tier:{tier}:rpo", _worst(np.maximum, [out[f"service:{s}:rpo"] for s in members]))
 
-    for wname, w in topo.workflows.items():
-        hit = [s for s in w.needs if s in plan.outages and not stays_up(plan, s)]
-        # a service it cannot use degraded counts as down while a member of its groups is
-        hit += [m for s in w.down_when_degraded for m in plan.degraded.get(s, [])]
-        if hit:
-            final(f"workflow:{wname}:downtime", union_length([down_at[s] for s in hit], [up_at[s] for s in hit]))
-        else:
-            final(f"workflow:{wname}:downtime", np.zeros(draws.n))
+    # people are back in service when usable, where a service says when that is
+    back_at = dict(up_at)
+    for name, task in plan.usable.services.items():
+        back_at[name] = finish.finish_of(task)
+        final(f"service:{name}:usable", back_at[name] - down_at[name])
+
+    for name, members in plan.degraded.items():
+        final(f"degraded:{name}:time", _degraded_time(plan, members, down_at, up_at))
+
+    for wname in topo.workflows:
+        final(f"workflow:{wname}:downtime", workflow_downtime(plan, wname, down_at, back_at, finish, draws.n))
+
+    for fb in plan.failbacks.values():
+        _failback(fb, finish, final)
 
     m = plan.milestones
     fault = finish.finish_of(m["fault"])

@@ -18,8 +18,10 @@ from .topology import (
     CallIn,
     DataStore,
     External,
+    Failback,
     Fatigue,
     LocalHA,
+    ProportionalWork,
     Queue,
     Recovery,
     Region,
@@ -31,7 +33,9 @@ from .topology import (
     Tier,
     Topology,
     TransactionLogs,
+    Usable,
     Workflow,
+    WorkStep,
 )
 from .vocabulary import Vocabulary
 
@@ -45,11 +49,13 @@ __all__ = [
     "Drill",
     "Escalation",
     "External",
+    "Failback",
     "Fatigue",
     "Fault",
     "HumanStep",
     "Inject",
     "LocalHA",
+    "ProportionalWork",
     "Queue",
     "Recovery",
     "Region",
@@ -64,6 +70,8 @@ __all__ = [
     "Topology",
     "TransactionLogs",
     "Trigger",
+    "Usable",
     "Vocabulary",
+    "WorkStep",
     "Workflow",
 ]

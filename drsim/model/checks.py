@@ -16,7 +16,7 @@ import numpy as np
 from .drill import Drill
 from .gates import GateError, parse_gate
 from .names import code_points, lookalike_warnings, looks_identical
-from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology
+from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology, Usable
 from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
@@ -382,6 +382,9 @@ def _service_problems(t: Topology, name: str, s: Service) -> list[Problem]:
                 out.append((path, f"{dep!r} is listed twice"))
             seen.add(dep)
     out += _recovery_problems(t, base, s)
+    out += _failback_problems(t, (*base, "recovery", "failback"), s)
+    if s.usable is not None:
+        out += _usable_problems(t, (*base, "usable"), s.usable)
     out += _data_problems(base, s)
     out += _local_ha_problems(t, base, s)
     return out
@@ -550,11 +553,25 @@ def _profile_problems(path: tuple, p: RateProfile) -> list[Problem]:
 
 
 def _workflow_problems(t: Topology) -> list[Problem]:
-    """Workflows that need services the topology does not have."""
+    """Workflows that need services the topology does not have, or malformed dependency groups."""
     out: list[Problem] = []
     for name, w in t.workflows.items():
-        for i, svc in enumerate(w.needs):
-            out += _ref(("workflows", name, "needs", i), svc, t.services, "service")
+        seen: set[str] = set()
+        for i, entry in enumerate(w.needs):
+            refs: list[tuple[tuple, str]]
+            if isinstance(entry, str):
+                refs = [(("workflows", name, "needs", i), entry)]
+            else:
+                key = "any_of" if entry.any_of is not None else "of"
+                refs = [(("workflows", name, "needs", i, key, j), m) for j, m in enumerate(entry.members())]
+                out += _group_problems(("workflows", name, "needs", i), entry)
+            for path, svc in refs:
+                out += _ref(path, svc, t.services, "service")
+                if svc in seen:
+                    out.append((path, f"{svc!r} is listed twice"))
+                seen.add(svc)
+        if w.usable is not None:
+            out += _usable_problems(t, ("workflows", name, "usable"), w.usable)
         for i, svc in enumerate(w.down_when_degraded):
             if svc not in w.needs:
                 out.append(
@@ -563,6 +580,46 @@ def _workflow_problems(t: Topology) -> list[Problem]:
                         f"{svc!r} is not among the services the workflow needs",
                     )
                 )
+    return out
+
+
+def _work_step_problems(t: Topology, path: tuple, role: str | None, people: int) -> list[Problem]:
+    """A work step done by an unknown role, or by more people at once than its role can ever have."""
+    if role is None:
+        return [((*path, "people"), f"work needing {people} people at once needs a role")] if people > 1 else []
+    out = list(_ref((*path, "role"), role, t.staff, "staff role"))
+    if role in t.staff and people > (most := most_people(t.staff[role])):
+        out.append(((*path, "people"), f"expected at most {most} (the most people of role {role!r} ever on duty)"))
+    return out
+
+
+def _usable_problems(t: Topology, path: tuple, u: Usable) -> list[Problem]:
+    """The work between restored and usable: its roles and crews."""
+    out: list[Problem] = []
+    for i, st in enumerate(u.steps):
+        out += _work_step_problems(t, (*path, "steps", i), st.role, st.people)
+    if u.backlog_entry is not None:
+        out += _work_step_problems(t, (*path, "backlog_entry"), u.backlog_entry.role, u.backlog_entry.people)
+    return out
+
+
+def _failback_problems(t: Topology, path: tuple, s: Service) -> list[Problem]:
+    """A failback with nothing to fail back from, a change window on a forced one, unknown roles."""
+    fb = s.recovery.failback
+    if fb is None:
+        return []
+    out: list[Problem] = []
+    if s.recovery.strategy in ("none", "backup-restore"):
+        out.append(
+            (path, f"strategy {s.recovery.strategy} runs on its own site: there is no standby to fail back from")
+        )
+    if fb.mode == "forced" and fb.after is not None:
+        out.append(((*path, "after"), "a forced failback switches as soon as the primary is back: drop after"))
+    out += _work_step_problems(t, (*path, "freeze"), fb.freeze.role, fb.freeze.people)
+    for i, st in enumerate(fb.steps):
+        out += _work_step_problems(t, (*path, "steps", i), st.role, st.people)
+    if fb.resync is not None:
+        out += _work_step_problems(t, (*path, "resync"), fb.resync.role, fb.resync.people)
     return out
 
 

@@ -198,6 +198,73 @@ class DataStore(Model):
     )
 
 
+class WorkStep(Model):
+    """A step of work after the technical restore or of a failback: a duration, and who does it (none = automated)."""
+
+    name: Name
+    duration: DurationDist
+    role: Name | None = None
+    people: int = Field(1, ge=1, le=100, description="People of the role needed at once.")
+
+
+class ProportionalWork(Model):
+    """Work that grows with how long something lasted: ``duration`` plus ``per_hour`` for each hour of it.
+
+    Back-entry of what was recorded on paper grows with the downtime (an hour down leaves an
+    hour of paper records); re-synchronising the primary grows with the time the standby took writes.
+    """
+
+    per_hour: PositiveSeconds = Field(
+        description="Work per hour of what it scales with (e.g. '20m': twenty minutes of entry per hour down)."
+    )
+    duration: DurationDist | None = Field(None, description="A part that does not scale (setting up, checking).")
+    role: Name | None = Field(None, description="Who does it (none = automated, e.g. reverse replication).")
+    people: int = Field(1, ge=1, le=100, description="People of the role working on it at once.")
+
+
+class Usable(Model):
+    """When people can work on a service or workflow again, after the technical restore.
+
+    Restored is a technical milestone; users are back in service later: clients reconnect
+    (DNS and connection-pool lifetimes), a login storm ramps up, data is re-validated, and what
+    was recorded on paper during the downtime is entered back (``backlog_entry``, scaled by the
+    downtime). Usable is reached when ``steps`` (in order) and then the back-entry are done.
+    """
+
+    steps: list[WorkStep] = Field(
+        default_factory=list, description="Work between restored and usable, in order (reconnect, re-validate)."
+    )
+    backlog_entry: ProportionalWork | None = Field(
+        None,
+        description="Back-entry of paper records kept during the downtime: 'per_hour' of work for each hour "
+        "down (a service: its outage; a workflow: from the first service it needs going down until the last "
+        "is usable, the time its downtime procedures ran).",
+    )
+
+
+class Failback(Model):
+    """Returning to the primary after its site is back: the writes taken at the standby copied back
+    (``resync``), writes frozen (``freeze``), then the switch-back runbook (``steps``).
+
+    The service is down for the switch: from the end of the freeze until the last step is done.
+    ``planned``: the switch waits for the change window (``after``) and the resync, so no write is
+    lost. ``forced``: it switches as soon as the primary is back, before any resync; every write the
+    standby took until the freeze is exposed (divergent, to be copied back after the switch).
+    """
+
+    mode: Literal["planned", "forced"] = "planned"
+    after: DurationDist | None = Field(
+        None, description="planned: from the primary being back until the change window the failback runs in."
+    )
+    resync: ProportionalWork | None = Field(
+        None,
+        description="Copying the standby's writes back to the primary: 'per_hour' for each hour the standby "
+        "took writes (planned: before the freeze; forced: after the switch).",
+    )
+    freeze: WorkStep = Field(description="Stopping writes to the standby: the service is down from its end.")
+    steps: list[WorkStep] = Field(min_length=1, description="The switch-back runbook, in order.")
+
+
 class LocalHA(Model):
     """Automatic failover to another zone of the same region (e.g. a multi-AZ database)."""
 
@@ -224,6 +291,11 @@ class Recovery(Model):
     restore: list[Step] = Field(
         default_factory=list,
         description="Runbook to rebuild from backup when data is corrupted (ransomware).",
+    )
+    failback: Failback | None = Field(
+        None,
+        description="Returning to the primary once the fault clears, after a failover (none: the failover "
+        "is not undone during the drill).",
     )
 
     model_config = Model.model_config | {"populate_by_name": True}
@@ -264,6 +336,9 @@ class Service(Model):
     data: DataStore | None = None
     local_ha: LocalHA | None = None
     restart: DurationDist | None = Field(None, description="Time to come back in place once the fault itself clears.")
+    usable: Usable | None = Field(
+        None, description="Work after the technical restore before users are back in service (none: at once)."
+    )
 
     def needs_all(self) -> list[Name]:
         """The services this one needs every one of (its plain dependencies)."""
@@ -324,7 +399,11 @@ class Workflow(Model):
     """A journey people make that needs several services at once (in a hospital, a clinical workflow)."""
 
     description: str = ""
-    needs: list[Name] = Field(min_length=1)
+    needs: list[Name | DependencyGroup] = Field(
+        min_length=1,
+        description="Services the workflow needs, every one of them; a group ({any_of: [...]} or "
+        "{need: k, of: [...]}) is needed as a whole and served by enough of its members.",
+    )
     tolerance: Seconds = Field(description="Downtime the workflow can absorb on fallback (paper) procedures.")
     down_when_degraded: list[Name] = Field(
         default_factory=list,
@@ -332,6 +411,23 @@ class Workflow(Model):
         "this workflow cannot run on: it counts as down while they are degraded. Others' degraded "
         "states it tolerates.",
     )
+    usable: Usable | None = Field(
+        None,
+        description="Work after every service it needs is back before the workflow runs again "
+        "(none: once they are back, or usable where they declare it).",
+    )
+
+    def needs_all(self) -> list[Name]:
+        """The services it needs every one of (its plain needs)."""
+        return [d for d in self.needs if isinstance(d, str)]
+
+    def groups(self) -> list[DependencyGroup]:
+        """Its dependency groups (any-of, k-of-n)."""
+        return [d for d in self.needs if not isinstance(d, str)]
+
+    def service_names(self) -> list[Name]:
+        """Every service it needs, plainly or through a group."""
+        return [*self.needs_all(), *(m for g in self.groups() for m in g.members())]
 
 
 class Topology(Model):

@@ -6,13 +6,14 @@
 * :mod:`~drsim.plan.roster` — who is on duty, and when that changes;
 * :mod:`~drsim.plan.compile` — :func:`compile_plan` and its phases
   (:mod:`~drsim.plan.affected`, :mod:`~drsim.plan.response`, :mod:`~drsim.plan.recovery`,
-  :mod:`~drsim.plan.data_loss`, :mod:`~drsim.plan.milestones`), which add tasks through
+  :mod:`~drsim.plan.data_loss`, :mod:`~drsim.plan.milestones`, :mod:`~drsim.plan.usable`,
+  :mod:`~drsim.plan.failback`), which add tasks through
   :mod:`~drsim.plan.builder` in the orders of :mod:`~drsim.plan.order`.
 """
 
 from .arrays import PlanArrays
 from .compile import compile_plan
-from .compiled import Plan, RpoItem, ServiceOutage
+from .compiled import FailbackTasks, Plan, RpoItem, ServiceOutage, UsableMark
 from .roster import ROSTER_HORIZON, Handover, roster_changes, shift_on_duty
 from .tasks import ALL, ANY, Attempts, Task
 
@@ -21,12 +22,14 @@ __all__ = [
     "ANY",
     "ROSTER_HORIZON",
     "Attempts",
+    "FailbackTasks",
     "Handover",
     "Plan",
     "PlanArrays",
     "RpoItem",
     "ServiceOutage",
     "Task",
+    "UsableMark",
     "compile_plan",
     "roster_changes",
     "shift_on_duty",

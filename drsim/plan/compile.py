@@ -54,7 +54,12 @@ results of the ones before, and those that add tasks add them through one
    dependency order, access links, the needs of steps, validations and
    detection (:mod:`~drsim.plan.needs`), all restored, the milestone map;
 6. **external outages** (:mod:`~drsim.plan.externals`): systems outside the
-   estate that a fault takes down, and when they come back.
+   estate that a fault takes down, and when they come back;
+7. **usable** (:mod:`~drsim.plan.usable`): after restored, the work before
+   people can use a service or workflow again (reconnection, re-validation,
+   back-entry of paper records scaled by the downtime);
+8. **failback** (:mod:`~drsim.plan.failback`): moving a failed-over service
+   back to its primary once that is back.
 
 Problems found along the way are collected and raised together, as one
 :class:`~drsim.errors.InputError`, once every task has been added.
@@ -65,13 +70,15 @@ from __future__ import annotations
 from ..model import Drill, Topology
 from .affected import affected_services
 from .builder import PlanBuilder
-from .compiled import Plan
+from .compiled import Plan, RpoItem, ServiceOutage
 from .data_loss import settle_data_loss
 from .externals import compile_externals
+from .failback import compile_failback
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
 from .response import compile_response, link_triggers
 from .roster import handovers_of, pace_changes
+from .usable import UsableContext, compile_usable
 
 
 def compile_plan(topo: Topology, drill: Drill) -> Plan:
@@ -91,8 +98,19 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
     restoration = compile_restoration(builder, affected, response, recovery)
     link_triggers(builder, response.declare, restoration.outages)
     externals = compile_externals(builder, response)
-    builder.raise_problems()
     chain = recovery.rollback
+    stay = {name for name, o in restoration.outages.items() if _stays_up(drill, data_loss.items, o)}
+    usable = compile_usable(builder, UsableContext(restoration.outages, data_loss.items, chain, response), stay)
+    failbacks = compile_failback(
+        builder,
+        response,
+        {
+            name: (r.loss_paths.failover, r.loss_paths.back_in_place)
+            for name, r in recovery.services.items()
+            if r.loss_paths.failover >= 0 and r.loss_paths.back_in_place >= 0
+        },
+    )
+    builder.raise_problems()
     staffed = {t.role for t in builder.tasks if t.role is not None}
     return Plan(
         topology=topo,
@@ -110,4 +128,11 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         paces=pace_changes(topo, drill.start, staffed),
         externals=externals,
         degraded=affected.degraded,
+        usable=usable,
+        failbacks=failbacks,
     )
+
+
+def _stays_up(drill: Drill, items: list[RpoItem], o: ServiceOutage) -> bool:
+    """Whether a service hit in the drill keeps serving: a drift the policy leaves up."""
+    return o.cause == "data-drift" and drill.faults[items[o.rpo].fault].on_detect == "stay-up"

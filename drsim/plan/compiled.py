@@ -99,6 +99,53 @@ class ExternalOutage:
     up_task: int = -1
 
 
+@dataclass(frozen=True)
+class UsableMark:
+    """When services and workflows declaring ``usable`` are back in service (:mod:`drsim.plan.usable`).
+
+    Attributes
+    ----------
+    services
+        Each such service's usable mark, by name: its last piece of usable work.
+    workflows
+        Each such workflow's (every need back, usable) milestones, by name; its downtime runs on
+        from the first to the second.
+    """
+
+    services: dict[str, int] = field(default_factory=dict)
+    workflows: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FailbackTasks:
+    """A service's failback to its primary (:mod:`drsim.plan.failback`).
+
+    Attributes
+    ----------
+    service, mode
+        The service, and ``planned`` or ``forced``.
+    standby
+        Finishes when the failover ended with the service on its standby; never, when it came back in
+        place first (then there is no failback).
+    primary_back
+        The service's restart in place: from then it could run on its primary again.
+    freeze
+        Writes to the standby stopped: the switch-back outage starts when it finishes.
+    switched
+        The last switch-back step: the service serves from its primary again.
+    done
+        The failback's last task (a forced failback's resync after the switch included).
+    """
+
+    service: str
+    mode: str
+    standby: int
+    primary_back: int
+    freeze: int
+    switched: int
+    done: int
+
+
 @dataclass
 class ServiceOutage:
     """A service taken down in this drill, directly or through what it depends on.
@@ -141,8 +188,9 @@ class Plan:
     * :meth:`arrays` — the same schedule as flat arrays, for the kernel;
     * ``rpo_items`` — read by the draws and the vectorized engine for blocked tasks, and
       by the outcomes with ``rpo_elements`` through :meth:`elements`;
-    * ``outages``, ``externals``, ``milestones``, ``rollback`` — the tasks whose finishes the outcomes
-      turn into RTO, RPO, workflow downtime and the decision-latency breakdown;
+    * ``outages``, ``externals``, ``milestones``, ``rollback``, ``usable``, ``failbacks`` — the tasks
+      whose finishes the outcomes turn into RTO, RPO, usable time, workflow downtime, failback
+      and the decision-latency breakdown;
     * ``topology`` and ``drill`` — the outcomes' targets (tiers, queues, workflows) and
       fault times.
 
@@ -181,6 +229,10 @@ class Plan:
     degraded
         Services left up on fewer members of a dependency group than it has, with the members
         that are down (for results and reports).
+    usable
+        The usable milestones of the services and workflows declaring ``usable``.
+    failbacks
+        Each service's failback to its primary, by name.
     """
 
     topology: Topology
@@ -198,6 +250,8 @@ class Plan:
     paces: list[PaceChange] = field(default_factory=list)
     externals: dict[str, ExternalOutage] = field(default_factory=dict)
     degraded: dict[str, list[str]] = field(default_factory=dict)
+    usable: UsableMark = field(default_factory=UsableMark)
+    failbacks: dict[str, FailbackTasks] = field(default_factory=dict)
 
     def roles(self) -> list[str]:
         """The role names, sorted: the order of the kernel's role arrays."""

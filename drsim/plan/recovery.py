@@ -83,11 +83,14 @@ class RollbackChain:
         Writes to the new system stopped.
     done
         The rollback's last task.
+    back
+        The end of its runbook: the old system serves again (before divergent writes are reconciled).
     """
 
     decided: int
     freeze: int
     done: int
+    back: int
 
 
 @dataclass(frozen=True)
@@ -465,6 +468,7 @@ class _RecoveryCompiler:
             )
             if step.needs:
                 self.needs.append(PendingNeed(last, tuple(step.needs), ("rollback", "steps", i, "needs")))
+        back = last
         if rollback.policy != "discard":
             if rollback.reconcile_rate is None:  # an unchecked drill model, as above
                 builder.problem(f"policy {rollback.policy} needs a reconcile_rate", ("rollback", "reconcile_rate"))
@@ -481,5 +485,5 @@ class _RecoveryCompiler:
                     elapsed_to=freeze,
                     elapsed_coef=coef,
                 )
-        self.rollback = RollbackChain(decided, freeze, last)
+        self.rollback = RollbackChain(decided, freeze, last, back)
         return self.rollback

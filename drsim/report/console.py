@@ -50,10 +50,17 @@ def overrun(achieved: float | None, target: float, met: bool) -> str:
 
 
 def service_rows(r: DrillResult):
-    """A row per affected service: achieved RTO and RPO against the tier's targets, with verdicts."""
+    """A row per affected service: achieved RTO and RPO against the tier's targets, with verdicts
+    (and, when a service declares when people can use it again, its usable time last)."""
+    with_usable = has_usable(r)
     for s in r.services:
         if not s.affected:
             continue
+        usable = (
+            [("-" if s.usable is None else fd(s.usable) if s.usable != float("inf") else "never")]
+            if with_usable
+            else []
+        )
         yield [
             s.name,
             s.tier,
@@ -65,6 +72,7 @@ def service_rows(r: DrillResult):
             fd(s.rpo_target),
             _verdict(s.rpo_met),
             overrun(s.rpo, s.rpo_target, s.rpo_met),
+            *usable,
         ]
 
 
@@ -73,14 +81,41 @@ SERVICE_HEAD = ["service", "tier", "RTO", "target", "", "over", "RPO", "target",
 _DURATIONS = ("RTO", "RPO", "target", "over")
 
 
+def has_usable(r: DrillResult) -> bool:
+    """Whether some affected service declares when people can use it again (a "usable" column)."""
+    return any(s.usable is not None for s in r.services if s.affected)
+
+
+def after_lines(r: DrillResult) -> list[str]:
+    """Plain sentences on what followed the recovery: drift exposure, degraded services, failbacks."""
+    out = []
+    for d in r.drift:
+        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
+        out.append(
+            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; "
+            f"re-synced and reconciled {fd(d.reconcile)} after detection"
+        )
+    out += [f"{g.service} ran degraded for {fd(g.time)} ({', '.join(g.members)} down)" for g in r.degraded]
+    for f in r.failbacks:
+        if not f.happened:
+            out.append(f"Failback of {f.service}: none needed (back in place before its failover finished)")
+            continue
+        exposed = f"; writes of {fd(f.exposure)} on the standby exposed" if f.exposure > 0 else "; no write exposed"
+        out.append(
+            f"Failback of {f.service} ({f.mode}): {fd(f.time)} from the primary being back, "
+            f"down {fd(f.downtime)} for the switch{exposed}"
+        )
+    return out
+
+
 def render_table(r: DrillResult, console: Console, timeline: bool = False) -> None:
     console.print(
         f"[bold]{r.drill}[/] on [bold]{r.topology}[/] - starts {r.start:%a %Y-%m-%d %H:%M}, seed {r.seed}; "
         f"on shift: " + ", ".join(f"{k}={v}" for k, v in sorted(r.shifts.items()))
     )
     t = Table(title="Services", title_justify="left")
-    for h in SERVICE_HEAD:
-        t.add_column(h, justify="right" if h in _DURATIONS else "left")
+    for h in [*SERVICE_HEAD, *(["usable"] if has_usable(r) else [])]:
+        t.add_column(h, justify="right" if h in (*_DURATIONS, "usable") else "left")
     for row in service_rows(r):
         style = None if row[4] == "PASS" and row[8] == "PASS" else "red"
         t.add_row(*row, style=style)
@@ -133,12 +168,8 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     console.print(lt)
     if r.rollback_time is not None:
         console.print(f"Rollback: {fd(r.rollback_time)} from the decision until the old system was authoritative")
-    for d in r.drift:
-        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
-        console.print(
-            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; "
-            f"re-synced and reconciled {fd(d.reconcile)} after detection"
-        )
+    for line in after_lines(r):
+        console.print(line, highlight=False)
     if timeline:
         tl = Table(title="Timeline", title_justify="left")
         for h in ("T+", "clock", "actor", "service", "event"):
@@ -167,7 +198,16 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
         "## Services",
         "",
         _md_table(
-            [*SERVICE_HEAD[:4], "RTO met", "RTO over", "RPO", "RPO target", "RPO met", "RPO over"],
+            [
+                *SERVICE_HEAD[:4],
+                "RTO met",
+                "RTO over",
+                "RPO",
+                "RPO target",
+                "RPO met",
+                "RPO over",
+                *(["usable"] if has_usable(r) else []),
+            ],
             list(service_rows(r)),
         ),
         "",
@@ -206,12 +246,8 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     ]
     if r.rollback_time is not None:
         parts += [f"Rollback took {fd(r.rollback_time)}.", ""]
-    for d in r.drift:
-        writes = f", {d.writes:,.0f} divergent writes" if d.writes is not None else ""
-        parts += [
-            f"Drift on {d.service}: writes diverged for {fd(d.window)}{writes}; reconciled {fd(d.reconcile)} after detection.",
-            "",
-        ]
+    for line in after_lines(r):
+        parts += [md_escape(line) + ".", ""]
     if timeline:
         parts += [
             "## Timeline",

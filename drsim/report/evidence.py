@@ -152,9 +152,10 @@ def state_at(plan: Plan, start: np.ndarray, finish: np.ndarray, actors: dict[int
             st.backlogs.append(Backlog(qname, q.consumer, backlog, q.buffer, dropped > 0))
     down_names = {d.service: d for d in st.down}
     for wname, w in plan.topology.workflows.items():
-        hit = [down_names[s] for s in w.needs if s in down_names]
-        if hit:
-            since = min(float(finish[plan.outages[s].down_task]) for s in w.needs if s in plan.outages)
+        # on paper while a plain need is down or a dependency group has too few members up
+        short = any(len(g.members()) - sum(m in down_names for m in g.members()) < g.needed() for g in w.groups())
+        if short or any(s in down_names for s in w.needs_all()):
+            since = min(float(finish[plan.outages[s].down_task]) for s in w.service_names() if s in plan.outages)
             st.workflows_on_paper.append((wname, t - since, w.tolerance))
     st.alerts.sort()
     st.acknowledged.sort()

@@ -2,8 +2,9 @@
 
 A sweep answers, per grid point, how the estate did over many nights: each
 tier's RTO and RPO percentiles with the probability of meeting the target (and
-its 95% interval), each workflow's downtime, the decision-latency
-breakdown and the verdict of each of the drill's gates. The same numbers are
+its 95% interval), each workflow's downtime, per service what followed the
+restore (usable time, drift exposure, degraded time, failback), the
+decision-latency breakdown and the verdict of each of the drill's gates. The same numbers are
 written three ways: tables for a terminal (:func:`render_sweep`), Markdown for
 a CI job summary or a pull request (:func:`render_gates_markdown`) and JSON for
 a machine (:func:`sweep_json`).
@@ -60,6 +61,9 @@ def render_sweep(result: SweepResult, console: Console) -> None:
         wf = _workflow_table(pt)
         if wf is not None:
             console.print(wf)
+        after = _after_table(pt)
+        if after is not None:
+            console.print(after)
         console.print(_latency_table(pt))
         _render_gates(pt, console)
 
@@ -103,6 +107,50 @@ def _workflow_table(pt: PointResult) -> Table | None:
             *map(format_duration, qs),
             probability_with_interval(*pt.p_meet(key)),
         )
+    return t
+
+
+#: What the rows of the after-recovery table say, by (kind, measure) of the metric.
+AFTER_MEASURES = {
+    ("service", "usable"): "usable (fault -> people back in service)",
+    ("drift", "window"): "drift: divergent-write window",
+    ("drift", "writes"): "drift: divergent writes",
+    ("drift", "reconcile"): "drift: detected -> reconciled",
+    ("degraded", "time"): "degraded (a group member down)",
+    ("failback", "time"): "failback: primary back -> done",
+    ("failback", "downtime"): "failback: switch-back outage",
+    ("failback", "exposure"): "failback: writes exposed",
+}
+
+
+def after_rows(pt: PointResult) -> list[list[str]]:
+    """Per service: usable time, drift exposure, degraded time and failback, percentiles and mean."""
+    rows = []
+    for key, s in pt.metrics.items():
+        kind, rest = key.split(":", 1)
+        subject, _, measure = rest.rpartition(":")
+        label = AFTER_MEASURES.get((kind, measure))
+        if label is None:
+            continue
+
+        def fmt(v: float, measure: str = measure) -> str:
+            return f"{v:,.0f}" if measure == "writes" else format_duration(v)
+
+        qs = s.quantiles([p / 100 for p in PERCENTILES])
+        rows.append([subject, label, *map(fmt, qs), fmt(s.mean)])
+    return rows
+
+
+def _after_table(pt: PointResult) -> Table | None:
+    """Usable time, drift exposure, degraded time and failback per service (None if there is none)."""
+    rows = after_rows(pt)
+    if not rows:
+        return None
+    t = Table(title="After the restore: usable, drift, degraded, failback", title_justify="left")
+    for c in ("service", "measure", *(f"P{p}" for p in PERCENTILES), "mean"):
+        t.add_column(c, justify="left" if c in ("service", "measure") else "right", no_wrap=c != "measure")
+    for row in rows:
+        t.add_row(*row)
     return t
 
 
@@ -179,6 +227,12 @@ def render_gates_markdown(result: SweepResult) -> str:
             ]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+        after = after_rows(pt)
+        if after:
+            lines += ["| service | measure | " + " | ".join(f"P{p}" for p in PERCENTILES) + " | mean |"]
+            lines += ["|" + "---|" * (3 + len(PERCENTILES))]
+            lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in after]
+            lines.append("")
         for g in pt.gates:
             # a code span shows its text as is, markup and HTML included; only a backtick could end it
             over = f" ({md_escape(g.miss())})" if g.miss() else ""

@@ -113,8 +113,8 @@ class SweepResult:
         """A tidy DataFrame: one row per grid point x metric.
 
         Columns: the grid parameters, ``point``, ``metric`` (the outcomes key),
-        ``kind`` (service, tier, workflow, queue, latency, rollback, drift), ``subject``,
-        ``measure`` (rto, rpo, downtime, ...), ``unit`` (s, messages or writes),
+        ``kind`` (service, tier, workflow, queue, latency, rollback, drift, degraded, failback), ``subject``,
+        ``measure`` (rto, rpo, usable, downtime, window, time, exposure, ...), ``unit`` (s, messages or writes),
         ``p50``/``p90``/``p95``/``p99``, ``mean``, ``never`` (share of replicates
         where it never ended), ``target`` (NaN if none), ``p_meet`` with its
         95% interval ``p_meet_lo``/``p_meet_hi``, and ``n``.
