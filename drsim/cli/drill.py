@@ -7,12 +7,23 @@ import sys
 import click
 
 from .common import EXIT_MISSED, EXIT_OK, handle_errors
-from .options import force_plot_option, plot_option, plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import (
+    force_plot_option,
+    overlaid,
+    overlay_option,
+    plot_option,
+    plot_path,
+    save_figure,
+    seed_option,
+    topology_option,
+    use_agg,
+)
 
 
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
+@overlay_option
 @seed_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--timeline", is_flag=True, help="Also print the replay's event timeline.")
@@ -27,7 +38,7 @@ from .options import force_plot_option, plot_option, plot_path, save_figure, see
 @plot_option("Also write a Gantt chart of the replay (staff and service swimlanes): .png, .svg or .pdf.", "FILE")
 @force_plot_option
 @handle_errors
-def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
+def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, force):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
@@ -38,6 +49,7 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
     drill's gates (PASS/FAIL with the measured value and its 95% interval),
     and exits 0 if every gate passes (or there are none), 1 if one fails.
     """
+    drill_name, topology = overlaid(drill_name, topology, overlays)
     if n is not None:
         if plot is not None:
             raise click.UsageError(

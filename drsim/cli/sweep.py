@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
-from .options import plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import overlaid, overlay_option, plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
 
@@ -19,6 +19,7 @@ replicates_help = "Replicates per grid point."
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
+@overlay_option
 @click.option(
     "-n", "--replicates", "n", type=click.IntRange(1), default=100_000, show_default=True, help=replicates_help
 )
@@ -115,6 +116,7 @@ replicates_help = "Replicates per grid point."
 def sweep(
     drill_name,
     topology,
+    overlays,
     n,
     engine,
     grids,
@@ -145,6 +147,7 @@ def sweep(
     from ..sweep import sweep as run_sweep
     from .progress import progress_bar
 
+    drill_name, topology = overlaid(drill_name, topology, overlays)
     grid: dict = {}
     for g in grids:
         key, values = parse_grid_option(g)
