@@ -17,6 +17,7 @@ failed activity is a record like any other; a mapping selects
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def _record(source, phase, path, run, clock: Clock, problems: Problems, title: s
         problems.items.append(Problem("expected an activity run with 'activity', 'status', 'start', 'end'", path))
         return None
     activity = run["activity"]
-    times = []
+    times: list[dt.datetime | None] = []
     for key in ("start", "end"):
         value = run.get(key)
         if not isinstance(value, str):

@@ -202,7 +202,8 @@ def _raw(name: str | Path, folder: str) -> Any:
 
 def targets_of(mapping: CalibrationMap, source: str, topology: Topology, docs: dict) -> list[Target]:
     """Each mapping entry checked against the documents (it must name a duration there) and expanded."""
-    targets, problems = [], []
+    targets: list[Target] = []
+    problems: list[Problem] = []
     for i, entry in enumerate(mapping.elements):
         at = ("elements", i, "element")
         parts = entry.element.split(".")
