@@ -29,7 +29,11 @@ class Problem:
     def where(self) -> str:
         """The place as people read it: ``line 4, column 7, at services.ehr-db.tier`` (empty if unknown)."""
         p = format_path(self.path)
-        loc = f"line {self.line}, column {self.column}" if self.line is not None else ""
+        loc = (
+            ""
+            if self.line is None
+            else f"line {self.line}" + ("" if self.column is None else f", column {self.column}")
+        )
         return ", ".join(x for x in (loc, f"at {p}" if p else "") if x)
 
 

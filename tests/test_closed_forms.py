@@ -38,6 +38,22 @@ def test_serial_chain_of_exponential_steps_is_erlang():
     assert abs(rto.mean() - k * mean) <= 4 * np.sqrt(k) * mean / np.sqrt(N)
 
 
+@pytest.mark.parametrize(
+    ("text", "frozen"),
+    [
+        ("gamma(shape=2.5, scale=4m)", stats.gamma(a=2.5, scale=240.0)),
+        ("weibull(shape=1.5, scale=12m)", stats.weibull_min(c=1.5, scale=720.0)),
+        ("weibull(shape=0.7, scale=5m)", stats.weibull_min(c=0.7, scale=300.0)),
+    ],
+)
+def test_a_gamma_or_weibull_step_is_drawn_from_its_distribution(text, frozen):
+    """One step on an active-active service: its RTO is the step's own duration."""
+    plan = plan_of(base_topology({"db": auto_service([{"name": "s", "duration": text}])}), base_drill())
+    rto = run_both(plan, seed=4, n=N)["service:db:rto"]
+    ecdf_close(rto, frozen.cdf, frozen.ppf([0.05, 0.25, 0.5, 0.75, 0.95, 0.99]))
+    assert abs(rto.mean() - frozen.mean()) <= 4 * frozen.std() / np.sqrt(N)
+
+
 def test_serial_chain_of_unequal_exponentials_is_hypoexponential():
     m1, m2 = 120.0, 600.0
     steps = [

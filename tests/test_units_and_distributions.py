@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from drsim.model.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform, parse_distribution
+from drsim.model.distributions import (
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    LogNormal,
+    Triangular,
+    Uniform,
+    Weibull,
+    parse_distribution,
+)
 from drsim.model.units import UnitError, format_duration, parse_duration, parse_rate, parse_size, parse_throughput
 
 
@@ -48,6 +58,8 @@ def test_durations_print_for_people(seconds, text):
         ("exponential(mean=30s)", Exponential(30.0)),
         ("uniform(1m, 2m)", Uniform(60.0, 120.0)),
         ("empirical([9m, 4m, 6m])", Empirical((240.0, 360.0, 540.0))),
+        ("gamma(shape=2.5, scale=4m)", Gamma(2.5, 240.0)),
+        ("weibull(shape=0.8, scale=90s)", Weibull(0.8, 90.0)),
     ],
 )
 def test_grammar_reads_each_distribution_and_writes_it_back(text, expected):
@@ -67,6 +79,11 @@ def test_grammar_reads_each_distribution_and_writes_it_back(text, expected):
         "empirical([])",
         "weibull(k=2)",
         "lognormal(p50=10m, p95=45m",
+        "gamma(shape=0, scale=5m)",
+        "gamma(shape=2)",
+        "weibull(shape=1.5, scale=-1m)",
+        "weibull(shape=abc, scale=1m)",
+        "gamma(2, 5m)",
     ],
 )
 def test_impossible_distributions_are_refused(bad):
@@ -81,6 +98,8 @@ def test_impossible_distributions_are_refused(bad):
         ("triangular(5m, 10m, 30m)", stats.triang(c=(600 - 300) / 1500, loc=300, scale=1500)),
         ("exponential(mean=30s)", stats.expon(scale=30)),
         ("uniform(1m, 2m)", stats.uniform(loc=60, scale=60)),
+        ("gamma(shape=2.5, scale=4m)", stats.gamma(a=2.5, scale=240)),
+        ("weibull(shape=0.8, scale=90s)", stats.weibull_min(c=0.8, scale=90)),
     ],
 )
 def test_inverse_transform_matches_the_textbook_quantiles(text, frozen):
@@ -91,7 +110,14 @@ def test_inverse_transform_matches_the_textbook_quantiles(text, frozen):
 
 def test_scaling_a_distribution_scales_every_draw():
     u = np.linspace(0, 0.999, 50)
-    for text in ["lognormal(p50=10m, p95=45m)", "triangular(5m, 10m, 30m)", "empirical([1m, 3m])", "7m"]:
+    for text in [
+        "lognormal(p50=10m, p95=45m)",
+        "triangular(5m, 10m, 30m)",
+        "empirical([1m, 3m])",
+        "7m",
+        "gamma(shape=2, scale=1m)",
+        "weibull(shape=2, scale=1m)",
+    ]:
         d = parse_distribution(text)
         np.testing.assert_allclose(d.scaled(3.0).ppf(u), 3.0 * d.ppf(u), rtol=1e-12)
 
@@ -118,9 +144,18 @@ def test_every_kind_of_distribution_has_a_quantile_function():
     from drsim.model.distributions import Distribution
 
     kinds = Distribution.__subclasses__()
-    assert {k.__name__ for k in kinds} == {"Fixed", "LogNormal", "Triangular", "Exponential", "Uniform", "Empirical"}
+    assert {k.__name__ for k in kinds} == {
+        "Fixed",
+        "LogNormal",
+        "Triangular",
+        "Exponential",
+        "Uniform",
+        "Empirical",
+        "Gamma",
+        "Weibull",
+    }
     examples = ["1m", "lognormal(p50=1m, p95=5m)", "triangular(1m, 2m, 5m)", "exponential(mean=1m)"]
-    examples += ["uniform(1m, 2m)", "empirical([1m, 2m])"]
+    examples += ["uniform(1m, 2m)", "empirical([1m, 2m])", "gamma(shape=2, scale=1m)", "weibull(shape=1.5, scale=1m)"]
     assert {type(parse_distribution(t)) for t in examples} == set(kinds)
     for t in examples:
         q = parse_distribution(t).ppf(np.array([0.5, 0.999]))

@@ -62,7 +62,7 @@ class CiFiles:
                 check_writable(own, force)
         return cls(junit, journal, force)
 
-    def write_replay(self, result, drill: str, topology: str | None) -> None:
+    def write_replay(self, result, drill: str, topology: str | None, overlays: tuple[str, ...] = ()) -> None:
         """Write the files of one replay (``drsim drill``)."""
         # imported on use: keeps drsim --help fast
         from ..report.journal import input_files, replay_journal
@@ -71,9 +71,11 @@ class CiFiles:
         if self.junit is not None:
             self._junit(replay_checks(result), result.drill, {"seed": result.seed, "replicates": 1, "engine": "des"})
         if self.journal is not None:
-            self._write(self.journal, replay_journal(result, input_files(drill, topology)).to_json())
+            self._write(self.journal, replay_journal(result, input_files(drill, topology, overlays)).to_json())
 
-    def write_sweep(self, result, drill: str, topology: str | None, grid: dict | None = None) -> None:
+    def write_sweep(
+        self, result, drill: str, topology: str | None, grid: dict | None = None, overlays: tuple[str, ...] = ()
+    ) -> None:
         """Write the files of a sweep (``drsim sweep``, ``drsim drill -n``)."""
         # imported on use: keeps drsim --help fast
         from ..report.journal import input_files, sweep_journal
@@ -83,7 +85,7 @@ class CiFiles:
             props = {"seed": result.seed, "replicates": result.n, "engine": result.engine}
             self._junit(sweep_checks(result), result.drill, props)
         if self.journal is not None:
-            self._write(self.journal, sweep_journal(result, input_files(drill, topology), grid).to_json())
+            self._write(self.journal, sweep_journal(result, input_files(drill, topology, overlays), grid).to_json())
 
     def _junit(self, checks, name: str, properties: dict) -> None:
         # imported on use: keeps drsim --help fast

@@ -8,12 +8,22 @@ import click
 
 from .ci import CiFiles, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, handle_errors
-from .options import plot_option, plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import (
+    overlaid,
+    overlay_option,
+    plot_option,
+    plot_path,
+    save_figure,
+    seed_option,
+    topology_option,
+    use_agg,
+)
 
 
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
+@overlay_option
 @seed_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--timeline", is_flag=True, help="Also print the replay's event timeline.")
@@ -30,7 +40,7 @@ from .options import plot_option, plot_path, save_figure, seed_option, topology_
 @journal_option
 @click.option("--force", is_flag=True, help="Overwrite existing --plot, --junit and --journal files.")
 @handle_errors
-def drill(drill_name, topology, seed, fmt, timeline, n, plot, junit, journal, force):
+def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, journal, force):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
@@ -43,12 +53,15 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, junit, journal, fo
     WARN for a missed gate of severity warn, which does not fail the run),
     and exits 0 if every fail gate passes (or there are none), 1 if one fails.
     """
+    given = (drill_name, topology)  # as named: for the journal and what to run next
+    drill_name, topology = overlaid(drill_name, topology, overlays)
     if n is not None:
         if plot is not None:
             raise click.UsageError(
                 "--plot draws one replay; drop -n (for distributions: drsim compare --plot or drsim sweep --plot)"
             )
-        _judge_gates(drill_name, topology, seed, fmt, timeline, n, CiFiles.checked(junit, journal, force))
+        ci = CiFiles.checked(junit, journal, force)
+        _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci, given, overlays)
     # imported on use: keeps drsim --help fast
     from ..api import run_drill
     from ..report import plots
@@ -66,15 +79,15 @@ def drill(drill_name, topology, seed, fmt, timeline, n, plot, junit, journal, fo
         console = wide_console()
         render_table(result, console, timeline=timeline)
         if not result.passed:
-            console.print(next_steps(drill_name, topology, replay_metric(result)), highlight=False, markup=False)
-    ci.write_replay(result, drill_name, topology)
+            console.print(next_steps(*given, replay_metric(result)), highlight=False, markup=False)
+    ci.write_replay(result, *given, overlays)
     if plot is not None:
         use_agg()
         save_figure(plots.gantt(result).figure, plot, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
 
 
-def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles):
+def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles, given: tuple, overlays: tuple):
     """``drsim drill -n N``: a sweep of N replicates judged by the drill's gates."""
     if timeline:
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
@@ -85,7 +98,7 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles):
 
     with progress_bar(sys.stderr.isatty()) as bar:
         result = sweep(drill_name, topology, n=n, seed=seed, progress=bar)
-    print_sweep(result, fmt, drill_name, topology)
+    print_sweep(result, fmt, given[0], given[1])
     warn_missed_gates(result)
-    ci.write_sweep(result, drill_name, topology)
+    ci.write_sweep(result, given[0], given[1], None, overlays)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)

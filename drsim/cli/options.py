@@ -75,3 +75,32 @@ def use_agg() -> None:
     import matplotlib  # imported on use: keeps drsim --help fast
 
     matplotlib.use("Agg")
+
+
+overlay_option = click.option(
+    "--overlay",
+    "overlays",
+    metavar="FILE",
+    multiple=True,
+    help="Apply the overlay FILE (dotted path -> value, e.g. written by drsim calibrate) to the topology and "
+    "drill first; repeatable, later files win.",
+)
+
+
+def overlaid(drill, topology, overlays: tuple[str, ...]):
+    """``(drill, topology)`` with the ``--overlay`` files applied (as loaded models), unchanged without any.
+
+    Says on standard error which elements each overlay set and where their values came from, so every
+    result produced with an overlay is labelled with it.
+    """
+    if not overlays:
+        return drill, topology
+    # imported on use: keeps drsim --help fast
+    from ..sweep.overlay import apply_overlays, load_overlay
+
+    loaded = [load_overlay(path) for path in overlays]
+    topo, d = apply_overlays(drill, topology, loaded)
+    for overlay in loaded:
+        for line in overlay.describe():
+            click.echo(f"overlay {overlay.source}: {line}", err=True)
+    return d, topo

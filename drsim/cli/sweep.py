@@ -12,7 +12,7 @@ import click
 
 from .ci import CiFiles, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
-from .options import plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import overlaid, overlay_option, plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
 
@@ -20,6 +20,7 @@ replicates_help = "Replicates per grid point."
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
+@overlay_option
 @click.option(
     "-n", "--replicates", "n", type=click.IntRange(1), default=100_000, show_default=True, help=replicates_help
 )
@@ -122,6 +123,7 @@ replicates_help = "Replicates per grid point."
 def sweep(
     drill_name,
     topology,
+    overlays,
     n,
     engine,
     grids,
@@ -155,6 +157,8 @@ def sweep(
     from ..sweep import sweep as run_sweep
     from .progress import progress_bar
 
+    given_drill, given_topology = drill_name, topology  # as named: for the journal and what to run next
+    drill_name, topology = overlaid(drill_name, topology, overlays)
     grid: dict = {}
     for g in grids:
         key, values = parse_grid_option(g)
@@ -201,9 +205,9 @@ def sweep(
             resume=resume,
             force=force,
         )
-    print_sweep(result, fmt, drill_name, topology)
+    print_sweep(result, fmt, given_drill, given_topology)
     warn_missed_gates(result)
-    ci.write_sweep(result, drill_name, topology, grid)
+    ci.write_sweep(result, given_drill, given_topology, grid, overlays)
     # with a machine-readable format on standard output, where files went is said on standard error
     if folder is not None:
         from ..sweep.checkpoint import SUMMARY  # imported on use: keeps drsim --help fast

@@ -982,3 +982,12 @@ def describe_file(path: Path) -> str:
         if s:
             break
     return ""
+
+
+def model_from_text(text: str | bytes, model_cls: type[BaseModel], source: str) -> BaseModel:
+    """Any frozen input model (an overlay, a calibration mapping) validated from YAML text.
+
+    The same refusals and plain-word messages as a topology or a drill: every
+    problem names the file, line, column and field path.
+    """
+    return _validate(parse_yaml(text, source), model_cls, source)

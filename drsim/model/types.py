@@ -63,7 +63,8 @@ DurationDist = Annotated[
             "type": "string",
             "description": "A duration or duration distribution: '15m', 'lognormal(p50=10m, "
             "p95=45m)', 'triangular(5m, 10m, 30m)', 'exponential(mean=30s)', "
-            "'uniform(1m, 5m)', 'empirical([4m, 6m, 9m])'.",
+            "'uniform(1m, 5m)', 'empirical([4m, 6m, 9m])', 'gamma(shape=2, scale=5m)', "
+            "'weibull(shape=1.5, scale=12m)'.",
             "examples": ["15m", "lognormal(p50=10m, p95=45m)"],
         }
     ),

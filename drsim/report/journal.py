@@ -14,7 +14,8 @@ ever added, and a reader keyed on ``format`` can rely on these::
       "drill": "region-loss", "topology": "ehr-hybrid",   # as named in the result
       "inputs": [                                   # every input file, as given and as read
         {"role": "topology", "given": "ehr-hybrid", "path": ".../ehr-hybrid.yaml", "sha256": "..."},
-        {"role": "drill", "given": "region-loss", "path": ".../region-loss.yaml", "sha256": "..."}
+        {"role": "drill", "given": "region-loss", "path": ".../region-loss.yaml", "sha256": "..."},
+        {"role": "overlay", "given": "fitted.yaml", "path": ".../fitted.yaml", "sha256": "..."}   # each --overlay, in order
       ],
       "seed": 0, "n": 2000, "engine": "vectorized",  # n 1 and engine "des" for one replay
       "grid": {"topology.staff.dba.shifts.2.headcount": [1, 2]},   # {} without a grid
@@ -171,12 +172,14 @@ def sha256_of(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def input_files(drill: str, topology: str | None) -> tuple[InputFile, ...]:
-    """The run's input files, as given on the command line (a bundled name or a path), with their hashes."""
+def input_files(drill: str, topology: str | None, overlays: Sequence[str] = ()) -> tuple[InputFile, ...]:
+    """The run's input files, as given on the command line (a bundled name or a path), with their hashes:
+    the topology, the drill, then each ``--overlay`` file in the order applied."""
     out = []
     for role, given, kind in (("topology", topology or DEFAULT_TOPOLOGY, "topologies"), ("drill", drill, "drills")):
         path = resolve(str(given), kind)
         out.append(InputFile(role, str(given), str(path.resolve()), sha256_of(path)))
+    out.extend(InputFile("overlay", str(g), str(Path(g).resolve()), sha256_of(g)) for g in overlays)
     return tuple(out)
 
 
