@@ -40,9 +40,12 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
+from ..model.units import write_duration
 from ..plan import ANY, Plan, Task
+from ..plan.roster import ShiftChange
 from .draws import Draws, task_durations
 from .finish import FinishTimes
+from .handover import hand_over, work_share
 
 #: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this: a task's
 #: ``cancel_if`` check, after every finish of the instant that needs nobody dispatched.
@@ -100,6 +103,11 @@ class StaffPool:
         self._schedule_dispatch()
         return ev
 
+    def relieve(self) -> int:
+        """A person of the incoming shift takes over a running task: their number (the one who leaves is gone)."""
+        self._next += 1
+        return self._next - 1
+
     def release(self, person: int) -> None:
         """``person`` finished their task: free for the next one, or gone if their shift is over."""
         if self.owed > 0:
@@ -124,6 +132,72 @@ class StaffPool:
         while self.waiting and len(self.free) >= self.waiting[0][2]:
             _, ev, people = heapq.heappop(self.waiting)
             ev.succeed([heapq.heappop(self.free) for _ in range(people)])
+
+
+@dataclass
+class Running:
+    """A staffed task of a role that hands work over, while it runs: what a shift change reads and changes."""
+
+    start: float
+    finish: float  # when it is due to end
+    share: float  # of the time left, the part that is people's work
+    ratio: float  # the pace ratio that work goes at
+    people: list[int]
+    process: simpy.Process | None = None
+
+
+class Handovers:
+    """Where a replay hands running tasks to an incoming shift (:attr:`drsim.plan.Plan.shift_changes`).
+
+    A staffed task of a role that hands work over runs through :meth:`work`, which registers it while it
+    runs; at a shift change :meth:`shift_change` hands the eligible ones over and moves their finish.
+    """
+
+    def __init__(self, env: simpy.Environment, plan: Plan, pools: dict[str, StaffPool]):
+        self.env, self.plan, self.pools = env, plan, pools
+        self.running: dict[str, dict[int, Running]] = {c.role: {} for c in plan.shift_changes}
+        self.processes: dict[int, simpy.Process] = {}
+        self.done_by: dict[int, str] = {}  # who finished a task handed over
+        self.lines: list[TimelineEvent] = []
+
+    def hands_over(self, task: Task) -> bool:
+        """Whether ``task`` is of a role whose running work a shift change hands over."""
+        return task.role in self.running
+
+    def work(self, task: Task, dur: float, share: float, ratio: float, people: list[int]):
+        """A SimPy process step: ``task`` works ``dur`` (``share`` of it people's work at pace ``ratio``), or longer
+        or shorter if it is handed over."""
+        env = self.env
+        run = self.running[task.role or ""][task.index] = Running(env.now, env.now + dur, share, ratio, people)
+        run.process = self.processes[task.index]
+        left = dur
+        while True:
+            try:
+                yield env.timeout(left)
+                break
+            except simpy.Interrupt as handed:  # handed to the incoming shift: this much left from now
+                left = handed.cause if handed.cause is not None else left
+        del self.running[task.role or ""][task.index]
+
+    def shift_change(self, c: ShiftChange) -> None:
+        """Shift change ``c``: running tasks with more left than the handover go to the incoming shift, in task
+        order while its headcount lasts."""
+        now, cap = self.env.now, c.headcount
+        for i, r in sorted(self.running[c.role].items()):
+            if r.start < now < r.finish < np.inf and r.finish - now > c.cost and len(r.people) <= cap:
+                cap -= len(r.people)
+                left, r.share = hand_over(now, r.finish, c.cost, r.share, r.ratio, c.ratio)
+                r.ratio, r.finish = c.ratio, now + left
+                outgoing = "+".join(f"{c.role}#{p + 1}" for p in r.people)
+                r.people[:] = [self.pools[c.role].relieve() for _ in r.people]
+                self.done_by[i] = "+".join(f"{c.role}#{p + 1}" for p in r.people)
+                t = self.plan.tasks[i]
+                how = f"{self.done_by[i]} of the {c.shift} shift ({write_duration(c.cost)} handover)"
+                self.lines.append(
+                    TimelineEvent(now, outgoing, t.service, f"hands over {t.label} to {how}", "handover", "instant")
+                )
+                assert r.process is not None
+                r.process.interrupt(left)
 
 
 @dataclass
@@ -167,6 +241,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     actors: dict[int, str] = {}
     timeline: list[TimelineEvent] = []
     paces: dict[str, tuple[list[float], list[float]]] = {}
+    desk = Handovers(env, plan, pools)
     for p in plan.paces:
         times, ratios = paces.setdefault(p.role, ([], []))
         times.append(p.time)
@@ -184,11 +259,14 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         dur = D[task.index]
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
+        unpaced, ratio = dur, 1.0
         if task.role is not None and task.role in paces and np.isfinite(dur):
             times, ratios = paces[task.role]
             k = bisect.bisect_right(times, env.now)
-            if k > 0 and ratios[k - 1] != 1.0:  # the pace of the shift on duty now, over the compiled one
-                dur = dur + (D[task.index] - task.offset) * (ratios[k - 1] - 1.0)
+            if k > 0:
+                ratio = ratios[k - 1]
+            if ratio != 1.0:  # the pace of the shift on duty now, over the compiled one
+                dur = dur + (D[task.index] - task.offset) * (ratio - 1.0)
         if task.skip_if >= 0 and finish[task.skip_if] <= env.now:
             dur = 0.0
         start[task.index] = env.now
@@ -200,7 +278,10 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             )
         if not np.isfinite(dur):
             return  # never finishes (no clean backup, a fault that never clears)
-        yield env.timeout(dur)
+        if desk.hands_over(task) and dur > 0:
+            yield from desk.work(task, dur, work_share(dur, unpaced, task.offset, D[task.index]), ratio, people)
+        else:
+            yield env.timeout(dur)
         if task.cancel_if >= 0:
             yield _after_finishes(env)
             if finish[task.cancel_if] <= env.now:
@@ -215,18 +296,22 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     handovers: list[TimelineEvent] = []
 
     def roster():
-        for h in plan.handovers:
+        changes = sorted([*plan.handovers, *plan.shift_changes], key=lambda h: h.time)  # stable: capacity first
+        for h in changes:
             if env.peek() == np.inf and not any(p.waiting for p in pools.values()):
                 return  # nothing will happen again: no finish to come, nobody waiting for a person
             yield env.timeout(h.time - env.now)
             if env.now != h.time:  # pragma: no cover - offsets are whole seconds
                 raise AssertionError(f"roster change at {h.time} fired at {env.now}")
+            if isinstance(h, ShiftChange):
+                desk.shift_change(h)
+                continue
             pools[h.role].change(h.headcount - h.previous)
             handovers.append(TimelineEvent(env.now, h.role, None, h.text, "handover", "instant"))
 
     for t in plan.tasks:
-        env.process(run(t))
-    if plan.handovers:
+        desk.processes[t.index] = env.process(run(t))
+    if plan.handovers or plan.shift_changes:
         env.process(roster())
     count = 0
     while True:
@@ -237,6 +322,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             break
     actors.update(paged_people(plan, finish))
     restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
+    finishers = {**actors, **desk.done_by}  # a task handed over is finished by the person it went to
     for t in plan.tasks:
         if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
             continue
@@ -247,10 +333,11 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             and finish[t.index] > restored_at.get(t.service, np.inf)
         ):
             continue  # the service was already back by another path
-        timeline.append(_finish_event(plan, t, finish[t.index], actors))
+        timeline.append(_finish_event(plan, t, finish[t.index], finishers))
     finite = finish[np.isfinite(finish)]
     end = finite.max() if finite.size else 0.0
     timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
+    timeline.extend(desk.lines)
     # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
     timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
     return Replay(start, finish, timeline, actors, count)
