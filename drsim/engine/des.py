@@ -321,10 +321,39 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         except simpy.core.EmptySchedule:
             break
     actors.update(paged_people(plan, finish))
-    restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     finishers = {**actors, **desk.done_by}  # a task handed over is finished by the person it went to
+    timeline.extend(finish_lines(plan, start, finish, finishers))
+    finite = finish[np.isfinite(finish)]
+    end = finite.max() if finite.size else 0.0
+    timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
+    timeline.extend(desk.lines)
+    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
+    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
+    return Replay(start, finish, timeline, actors, count)
+
+
+def finish_lines(plan: Plan, start: np.ndarray, finish: np.ndarray, finishers: dict[int, str]) -> list[TimelineEvent]:
+    """The timeline lines of tasks finishing, worded by kind (``finishers``: who finished each staffed task).
+
+    Acknowledgements are told with their pages and bookkeeping marks not at all; a restart the service no
+    longer needed is left out; a decider who answers after the deputy was paged is told as leaving the
+    decision to the deputy.
+    """
+    out: list[TimelineEvent] = []
+    restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     for t in plan.tasks:
-        if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
+        if (
+            not np.isfinite(finish[t.index])
+            or t.kind == "ack"
+            or (t.kind == "milestone" and (t.join == ANY or not t.label))
+        ):
+            continue
+        if t.kind == "declare" and t.skip_if >= 0 and finish[t.skip_if] <= start[t.index]:
+            deputy = plan.drill.response.declare.deputy
+            text = f"answers late: the decision is the deputy's ({deputy.role if deputy else 'deputy'})"
+            out.append(
+                TimelineEvent(finish[t.index], finishers.get(t.index, "-"), t.service, text, "deputy", "instant")
+            )
             continue
         if (
             t.kind == "step"
@@ -333,14 +362,8 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             and finish[t.index] > restored_at.get(t.service, np.inf)
         ):
             continue  # the service was already back by another path
-        timeline.append(_finish_event(plan, t, finish[t.index], finishers))
-    finite = finish[np.isfinite(finish)]
-    end = finite.max() if finite.size else 0.0
-    timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
-    timeline.extend(desk.lines)
-    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
-    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
-    return Replay(start, finish, timeline, actors, count)
+        out.append(_finish_event(plan, t, finish[t.index], finishers))
+    return out
 
 
 def _after_finishes(env: simpy.Environment) -> simpy.Event:
