@@ -43,7 +43,7 @@ from simpy.events import EventPriority
 from ..model.units import write_duration
 from ..plan import ANY, Plan, Task
 from ..plan.roster import ShiftChange
-from .draws import Draws, task_durations
+from .draws import Draws, failed_attempts, task_durations
 from .finish import FinishTimes
 from .handover import hand_over, work_share
 
@@ -52,6 +52,13 @@ from .handover import hand_over, work_share
 CANCEL_PRIORITY = EventPriority(2)
 #: Staff pools hand out people after every other event of one instant, cancel checks included.
 DISPATCH_PRIORITY = EventPriority(3)
+
+
+def story_order(e: TimelineEvent) -> tuple[float, int]:
+    """The order a timeline reads in: by time; at one instant the fault, then acknowledgements, then what
+    finished or happened, then what starts (after what let it start: a decision before the failover it
+    orders, a failed attempt before the alternate path)."""
+    return (e.time, 0 if e.kind == "fault" else 1 if e.kind == "ack" else 3 if e.phase == "start" else 2)
 
 
 @dataclass(frozen=True)
@@ -322,18 +329,59 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             break
     actors.update(paged_people(plan, finish))
     finishers = {**actors, **desk.done_by}  # a task handed over is finished by the person it went to
-    timeline.extend(finish_lines(plan, start, finish, finishers))
+    tries, failed = attempt_lines(plan, draws.replicate(replicate), D, start, finish, finishers)
+    timeline.extend(tries)
+    timeline.extend(finish_lines(plan, start, finish, finishers, failed))
     finite = finish[np.isfinite(finish)]
     end = finite.max() if finite.size else 0.0
     timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
     timeline.extend(desk.lines)
-    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
-    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
+    timeline.sort(key=story_order)
     return Replay(start, finish, timeline, actors, count)
 
 
-def finish_lines(plan: Plan, start: np.ndarray, finish: np.ndarray, finishers: dict[int, str]) -> list[TimelineEvent]:
-    """The timeline lines of tasks finishing, worded by kind (``finishers``: who finished each staffed task).
+def attempt_lines(
+    plan: Plan, one: Draws, D: np.ndarray, start: np.ndarray, finish: np.ndarray, finishers: dict[int, str]
+) -> tuple[list[TimelineEvent], dict[int, str]]:
+    """The failed attempts of steps that can fail, for the timeline; and the finish line of each step whose
+    every attempt failed.
+
+    A step's attempts follow one another, the same person throughout: each failed attempt that is retried
+    is a line where it ends, placed in proportion to the attempts' drawn durations within the step's span
+    (exact unless a handover or a data transfer changed how the span was spent).
+    """
+    lines: list[TimelineEvent] = []
+    failed: dict[int, str] = {}
+    for t in plan.tasks:
+        a = t.attempts
+        s, f = float(start[t.index]), float(finish[t.index])
+        if a is None or not np.isfinite(s):
+            continue
+        k = int(failed_attempts(t, one)[0])
+        made = min(k, a.limit)
+        retry = a.retry if a.retry is not None else t.duration
+        durs = [
+            float(retry.ppf(np.zeros(1))[0] if retry.is_fixed else one[t.retry_element(j)][0])
+            for j in range(1, made + 1)
+        ]
+        total = float(D[t.index])
+        cum = total - sum(durs)  # the first attempt
+        who = finishers.get(t.index, "automation")
+        for j in range(1, made + 1):
+            at = s + (f - s) * (cum / total) if np.isfinite(f) and total > 0 else s
+            text = f"{t.label}: attempt {j} failed - trying again (retry {j} of {a.limit})"
+            lines.append(TimelineEvent(at, who, t.service, text, "failure", "instant"))
+            cum += durs[j - 1]
+        if k > a.limit:
+            failed[t.index] = f"{t.label} - attempt {made + 1} failed: no retries left"
+    return lines, failed
+
+
+def finish_lines(
+    plan: Plan, start: np.ndarray, finish: np.ndarray, finishers: dict[int, str], failed: dict[int, str] | None = None
+) -> list[TimelineEvent]:
+    """The timeline lines of tasks finishing, worded by kind (``finishers``: who finished each staffed task;
+    ``failed``: the line of a step whose every attempt failed).
 
     Acknowledgements are told with their pages and bookkeeping marks not at all; a restart the service no
     longer needed is left out; a decider who answers after the deputy was paged is told as leaving the
@@ -362,6 +410,10 @@ def finish_lines(plan: Plan, start: np.ndarray, finish: np.ndarray, finishers: d
             and finish[t.index] > restored_at.get(t.service, np.inf)
         ):
             continue  # the service was already back by another path
+        if failed and t.index in failed:
+            who = finishers.get(t.index, "automation")
+            out.append(TimelineEvent(finish[t.index], who, t.service, failed[t.index], "failure", "finish"))
+            continue
         out.append(_finish_event(plan, t, finish[t.index], finishers))
     return out
 
