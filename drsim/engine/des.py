@@ -69,7 +69,8 @@ class TimelineEvent:
     actor: str  # a person ("dba#1"), "automation", "monitoring" or "facilitator"
     service: str | None
     event: str
-    kind: str  # fault, detect, page, ack, triage, declare, step, validate, restored, ...
+    kind: str  # fault, detect, page, ack, triage, declare, step, validate, restored, handover (a roster
+    # change), hand-off (a running task handed to the incoming shift), failure, ...
     phase: str = "finish"  # start | finish | instant
 
 
@@ -201,7 +202,7 @@ class Handovers:
                 t = self.plan.tasks[i]
                 how = f"{self.done_by[i]} of the {c.shift} shift ({write_duration(c.cost)} handover)"
                 self.lines.append(
-                    TimelineEvent(now, outgoing, t.service, f"hands over {t.label} to {how}", "handover", "instant")
+                    TimelineEvent(now, outgoing, t.service, f"hands over {t.label} to {how}", "hand-off", "instant")
                 )
                 assert r.process is not None
                 r.process.interrupt(left)
