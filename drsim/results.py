@@ -14,6 +14,7 @@ from .engine.draws import Draws
 from .engine.finish import FinishTimes
 from .engine.outcomes import never_reason, queue_flows
 from .engine.queues import QueueFlow
+from .model.vocabulary import GENERIC, Vocabulary
 from .plan import Plan
 
 
@@ -59,7 +60,7 @@ class ServiceResult:
 
 @dataclass(frozen=True)
 class WorkflowResult:
-    """A clinical workflow's downtime against what paper procedures can absorb."""
+    """A workflow's downtime against what its fallback (paper) procedures can absorb."""
 
     name: str
     downtime: float
@@ -67,7 +68,7 @@ class WorkflowResult:
 
     @property
     def met(self) -> bool:
-        """Whether paper procedures could absorb the downtime."""
+        """Whether fallback procedures could absorb the downtime."""
         return self.downtime <= self.tolerance
 
 
@@ -111,6 +112,8 @@ class DrillResult:
     timeline: list[TimelineEvent] = field(repr=False)
     metrics: dict[str, float] = field(repr=False)
     drift: list[DriftResult] = field(default_factory=list)
+    #: The words reports use for the estate (its declared vocabulary): "Clinical workflows" or "Workflows".
+    words: Vocabulary = field(default=GENERIC, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -283,6 +286,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
         rollback_time=m.get("rollback:total:time"),
         timeline=timeline,
         metrics=m,
+        words=topo.words(),
         drift=[
             DriftResult(s, m[f"drift:{s}:window"], m.get(f"drift:{s}:writes"), m[f"drift:{s}:reconcile"])
             for s in plan.outages

@@ -199,7 +199,7 @@ def test_an_existing_output_is_never_overwritten_without_force(command, tmp_path
     before = sorted(p.name for p in tmp_path.iterdir())
 
     r = invoke([command, *args, option, out])
-    assert r.exit_code == 2, r.output
+    assert r.exit_code == 4, r.output  # distinct from bad input (2): a re-run, not a mistake
     assert "Traceback" not in r.output
     assert r.stderr == f"error: {out} already exists; pass --force to overwrite it\n"
     assert target.read_bytes() == b"the user's own file\n"

@@ -62,6 +62,8 @@ def test_a_sweep_killed_mid_run_resumes_to_the_uninterrupted_result(estate, tmp_
         deadline = time.monotonic() + 120
         while not chunk_files(folder) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
+        if proc.poll() is not None:  # it ended before it could be killed: say why
+            pytest.fail(f"the sweep ended on its own (status {proc.returncode}): {proc.communicate()[1].decode()}")
         descendants = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGKILL)
     finally:
@@ -155,7 +157,7 @@ def test_a_non_empty_directory_needs_resume_or_force(stored):
     drill, topo, folder = stored
     args = ["sweep", drill, "--topology", topo, "-n", 2000, "--chunk-size", 1000, "--seed", 3, "--out", folder]
     r = cli(*args)
-    assert r.exit_code == 2, r.output
+    assert r.exit_code == 4, r.output  # an output in the way, not bad input
     assert "is not empty; pass --resume to continue the sweep there, or --force to start it afresh" in r.output
     assert len(chunk_files(folder)) == 3
     r = cli(*args, "--force")

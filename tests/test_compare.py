@@ -246,7 +246,7 @@ def test_cli_compare_writes_a_plot_and_prints_a_table(tmp_path, monkeypatch):
         assert word in r.output, r.output
     # never overwrite without --force
     again = run("compare", "region-loss", "-t", "warm-standby", "-t", "backup-restore", "--plot", "cmp.png", "-n", "50")
-    assert again.exit_code == 2
+    assert again.exit_code == 4
     assert "already exists" in again.output
     forced = run("compare", "region-loss", "-t", "warm-standby", "--plot", "cmp.png", "-n", "50", "--force")
     assert forced.exit_code == 0, forced.output

@@ -412,3 +412,83 @@ def test_a_fresh_process_with_an_unwritable_home_picks_the_fallback(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().startswith(str(tmp_path / "drsim-numba-cache-"))
+
+
+def test_a_named_pipe_nobody_writes_to_is_refused_not_waited_on_for_ever(tmp_path):
+    fifo = tmp_path / "estate.yaml"
+    os.mkfifo(fifo)
+    proc, took = run_drsim(["validate", str(fifo)], timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"error: {fifo}: is a named pipe with nothing written to it for 10 s\n"
+    assert took < 30
+
+
+def test_a_named_pipe_with_a_writer_is_read_like_a_file(tmp_path):
+    """Process substitution, ``drsim validate <(generate-estate)``, hands drsim a pipe."""
+    fifo = tmp_path / "estate.yaml"
+    os.mkfifo(fifo)
+    text = (ROOT / "drsim" / "data" / "topologies" / "ehr-hybrid.yaml").read_bytes()
+
+    def write():
+        with open(fifo, "wb") as fh:  # blocks until drsim opens the pipe for reading
+            fh.write(text)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    proc, _ = run_drsim(["validate", str(fifo)], timeout=60)
+    writer.join(5)
+    assert proc.returncode == 0, proc.stderr
+    assert "valid topology" in proc.stdout
+
+
+def test_a_device_is_refused_as_not_a_regular_file():
+    proc, _ = run_drsim(["validate", "/dev/zero"], timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "error: /dev/zero: is a device, not a regular file; expected a YAML file\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-n", str(10**30)], "at n: the number of replicates must be a whole number from 1 to 10,000,000,000"),
+        (["-n", str(10**9), "--chunk-size", "10"], "100,000,000 chunks of 10 replicates are more than the 1,000,000"),
+    ],
+    ids=["too-many-replicates", "too-many-chunks"],
+)
+def test_a_sweep_too_large_to_track_is_refused_before_it_starts(args, expected):
+    proc, took = run_drsim(["sweep", "region-loss", *args], timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert took < PROMPT
+
+
+def test_python_dash_m_drsim_is_the_drsim_command():
+    proc = subprocess.run([sys.executable, "-m", "drsim", "list"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "region-loss" in proc.stdout
+
+
+def test_a_grid_too_large_to_compile_is_refused_before_any_point_is_built(estate):
+    drill, topo = estate
+    heads = ",".join(str(i) for i in range(1, 201))
+    delays = ",".join(f"{i}s" for i in range(1, 101))
+    proc, took = run_drsim(
+        ["sweep", drill, "-t", topo, "-n", "10", "--grid", f"topology.staff.dba.shifts.0.headcount={heads}",
+         "--grid", f"drill.detection.delay={delays}"],
+        timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "the grid has 20,000 points, more than the 10,000 a sweep compiles" in proc.stderr
+    assert took < PROMPT
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://nohost"])
+def test_a_scheduler_address_that_is_not_one_is_one_line_at_once(estate, address):
+    pytest.importorskip("distributed")
+    drill, topo = estate
+    proc, took = run_drsim(["sweep", drill, "-t", topo, "-n", "100", "--executor", "dask", "--scheduler", address])
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"error: --scheduler {address}: not a scheduler address (expected tcp://HOST:PORT)")
+    assert proc.stderr.count("\n") == 1  # no traceback from a half-built client closing itself
+    assert took < PROMPT

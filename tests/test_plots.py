@@ -186,7 +186,7 @@ def test_cli_drill_plot_writes_the_gantt_of_the_replay_it_printed(tmp_path):
     assert "outage: ehr-db" in text
     # never clobbers; -n draws distributions, not one replay
     again = CliRunner().invoke(main, ["drill", "region-loss", "--plot", str(out)])
-    assert again.exit_code == 2
+    assert again.exit_code == 4
     assert "--force" in again.output
     many = CliRunner().invoke(main, ["drill", "region-loss", "-n", "10", "--plot", str(tmp_path / "x.png")])
     assert many.exit_code == 2

@@ -350,7 +350,7 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path):
     out = tmp_path / "pack.md"
     out.write_text("keep me")
     res = cli("timeline", "region-loss", "-o", str(out))
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 4, res.output
     assert "already exists" in res.output
     assert out.read_text() == "keep me"
     res = cli("timeline", "region-loss", "-o", str(out), "--force")

@@ -235,7 +235,7 @@ class AdviceResult:
 def advise(
     drill: str | Path | Drill,
     topology: str | Path | Topology | None = None,
-    metric: str = "p90_rto:tier0",
+    metric: str | None = None,
     n: int = 2000,
     seed: int = 0,
     library: Sequence[str | Path | Topology] | None = None,

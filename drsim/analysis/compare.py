@@ -256,11 +256,26 @@ class ComparisonResult:
         ).reset_index(drop=True)
 
     # ---- plots
-    def plot_cdf(self, drill: str | None = None, tier: str = "tier0", metric: str = "rto", ax=None):
-        """Empirical CDF of a tier's achieved RTO (or RPO) per topology, target marked; returns the Axes."""
+    def tier_of(self, drill: str | None = None, tier: str | None = None) -> str:
+        """``tier``, checked to be a tier of the baseline; by default the baseline's most critical tier."""
+        topo = self.runs[(self._drill(drill), self.baseline)].plan.topology
+        if tier is None:
+            return topo.most_critical_tier()
+        if tier not in topo.tiers:
+            raise InputError(
+                "tier", [Problem(f"{tier!r} is not a tier of {self.baseline!r} (its tiers: {', '.join(topo.tiers)})")]
+            )
+        return tier
+
+    def plot_cdf(self, drill: str | None = None, tier: str | None = None, metric: str = "rto", ax=None):
+        """Empirical CDF of a tier's achieved RTO (or RPO) per topology, target marked; returns the Axes.
+
+        ``tier`` defaults to the baseline's most critical tier.
+        """
         from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
         drill = self._drill(drill)
+        tier = self.tier_of(drill, tier)
         key = f"tier:{tier}:{metric}"
         series = {t: self.values(drill, t, key) for t in self.topologies}
         return plots.cdf(
@@ -271,11 +286,15 @@ class ComparisonResult:
             ax=ax,
         )
 
-    def plot_rto_rpo(self, drill: str | None = None, tier: str = "tier0", ax=None, max_points: int = 1500):
-        """Each replicate's tier RTO against RPO per topology, with the tier's policy box; returns the Axes."""
+    def plot_rto_rpo(self, drill: str | None = None, tier: str | None = None, ax=None, max_points: int = 1500):
+        """Each replicate's tier RTO against RPO per topology, with the tier's policy box; returns the Axes.
+
+        ``tier`` defaults to the baseline's most critical tier.
+        """
         from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
         drill = self._drill(drill)
+        tier = self.tier_of(drill, tier)
         points = {
             t: (self.values(drill, t, f"tier:{tier}:rto"), self.values(drill, t, f"tier:{tier}:rpo"))
             for t in self.topologies
@@ -289,11 +308,15 @@ class ComparisonResult:
             max_points=max_points,
         )
 
-    def plot_differences(self, drill: str | None = None, key: str = "tier:tier0:rto", stat: str = "p90", ax=None):
-        """Each topology's difference from the baseline in one statistic, with its 95% interval."""
+    def plot_differences(self, drill: str | None = None, key: str | None = None, stat: str = "p90", ax=None):
+        """Each topology's difference from the baseline in one statistic, with its 95% interval.
+
+        ``key`` defaults to the RTO of the baseline's most critical tier.
+        """
         from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
         drill = self._drill(drill)
+        key = key or f"tier:{self.tier_of(drill)}:rto"
         df = self.to_frame()
         df = df[(df["drill"] == drill) & (df["key"] == key)].set_index("topology").loc[self.topologies]
         rows = [
@@ -312,8 +335,9 @@ class ComparisonResult:
             ax=ax,
         )
 
-    def plot(self, drill: str | None = None, tier: str = "tier0"):
-        """A two-panel figure for one drill: CDF of the tier's RTO, and RTO against RPO."""
+    def plot(self, drill: str | None = None, tier: str | None = None):
+        """A two-panel figure for one drill: CDF of the tier's RTO, and RTO against RPO (default: the most
+        critical tier of the baseline)."""
         import matplotlib.pyplot as plt  # imported on use: matplotlib loads only when a chart is drawn
 
         fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")

@@ -3,10 +3,12 @@
 A **metric** is written ``STAT_MEASURE:SUBJECT``: ``p90_rto:tier0``,
 ``p99_rto:tier0``, ``mean_rto:ehr-db``, ``p_meet_rto:tier0`` (the probability
 of meeting the target), ``p90_downtime:medication-administration``,
-``p90_time:rollback``. The subject is a tier, a service, a workflow or
-``rollback``. ``p_meet`` reads the subject's target unless a bound follows
+``p90_time:rollback``, ``p90_time:declared``. The subject is a tier, a
+service, a workflow, ``rollback`` or a decision milestone (``detected``,
+``acknowledged``, ``declared``: its time from the fault). ``p_meet`` reads the subject's target unless a bound follows
 ``@``: ``p_meet_rto:tier0@3h`` is the probability that tier 0 is back within
-three hours.
+three hours. Without a metric, analyses read the P90 RTO of the estate's most
+critical tier (:func:`default_metric`), whatever its tiers are called.
 
 A :class:`Metric` reads its value from the per-replicate outcomes of a drill
 (:func:`drsim.engine.outcomes.evaluate`), and the effect of a change on it from
@@ -24,6 +26,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
+from ..model.gates import MILESTONES, known_subjects
 from ..model.units import UnitError, format_duration, parse_duration
 from ..plan import Plan
 from ..stats import mean_interval, paired_quantile_differences, quantile
@@ -117,8 +120,15 @@ class Metric:
         return f"mean {what}"
 
 
-def parse_metric(text: str, plan: Plan) -> Metric:
-    """Read a metric such as ``p90_rto:tier0`` against the drill's plan."""
+def default_metric(plan: Plan) -> str:
+    """The metric analyses read when none is given: the P90 RTO of the estate's most critical tier."""
+    return f"p90_rto:{plan.topology.most_critical_tier()}"
+
+
+def parse_metric(text: str | None, plan: Plan) -> Metric:
+    """Read a metric such as ``p90_rto:tier0`` against the drill's plan (None: :func:`default_metric`)."""
+    if text is None:
+        text = default_metric(plan)
     m = METRIC_PATTERN.match(text or "")
     if not m:
         raise InputError(
@@ -136,6 +146,12 @@ def parse_metric(text: str, plan: Plan) -> Metric:
         if measure != "time":
             raise InputError(SOURCE, [Problem("the rollback is measured by its time, e.g. p90_time:rollback")])
         key = "rollback:total:time"
+    elif subject in MILESTONES:
+        if measure != "time":
+            raise InputError(
+                SOURCE, [Problem(f"a decision milestone is measured by its time, e.g. p90_time:{subject}")]
+            )
+        key = f"milestone:{subject}:time"
     elif subject in topo.tiers:
         key = f"tier:{subject}:{measure}"
     elif subject in topo.services:
@@ -148,7 +164,13 @@ def parse_metric(text: str, plan: Plan) -> Metric:
             )
     else:
         raise InputError(
-            SOURCE, [Problem(f"{subject!r} is not a tier, service or workflow of {topo.name!r}, nor 'rollback'")]
+            SOURCE,
+            [
+                Problem(
+                    f"{subject!r} is not a tier, service or workflow of {topo.name!r}, nor 'rollback' or a "
+                    f"decision milestone ({', '.join(MILESTONES)}){known_subjects(topo)}"
+                )
+            ],
         )
     if key.split(":")[0] in ("tier", "service") and measure not in ("rto", "rpo"):
         raise InputError(SOURCE, [Problem(f"{subject!r} is measured by rto or rpo, not {measure!r}")])

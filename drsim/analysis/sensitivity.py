@@ -216,7 +216,7 @@ def _plan(drill, topology) -> Plan:
 def one_at_a_time(
     drill: str | Path | Drill | Plan,
     topology: str | Path | Topology | None = None,
-    metric: str = "p90_rto:tier0",
+    metric: str | None = None,
     n: int = 2000,
     seed: int = 0,
     low: float = 0.5,
@@ -273,7 +273,7 @@ def one_at_a_time(
 def sobol(
     drill: str | Path | Drill | Plan,
     topology: str | Path | Topology | None = None,
-    metric: str = "p90_rto:tier0",
+    metric: str | None = None,
     n: int = 256,
     seed: int = 0,
     low: float = 0.5,

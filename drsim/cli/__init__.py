@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import click
 
-from . import catalog, compare, drill, schema, sensitivity, sweep, timeline, validate
-from .common import EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, handle_errors
+from . import catalog, compare, drill, init, schema, sensitivity, sweep, timeline, validate
+from .common import EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_OUTPUT_EXISTS, handle_errors
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_MISSED", "EXIT_OK", "handle_errors", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_MISSED", "EXIT_OK", "EXIT_OUTPUT_EXISTS", "handle_errors", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,7 +25,7 @@ def main():
     Replay failure scenarios (drills) against a model of your estate (topology)
     and measure achieved RTO, RPO, rollback time and decision latency.
     Exit status: 0 all targets met, 1 targets missed, 2 bad input, 3 output cannot be written,
-    130 interrupted.
+    4 output file exists (pass --force), 130 interrupted.
     """
 
 
@@ -33,5 +33,5 @@ main.add_command(drill.drill)
 main.add_command(catalog.list_)
 main.add_command(validate.validate)
 main.add_command(schema.schema)
-for command in (sweep, compare, timeline, sensitivity):
+for command in (sweep, compare, timeline, sensitivity, init):
     command.register(main)

@@ -3,7 +3,9 @@
 A command exits 0 when every target (or gate) is met, 1 when one is missed,
 2 on bad input, 3 when a file (or standard output) cannot be written — a
 read-only folder, a full disk, a checkpoint folder another sweep is writing
-to — and 130 when interrupted (Ctrl-C). None of these shows a traceback:
+to —, 4 when an output file already exists and ``--force`` was not given (a
+re-run, told apart from a mistake in the input), and 130 when interrupted
+(Ctrl-C). None of these shows a traceback:
 :func:`handle_errors` prints one line naming the file and field, the option,
 or the path and the operating system's reason. When standard output is a file
 and writing it fails, what the command had written there is removed, so no
@@ -30,9 +32,9 @@ from typing import Any
 
 import click
 
-from ..errors import InputError, InputWarning, OutputError, OutputExistsError
+from ..errors import InputError, InputWarning, OutputError, OutputExistsError, Problem
 
-EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR = 0, 1, 2, 3
+EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_OUTPUT_EXISTS = 0, 1, 2, 3, 4
 #: 128 + SIGINT, as shells report a command stopped by Ctrl-C.
 EXIT_INTERRUPTED = 130
 STDOUT = "standard output"
@@ -66,10 +68,37 @@ def input_warnings() -> Iterator[None]:
         yield
 
 
+#: What a drill checked against the bundled estate is told when it names something that estate lacks.
+TOPOLOGY_HINT = (
+    "this drill was checked against the bundled topology 'ehr-hybrid' because no topology was given; "
+    "pass your estate with -t TOPOLOGY.yaml (drsim validate: or name the topology file on the same command line)"
+)
+
+
+@contextmanager
+def suggest_topology(given: bool) -> Iterator[None]:
+    """Add :data:`TOPOLOGY_HINT` to an error naming an unknown region, service, tier or role, unless the
+    user ``given`` a topology: the drill is probably meant for another estate than the bundled one."""
+    try:
+        yield
+    except InputError as exc:
+        unknown = any(
+            (p.message.startswith("unknown ") and not p.message.startswith("unknown field"))
+            or "is not a tier" in p.message
+            for p in exc.problems
+        )
+        if given or not unknown:
+            raise
+        raise InputError(exc.source, [*exc.problems, Problem(TOPOLOGY_HINT)]) from None
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn bad input (exit 2), unwritable output (exit 3) and Ctrl-C (exit 130) into one line on stderr.
+    """Turn bad input (exit 2), unwritable output (exit 3), an existing output (exit 4) and Ctrl-C (exit 130)
+    into one line on stderr.
 
     Warnings about the input (a name with look-alike letters) are printed on stderr as they are found.
+    A command with a ``--topology`` option left unset that fails on a drill naming something the
+    bundled estate lacks is told to pass its own (:func:`suggest_topology`).
     """
 
     @functools.wraps(fn)
@@ -80,14 +109,17 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             try:
                 sys.stdout = _StandardOutput(stdout)  # type: ignore[assignment]  # a stand-in that names itself
-                return fn(*args, **kwargs)
+                with suggest_topology(kwargs.get("topology", "") is not None):
+                    return fn(*args, **kwargs)
             finally:
                 try:
                     sys.stdout.flush()  # a full device shows here, while it can still be reported
                 finally:
                     sys.stdout = stdout
-        except (InputError, OutputExistsError) as exc:
+        except InputError as exc:
             _fail(f"error: {exc}", EXIT_BAD_INPUT)
+        except OutputExistsError as exc:
+            _fail(f"error: {exc}", EXIT_OUTPUT_EXISTS)
         except OutputError as exc:
             _fail(f"error: {exc}", EXIT_IO_ERROR, exc.path == STDOUT, mark)
         except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import handle_errors
+from .common import handle_errors, worded_as_options
 from .options import force_plot_option, plot_option, plot_path, save_figure, seed_option, use_agg
 
 
@@ -31,7 +31,7 @@ from .options import force_plot_option, plot_option, plot_path, save_figure, see
     help="Replicates per estate.",
 )
 @seed_option
-@click.option("--workflows", is_flag=True, help="Also show each clinical workflow's downtime.")
+@click.option("--workflows", is_flag=True, help="Also show each workflow's downtime.")
 @click.option(
     "--format",
     "fmt",
@@ -40,8 +40,8 @@ from .options import force_plot_option, plot_option, plot_path, save_figure, see
     show_default=True,
     help="table: the tier (and workflow) rows; csv/json: every metric of the tidy frame.",
 )
-@plot_option("Also write a figure (CDF of tier-0 RTO and RTO against RPO): .png, .svg or .pdf.")
-@click.option("--tier", default="tier0", show_default=True, help="Tier the --plot shows.")
+@plot_option("Also write a figure (CDF of the most critical tier's RTO, and RTO against RPO): .png, .svg or .pdf.")
+@click.option("--tier", default=None, help="Tier the --plot shows (default: the baseline's most critical tier).")
 @force_plot_option
 @handle_errors
 def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
@@ -56,7 +56,6 @@ def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
     """
     # imported on use: keeps drsim --help fast
     from ..analysis.compare import compare as run_compare
-    from ..errors import InputError, Problem
     from ..report.analysis_tables import frame_text, render_comparison
     from ..report.console import wide_console
 
@@ -67,15 +66,15 @@ def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
         keys = [k for k in result.keys(drill) if k.startswith("tier:")]
         if workflows:
             keys += [k for k in result.keys(drill) if k.startswith("workflow:")]
-        render_comparison(result, drill, keys, wide_console(140))
+        render_comparison(result, drill, keys, wide_console())
     else:
         text = frame_text(result.to_frame(), fmt)
         click.echo(text, nl=fmt != "csv")
     if plot is not None:
         use_agg()
-        if tier not in result.runs[(drill, result.baseline)].plan.topology.tiers:
-            raise InputError("--tier", [Problem(f"{tier!r} is not a tier of {result.baseline!r}")])
-        save_figure(result.plot(drill, tier), plot, force)
+        with worded_as_options(tier="--tier"):
+            fig = result.plot(drill, result.tier_of(drill, tier))
+        save_figure(fig, plot, force)
 
 
 def register(main: click.Group) -> None:

@@ -6,8 +6,9 @@ import sys
 
 import click
 
+from .ci import CiFiles, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, handle_errors
-from .options import force_plot_option, plot_option, plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import plot_option, plot_path, save_figure, seed_option, topology_option, use_agg
 
 
 @click.command()
@@ -25,48 +26,55 @@ from .options import force_plot_option, plot_option, plot_path, save_figure, see
     help="Run N replicates (a sweep) and judge the drill's gates instead of replaying once.",
 )
 @plot_option("Also write a Gantt chart of the replay (staff and service swimlanes): .png, .svg or .pdf.", "FILE")
-@force_plot_option
+@junit_option
+@journal_option
+@click.option("--force", is_flag=True, help="Overwrite existing --plot, --junit and --journal files.")
 @handle_errors
-def drill(drill_name, topology, seed, fmt, timeline, n, plot, force):
+def drill(drill_name, topology, seed, fmt, timeline, n, plot, junit, journal, force):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
-    targets, each clinical workflow's downtime, interface backlogs and the
-    decision-latency breakdown. Exits 0 if every target is met, 1 if not.
+    targets and by how much it missed them, each workflow's downtime,
+    interface backlogs and the decision-latency breakdown, then what to run
+    next if a target was missed. Exits 0 if every target is met, 1 if not.
 
     With -n N, runs N replicates instead, prints percentiles and each of the
-    drill's gates (PASS/FAIL with the measured value and its 95% interval),
-    and exits 0 if every gate passes (or there are none), 1 if one fails.
+    drill's gates (PASS/FAIL with the measured value and its 95% interval;
+    WARN for a missed gate of severity warn, which does not fail the run),
+    and exits 0 if every fail gate passes (or there are none), 1 if one fails.
     """
     if n is not None:
         if plot is not None:
             raise click.UsageError(
                 "--plot draws one replay; drop -n (for distributions: drsim compare --plot or drsim sweep --plot)"
             )
-        _judge_gates(drill_name, topology, seed, fmt, timeline, n)
-    # imported on use: keeps drsim --help fast
-    from rich.console import Console
-
+        _judge_gates(drill_name, topology, seed, fmt, timeline, n, CiFiles.checked(junit, journal, force))
     # imported on use: keeps drsim --help fast
     from ..api import run_drill
     from ..report import plots
-    from ..report.console import render_markdown, render_table
+    from ..report.console import render_markdown, render_table, wide_console
+    from .next_steps import next_steps, replay_metric
 
     plot = plot_path(plot, force)
+    ci = CiFiles.checked(junit, journal, force, plot)
     result = run_drill(drill_name, topology, seed=seed)
     if fmt == "json":
         click.echo(result.to_json())
     elif fmt == "markdown":
         click.echo(render_markdown(result, timeline=timeline))
     else:
-        render_table(result, Console(), timeline=timeline)
+        console = wide_console()
+        render_table(result, console, timeline=timeline)
+        if not result.passed:
+            console.print(next_steps(drill_name, topology, replay_metric(result)), highlight=False, markup=False)
+    ci.write_replay(result, drill_name, topology)
     if plot is not None:
         use_agg()
         save_figure(plots.gantt(result).figure, plot, force)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
 
 
-def _judge_gates(drill_name, topology, seed, fmt, timeline, n):
+def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles):
     """``drsim drill -n N``: a sweep of N replicates judged by the drill's gates."""
     if timeline:
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
@@ -77,5 +85,7 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n):
 
     with progress_bar(sys.stderr.isatty()) as bar:
         result = sweep(drill_name, topology, n=n, seed=seed, progress=bar)
-    print_sweep(result, fmt)
+    print_sweep(result, fmt, drill_name, topology)
+    warn_missed_gates(result)
+    ci.write_sweep(result, drill_name, topology)
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)

@@ -24,7 +24,7 @@ topology_option = click.option(
     default=None,
     envvar="DRSIM_TOPOLOGY",
     show_envvar=True,
-    help="Bundled topology name or YAML file (default: ehr-hybrid, the reference EHR estate).",
+    help="Bundled topology name or YAML file (default: ehr-hybrid, the reference hospital estate).",
 )
 seed_option = click.option(
     "--seed", type=int, default=0, show_default=True, envvar="DRSIM_SEED", show_envvar=True, help="Random seed."
@@ -32,10 +32,10 @@ seed_option = click.option(
 metric_option = click.option(
     "--metric",
     "-m",
-    default="p90_rto:tier0",
-    show_default=True,
+    default=None,
     help="STAT_MEASURE:SUBJECT, e.g. p90_rto:tier0, p99_rto:tier0, p_meet_rto:tier0, p_meet_rto:tier0@3h, "
-    "mean_rpo:ehr-db, p90_downtime:medication-administration, p90_time:rollback.",
+    "mean_rpo:ehr-db, p90_downtime:medication-administration, p90_time:rollback "
+    "(default: p90_rto of the estate's most critical tier, the one with the shortest RTO).",
 )
 #: ``--format`` of a command whose result is a tidy frame: a table for people, CSV or JSON for machines.
 frame_format_option = click.option(

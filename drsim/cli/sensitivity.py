@@ -78,7 +78,7 @@ def sensitivity(drill_name, topology, metric, n, seed, method, low, high, sample
     if fmt != "table":
         click.echo(frame_text(res.to_frame(), fmt), nl=fmt != "csv")
     else:
-        render_sensitivity(res, top, wide_console(140))
+        render_sensitivity(res, top, wide_console())
     if plot is not None:
         use_agg()
         ax = res.plot_sobol() if res.sobol else res.plot_tornado(top)
@@ -132,7 +132,7 @@ def advise(drill_name, topology, metric, n, seed, library, top, fmt, plot, force
     if fmt != "table":
         click.echo(frame_text(res.to_frame(), fmt), nl=fmt != "csv")
     else:
-        render_advice(res, top, wide_console(140))
+        render_advice(res, top, wide_console())
     if plot is not None:
         use_agg()
         save_figure(res.plot(top).figure, plot, force)

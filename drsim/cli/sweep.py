@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .ci import CiFiles, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
 from .options import plot_path, save_figure, seed_option, topology_option, use_agg
 
@@ -52,7 +53,11 @@ replicates_help = "Replicates per grid point."
     is_flag=True,
     help="Continue the checkpointed sweep in --out DIR: run only its missing chunks (same settings required).",
 )
-@click.option("--force", is_flag=True, help="Overwrite --out FILE, or start afresh in a non-empty --out DIR.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite --out FILE, --plot, --junit and --journal files, or start afresh in a non-empty --out DIR.",
+)
 @seed_option
 @click.option(
     "--chunk-size",
@@ -111,6 +116,8 @@ replicates_help = "Replicates per grid point."
     help="table: rich tables; json: every metric of every grid point and each gate's verdict (seconds; "
     "null = never), for CI jobs; markdown: tier summary and gates, for a job summary or a pull request.",
 )
+@junit_option
+@journal_option
 @handle_errors
 def sweep(
     drill_name,
@@ -129,14 +136,17 @@ def sweep(
     plot,
     plot_metric,
     fmt,
+    junit,
+    journal,
 ):
     """Run DRILL N times per grid point and report percentiles, P(meeting targets) and gates.
 
     Prints, per grid point, each tier's RTO and RPO percentiles (P50/P90/P95/P99)
     with the probability of meeting its target and a 95% interval, workflow
-    downtime, the decision-latency breakdown, and the drill's gates.
-    Exits 0 when every gate passes (or the drill has none), 1 when a gate
-    fails, 2 on bad input.
+    downtime, the decision-latency breakdown, and the drill's gates with by
+    how much each missed, then what to run next if one did. Exits 0 when
+    every fail gate passes (or the drill has none; a missed warn gate is a
+    warning), 1 when a fail gate fails, 2 on bad input.
     """
     # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
@@ -167,6 +177,7 @@ def sweep(
     if plot is not None and len(grid) != 2:
         raise InputError("--plot", [Problem(f"a heatmap needs exactly two --grid keys (the axes); {len(grid)} given")])
     plot = plot_path(plot, force)
+    ci = CiFiles.checked(junit, journal, force, plot, out if folder is None else None)
     if plot is not None and plot_metric is not None:
         _check_plot_metric(drill_name, topology, plot_metric)  # before the sweep, not after it
     if resume and folder is None:
@@ -190,7 +201,9 @@ def sweep(
             resume=resume,
             force=force,
         )
-    print_sweep(result, fmt)
+    print_sweep(result, fmt, drill_name, topology)
+    warn_missed_gates(result)
+    ci.write_sweep(result, drill_name, topology, grid)
     # with a machine-readable format on standard output, where files went is said on standard error
     if folder is not None:
         from ..sweep.checkpoint import SUMMARY  # imported on use: keeps drsim --help fast
@@ -256,18 +269,24 @@ def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
     save_figure(ax.figure, path, force)
 
 
-def print_sweep(result, fmt: str) -> None:
-    """A sweep's summary and gates on standard output: rich tables, JSON or Markdown."""
+def print_sweep(result, fmt: str, drill: str, topology: str | None) -> None:
+    """A sweep's summary and gates on standard output: rich tables (with what to run next when a gate
+    missed), JSON or Markdown."""
     # imported on use: keeps drsim --help fast
     from ..report.console import wide_console
     from ..report.sweep_summary import render_gates_markdown, render_sweep, sweep_json
+    from .next_steps import sweep_next_steps
 
     if fmt == "json":
         click.echo(sweep_json(result))
     elif fmt == "markdown":
         click.echo(render_gates_markdown(result))
     else:
-        render_sweep(result, wide_console(120))
+        console = wide_console()
+        render_sweep(result, console)
+        hint = sweep_next_steps(result, drill, topology)
+        if hint is not None:
+            console.print(hint, highlight=False, markup=False)
 
 
 def _is_folder(out: str) -> bool:

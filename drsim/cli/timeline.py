@@ -76,7 +76,7 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
     minute, the decision points with the evidence available at each,
     discussion questions drawn from where the replay missed its targets, and
     an after-action section with space for notes. Exits 0 when written, 2 on
-    bad input or when the output file exists (without --force).
+    bad input, 4 when the output file exists (without --force).
     """
     # imported on use: keeps drsim --help fast
     from ..report.tabletop import label_selection, tabletop

@@ -1,4 +1,12 @@
-"""``drsim validate``: check topology and drill files without running them."""
+"""``drsim validate``: check topology and drill files without running them.
+
+A drill is checked against an estate: the one ``--topology`` names; without
+it, a topology file given on the same command line (the last one before the
+drill, else the first after it), so ``drsim validate topo.yaml drill.yaml``
+checks the drill against ``topo.yaml``; only when neither is given, the
+bundled reference estate — and then a drill naming what that estate lacks is
+told to pass its own with ``-t``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_BAD_INPUT, input_warnings
+from .common import EXIT_BAD_INPUT, input_warnings, suggest_topology
 from .options import topology_option
 
 
@@ -16,14 +24,17 @@ from .options import topology_option
 @topology_option
 @input_warnings()
 def validate(files, topology):
-    """Check FILES (topologies or drills; drills against --topology).
+    """Check FILES (topologies or drills).
 
-    A file with drill keys at the top (faults, response, ...) is read as a drill. Exits 2 if any is invalid;
-    warnings (names with look-alike letters) are printed on stderr and do not change the exit status.
+    A file with drill keys at the top (faults, response, ...) is read as a drill, and checked against
+    --topology, else against a topology among FILES (the last one before it, else the first after it),
+    else against the bundled reference estate. Exits 2 if any is invalid; warnings (names with
+    look-alike letters) are printed on stderr and do not change the exit status.
     """
     # imported on use: keeps drsim --help fast
-    from ..errors import InputError
+    from ..errors import InputError, Problem
     from ..model.loader import (
+        DEFAULT_TOPOLOGY,
         drill_file_from_text,
         kind_of,
         load_topology,
@@ -34,24 +45,55 @@ def validate(files, topology):
     from ..plan.compile import compile_plan  # imported on use: keeps drsim --help fast
 
     bad = False
-    topo = None
+    read: list[tuple[Path, bytes | None, str | None]] = []  # file, its text, its kind (None: unreadable)
     for f in files:
         try:
             raw = read_user_file(f)
-            doc = parse_yaml(raw, str(f))
-            if kind_of(doc.data) == "drill":
-                if topo is None:
-                    topo = load_topology(topology)
+            read.append((f, raw, kind_of(parse_yaml(raw, str(f)).data)))
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            read.append((f, None, None))
+            bad = True
+    topologies = {}  # index in FILES -> the topology read from it (None: invalid)
+    for i, (f, raw, kind) in enumerate(read):
+        if raw is None or kind == "drill":
+            continue
+        try:
+            t = topology_from_text(raw, str(f))
+            topologies[i] = t
+            click.echo(f"{f}: valid topology ({len(t.services)} services)")
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            topologies[i] = None
+            bad = True
+    given = None
+    for i, (f, raw, kind) in enumerate(read):
+        if raw is None or kind != "drill":
+            continue
+        try:
+            if topology is not None:
+                if given is None:
+                    given = load_topology(topology)
+                topo, source = given, f"--topology {topology}"
+            else:
+                before = [j for j in topologies if j < i]
+                j = before[-1] if before else min(topologies, default=None)
+                if j is not None:
+                    topo, source = topologies[j], str(files[j])
+                    if topo is None:
+                        raise InputError(str(f), [Problem(f"not checked: its topology {source} is invalid")])
+                else:
+                    if given is None:
+                        given = load_topology(None)
+                    topo, source = given, f"the bundled topology {DEFAULT_TOPOLOGY!r}"
+            with suggest_topology(topology is not None or bool(topologies)):
                 drill_file = drill_file_from_text(raw, topo, str(f))
                 d = drill_file.drill
                 try:
                     compile_plan(topo, d)
                 except InputError as exc:  # what only compiling reveals, at the line it concerns
                     raise drill_file.locate(exc) from None
-                click.echo(f"{f}: valid drill ({len(d.faults)} fault(s)) on topology {topo.name}")
-            else:
-                t = topology_from_text(raw, str(f))
-                click.echo(f"{f}: valid topology ({len(t.services)} services)")
+            click.echo(f"{f}: valid drill ({len(d.faults)} fault(s)) on topology {topo.name} ({source})")
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
             bad = True

@@ -18,7 +18,8 @@ the draws, this module computes, per replicate:
   degraded when the workflow cannot run on it degraded (``down_when_degraded``);
 * **tier** RTO/RPO: the worst affected service of the tier;
 * the **decision-latency** breakdown: fault -> detected -> acknowledged ->
-  declared -> restored;
+  declared -> restored, and each decision **milestone** timed from the fault
+  (what a gate such as ``declared time p90 <= 1h`` reads);
 * **rollback time**: from the rollback decision until divergent writes are reconciled;
 * **drift exposure** of a drifting service: the divergent-write window (the drift
   until detected), the divergent writes (with the fault's ``write_rate``), the time
@@ -26,7 +27,7 @@ the draws, this module computes, per replicate:
 
 Metrics are keyed ``kind:subject:metric`` (``service:ehr-db:rto``,
 ``tier:tier0:rpo``, ``workflow:medication-administration:downtime``,
-``queue:hl7-adt:dropped``, ``latency:detect``, ``rollback:total:time``,
+``queue:hl7-adt:dropped``, ``latency:detect``, ``milestone:declared:time``, ``rollback:total:time``,
 ``drift:chart-viewer:window``).
 """
 
@@ -336,6 +337,8 @@ def evaluate(
     final("latency:detect", detected - fault)
     final("latency:acknowledge", acked - detected)
     final("latency:declare", declared - acked)
+    for name, at in (("detected", detected), ("acknowledged", acked), ("declared", declared)):
+        final(f"milestone:{name}:time", at - fault)
     if "restored" in m:
         restored = finish.finish_of(m["restored"])
         final("latency:restore", restored - declared)

@@ -33,6 +33,7 @@ from .topology import (
     TransactionLogs,
     Workflow,
 )
+from .vocabulary import Vocabulary
 
 __all__ = [
     "CallIn",
@@ -63,5 +64,6 @@ __all__ = [
     "Topology",
     "TransactionLogs",
     "Trigger",
+    "Vocabulary",
     "Workflow",
 ]

@@ -21,7 +21,7 @@ from .units import MAX_DURATION
 
 Problem = tuple[tuple, str]
 
-#: Event rates above this (a billion a second) are typos, not hospital interfaces.
+#: Event rates above this (a billion a second) are typos, not real interfaces.
 MAX_RATE = 1e9
 #: Drill start dates outside these years are typos (and leave the clock no room).
 START_YEARS = (1900, 2200)
@@ -407,7 +407,7 @@ def _recovery_problems(t: Topology, base: tuple, s: Service) -> list[Problem]:
             )
     elif rec.strategy not in ("none",):
         out.append(((*base, "recovery", "standby_region"), f"strategy {rec.strategy} needs a standby_region"))
-    if rec.strategy != "none" and not rec.steps:
+    if rec.strategy not in ("none", "active-active") and not rec.steps:
         out.append(((*base, "recovery", "steps"), f"strategy {rec.strategy} needs at least one runbook step"))
     own = base[1]
     out += _runbook_problems(t, (*base, "recovery", "steps"), rec.steps, s, rec.strategy == "backup-restore", own=own)

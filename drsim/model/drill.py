@@ -138,7 +138,11 @@ class Response(Model):
     """The incident response and decision policy: who is paged, who triages, who may declare."""
 
     page: list[Name] = Field(min_length=1, description="Roles paged as soon as the fault is detected.")
-    triage: HumanStep
+    triage: HumanStep | None = Field(
+        None,
+        description="Confirming scope and impact before escalating; omitted = the incident is escalated "
+        "as soon as the first response acknowledges.",
+    )
     escalate: list[Name] = Field(
         default_factory=list,
         description="Roles paged once triage confirms a major incident. Any role a runbook "
@@ -157,7 +161,9 @@ class Response(Model):
         "the decision and every trigger.",
     )
     communicate: HumanStep | None = Field(
-        None, description="Telling wards and clinicians to switch to downtime procedures."
+        None,
+        description="Telling the people who use the services to switch to fallback procedures "
+        "(in a hospital: the wards, to downtime procedures).",
     )
     call_in: list[CallInRequest] = Field(
         default_factory=list,
@@ -194,6 +200,22 @@ class Inject(Model):
     prompt: str | None = Field(None, description="A question to put to the table.")
 
 
+#: How a missed gate counts: ``fail`` decides the exit status, ``warn`` is reported and does not.
+Severity = Literal["fail", "warn"]
+
+
+class GateEntry(Model):
+    """A gate written as a mapping, to give it a severity other than ``fail``.
+
+    ``- {gate: "declared time p90 <= 1h", severity: warn}`` is reported when
+    missed (WARN) without failing the run; a gate written as plain text is a
+    ``fail`` gate.
+    """
+
+    gate: str = Field(description="The gate, e.g. 'tier0 rto p95 <= 15m' or 'P(tier0 rto <= 15m) >= 0.99'.")
+    severity: Severity = Field("fail", description="fail: a miss fails the run (exit 1); warn: a miss is reported.")
+
+
 class Drill(Model):
     """A failure scenario with its clock time, detection, response policy and targets."""
 
@@ -206,7 +228,10 @@ class Drill(Model):
     rollback: Rollback | None = None
     injects: list[Inject] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
-    gates: list[str] = Field(default_factory=list)
+    gates: list[str | GateEntry] = Field(
+        default_factory=list,
+        description="Probabilistic targets judged on a sweep: text (a fail gate) or {gate, severity}.",
+    )
     objectives: list[str] = Field(default_factory=list)
 
     @field_validator("start", mode="before")

@@ -14,9 +14,19 @@ probability. The 95% interval around each estimate is reported beside the
 verdict — it says how sure the verdict is, not what it is — so a fixed seed
 always gives the same verdict.
 
-The subject is a tier, a service, a workflow (metric ``downtime``), or
-``rollback`` (metric ``time``). A tier's RTO is the slowest of its affected
+The subject is a tier, a service, a workflow (metric ``downtime``),
+``rollback`` (metric ``time``: from the rollback decision until divergent
+writes are reconciled), or a decision milestone — ``detected``,
+``acknowledged``, ``declared`` (metric ``time``: from the fault until the
+milestone), so a drill objective such as "declare within 60 minutes" reads
+``declared time p90 <= 1h``. A tier's RTO is the slowest of its affected
 services in a replay; its RPO the largest loss.
+
+A gate has a **severity**: ``fail`` (the default) decides the run's verdict;
+``warn`` is judged and reported the same way but a miss only warns. A gate
+written as text is a ``fail`` gate; the mapping form gives another::
+
+    - {gate: "declared time p90 <= 1h", severity: warn}
 """
 
 from __future__ import annotations
@@ -25,11 +35,15 @@ import operator
 import re
 from dataclasses import dataclass
 
+from .drill import GateEntry
 from .topology import Topology
 from .units import UnitError, format_duration, parse_duration
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 METRICS = ("rto", "rpo", "downtime", "time")
+#: The decision milestones a gate may read, each timed from the fault (metric ``time``).
+MILESTONES = ("detected", "acknowledged", "declared")
+SEVERITIES = ("fail", "warn")
 
 _PCT = re.compile(r"^\s*(\S+)\s+(rto|rpo|downtime|time)\s+p(\d{1,2}(?:\.\d+)?)\s*(<=|<|>=|>)\s*(.+?)\s*$")
 _PROB = re.compile(r"^\s*P\(\s*(\S+)\s+(rto|rpo|downtime|time)\s*(<=|<)\s*(.+?)\s*\)\s*(>=|>)\s*([0-9.]+)\s*$")
@@ -59,6 +73,8 @@ class Gate:
     probability: float | None = None
     #: How the estimated probability is compared with ``probability`` (``>=`` or ``>``).
     prob_op: str = ">="
+    #: ``fail``: a miss fails the run; ``warn``: a miss is reported and the run's verdict is unchanged.
+    severity: str = "fail"
 
     @property
     def metric_key(self) -> str:
@@ -84,13 +100,22 @@ def metric_key(kind: str, subject: str, metric: str) -> str:
     return f"{kind}:{subject}:{metric}"
 
 
-def parse_gate(text: str, topology: Topology) -> Gate:
+def known_subjects(topo: Topology) -> str:
+    """What a metric or gate may be about in ``topo``: ``(its tiers: t0, t1; services: ...; workflows: ...)``."""
+    parts = [f"its tiers: {', '.join(topo.tiers)}", f"services: {', '.join(topo.services)}"]
+    if topo.workflows:
+        parts.append(f"workflows: {', '.join(topo.workflows)}")
+    return " (" + "; ".join(parts) + ")"
+
+
+def parse_gate(entry: str | GateEntry, topology: Topology) -> Gate:
     """Parse one gate, checking its subject against the topology.
 
     Parameters
     ----------
-    text
-        The gate as written in the drill's ``gates:`` list.
+    entry
+        The gate as written in the drill's ``gates:`` list: its text (a ``fail``
+        gate), or a :class:`~drsim.model.drill.GateEntry` with its severity.
     topology
         The estate whose tiers, services and workflows a gate may name.
 
@@ -99,6 +124,11 @@ def parse_gate(text: str, topology: Topology) -> Gate:
     GateError
         The text is not a gate, or names a subject or metric the topology lacks.
     """
+    severity = "fail"
+    if isinstance(entry, GateEntry):
+        severity = entry.severity
+        entry = entry.gate
+    text = entry
     if not isinstance(text, str):
         raise GateError(f"expected a gate such as 'tier0 rto p95 <= 15m', found {text!r}")
     percentile: float | None = None
@@ -130,6 +160,12 @@ def parse_gate(text: str, topology: Topology) -> Gate:
         kind = "rollback"
         if metric != "time":
             raise GateError("the rollback gate reads 'rollback time', e.g. 'rollback time p90 <= 2h'")
+    elif subject in MILESTONES:
+        kind = "milestone"
+        if metric != "time":
+            raise GateError(
+                f"the {subject} milestone is gated on its time from the fault, e.g. '{subject} time p90 <= 1h'"
+            )
     elif subject in topology.tiers:
         kind = "tier"
     elif subject in topology.services:
@@ -139,7 +175,10 @@ def parse_gate(text: str, topology: Topology) -> Gate:
         if metric != "downtime":
             raise GateError(f"workflow {subject!r} is gated on 'downtime', not {metric!r}")
     else:
-        raise GateError(f"gate {text!r}: {subject!r} is not a tier, service, workflow or 'rollback'")
+        raise GateError(
+            f"gate {text!r}: {subject!r} is not a tier, service, workflow, 'rollback' or a decision milestone "
+            f"({', '.join(MILESTONES)}){known_subjects(topology)}"
+        )
     if kind in ("tier", "service") and metric not in ("rto", "rpo"):
         raise GateError(f"{kind} {subject!r} is gated on 'rto' or 'rpo', not {metric!r}")
     return Gate(
@@ -152,5 +191,6 @@ def parse_gate(text: str, topology: Topology) -> Gate:
         percentile=percentile,
         probability=probability,
         prob_op=prob_op,
+        severity=severity,
         subject_kind=kind,
     )

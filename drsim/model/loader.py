@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import select
+import stat
 import types
 import typing
 import warnings
@@ -772,6 +775,50 @@ def plain_data(data: object) -> object:
     return data
 
 
+def _file_kind(mode: int) -> str:
+    """Words for what a path is when it is not a regular file."""
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+#: How long a named pipe may stay silent before drsim stops waiting for it.
+PIPE_SILENCE_SECONDS = 10.0
+
+
+def _read_pipe(path: Path) -> bytes:
+    """The bytes written into a pipe, read without blocking on a pipe nobody writes to.
+
+    Opening a named pipe for reading blocks until a writer opens it; opened
+    non-blocking it returns at once, a pipe with no writer reads as empty, and a
+    writer that stays silent for :data:`PIPE_SILENCE_SECONDS` is given up on.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP)
+        while size <= MAX_FILE_BYTES:
+            if not poller.poll(PIPE_SILENCE_SECONDS * 1000):
+                raise InputError(
+                    str(path), [Problem(f"is a named pipe with nothing written to it for {PIPE_SILENCE_SECONDS:g} s")]
+                )
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def read_user_file(path: str | Path) -> bytes:
     """The bytes of a file the user named, or an :class:`InputError` saying why not.
 
@@ -781,10 +828,16 @@ def read_user_file(path: str | Path) -> bytes:
     """
     path = Path(path)
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode  # follows links: a link to a regular file is read as that file
+        if stat.S_ISDIR(mode):
             raise InputError(str(path), [Problem("is a directory; expected a YAML file")])
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)  # bounded: never slurp a device or a huge file
+        if stat.S_ISFIFO(mode):
+            raw = _read_pipe(path)  # process substitution, <(...): read it, but never wait forever
+        elif not stat.S_ISREG(mode):
+            raise InputError(str(path), [Problem(f"is a {_file_kind(mode)}, not a regular file; expected a YAML file")])
+        else:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)  # bounded: never slurp a huge file
     except FileNotFoundError:
         raise InputError(str(path), [Problem("no such file")]) from None
     except OSError as exc:

@@ -1,7 +1,10 @@
 """The estate: regions, tiers, services and their DR strategies, queues, staff, workflows.
 
-A topology describes what a hospital runs and how each piece comes back after
-a failure. It says nothing about any particular failure: that is a drill.
+A topology describes what an estate (a hospital, a payments platform) runs and
+how each piece comes back after a failure. It says nothing about any particular
+failure: that is a drill. Defaults that depend on the estate come from it: the
+most critical tier (:meth:`Topology.most_critical_tier`) and the words reports
+use (:meth:`Topology.words`, from its declared ``vocabulary``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from .types import Clock, DurationDist, Model, Name, PositiveSeconds, Rate, Seconds, Size, Throughput
+from .vocabulary import Preset, Vocabulary, vocabulary
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ALL_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -208,11 +212,20 @@ class LocalHA(Model):
 
 
 class Recovery(Model):
-    """How a service comes back elsewhere when its site is lost: a DR strategy and its runbook."""
+    """How a service comes back elsewhere when its site is lost: a DR strategy and its runbook.
+
+    An active-active service runs live in its standby region too: its runbook (traffic moved by health
+    checks, say) starts at the fault, without waiting for a decision, and may be empty — the other
+    site simply keeps serving, and the service is back the moment its dependencies are.
+    """
 
     strategy: Strategy
     standby_region: Name | None = None
-    steps: list[Step] = Field(default_factory=list)
+    steps: list[Step] = Field(
+        default_factory=list,
+        description="The runbook, in order; needed by every strategy but none and active-active "
+        "(whose other site keeps serving without one).",
+    )
     validate_: Step | None = Field(None, alias="validate")
     restore: list[Step] = Field(
         default_factory=list,
@@ -243,7 +256,7 @@ class DependencyGroup(Model):
 
 
 class Service(Model):
-    """Something clinicians or other services use, with a tier, a home and a way back."""
+    """Something people or other services use, with a tier, a home and a way back."""
 
     tier: Name
     region: Name
@@ -314,11 +327,11 @@ class Queue(Model):
 
 
 class Workflow(Model):
-    """A clinical journey that needs several services at once."""
+    """A journey people make that needs several services at once (in a hospital, a clinical workflow)."""
 
     description: str = ""
     needs: list[Name] = Field(min_length=1)
-    tolerance: Seconds = Field(description="Downtime the workflow can absorb on paper procedures.")
+    tolerance: Seconds = Field(description="Downtime the workflow can absorb on fallback (paper) procedures.")
     down_when_degraded: list[Name] = Field(
         default_factory=list,
         description="Needed services whose degraded state (up on fewer members of a dependency group) "
@@ -332,6 +345,12 @@ class Topology(Model):
 
     name: Name
     description: str = ""
+    vocabulary: Preset | Vocabulary = Field(
+        "generic",
+        description="The words reports use: 'healthcare' (clinical workflows, the wards, clinicians), "
+        "'generic' (workflows, users), or a mapping of the words to change (workflow, fallback, told, "
+        "users, harmed, owners).",
+    )
     regions: dict[Name, Region] = Field(min_length=1)
     tiers: dict[Name, Tier] = Field(min_length=1)
     staff: dict[Name, StaffRole] = Field(default_factory=dict)
@@ -344,6 +363,19 @@ class Topology(Model):
     )
     queues: dict[Name, Queue] = Field(default_factory=dict)
     workflows: dict[Name, Workflow] = Field(default_factory=dict)
+
+    def words(self) -> Vocabulary:
+        """The words reports use for this estate (see :mod:`drsim.model.vocabulary`)."""
+        return vocabulary(self.vocabulary)
+
+    def tier_rank(self, tier: Name) -> tuple[float, float, str]:
+        """Most critical first: shortest RTO, then shortest RPO, then name."""
+        t = self.tiers[tier]
+        return (t.rto, t.rpo, tier)
+
+    def most_critical_tier(self) -> Name:
+        """The tier with the shortest RTO (then RPO, then name): what analyses look at by default."""
+        return min(self.tiers, key=self.tier_rank)
 
     def profile_of(self, queue: Name) -> RateProfile | None:
         """The rate profile of ``queue``: its own, the shared one it names, or None."""

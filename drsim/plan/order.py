@@ -22,8 +22,7 @@ def tier_rank(topo: Topology, tier: str) -> tuple[float, float, str]:
     Services are compiled in this order, so when people are scarce the
     tie-break between equally old tasks favours the more critical service.
     """
-    t = topo.tiers[tier]
-    return (t.rto, t.rpo, tier)
+    return topo.tier_rank(tier)
 
 
 def tier_classes(topo: Topology) -> dict[str, int]:

@@ -7,14 +7,16 @@ This phase compiles that chain, the same for every drill:
    detection delay (or the drill's), and the incident is detected at the first;
 2. the roles of the first response are **paged**: everyone on shift, the first
    acknowledgement counts; roles whose consoles are down **break glass**;
-3. **triage** confirms scope and impact, and the incident is **escalated**:
+3. **triage** confirms scope and impact (or, in a drill without a triage
+   step, the first acknowledgement does), and the incident is **escalated**:
    more roles are paged;
    off-shift people and external responders are **called in** at the response
    milestone the drill names (``detected``, ``escalated``, ``declared``), and a
    role with nobody on duty is called in when first paged, if it can be;
 4. someone **declares** disaster (or decides to roll back a failed cutover) —
    the trigger of every recovery that needs a human decision — and, if the
-   drill says so, **communicates** (downtime procedures for the wards).
+   drill says so, **communicates** (the switch to fallback procedures: in a
+   hospital, downtime procedures on the wards).
 
 With an **escalation policy**, the first response is level 1 and each later
 level is paged only when nobody acknowledged within the timeout
@@ -102,15 +104,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
     for r in resp.page:
         builder.add_break_glass(r)
 
-    tri = resp.triage
-    triage = builder.add(
-        "triage",
-        "triage",
-        tri.name or "triage: confirm scope and impact",
-        tri.duration,
-        [detected, *builder.ready_for(tri.role, detected)],
-        role=tri.role,
-    )
+    triage = _triage(builder, detected, first_ack)
     escalated = builder.add("escalate", "escalate", "major incident: escalate", Fixed(0.0), [triage])
     _call_in_at(builder, "escalated", escalated)
     for r in resp.escalate:
@@ -138,12 +132,33 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         builder.add(
             "communicate",
             "communicate",
-            c.name or "tell wards: switch to downtime procedures",
+            c.name or builder.topo.words().communicate_label,
             c.duration,
             [triage, *builder.called_in(c.role, escalated)],
             role=c.role,
         )
     return ResponseTasks(fault_tasks, detect_tasks, detected, first_ack, escalated, declare, needs)
+
+
+def _triage(builder: PlanBuilder, detected: int, first_ack: int) -> int:
+    """Triage by its role once detected and acknowledged; without a triage step, the first acknowledgement.
+
+    A drill without ``response.triage`` escalates as soon as the first response acknowledges: the
+    person who answers the page confirms the incident at once.
+    """
+    tri = builder.drill.response.triage
+    if tri is None:
+        return builder.add(
+            "triage", "milestone", "first response acknowledged: no triage step", Fixed(0.0), [first_ack]
+        )
+    return builder.add(
+        "triage",
+        "triage",
+        tri.name or "triage: confirm scope and impact",
+        tri.duration,
+        [detected, *builder.ready_for(tri.role, detected)],
+        role=tri.role,
+    )
 
 
 def _call_in_at(builder: PlanBuilder, when: str, after: int) -> None:

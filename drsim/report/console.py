@@ -1,10 +1,15 @@
 """A drill result as terminal tables (rich) or Markdown, and the console wide tables print to.
 
 One replay of a drill answers, per affected service, whether its achieved RTO
-and RPO met its tier's targets; then each clinical workflow's downtime against
-what it can absorb, the interface backlogs and the decision-latency breakdown.
-:func:`render_table` prints that for a terminal, :func:`render_markdown` for a
-job summary or a ticket.
+and RPO met its tier's targets and by how much it missed them (``over``:
+``+2h07m``); then each workflow's downtime against what it can absorb, the
+interface backlogs and the decision-latency breakdown. :func:`render_table`
+prints that for a terminal, :func:`render_markdown` for a job summary or a
+ticket.
+
+Off a terminal (a pipe, a file, a CI log) tables are never cut to fit 80
+columns: :func:`wide_console` is as wide as the widest line, so every name
+and every header is printed whole.
 """
 
 from __future__ import annotations
@@ -35,6 +40,15 @@ def _achieved(seconds: float | None) -> str:
     return fd(seconds)
 
 
+def overrun(achieved: float | None, target: float, met: bool) -> str:
+    """By how much ``achieved`` missed ``target``: ``+2h07m``, ``never`` if it never ended, ``—`` when met."""
+    if met or achieved is None:
+        return "—"
+    if achieved == float("inf"):
+        return "never"
+    return "+" + fd(achieved - target)
+
+
 def service_rows(r: DrillResult):
     """A row per affected service: achieved RTO and RPO against the tier's targets, with verdicts."""
     for s in r.services:
@@ -46,13 +60,17 @@ def service_rows(r: DrillResult):
             _achieved(s.rto) if s.restored else "never",
             fd(s.rto_target),
             _verdict(s.rto_met),
+            overrun(s.rto if s.restored else float("inf"), s.rto_target, s.rto_met),
             _achieved(s.rpo),
             fd(s.rpo_target),
             _verdict(s.rpo_met),
+            overrun(s.rpo, s.rpo_target, s.rpo_met),
         ]
 
 
-SERVICE_HEAD = ["service", "tier", "RTO", "target", "", "RPO", "target", ""]
+SERVICE_HEAD = ["service", "tier", "RTO", "target", "", "over", "RPO", "target", "", "over"]
+#: The rich table's right-aligned columns: durations.
+_DURATIONS = ("RTO", "RPO", "target", "over")
 
 
 def render_table(r: DrillResult, console: Console, timeline: bool = False) -> None:
@@ -62,9 +80,9 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     )
     t = Table(title="Services", title_justify="left")
     for h in SERVICE_HEAD:
-        t.add_column(h, justify="right" if h in ("RTO", "RPO", "target") else "left")
+        t.add_column(h, justify="right" if h in _DURATIONS else "left")
     for row in service_rows(r):
-        style = None if row[4] == "PASS" and row[7] == "PASS" else "red"
+        style = None if row[4] == "PASS" and row[8] == "PASS" else "red"
         t.add_row(*row, style=style)
     console.print(t)
     for s in r.services:
@@ -74,11 +92,18 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
     if unaffected:
         console.print(f"Unaffected: {', '.join(unaffected)}")
     if r.workflows:
-        w = Table(title="Clinical workflows", title_justify="left")
-        for h in ("workflow", "downtime", "tolerance", ""):
-            w.add_column(h)
+        w = Table(title=r.words.workflows_heading, title_justify="left")
+        for h in ("workflow", "downtime", "tolerance", "", "over"):
+            w.add_column(h, justify="right" if h == "over" else "left")
         for x in r.workflows:
-            w.add_row(x.name, fd(x.downtime), fd(x.tolerance), _verdict(x.met), style=None if x.met else "red")
+            w.add_row(
+                x.name,
+                fd(x.downtime),
+                fd(x.tolerance),
+                _verdict(x.met),
+                overrun(x.downtime, x.tolerance, x.met),
+                style=None if x.met else "red",
+            )
         console.print(w)
     if r.queues:
         q = Table(title="Interface queues", title_justify="left")
@@ -141,16 +166,22 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
         "",
         "## Services",
         "",
-        _md_table([*SERVICE_HEAD[:4], "RTO met", "RPO", "RPO target", "RPO met"], list(service_rows(r))),
+        _md_table(
+            [*SERVICE_HEAD[:4], "RTO met", "RTO over", "RPO", "RPO target", "RPO met", "RPO over"],
+            list(service_rows(r)),
+        ),
         "",
     ]
     if r.workflows:
         parts += [
-            "## Clinical workflows",
+            "## " + r.words.workflows_heading,
             "",
             _md_table(
-                ["workflow", "downtime", "tolerance", "met"],
-                [[w.name, fd(w.downtime), fd(w.tolerance), _verdict(w.met)] for w in r.workflows],
+                ["workflow", "downtime", "tolerance", "met", "over"],
+                [
+                    [w.name, fd(w.downtime), fd(w.tolerance), _verdict(w.met), overrun(w.downtime, w.tolerance, w.met)]
+                    for w in r.workflows
+                ],
             ),
             "",
         ]
@@ -194,8 +225,14 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
     return "\n".join(parts)
 
 
-def wide_console(width: int) -> Console:
-    """A console for wide tables: the terminal's own width, or ``width`` columns when written to a file,
-    a pipe or a CI log (where rich would otherwise assume 80)."""
+#: The width of a console that is not a terminal: wide enough for any table, so none is ever cut.
+UNBOUNDED = 100_000
+
+
+def wide_console() -> Console:
+    """A console for tables: the terminal's own width; or, written to a file, a pipe or a CI log
+    (where rich would otherwise assume 80 columns and cut names), as wide as the widest line."""
     console = Console()
-    return console if console.is_terminal else Console(width=width)
+    if console.is_terminal:
+        return console
+    return Console(width=UNBOUNDED, soft_wrap=False)

@@ -2,7 +2,7 @@
 
 A sweep answers, per grid point, how the estate did over many nights: each
 tier's RTO and RPO percentiles with the probability of meeting the target (and
-its 95% interval), each clinical workflow's downtime, the decision-latency
+its 95% interval), each workflow's downtime, the decision-latency
 breakdown and the verdict of each of the drill's gates. The same numbers are
 written three ways: tables for a terminal (:func:`render_sweep`), Markdown for
 a CI job summary or a pull request (:func:`render_gates_markdown`) and JSON for
@@ -51,7 +51,11 @@ def render_sweep(result: SweepResult, console: Console) -> None:
     )
     for pt in result.points:
         if result.grid_keys:
-            console.rule(", ".join(f"{k}={v}" for k, v in pt.params.items()))
+            label = ", ".join(f"{k}={v}" for k, v in pt.params.items())
+            if console.is_terminal:
+                console.rule(label)
+            else:  # a rule spans the console, which off a terminal is as wide as the widest table
+                console.print(f"── {label} ──", highlight=False)
         console.print(_tier_table(pt))
         wf = _workflow_table(pt)
         if wf is not None:
@@ -83,7 +87,7 @@ def _tier_table(pt: PointResult) -> Table:
 
 
 def _workflow_table(pt: PointResult) -> Table | None:
-    """Each clinical workflow's downtime against what it can absorb (None if the drill touches none)."""
+    """Each workflow's downtime against what it can absorb (None if the drill touches none)."""
     wf = [(k, s) for k, s in pt.metrics.items() if k.startswith("workflow:")]
     if not wf:
         return None
@@ -106,13 +110,43 @@ def _latency_table(pt: PointResult) -> Table:
     """The decision-latency steps (and the rollback): percentiles and mean."""
     pcols = [f"P{p}" for p in PERCENTILES]
     lat = [(k, s) for k, s in pt.metrics.items() if k.startswith(("latency:", "rollback:"))]
+    # the decision milestones from the fault (what "declare within the hour" reads); detected is the first row
+    lat += [(k, s) for k, s in pt.metrics.items() if k.startswith("milestone:") and k != "milestone:detected:time"]
     t = Table(title="Decision latency (and rollback)", title_justify="left")
     for c in ("step", *pcols, "mean"):
         t.add_column(c, justify="left" if c == "step" else "right")
     for key, s in lat:
         qs = s.quantiles([p / 100 for p in PERCENTILES])
-        name = "rollback" if key.startswith("rollback:") else LATENCY_STEPS.get(key.split(":")[1], key.split(":")[1])
+        kind, step = key.split(":")[:2]
+        name = {"rollback": "rollback", "milestone": f"fault -> {step}"}.get(kind) or LATENCY_STEPS.get(step, step)
         t.add_row(name, *map(format_duration, qs), format_duration(s.mean))
+    return t
+
+
+VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "WARN": "yellow"}
+
+
+def gates_table(pt: PointResult) -> Table:
+    """Each gate's verdict on the point estimate, the estimate with its 95% interval, and by how much
+    it was missed (``over``: ``+2h07m`` beyond a duration bound, ``-12.3 pts`` short of a probability,
+    ``—`` when met)."""
+    t = Table(title="Gates (verdict on the point estimate; 95% interval shown)", title_justify="left")
+    t.add_column("")
+    t.add_column("gate", no_wrap=True)
+    t.add_column("measured", no_wrap=True)
+    t.add_column("over", justify="right", no_wrap=True)
+    t.add_column("n", justify="right")
+    for g in pt.gates:
+        note = "" if g.affected else " (not affected by this drill)"
+        severity = " (warn)" if g.gate.severity == "warn" else ""
+        style = VERDICT_STYLE[g.verdict]
+        t.add_row(
+            f"[{style}]{g.verdict}[/{style}]",
+            g.gate.text.strip() + severity,
+            g.measured() + note,
+            g.miss() or "—",
+            f"{g.n:,}",
+        )
     return t
 
 
@@ -120,14 +154,7 @@ def _render_gates(pt: PointResult, console: Console) -> None:
     if not pt.gates:
         console.print("Gates: none in this drill (exit status 0).")
         return
-    console.print("[bold]Gates[/bold] (verdict on the point estimate; 95% interval shown):")
-    for g in pt.gates:
-        style = "green" if g.passed else "red"
-        note = "" if g.affected else " (not affected by this drill)"
-        console.print(
-            f"  [{style}]{g.verdict}[/{style}]  {g.gate.text.strip()}: measured {g.measured()}, n={g.n:,}{note}",
-            highlight=False,
-        )
+    console.print(gates_table(pt), highlight=False)
 
 
 def render_gates_markdown(result: SweepResult) -> str:
@@ -154,7 +181,10 @@ def render_gates_markdown(result: SweepResult) -> str:
         lines.append("")
         for g in pt.gates:
             # a code span shows its text as is, markup and HTML included; only a backtick could end it
-            lines.append(f"- **{g.verdict}** `{g.gate.text.strip().replace('`', chr(39))}`: {md_escape(g.measured())}")
+            over = f" ({md_escape(g.miss())})" if g.miss() else ""
+            lines.append(
+                f"- **{g.verdict}** `{g.gate.text.strip().replace('`', chr(39))}`: {md_escape(g.measured())}{over}"
+            )
         if not pt.gates:
             lines.append("- no gates in this drill")
         lines.append("")

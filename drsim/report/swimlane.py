@@ -7,7 +7,7 @@ right, with clock times below and T+ offsets above.
 
 * people's work is drawn as bars, styled by what it is — a decision (triage,
   the declaration), a runbook step, validation, break-glass access, a message
-  to the wards, a rollback step;
+  to the people who use the services, a rollback step;
 * pages sent and acknowledged, alerts, restorations and interface buffers
   filling or clearing are markers;
 * each service's outage is a bar from the moment it went down to the moment it
@@ -46,7 +46,7 @@ BAR_STYLES = {
     "step": ("#ffffff", "////", "#333333", "runbook step"),
     "validate": ("#ffffff", "....", "#333333", "validation"),
     "break-glass": ("#ffffff", "xxx", "#333333", "break-glass access"),
-    "communicate": ("#bdbdbd", "\\\\\\\\", "#333333", "message to wards"),
+    "communicate": ("#bdbdbd", "\\\\\\\\", "#333333", "message to users"),
     "rollback": ("#ffffff", "----", "#333333", "rollback step"),
     "auto": ("#e0e0e0", "", "#555555", "automated"),
     "outage": ("#d0d0d0", "", "#000000", "service down"),
@@ -107,6 +107,13 @@ def _bar_style(task) -> str:
     return "step"
 
 
+def _legend_label(style: str, tt: Tabletop) -> str:
+    """The legend's words for a bar style (the message is to whoever the estate's vocabulary tells)."""
+    if style == "communicate":
+        return "message to " + tt.plan.topology.words().told.removeprefix("the ")
+    return BAR_STYLES[style][3]
+
+
 def _bar_label(task, plan) -> str:
     """A bar's label: short, since the event table has the full wording."""
     if task.kind == "triage":
@@ -116,7 +123,7 @@ def _bar_label(task, plan) -> str:
     if task.kind == "break-glass":
         return "break glass"
     if task.kind == "communicate":
-        return "tell the wards"
+        return "tell " + plan.topology.words().told
     return task.label
 
 
@@ -166,7 +173,8 @@ def _roles_in_order(plan: Plan) -> list[str]:
     """The roles that take part: the response's in its order, then those paged, then those who worked."""
     roles: list[str] = []
     resp = plan.drill.response
-    for r in [*resp.page, resp.triage.role, *resp.escalate, resp.declare.role]:
+    triage = [resp.triage.role] if resp.triage is not None else []
+    for r in [*resp.page, *triage, *resp.escalate, resp.declare.role]:
         if r not in roles:
             roles.append(r)
     paged = sorted({_page_role(t) for t in _pages(plan)})  # roles paged, in name order
@@ -370,7 +378,7 @@ def tick_step(span: float, most: int = 12) -> float:
 def split_point(lanes: Lanes) -> float | None:
     """Where to break the time axis so the opening of a long incident stays readable (None: no break).
 
-    When the decision and the message to the wards all fall in the first
+    When the decision and the message to users all fall in the first
     quarter of a chart spanning more than four hours, the axis is drawn in two
     panels: the opening (up to a little after the last of them) and the rest.
     """
@@ -441,7 +449,7 @@ def draw(fig, rect, tt: Tabletop, lanes: Lanes | None = None) -> None:
             hatch=BAR_STYLES[s][1] or None,
             edgecolor=BAR_STYLES[s][2],
             linewidth=0.6,
-            label=BAR_STYLES[s][3],
+            label=_legend_label(s, tt),
         )
         for s in BAR_STYLES
         if s in used_bars

@@ -1,6 +1,7 @@
 """Tabletop facilitator packs: a printable timeline of one replay of a drill.
 
-A tabletop exercise puts clinicians, IT, compliance and executives around a
+A tabletop exercise puts the people who use the services (in a hospital,
+clinicians), IT, compliance and executives around a
 table and walks them through a failure minute by minute. The facilitator needs
 paper: what happens when, who acts, where the decisions fall, which injects to
 read out at which minute and what to ask. This module writes that pack from a
@@ -120,8 +121,9 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
     if filling:
         out.append("Interface buffers filling: " + ", ".join(filling) + ".")
     if st.workflows_on_paper:
+        fallback = tt.plan.topology.words().fallback
         out.append(
-            "On downtime procedures (time so far / can absorb): "
+            f"On {fallback} (time so far / can absorb): "
             + "; ".join(
                 f"{w} {dur(d)} / {dur(tol)}{' EXCEEDED' if d > tol else ''}" for w, d, tol in st.workflows_on_paper
             )
@@ -145,12 +147,13 @@ def _role_parts(plan: Plan) -> dict[str, list[str]]:
 
     for r in resp.page:
         add(r, "paged at detection")
-    add(resp.triage.role, "triages")
+    if resp.triage is not None:
+        add(resp.triage.role, "triages")
     for r in resp.escalate:
         add(r, "paged at escalation")
     add(resp.declare.role, f"decides ({decision_words(plan)})")
     if resp.communicate is not None:
-        add(resp.communicate.role, "tells the wards")
+        add(resp.communicate.role, f"tells {plan.topology.words().told}")
     for t in plan.tasks:
         if t.kind == "break-glass":
             add(t.role, "needs break-glass access")
@@ -326,7 +329,7 @@ def _injects(tt: Tabletop) -> Section:
 
 @dataclass(frozen=True)
 class DecisionPoint:
-    """A moment someone decides: escalate, declare, roll back, break glass, tell the wards."""
+    """A moment someone decides: escalate, declare, roll back, break glass, tell users to switch to the fallback."""
 
     title: str
     actor: str
@@ -340,6 +343,7 @@ class DecisionPoint:
 def decision_points(tt: Tabletop) -> list[DecisionPoint]:
     """The replay's decision points, in time order (only those that happened)."""
     plan, rep = tt.plan, tt.replay
+    words = plan.topology.words()
     out = []
     rollback = plan.rollback is not None
     for t in plan.tasks:
@@ -384,13 +388,13 @@ def decision_points(tt: Tabletop) -> list[DecisionPoint]:
         elif t.kind == "communicate":
             out.append(
                 DecisionPoint(
-                    "Tell the wards: " + t.label.removeprefix("tell wards: "),
+                    f"Tell {words.told}: " + t.label.removeprefix(f"{words.tell}: "),
                     actor,
                     ready,
                     s,
                     f,
                     s,
-                    "What exactly do the wards hear, from whom, and how do they confirm they are on downtime procedures?",
+                    f"What exactly do {words.told} hear, from whom, and how do they confirm they are on {words.fallback}?",
                 )
             )
     out.sort(key=lambda d: (d.finish, d.start))
@@ -423,6 +427,7 @@ def _decisions(tt: Tabletop) -> Section:
 def derived_questions(tt: Tabletop, most: int = 8) -> list[str]:
     """Questions for the table, from where this replay missed its targets."""
     res = tt.result
+    words = tt.plan.topology.words()
     out = missed_recovery_questions(tt, most)
     out += lost_data_questions(tt)
     dropped = [q for q in res.queues if q.dropped > 0]
@@ -438,13 +443,13 @@ def derived_questions(tt: Tabletop, most: int = 8) -> list[str]:
     if over:
         items = "; ".join(f"{w.name} {dur(w.downtime)} (can absorb {dur(w.tolerance)})" for w in over)
         out.append(
-            f"Clinical workflows stayed on downtime procedures longer than they can absorb: {items}. "
-            "What happens to patients past that point, and who is watching for it?"
+            f"{words.workflows_heading} stayed on {words.fallback} longer than they can absorb: {items}. "
+            f"What happens to {words.harmed} past that point, and who is watching for it?"
         )
     if res.rollback_time is not None and len(out) < most:
         out.append(
             f"The rollback took {dur(res.rollback_time)} from the decision until the old system was authoritative again. "
-            "Is that inside the change window agreed with the clinical leads?"
+            f"Is that inside the change window agreed with {words.owners}?"
         )
     if not out:
         out.append(
@@ -507,7 +512,8 @@ def missed_recovery_questions(tt: Tabletop, most: int) -> list[str]:
                 "and when were they last tested?"
             )
     if more:
-        out.append(f"Also over their RTO target: {spoken_list(more)}. Which of these would clinicians notice first?")
+        users = plan.topology.words().users
+        out.append(f"Also over their RTO target: {spoken_list(more)}. Which of these would {users} notice first?")
     return out
 
 
@@ -569,6 +575,8 @@ def lost_data_questions(tt: Tabletop) -> list[str]:
     rank = _by_criticality(tt.plan)
     lost = sorted((s for s in res.services if s.affected and not s.rpo_met), key=lambda s: rank[s.name])
 
+    users = tt.plan.topology.words().users
+
     def lost_words(s) -> str:
         return "every write since the last clean backup" if not math.isfinite(s.rpo) else f"{dur(s.rpo)} of writes"
 
@@ -576,11 +584,11 @@ def lost_data_questions(tt: Tabletop) -> list[str]:
         s = lost[0]
         return [
             f"{s.name} lost {lost_words(s)} against a {dur(s.rpo_target)} target. "
-            "How will clinicians find and re-enter what was lost?"
+            f"How will {users} find and re-enter what was lost?"
         ]
     if lost:
         items = "; ".join(f"{s.name} {lost_words(s)} (target {dur(s.rpo_target)})" for s in lost)
-        return [f"Writes were lost beyond their targets: {items}. How will clinicians find and re-enter what was lost?"]
+        return [f"Writes were lost beyond their targets: {items}. How will {users} find and re-enter what was lost?"]
     return []
 
 
@@ -627,6 +635,7 @@ LATENCY_STEPS = [
 
 def _after_action(tt: Tabletop) -> Section:
     res, plan, rep = tt.result, tt.plan, tt.replay
+    words = plan.topology.words()
     svc_rows = _service_rows(tt)
     n_targets = 2 * len(svc_rows) + len(res.workflows)
     n_missed = len(res.missed)
@@ -648,7 +657,7 @@ def _after_action(tt: Tabletop) -> Section:
         wf_rows = [[w.name, dur(w.downtime), dur(w.tolerance), _verdict(w.met)] for w in res.workflows]
         blocks.append(
             Table(
-                ["clinical workflow", "on downtime procedures", "can absorb", "verdict"],
+                [words.workflow, f"on {words.fallback}", "can absorb", "verdict"],
                 wf_rows,
                 weights=[3, 1.5, 1.2, 1],
                 emphasis={i for i, r in enumerate(wf_rows) if r[-1] != "met"},

@@ -45,6 +45,13 @@ if TYPE_CHECKING:
 ENGINES = ("vectorized", "des")
 #: Replicates per chunk unless the caller says otherwise.
 DEFAULT_CHUNK = 65536
+#: The most replicates one sweep runs: 10^10, hours of work at a million replicates a second and
+#: far past any percentile's need; beyond it a mistyped count would run for ever.
+MAX_REPLICATES = 10**10
+#: The most chunks one sweep tracks (every chunk is listed in the merge order and the checkpoint).
+MAX_CHUNKS = 1_000_000
+#: The most grid points one sweep compiles (each is an estate and a plan held in memory).
+MAX_GRID_POINTS = 10_000
 #: Below this many replicates a chunk's elements are sampled on one thread: starting threads costs more.
 THREADED_SAMPLING_FROM = 4096
 

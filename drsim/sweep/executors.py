@@ -290,6 +290,15 @@ def start_dask(scheduler: str | None = None, workers: int | None = None) -> Dask
                 "--workers", [Problem("a cluster at --scheduler has its own workers; --workers sizes a local one")]
             )
         try:
+            # an address that is not one is refused before a Client exists: a half-built Client
+            # spends 20 s closing itself and prints a traceback while the process exits
+            _scheme, location = distributed.comm.parse_address(scheduler)
+            distributed.comm.addressing.parse_host_port(location)
+        except ValueError as exc:
+            raise InputError(
+                f"--scheduler {scheduler}", [Problem(f"not a scheduler address (expected tcp://HOST:PORT): {exc}")]
+            ) from None
+        try:
             client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler}", [Problem(f"cannot reach the Dask scheduler: {exc}")]) from None

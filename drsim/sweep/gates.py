@@ -14,6 +14,11 @@ from counts of replicates at or below the bound:
 Beside each verdict stands the estimate's 95% interval (order statistics for a
 percentile, Wilson score for a probability). It says how sure the verdict is,
 not what it is, so a fixed seed always gives the same verdict.
+
+A missed gate also says by how much (:meth:`GateResult.miss`): a percentile
+beyond its bound by a duration (``+2h07m``), a probability short of the one
+required by percentage points (``-12.3 pts``). A missed ``warn`` gate reads
+``WARN`` and does not fail the sweep.
 """
 
 from __future__ import annotations
@@ -49,8 +54,47 @@ class GateResult:
 
     @property
     def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
+        """``PASS``, ``FAIL``, or ``WARN`` for a missed ``warn`` gate."""
+        if self.passed:
+            return "PASS"
+        return "WARN" if self.gate.severity == "warn" else "FAIL"
+
+    @property
+    def blocking(self) -> bool:
+        """A missed ``fail`` gate: the sweep fails."""
+        return not self.passed and self.gate.severity == "fail"
+
+    @property
+    def warning(self) -> bool:
+        """A missed ``warn`` gate: reported, the verdict unchanged."""
+        return not self.passed and self.gate.severity == "warn"
+
+    @property
+    def shortfall(self) -> float:
+        """By how much the gate was missed, 0 when met: seconds beyond the bound for a percentile
+        gate (infinite when the percentile is never), the probability short of the one required
+        for a probability gate."""
+        if self.passed:
+            return 0.0
+        if self.gate.kind == "probability":
+            assert self.gate.probability is not None
+            return abs(self.gate.probability - self.value)
+        if math.isinf(self.value):
+            return math.inf
+        return abs(self.value - self.gate.bound)
+
+    def miss(self) -> str:
+        """By how much the gate was missed, as people read it: ``+2h07m`` beyond a duration bound
+        (``-`` for a lower bound not reached), ``-12.3 pts`` short of a probability, ``never``;
+        empty when met."""
+        if self.passed:
+            return ""
+        if self.gate.kind == "probability":
+            return f"-{100 * self.shortfall:.3g} pts"
+        if math.isinf(self.shortfall):
+            return "never"
+        sign = "+" if self.gate.op in ("<=", "<") else "-"
+        return sign + format_duration_to_second(self.shortfall)
 
     def measured(self) -> str:
         """The estimate and its interval, as people read them."""
@@ -74,9 +118,11 @@ class GateResult:
 
         return {
             "gate": self.gate.text.strip(),
+            "severity": self.gate.severity,
             "kind": self.gate.kind,
             "metric": self.gate.metric_key,
             "passed": self.passed,
+            "verdict": self.verdict,
             "value": num(self.value),
             "ci_low": num(self.lo),
             "ci_high": num(self.hi),

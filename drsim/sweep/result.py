@@ -64,8 +64,14 @@ class PointResult:
 
     @property
     def passed(self) -> bool:
-        """Whether every gate passed at this point (True when the drill has no gates)."""
-        return all(g.passed for g in self.gates)
+        """Whether every ``fail`` gate passed at this point (True when the drill has none); a missed
+        ``warn`` gate does not change it."""
+        return not any(g.blocking for g in self.gates)
+
+    @property
+    def warned(self) -> bool:
+        """Whether a ``warn`` gate was missed at this point."""
+        return any(g.warning for g in self.gates)
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,13 @@ class SweepResult:
 
     @property
     def passed(self) -> bool:
-        """Whether every gate passed at every grid point (True when the drill has no gates)."""
+        """Whether every ``fail`` gate passed at every grid point (True when the drill has none)."""
         return all(p.passed for p in self.points)
+
+    @property
+    def warned(self) -> bool:
+        """Whether a ``warn`` gate was missed at some grid point (the verdict is unchanged)."""
+        return any(p.warned for p in self.points)
 
     @property
     def has_gates(self) -> bool:

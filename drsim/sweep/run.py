@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -58,7 +59,7 @@ from ..model.gates import GateError, parse_gate
 from ..model.loader import load_topology
 from ..plan import Plan, compile_plan
 from .checkpoint import Checkpoint
-from .chunks import DEFAULT_CHUNK, ENGINES, SweepPoint, SweepSpec
+from .chunks import DEFAULT_CHUNK, ENGINES, MAX_CHUNKS, MAX_GRID_POINTS, MAX_REPLICATES, SweepPoint, SweepSpec
 from .executors import open_runner
 from .grid import GridModels, combinations, grid_models, point_label
 from .result import ChunkMerger, SweepResult
@@ -179,12 +180,39 @@ class SweepSettings:
         """What is wrong with the settings that decide the numbers, field by field (empty if nothing)."""
         n, chunk_size, seed, engine = self.n, self.chunk_size, self.seed, self.engine
         problems = []
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            problems.append(Problem(f"the number of replicates must be a whole number >= 1, found {n!r}", ("n",)))
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
+        n_ok = not isinstance(n, bool) and isinstance(n, int | np.integer) and 1 <= n <= MAX_REPLICATES
+        if not n_ok:
+            problems.append(
+                Problem(
+                    f"the number of replicates must be a whole number from 1 to {MAX_REPLICATES:,} "
+                    f"(about {MAX_REPLICATES / 1e6 / 3600:.0f} hours at a million a second), found {n!r}",
+                    ("n",),
+                )
+            )
+        size_ok = not isinstance(chunk_size, bool) and isinstance(chunk_size, int | np.integer) and chunk_size >= 1
+        if not size_ok:
             problems.append(
                 Problem(f"the chunk size must be a whole number >= 1, found {chunk_size!r}", ("chunk_size",))
             )
+        points = math.prod(len(list(v)) for v in dict(self.grid or {}).values() if hasattr(v, "__iter__"))
+        if points > MAX_GRID_POINTS:
+            problems.append(
+                Problem(
+                    f"the grid has {points:,} points, more than the {MAX_GRID_POINTS:,} a sweep compiles; "
+                    "split it into several sweeps",
+                    ("grid",),
+                )
+            )
+        elif n_ok and size_ok:
+            chunks = -(-int(n) // int(chunk_size)) * max(points, 1)
+            if chunks > MAX_CHUNKS:
+                problems.append(
+                    Problem(
+                        f"{chunks:,} chunks of {chunk_size:,} replicates are more than the {MAX_CHUNKS:,} a sweep "
+                        f"tracks; use a chunk size of at least {-(-int(n) * max(points, 1) // MAX_CHUNKS):,}",
+                        ("chunk_size",),
+                    )
+                )
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
             problems.append(Problem(f"the seed must be a whole number >= 0, found {seed!r}", ("seed",)))
         if engine not in ENGINES:
@@ -290,11 +318,11 @@ def _point(index: int, params: tuple[tuple[str, Any], ...], plan: Plan, engine: 
     rec = _Recorder(fin)
     metrics = tuple(evaluate(plan, probe, rec))
     gates = []
-    for i, text in enumerate(plan.drill.gates):
+    for i, entry in enumerate(plan.drill.gates):
         try:
-            g = parse_gate(text, plan.topology)
+            g = parse_gate(entry, plan.topology)
             if g.metric_key not in metrics and g.subject_kind == "rollback":
-                raise GateError(f"gate {text!r}: this drill has no rollback (it needs a cutover-failure fault)")
+                raise GateError(f"gate {g.text!r}: this drill has no rollback (it needs a cutover-failure fault)")
         except GateError as exc:
             where = f"grid point {label}: drill {plan.drill.name!r}" if label else f"drill {plan.drill.name!r}"
             raise InputError(where, [Problem(str(exc), ("gates", i))]) from None
