@@ -349,9 +349,10 @@ def test_an_existing_plot_exits_4_and_bad_input_still_exits_2(slow, tmp_path):
 # ------------------------------------------------------------------ the README's CI example
 
 
-def test_the_readme_ci_example_is_green_on_a_bundled_drill(tmp_path, monkeypatch):
-    readme = (ROOT / "README.md").read_text()
-    (block,) = [b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "--junit" in b]
+@pytest.mark.parametrize("page", ["README.md", "docs/ci.md"])
+def test_the_documented_ci_example_is_green_on_a_bundled_drill(page, tmp_path, monkeypatch):
+    text = (ROOT / page).read_text()
+    (block,) = [b for b in re.findall(r"```bash\n(.*?)```", text, re.S) if "--junit" in b]
     command = block.replace("\\\n", " ").split(">>")[0]
     words = shlex.split(command)
     assert words[:2] == ["drsim", "sweep"]
