@@ -252,9 +252,9 @@ def check_cutover(plan: CutoverPlan, topology: Topology) -> list[Finding]:
                     (("waves", i, "after", j), f"wave {a!r} is not listed before {w.name!r}; list waves in order")
                 )
         out += _duplicates([s.name for s in w.steps], ("waves", i, "steps"), "step")
-        for j, s in enumerate(w.steps):
-            if s.role is not None:
-                out += _unknown(("waves", i, "steps", j, "role"), s.role, roles, "role")
+        for j, step in enumerate(w.steps):
+            if step.role is not None:
+                out += _unknown(("waves", i, "steps", j, "role"), step.role, roles, "role")
     out += _duplicates([g.name for g in plan.gates], ("gates",), "gate")
     for i, g in enumerate(plan.gates):
         if g.before is not None:
