@@ -212,12 +212,13 @@ def test_changing_one_step_duration_leaves_every_other_draw_untouched():
     _assert_only_changed(a, b, changed)
 
 
-def test_adding_a_person_adds_one_stream_and_leaves_the_others_untouched():
-    # region-loss starts on a Saturday night: the DBA night shift is shifts[2]
+def test_adding_a_person_adds_one_page_and_leaves_the_others_untouched():
+    # region-loss starts on a Saturday night: the DBA night shift is shifts[2]; the second DBA's
+    # page has a stream of its own and one per other shift that can answer it (the weekday day shift)
     a, b = _two_plans("topology.staff.dba.shifts.2.headcount", [1, 2])
     assert a.capacity["dba"] == 1
     assert b.capacity["dba"] == 2
-    assert set(b.elements()) - set(a.elements()) == {"task:page:dba#2"}
+    assert set(b.elements()) - set(a.elements()) == {"task:page:dba#2", "task:page:dba#2@day-weekday"}
     _assert_only_changed(a, b, set())
 
 

@@ -18,7 +18,8 @@ capacity falls, free people leave (lowest numbers first) and, if too few are
 free, the next busy people to finish leave instead of taking new work. A rise
 while departures are owed cancels them first, so the pool's counts are
 exactly the vectorized engine's. A staffed task works at the pace of the shift
-on duty when it starts (:attr:`drsim.plan.Plan.paces`). A call-in (a task with ``adds_role``) changes
+on duty when it starts (:attr:`drsim.plan.Plan.paces`); a page takes the time to acknowledge
+of the shift on duty when it fires (:attr:`drsim.plan.Task.on_duty`). A call-in (a task with ``adds_role``) changes
 capacity the same way at its finish, a per-replicate instant: the people called
 in arrive and stay for the rest of the incident. They arrive as the call-in
 finishes, with the other finishes of the instant: before its cancel checks and
@@ -43,7 +44,7 @@ from simpy.events import EventPriority
 from ..model.units import write_duration
 from ..plan import ANY, Plan, Task
 from ..plan.roster import ShiftChange
-from .draws import Draws, failed_attempts, task_durations
+from .draws import Draws, duty_column, failed_attempts, on_duty_at, task_durations
 from .finish import FinishTimes
 from .handover import hand_over, work_share
 
@@ -239,7 +240,8 @@ class Replay:
 
 def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray | None = None) -> Replay:
     """Execute replicate ``replicate`` of ``draws`` event by event."""
-    D = task_durations(plan, draws.replicate(replicate))[0] if durations is None else durations
+    one = draws.replicate(replicate)
+    D = task_durations(plan, one)[0] if durations is None else durations
     env = simpy.Environment()
     pools = {role: StaffPool(env, role, cap) for role, cap in plan.capacity.items()}
     done = [env.event() for _ in plan.tasks]
@@ -265,6 +267,8 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             people = yield pools[task.role].request((task.priority, ready, task.index), task.people)
             actors[task.index] = "+".join(f"{task.role}#{p + 1}" for p in people)
         dur = D[task.index]
+        if task.on_duty and (j := on_duty_at(task, env.now)) >= 0 and not task.on_duty[j].starting:
+            dur = duty_column(task, task.on_duty[j], one)[0]  # a page reaches the shift on duty now
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
         unpaced, ratio = dur, 1.0

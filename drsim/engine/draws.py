@@ -25,13 +25,14 @@ back past. Both engines read all of that here (:func:`data_loss_window`,
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..model.distributions import Distribution
-from ..plan import Plan, RpoItem, Task
+from ..plan import OnDuty, Plan, RpoItem, Task
 
 
 def stable_hash(name: str) -> int:
@@ -235,3 +236,24 @@ def task_durations(plan: Plan, draws: Draws) -> np.ndarray:
     for t in plan.tasks:
         d[:, t.index] = task_column(plan, t, draws, blocked_cache)
     return d
+
+
+def on_duty_at(task: Task, t: float) -> int:
+    """Which entry of page ``task``'s :attr:`~drsim.plan.Task.on_duty` answers it when it fires at ``t``:
+    the last one from ``t`` or before (-1: none, the starting shift answers at the task's own duration)."""
+    return bisect.bisect_right([d.time for d in task.on_duty], t) - 1
+
+
+def duty_column(task: Task, d: OnDuty, draws: Draws) -> np.ndarray:
+    """The time page ``task`` takes to be acknowledged when shift ``d`` answers it, per replicate.
+
+    ``inf`` where nobody answers; the draws of the shift's own element (one per shift of the role,
+    so every other draw is untouched). Not for the starting shift (``d.duration`` None): that is
+    the task's own column (:func:`task_column`).
+    """
+    if d.shift is None:
+        return np.full(draws.n, np.inf)
+    assert d.duration is not None
+    if d.duration.is_fixed:
+        return np.full(draws.n, d.duration.ppf(np.zeros(1))[0])
+    return np.array(draws[task.duty_element(d.shift)], dtype=float)

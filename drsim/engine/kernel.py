@@ -184,12 +184,51 @@ def _mark(rl, dmark, dq, nd):
 
 
 @njit(inline="always")
-def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, dsucc_ptr, cancel, evt, evc, nev):
+def _on_duty(i, x, Dt, rr, dptr, dtime, drow):
+    """Page ``i`` fired at ``x`` takes the time to acknowledge of the shift on duty then: row ``drow`` of
+    ``Dt`` of its last change at or before ``x`` (-1: nobody answers), its own row before the first."""
+    row = i
+    c = dptr[i]
+    while c < dptr[i + 1] and dtime[c & NN] <= x:
+        row = drow[c & NN]
+        c += 1
+    if row < 0:
+        return INF
+    return Dt[row & NN, rr]
+
+
+@njit(inline="always")
+def _start(
+    s,
+    x,
+    rnd,
+    Dt,
+    rr,
+    efrom,
+    eto,
+    ecoef,
+    start,
+    finish,
+    tag,
+    stk,
+    sp,
+    dsucc_ptr,
+    cancel,
+    evt,
+    evc,
+    nev,
+    dptr,
+    dtime,
+    drow,
+):
     """Role-free task ``s`` starts at ``x``, its finish counted as computed in round ``rnd`` and,
     if it finishes and has dynamic successors, put on the stack ``stk`` to carry forward; a task
     that may be cancelled is instead checked at the instant it would finish (code ``-1 - s``).
     Returns the new stack height and count of pending instants."""
-    fs = x + _duration(s, Dt, rr, efrom, eto, ecoef, finish)
+    if dptr[s] < dptr[s + 1]:
+        fs = x + _on_duty(s, x, Dt, rr, dptr, dtime, drow)
+    else:
+        fs = x + _duration(s, Dt, rr, efrom, eto, ecoef, finish)
     start[s] = x
     if cancel[s] >= 0:
         if fs < INF:
@@ -379,6 +418,14 @@ class KernelArrays(NamedTuple):
     #: Each role's staffed tasks, in task order.
     role_ptr: np.ndarray
     role_idx: np.ndarray
+    #: By task (compressed), for a page: ascending times from which the shift on duty answers it, and the
+    #: row of the tile's durations holding that shift's time to acknowledge (the page's own row for the
+    #: starting shift, ``n_tasks + a`` for other shift ``a``, -1: nobody answers).
+    duty_ptr: np.ndarray
+    duty_time: np.ndarray
+    duty_row: np.ndarray
+    #: The row of ``R`` holding each other shift's time to acknowledge (row ``n_tasks + a`` of the tile).
+    shift_row: np.ndarray
     #: Head tasks (role-free, before any staffed or cyclic task), in topological order.
     head: np.ndarray
     #: Tail tasks (role-free, needed by no dynamic task), in topological order.
@@ -417,7 +464,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     Inside, the plan's arrays go by short names: ``col`` and ``const`` (durations), ``dsucc_*``
     (dynamic successors), ``anyj`` (waits for any), ``qoff``, ``efrom``, ``eto``, ``ecoef``,
     ``prio``, ``skip``, ``cancel``, ``rtime``, ``rrole``, ``rdelta``, ``adds``, ``addn``, ``crew`` (people), ``off``,
-    ``pptr``, ``ptime``, ``pratio`` and ``start0``.
+    ``pptr``, ``ptime``, ``pratio``, ``dptr``, ``dtime``, ``drow``, ``srow`` (pages answered by
+    the shift on duty) and ``start0``.
     Helpers are inlined: ordinary calls that pass arrays cost reference
     counting on every call. Each block keeps a tile's finish times in ``ft``
     (and start times in ``st``), by task and replicate.
@@ -455,6 +503,11 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     ccost = kernel_arrays.change_cost
     cratio = kernel_arrays.change_ratio
     rptr = kernel_arrays.role_ptr
+    dptr = kernel_arrays.duty_ptr
+    dtime = kernel_arrays.duty_time
+    drow = kernel_arrays.duty_row
+    srow = kernel_arrays.shift_row
+    nshift = srow.shape[0]
     ridx = kernel_arrays.role_idx
     nchange = ctime.shape[0]
     head = kernel_arrays.head
@@ -540,7 +593,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
         ds = np.empty(TILE, dtype=np.float64)
         # durations by task and replicate: the draws of random tasks, copied in for each tile,
         # and the constant ones of dynamic tasks
-        Dt = np.empty((ntask, TILE), dtype=np.float64)
+        Dt = np.empty((ntask + nshift, TILE), dtype=np.float64)
         for i in range(ntask):
             if col[i] < 0 and not tiled[i]:
                 a = Dt[i]
@@ -556,6 +609,11 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                     a2 = Dt[i]
                     for m in range(w):
                         a2[m] = a[m]
+            for c in range(nshift):
+                a = R[srow[c], lo : lo + w]
+                a2 = Dt[ntask + c]
+                for m in range(w):
+                    a2[m] = a[m]
             # head tasks, in topological order, for the whole tile
             for k in range(head.shape[0]):
                 _tile_task(
@@ -652,6 +710,9 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                         evt,
                                         evc,
                                         nev,
+                                        dptr,
+                                        dtime,
+                                        drow,
                                     )
                                     nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                                     continue
@@ -682,6 +743,9 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 evt,
                                 evc,
                                 nev,
+                                dptr,
+                                dtime,
+                                drow,
                             )
                             nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                     if nres > 0:
@@ -821,6 +885,9 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                             evt,
                             evc,
                             nev,
+                            dptr,
+                            dtime,
+                            drow,
                         )
                         nd, nev = _call_in(c, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
                 for k in range(cp.shape[0]):

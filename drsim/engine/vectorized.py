@@ -19,7 +19,8 @@ import numpy as np
 
 from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
-from .draws import Draws, restore_can_block, task_column
+from ..plan.arrays import compressed
+from .draws import Draws, duty_column, restore_can_block, task_column
 from .finish import FinishTimes
 from .kernel import KernelArrays, simulate
 
@@ -33,6 +34,9 @@ class KernelPlan:
     #: For each row of the duration matrix ``R``: (task index, random element or None, offset,
     #: RPO item blocking it or -1).
     rows: tuple[tuple[int, str | None, float, int], ...]
+    #: For each row of ``R`` after ``rows``: a page and the entry of its ``on_duty`` whose shift's time to
+    #: acknowledge the row holds (one per page and shift other than the starting one).
+    shifts: tuple[tuple[int, int], ...]
     #: Staffed tasks, tasks on a cycle, and the tasks after them the loop needs: the event loop's tasks.
     dyn: np.ndarray
     #: Tasks in the plan.
@@ -103,7 +107,9 @@ def _split(plan: Plan, a: PlanArrays):
     staffed = a.role >= 0
     # a call-in's finish changes capacity at an instant of the loop, like a staffed task's; a task
     # that may be cancelled is settled at the instant it would finish
-    seeds = staffed | cyclic | (a.adds_role >= 0) | (a.cancel_if >= 0)
+    # and a page whose time to acknowledge depends on when it fires (the shift then on duty)
+    paged = np.array([bool(t.on_duty) for t in plan.tasks], dtype=bool)
+    seeds = staffed | cyclic | (a.adds_role >= 0) | (a.cancel_if >= 0) | paged
     # what the loop needs: staffed, cyclic, call-in and cancellable tasks, the tasks they skip on or
     # are cancelled by, the finish times a needed duration reads, and everything before those
     needed = _reach(
@@ -178,6 +184,25 @@ def prepare(plan: Plan) -> KernelPlan:
             # the same arithmetic as drsim.engine.draws.task_column: value, then the offset added
             v = float(t.duration.ppf(np.zeros(1))[0])
             const[t.index] = v + t.offset if t.offset else v
+    # pages answered by the shift on duty: a row of R per page and shift other than the starting one
+    shifts: list[tuple[int, int]] = []
+    duty_rows: list[list[int]] = []
+    duty_times: list[list[float]] = []
+    for t in plan.tasks:
+        seen: dict[str | None, int] = {None: -1}
+        rws = []
+        for j, d in enumerate(t.on_duty):
+            if d.starting:
+                rws.append(t.index)
+                continue
+            if d.shift not in seen:
+                seen[d.shift] = n + len(shifts)
+                shifts.append((t.index, j))
+            rws.append(seen[d.shift])
+        duty_rows.append(rws)
+        duty_times.append([d.time for d in t.on_duty])
+    duty_ptr, duty_row = compressed(duty_rows)
+    duty_time = np.array([x for ts in duty_times for x in ts], dtype=np.float64)
     counts = np.bincount(a.role[a.role >= 0], minlength=len(a.capacity))
     qoff = np.zeros(len(a.capacity), dtype=np.int64)
     qoff[1:] = np.cumsum(counts)[:-1]
@@ -218,11 +243,15 @@ def prepare(plan: Plan) -> KernelPlan:
         change_ratio=a.change_ratio,
         role_ptr=a.role_ptr,
         role_idx=a.role_idx,
+        duty_ptr=duty_ptr,
+        duty_time=duty_time,
+        duty_row=duty_row,
+        shift_row=np.arange(len(rows), len(rows) + len(shifts), dtype=np.int64),
         head=head,
         tail=tail,
         queued_at_start=start0,
     )
-    return KernelPlan(kernel, tuple(rows), dyn, n)
+    return KernelPlan(kernel, tuple(rows), tuple(shifts), dyn, n)
 
 
 def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
@@ -230,10 +259,13 @@ def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
 
     Each row is :func:`drsim.engine.draws.task_column`, the computation the SimPy engine reads too.
     """
-    R = np.empty((max(len(kp.rows), 1), draws.n), dtype=np.float64)
+    R = np.empty((max(len(kp.rows) + len(kp.shifts), 1), draws.n), dtype=np.float64)
     blocked_cache: dict[int, np.ndarray] = {}
     for j, (ti, _element, _offset, _blocked) in enumerate(kp.rows):
         R[j] = task_column(plan, plan.tasks[ti], draws, blocked_cache)
+    for j, (ti, k) in enumerate(kp.shifts):
+        t = plan.tasks[ti]
+        R[len(kp.rows) + j] = duty_column(t, t.on_duty[k], draws)
     return R
 
 

@@ -15,7 +15,7 @@ from .arrays import PlanArrays
 from .compile import compile_plan
 from .compiled import FailbackTasks, Plan, RpoItem, ServiceOutage, UsableMark
 from .roster import ROSTER_HORIZON, Handover, roster_changes, shift_on_duty
-from .tasks import ALL, ANY, Attempts, Task
+from .tasks import ALL, ANY, Attempts, OnDuty, Task
 
 __all__ = [
     "ALL",
@@ -24,6 +24,7 @@ __all__ = [
     "Attempts",
     "FailbackTasks",
     "Handover",
+    "OnDuty",
     "Plan",
     "PlanArrays",
     "RpoItem",

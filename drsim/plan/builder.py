@@ -9,7 +9,7 @@ an all-join, and a service's task takes its tier's dispatch class.
 
 The builder also knows who has been called in. A role works only once paged
 and acknowledged (:meth:`PlanBuilder.page`: every person on shift is paged, the
-first acknowledgement counts), or when an escalation policy reached it
+first acknowledgement counts; a page fired after a shift change reaches the shift then on duty), or when an escalation policy reached it
 (:meth:`PlanBuilder.page_levels`). When the consoles a role works through sit
 behind a service that is down, the role must first break glass
 (:meth:`PlanBuilder.add_break_glass`) — unless those services come back first
@@ -30,8 +30,8 @@ from ..model import Drill, Topology
 from ..model.distributions import Distribution, Fixed
 from ..model.units import write_duration
 from .order import tier_classes
-from .roster import shift_on_duty, starting_roster
-from .tasks import ALL, ANY, Attempts, Join, Task, TaskKind
+from .roster import page_answers, shift_on_duty, starting_roster
+from .tasks import ALL, ANY, Attempts, Join, OnDuty, Task, TaskKind
 
 
 @dataclass
@@ -200,8 +200,9 @@ class PlanBuilder:
                 ("start",),
             )
             return []
-        return [
-            self.add(
+        out = []
+        for k in range(n):
+            page = self.add(
                 f"page:{role}#{k + 1}{round}",
                 "page",
                 f"{role}#{k + 1} acknowledges the page",
@@ -209,8 +210,20 @@ class PlanBuilder:
                 [after],
                 role=None,
             )
-            for k in range(n)
-        ]
+            self.tasks[page].on_duty = self.answered_by(role, k + 1, sh.name)
+            out.append(page)
+        return out
+
+    def answered_by(self, role: str, k: int, starting: str) -> tuple[OnDuty, ...]:
+        """Who answers a page to ``role``'s ``k``-th person by the time it fires (see :class:`OnDuty`).
+
+        The shift on duty when the page fires answers it with its own time to acknowledge;
+        the starting shift ``starting`` with the page's own duration.
+        """
+        return tuple(
+            OnDuty(t, None) if sh is None else OnDuty(t, sh.name, None if sh.name == starting else sh.acknowledge)
+            for t, sh in page_answers(self.topo.staff[role], k, self.drill.start)
+        )
 
     def page_levels(self, levels: list[list[str]], after: int, timeout: float, repeat: int) -> int:
         """Page ``levels`` in turn from ``after``: each after ``timeout`` with no acknowledgement yet.

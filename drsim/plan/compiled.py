@@ -269,6 +269,7 @@ class Plan:
             if t.element is not None:
                 out[t.element] = t.duration
             out.update(t.attempt_elements())
+            out.update(t.duty_elements())
         out.update(self.rpo_elements)
         return out
 

@@ -8,9 +8,13 @@ rostered means a capacity of 0.
 
 The plan reads the roster twice:
 
-* **at the drill start** (:func:`starting_roster`): the shift on duty is the one
-  paged, and its ``acknowledge`` time applies to the whole drill; its ``pace``
-  scales staffed tasks' durations as they are compiled;
+* **at the drill start** (:func:`starting_roster`): the shift on duty decides how
+  many people a role's pages go to; its ``pace`` scales staffed tasks' durations
+  as they are compiled;
+* **when a page fires** (:func:`page_answers`): the page to a role's ``k``-th person
+  reaches the ``k``-th person of the shift on duty then, with that shift's
+  ``acknowledge`` time; nobody answers it while the shift on duty has fewer than ``k``
+  people (or nobody is rostered);
 * **over the incident** (:func:`roster_changes`): capacity is a step function
   of the time since the start, changing at shift boundaries. Each change is a
   :class:`Handover`, compiled up to :data:`ROSTER_HORIZON` after the start for
@@ -189,6 +193,36 @@ def roster_changes(role: StaffRole, name: str, start: dt.datetime, horizon: floa
             if n != current:
                 out.append(Handover(t, name, sh.name if sh is not None else None, n, current))
                 current = n
+    return out
+
+
+def page_answers(
+    role: StaffRole, k: int, start: dt.datetime, horizon: float = ROSTER_HORIZON
+) -> list[tuple[float, Shift | None]]:
+    """The instants in (0, ``horizon``] where the shift answering a page to ``role``'s ``k``-th person changes.
+
+    Each is (time, the shift on duty then if it has at least ``k`` people, else None); before the first,
+    the starting shift answers.
+    """
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    minutes = sorted({m for sh in role.shifts for m in (sh.start, sh.end)})
+
+    def answering(when: dt.datetime) -> Shift | None:
+        sh = shift_on_duty(role, when)
+        return sh if sh is not None and sh.headcount >= k else None
+
+    current = answering(start)
+    out: list[tuple[float, Shift | None]] = []
+    for d in range(int(horizon // 86400) + 2):
+        for m in minutes:
+            when = midnight + dt.timedelta(days=d, minutes=m)
+            t = (when - start).total_seconds()
+            if t <= 0 or t > horizon:
+                continue
+            sh = answering(when)
+            if sh is not current:
+                out.append((t, sh))
+                current = sh
     return out
 
 

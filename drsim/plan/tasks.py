@@ -79,6 +79,26 @@ class Attempts:
     retry: Distribution | None = None
 
 
+@dataclass(frozen=True)
+class OnDuty:
+    """From ``time`` seconds after the drill start, who answers a page sent then.
+
+    A page goes to one person of the shift on duty when it fires. ``shift`` is the shift whose
+    person answers it from ``time`` on (None: the shift then on duty has nobody with this page's
+    number, or nobody is rostered — the page is not answered). ``duration`` is that shift's time to
+    acknowledge (None: the starting shift's, the task's own ``duration`` and element).
+    """
+
+    time: float
+    shift: str | None
+    duration: Distribution | None = None
+
+    @property
+    def starting(self) -> bool:
+        """Whether the starting shift answers (at the page's own duration and element)."""
+        return self.shift is not None and self.duration is None
+
+
 @dataclass
 class Task:
     """One timed piece of work or milestone in the recovery.
@@ -106,6 +126,7 @@ class Task:
       happened, so a task that can finish only through the cancelled one
       never cancels it (an escalation timeout is cancelled by an
       acknowledgement, a decision trigger by the service coming back);
+    * ``on_duty`` — for a page, whose time to acknowledge it takes: the shift on duty when it starts;
     * ``adds_role``, ``adds_count`` — people who join a role when the task finishes (a call-in);
       ``people`` — people of its role it needs at once (dual control).
 
@@ -170,6 +191,17 @@ class Task:
     #: succeeded (``gate_exhausted`` False) or was exhausted (True), and never finishes otherwise.
     gate_of: int = -1
     gate_exhausted: bool = False
+    #: A page: who answers it by the time it fires, changing at shift changes, ascending (empty: the
+    #: starting shift's person always answers, at the task's own ``duration``).
+    on_duty: tuple[OnDuty, ...] = ()
+
+    def duty_element(self, shift: str) -> str:
+        """The name of the element of the time ``shift``'s person takes to acknowledge this page."""
+        return f"task:{self.key}@{shift}"
+
+    def duty_elements(self) -> dict[str, Distribution]:
+        """The random elements of a page's other shifts: one per shift (not the starting one), by name."""
+        return {self.duty_element(d.shift): d.duration for d in self.on_duty if d.shift and d.duration is not None}
 
     @property
     def outcome_element(self) -> str:
