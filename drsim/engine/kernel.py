@@ -101,7 +101,10 @@ call-in arrivals first (one that finishes at the very instant it starts arrives 
 dispatch), then the cancel checks, then the dispatch round; arrivals and cancel checks never read
 each other, and both come before the dispatch. A staffed task works at the pace of the shift on
 duty when it is dispatched: where that differs from the compiled (starting) pace, the drawn part
-of its duration is scaled by their ratio. A task needing several people at once (dual control) is
+of its duration is scaled by their ratio. A page (a task with ``on_duty`` entries) takes the time to
+acknowledge of the shift on duty when it fires, read from its own row of the tile before the first
+change and from the row of that shift's stream after it; such pages are dynamic tasks, so the
+instant they fire is known (:func:`_on_duty`). A task needing several people at once (dual control) is
 dispatched only when that many are free, and until then holds its role's queue (nobody behind it
 overtakes). The loop goes on while instants are pending, or while some task waits
 in a queue and roster changes remain (a task waiting for a shift that has not
