@@ -200,8 +200,13 @@ class Task:
         return f"task:{self.key}@{shift}"
 
     def duty_elements(self) -> dict[str, Distribution]:
-        """The random elements of a page's other shifts: one per shift (not the starting one), by name."""
-        return {self.duty_element(d.shift): d.duration for d in self.on_duty if d.shift and d.duration is not None}
+        """The random elements of a page's other shifts: one per shift (not the starting one) whose time to
+        acknowledge is not fixed, by name."""
+        return {
+            self.duty_element(d.shift): d.duration
+            for d in self.on_duty
+            if d.shift and d.duration is not None and not d.duration.is_fixed
+        }
 
     @property
     def outcome_element(self) -> str:
