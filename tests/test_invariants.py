@@ -111,14 +111,13 @@ def test_no_service_is_restored_before_the_services_it_depends_on(spec):
 
 
 def flat_roster(spec: Spec) -> Spec:
-    """The same estate with each role's headcount and pace the same on every shift: neither capacity
-    nor pace ever changes."""
+    """The same estate with each role's first shift on duty round the clock: neither capacity, pace
+    nor the shift answering a page ever changes."""
 
     def edit(t, d):
         for r in t["staff"].values():
-            for shift in r["shifts"]:
-                shift["headcount"] = r["shifts"][0]["headcount"]
-                shift["pace"] = r["shifts"][0].get("pace", 1.0)
+            first = {k: v for k, v in r["shifts"][0].items() if k != "days"}
+            r["shifts"] = [{**first, "start": "00:00", "end": "00:00"}]
 
     return spec.variant(edit)
 
@@ -130,9 +129,9 @@ def test_scaling_every_duration_by_k_scales_every_achieved_time_by_k(spec, k):
 
     Shift clock times are not durations and do not scale: capacity follows the roster, so a
     handover at 07:00 falls at a different point of a scaled recovery, and a task works at the
-    pace of the shift on duty when it starts. The law is stated for rosters whose headcount and
-    pace are the same on every shift of a role (capacity and pace constant over the drill; each
-    shift's time to acknowledge still differs, and only the starting shift's applies). A
+    pace of the shift on duty when it starts, and a page is answered by the shift on duty when it
+    fires. The law is stated for rosters with one round-the-clock shift per role (capacity, pace and
+    the time to acknowledge constant over the drill). A
     counterexample with a handover is in
     :func:`test_roster.test_scaling_durations_does_not_scale_times_across_a_handover`."""
     spec = flat_roster(spec)
