@@ -248,7 +248,7 @@ def duty_column(task: Task, d: OnDuty, draws: Draws) -> np.ndarray:
     """The time page ``task`` takes to be acknowledged when shift ``d`` answers it, per replicate.
 
     ``inf`` where nobody answers; the draws of the shift's own element (one per shift of the role,
-    so every other draw is untouched). Not for the starting shift (``d.duration`` None): that is
+    so every other draw is untouched). Not for the starting shift (``d.starting``): that is
     the task's own column (:func:`task_column`).
     """
     if d.shift is None:

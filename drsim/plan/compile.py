@@ -25,8 +25,10 @@ new people are free at that instant. When it falls, free people leave at once;
 if too few are free, the next busy people to finish leave instead of taking
 new work. Only counts matter: a role's free
 count may go negative (departures owed), and a rise first cancels owed
-departures. The starting shift's ``acknowledge`` applies to the whole drill,
-and pages go to the starting shift only. A staffed task works at the ``pace``
+departures. A role is paged once per person of the starting shift, and each
+page is answered by the shift on duty when it fires, with that shift's
+``acknowledge`` (:attr:`Task.on_duty <drsim.plan.tasks.Task.on_duty>`; nobody
+answers while that shift has fewer people than the page's number). A staffed task works at the ``pace``
 of the shift on duty when it starts: its drawn duration (not a data transfer's
 time) is multiplied by that pace over the starting shift's
 (:attr:`Plan.paces <drsim.plan.compiled.Plan.paces>`). A role with a ``handover`` time hands
