@@ -176,8 +176,9 @@ def uniformity(pits: Sequence[float]) -> Uniformity:
 
 def verdict(u: Uniformity, alpha: float = ALPHA) -> tuple[str, str]:
     """A short verdict (``well calibrated``, ``too optimistic``, ...) and the sentence that explains it."""
-    tests = f"PIT mean {u.mean:.2f} (z-test p = {u.mean_p:.3g}); Kolmogorov–Smirnov against uniform D = " + (
-        f"{u.ks_statistic:.3f}, p = {u.ks_p:.3g}; {u.n} observations"
+    tests = (
+        f"{u.n} observations; PIT mean {u.mean:.2f}, z-test p = {u.mean_p:.3g}; "
+        f"Kolmogorov–Smirnov against uniform D = {u.ks_statistic:.3f}, p = {u.ks_p:.3g}"
     )
     if u.mean_p < alpha:
         if u.mean > 0.5:
@@ -370,6 +371,12 @@ def describe(bt: Backtest) -> list[str]:
         unit = next(s.unit for s in bt.scored if s.observation.metric == metric)
         lines.append(f"  {metric}: mean CRPS {show(value, unit)}")
     lines.append(f"verdict: {bt.explanation}")
+    lines.extend(
+        f"note: the central {c.level:.0%} interval held {c.inside} of {c.n}, "
+        f"{'fewer' if c.rate < c.level else 'more'} than {c.level:.0%} of them (binomial test p = {c.p_value:.3g})"
+        for c in bt.coverage
+        if c.p_value < ALPHA
+    )
     return lines
 
 
