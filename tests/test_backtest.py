@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,6 +96,15 @@ def test_pits_from_the_model_are_uniform_over_many_seeds():
     assert abs(rejected - 10) < 4 * math.sqrt(200 * 0.05 * 0.95)
 
 
+def test_pit_histogram_counts_tenths():
+    bt = assess(synthetic(400, 1.0))
+    assert sum(bt.uniformity.histogram) == 400
+    # each tenth holds Binomial(400, 0.1) observations under the model
+    assert all(abs(c - 40) < 4 * math.sqrt(400 * 0.1 * 0.9) for c in bt.uniformity.histogram)
+    later = assess(synthetic(400, 1.4)).uniformity.histogram
+    assert sum(later[5:]) > sum(later[:5])
+
+
 def test_observations_later_than_the_model_say_too_optimistic():
     bt = assess(synthetic(40, 1.4))
     assert bt.verdict == "too optimistic"
@@ -171,6 +181,7 @@ def test_backtest_command_prints_percentiles_and_a_verdict(tmp_path):
     assert data["observations"][0]["observed"] == 42 * 60
     assert data["observations"][0]["in_80"] is False  # declared is fixed at 30m in region-loss
     assert 0 < data["pit"]["ks_p"] <= 1
+    assert sum(data["pit"]["histogram"]) == 4
 
 
 def test_csv_observations_are_read_with_their_lines(tmp_path):
@@ -196,6 +207,8 @@ def test_csv_observations_are_read_with_their_lines(tmp_path):
         ("empty.csv", "drill,metric,observed\ngame day,tier:tier0:rto,\n", "line 2"),
         ("ragged.csv", "drill,metric,observed\ngame day,tier:tier0:rto\n", "line 2"),
         ("suffix.txt", "", "observed drills are read from"),
+        ("twice.csv", "drill,metric,observed\nday,latency:detect,3m\nday,latency:detect,4m\n", "line 3"),
+        ("negative.csv", "drill,metric,observed\nday,latency:detect,-3m\n", "line 2"),
     ],
 )
 def test_bad_observations_name_file_and_line_and_exit_2(tmp_path, name, text, expected):
@@ -206,3 +219,17 @@ def test_bad_observations_name_file_and_line_and_exit_2(tmp_path, name, text, ex
     assert str(path) in r.output
     assert expected in r.output
     assert "Traceback" not in r.output
+
+
+def test_the_worked_example_in_the_docs_prints_what_the_docs_say(tmp_path):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "calibrate.md").read_text()
+    section = doc[doc.index("## Backtesting") :]
+    observed = section[section.index("```yaml\n") + 8 :]
+    observed = observed[: observed.index("```")]
+    shown = section[section.index("coverage of the central 80%") :]
+    shown = shown[: shown.index("```")].strip().splitlines()
+    path = tmp_path / "observed.yaml"
+    path.write_text(observed)
+    r = CliRunner().invoke(main, ["backtest", str(path), "--drill", "region-loss"])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().splitlines()[-len(shown) :] == shown

@@ -162,6 +162,8 @@ class Uniformity:
     mean_p: float
     ks_statistic: float
     ks_p: float
+    #: How many PIT values fell in each tenth of (0, 1): flat under the model.
+    histogram: tuple[int, ...] = ()
 
 
 def uniformity(pits: Sequence[float]) -> Uniformity:
@@ -171,7 +173,16 @@ def uniformity(pits: Sequence[float]) -> Uniformity:
     mean = float(u.mean())
     z = (mean - 0.5) * math.sqrt(12 * m)
     ks = sps.kstest(u, "uniform")
-    return Uniformity(m, mean, float(u.var()), float(2 * sps.norm.sf(abs(z))), float(ks.statistic), float(ks.pvalue))
+    counts = np.bincount(np.minimum((u * 10).astype(int), 9), minlength=10)
+    return Uniformity(
+        m,
+        mean,
+        float(u.var()),
+        float(2 * sps.norm.sf(abs(z))),
+        float(ks.statistic),
+        float(ks.pvalue),
+        tuple(int(c) for c in counts),
+    )
 
 
 def verdict(u: Uniformity, alpha: float = ALPHA) -> tuple[str, str]:
@@ -254,6 +265,7 @@ class Backtest:
                 "mean_p": self.uniformity.mean_p,
                 "ks_statistic": self.uniformity.ks_statistic,
                 "ks_p": self.uniformity.ks_p,
+                "histogram": list(self.uniformity.histogram),
             },
             "verdict": self.verdict,
             "explanation": self.explanation,
@@ -370,6 +382,8 @@ def describe(bt: Backtest) -> list[str]:
     for metric, value in bt.crps.items():
         unit = next(s.unit for s in bt.scored if s.observation.metric == metric)
         lines.append(f"  {metric}: mean CRPS {show(value, unit)}")
+    hist = " ".join(str(c) for c in bt.uniformity.histogram)
+    lines.append(f"PIT histogram by tenths (flat if calibrated; later than simulated piles up right): {hist}")
     lines.append(f"verdict: {bt.explanation}")
     lines.extend(
         f"note: the central {c.level:.0%} interval held {c.inside} of {c.n}, "

@@ -118,7 +118,20 @@ def load_observations(paths: Sequence[str | Path]) -> list[Observation]:
             out.extend(_read_yaml(path))
         else:
             raise InputError(str(path), [Problem("observed drills are read from .yaml, .yml or .csv files")])
+    check_unique(out)
     return out
+
+
+def check_unique(observations: Sequence[Observation]) -> None:
+    """Refuse a metric observed twice in one drill (same name and date): one of them is a mistake,
+    and counting both would weigh that drill twice."""
+    seen: dict[tuple[str, str | None, str], Observation] = {}
+    for obs in observations:
+        key = (obs.drill, obs.date, obs.metric)
+        first = seen.setdefault(key, obs)
+        if first is not obs:
+            at = f"{first.source}" + (f" line {first.line}" if first.line is not None else "")
+            raise obs.problem(f"{obs.metric} of drill {obs.drill!r} is already observed at {at}")
 
 
 def _read_yaml(path: str | Path) -> list[Observation]:
