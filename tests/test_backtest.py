@@ -14,6 +14,7 @@ from scipy import stats as sps
 from drsim.calibrate.backtest import assess, crps, pit, score_all
 from drsim.calibrate.observed import Observation, load_observations
 from drsim.cli import main
+from drsim.errors import InputError
 from drsim.sweep import sweep
 
 
@@ -233,3 +234,14 @@ def test_the_worked_example_in_the_docs_prints_what_the_docs_say(tmp_path):
     r = CliRunner().invoke(main, ["backtest", str(path), "--drill", "region-loss"])
     assert r.exit_code == 0, r.output
     assert r.output.strip().splitlines()[-len(shown) :] == shown
+
+
+def test_an_unknown_metric_is_refused_before_anything_is_simulated(monkeypatch):
+    import drsim.calibrate.backtest as bt
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated")
+
+    monkeypatch.setattr(bt, "execute", never)
+    with pytest.raises(InputError, match="no metric 'tier:tier9:rto'"):
+        bt.backtest([obs("tier:tier9:rto", "1h")], "region-loss", n=100)

@@ -52,8 +52,8 @@ from ..errors import InputError, Problem
 from ..model import Drill, Topology
 from ..model.units import format_duration
 from ..stats import quantile, wilson
-from ..sweep import sweep
-from .observed import Observation, load_observations, value_of
+from ..sweep import build_spec, execute
+from .observed import Observation, check_unique, load_observations, value_of
 
 #: The central intervals scored, as coverage probabilities.
 LEVELS = (0.8, 0.9)
@@ -295,45 +295,56 @@ def assess(scored: Sequence[Scored], drill: str = "", topology: str = "", n: int
     )
 
 
+def check_metrics(observations: Sequence[Observation], produced: Sequence[str]) -> None:
+    """Refuse an observation of a metric the drill does not produce, at its file, line and field,
+    naming the metrics it does."""
+    known = set(produced)
+    for obs in observations:
+        if obs.metric not in known:
+            raise obs.problem(f"this drill produces no metric {obs.metric!r}; it produces {', '.join(sorted(known))}")
+
+
 def score_all(
     observations: Sequence[Observation], samples: dict[str, np.ndarray], units: dict[str, str], seed: int = 0
 ) -> list[Scored]:
-    """Score every observation against the simulated sample of its metric.
+    """Score every observation against the simulated sample of its metric (``units``: each metric's unit).
 
-    An observation of a metric the simulation did not produce is refused at its
-    file, line and field, naming the metrics it did.
+    ``seed`` fixes the uniform draws that place observations among tied simulated values.
     """
+    check_metrics(observations, list(samples))
     rng = np.random.default_rng([seed, 0xB7])
     sorted_samples = {k: np.sort(np.asarray(v, dtype=float)) for k, v in samples.items()}
     out = []
     for obs in observations:
-        if obs.metric not in sorted_samples:
-            known = ", ".join(sorted(sorted_samples))
-            raise obs.problem(f"this drill produces no metric {obs.metric!r}; it produces {known}")
         value = value_of(obs, units[obs.metric])
         out.append(score(obs, value, units[obs.metric], sorted_samples[obs.metric], float(rng.random())))
     return out
 
 
 def backtest(
-    observed: Sequence[str | Path],
+    observed: Sequence[str | Path] | Sequence[Observation],
     drill: str | Path | Drill,
     topology: str | Path | Topology | None = None,
     n: int = DEFAULT_N,
     seed: int = 0,
     executor: str = "local",
 ) -> Backtest:
-    """Score the observed drills in the files ``observed`` against ``n`` simulated replicates of ``drill``.
+    """Score observed drills against ``n`` simulated replicates of ``drill``.
 
-    ``drill`` and ``topology`` are names, paths or loaded models (with any
-    overlay already applied). Files that cannot be read are refused before
-    simulating; an observation of a metric the drill does not produce, or a
-    value in the wrong unit, once the simulation says what it produces.
+    ``observed`` is files of observed drills (:mod:`drsim.calibrate.observed`) or
+    observations already read from them; ``drill`` and ``topology`` are names,
+    paths or loaded models (with any overlay already applied). Unreadable
+    files and observations of metrics the drill does not produce are refused
+    before anything is simulated.
     """
-    observations = load_observations(observed)
-    if not observations:  # pragma: no cover - every reader refuses an empty file
+    files = [o for o in observed if not isinstance(o, Observation)]
+    observations = (load_observations(files) if files else []) + [o for o in observed if isinstance(o, Observation)]
+    check_unique(observations)
+    if not observations:
         raise InputError("backtest", [Problem("no observations given")])
-    result = sweep(drill, topology, n=n, seed=seed, keep_replicates=True, executor=executor)
+    spec = build_spec(drill, topology, n=n, seed=seed, keep_replicates=True)
+    check_metrics(observations, spec.points[0].metrics)
+    result = execute(spec, executor=executor)
     point = result.points[0]
     frame = result.to_frame()
     units = dict(zip(frame.metric, frame.unit))
@@ -409,6 +420,7 @@ __all__ = [
     "Uniformity",
     "assess",
     "backtest",
+    "check_metrics",
     "coverage",
     "crps",
     "describe",

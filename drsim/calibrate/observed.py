@@ -206,4 +206,12 @@ def _read_csv(path: str | Path) -> list[Observation]:
     return out
 
 
-__all__ = ["CSV_COLUMNS", "Observation", "ObservedDrill", "ObservedFile", "load_observations", "value_of"]
+__all__ = [
+    "CSV_COLUMNS",
+    "Observation",
+    "ObservedDrill",
+    "ObservedFile",
+    "check_unique",
+    "load_observations",
+    "value_of",
+]

@@ -38,9 +38,9 @@ def backtest(observed, drill_name, topology, overlays, n, seed, fmt):
     from ..calibrate.backtest import describe
     from ..calibrate.observed import load_observations
 
-    load_observations(observed)  # unreadable files are refused before any simulating
+    observations = load_observations(observed)  # unreadable files are refused before the overlays are applied
     drill_name, topology = overlaid(drill_name, topology, overlays)
-    result = run_backtest(observed, drill_name, topology, n=n, seed=seed)
+    result = run_backtest(observations, drill_name, topology, n=n, seed=seed)
     if fmt == "json":
         click.echo(json.dumps(result.to_json_data(), indent=2))
     else:
