@@ -245,3 +245,20 @@ def test_an_unknown_metric_is_refused_before_anything_is_simulated(monkeypatch):
     monkeypatch.setattr(bt, "execute", never)
     with pytest.raises(InputError, match="no metric 'tier:tier9:rto'"):
         bt.backtest([obs("tier:tier9:rto", "1h")], "region-loss", n=100)
+
+
+def test_an_overlay_is_applied_before_scoring(tmp_path):
+    path = tmp_path / "observed.yaml"
+    path.write_text(OBSERVED)
+    overlay = tmp_path / "slow-dba.yaml"
+    overlay.write_text(
+        "set:\n"
+        + "".join(f'  topology.staff.dba.shifts.{i}.acknowledge: "lognormal(p50=40m, p95=90m)"\n' for i in range(3))
+    )
+    args = ["backtest", str(path), "--drill", "region-loss", "-n", "2000", "--format", "json"]
+    plain = json.loads(CliRunner().invoke(main, args).stdout)
+    r = CliRunner().invoke(main, [*args, "--overlay", str(overlay)])
+    assert r.exit_code == 0, r.output
+    slow = json.loads(r.stdout)
+    assert slow["observations"][1]["p50"] > plain["observations"][1]["p50"] + 600  # tier0 RTO waits on the DBA
+    assert slow["observations"][1]["pit"] < plain["observations"][1]["pit"]
