@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from . import (
+    backtest,
     calibrate,
     catalog,
     compare,
@@ -46,5 +47,5 @@ main.add_command(drill.drill)
 main.add_command(catalog.list_)
 main.add_command(validate.validate)
 main.add_command(schema.schema)
-for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history):
+for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history, backtest):
     command.register(main)
