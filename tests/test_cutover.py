@@ -339,4 +339,17 @@ def test_validate_schema_and_list_know_cutover_plans():
     assert "ehr-core-to-cloud" in CliRunner().invoke(main, ["list"]).stdout
     r = CliRunner().invoke(main, ["cutover", str(bundled_dir("drills") / "region-loss.yaml")])
     assert r.exit_code == 2
-    assert "expected a cutover" in r.stderr
+    assert "expected a cutover plan" in r.stderr
+
+
+def test_validate_reads_an_evidence_file_on_its_own_and_cutover_refuses_a_plan_as_evidence():
+    from drsim.model.loader import bundled_dir
+
+    ev = str(bundled_dir("cutovers/evidence") / "ehr-core-to-cloud-rehearsal.yaml")
+    r = CliRunner().invoke(main, ["validate", ev])
+    assert r.exit_code == 0, r.output
+    assert "valid evidence file (5 measure(s)" in r.stdout
+    plan = str(bundled_dir("cutovers") / "ehr-core-to-cloud.yaml")
+    r = CliRunner().invoke(main, ["cutover", "ehr-core-to-cloud", "-n", "10", "--evidence", plan])
+    assert r.exit_code == 2, r.output
+    assert "expected an evidence file (measured, ...), but this file is a cutover plan" in r.stderr

@@ -26,7 +26,8 @@ from .options import topology_option
 def validate(files, topology):
     """Check FILES (topologies, drills or cutover plans).
 
-    A file with freeze or waves at the top is read as a cutover plan; one with drill keys at the top
+    A file with measured at the top is a rehearsal's evidence (checked on its own; its measures against
+    a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover plan; one with drill keys at the top
     (faults, response, ...) as a drill. Either is checked against
     --topology, else against a topology among FILES (the last one before it, else the first after it),
     else against the bundled reference estate. Exits 2 if any is invalid; warnings (names with
@@ -34,12 +35,14 @@ def validate(files, topology):
     """
     # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
+    from ..model.cutover import Evidence
     from ..model.loader import (
         DEFAULT_TOPOLOGY,
         cutover_from_text,
         drill_file_from_text,
         kind_of,
         load_topology,
+        model_from_text,
         parse_yaml,
         read_user_file,
         topology_from_text,
@@ -59,6 +62,17 @@ def validate(files, topology):
     topologies = {}  # index in FILES -> the topology read from it (None: invalid)
     for i, (f, raw, kind) in enumerate(read):
         if raw is None or kind in ("drill", "cutover"):
+            continue
+        if kind == "evidence":
+            try:
+                ev = model_from_text(raw, Evidence, str(f))
+                click.echo(
+                    f"{f}: valid evidence file ({len(ev.measured)} measure(s); whether a plan's gates measure them "
+                    "is checked by drsim cutover PLAN --evidence FILE)"
+                )
+            except InputError as exc:
+                click.echo(f"error: {exc}", err=True)
+                bad = True
             continue
         try:
             t = topology_from_text(raw, str(f))

@@ -463,15 +463,19 @@ def parse_yaml(text: str | bytes, source: str) -> LocatedDocument:
 
 
 def kind_of(data) -> str | None:
-    """``"topology"``, ``"drill"`` or ``"cutover"``, judged by the top-level keys of a loaded file; None if unclear.
+    """``"topology"``, ``"drill"``, ``"cutover"`` or ``"evidence"``, judged by the top-level keys of a loaded
+    file; None if unclear.
 
-    ``freeze`` or ``waves`` belong to cutover plans alone; otherwise the file is
+    ``freeze`` or ``waves`` belong to cutover plans alone, ``measured`` to a
+    rehearsal's evidence for one; otherwise the file is
     whichever of a topology or a drill has more of its keys at the top.
     """
     if not isinstance(data, dict):
         return None
     if "freeze" in data or "waves" in data:
         return "cutover"
+    if "measured" in data:
+        return "evidence"
     t = sum(k in data for k in TOPOLOGY_KEYS)
     d = sum(k in data for k in DRILL_KEYS)
     return "topology" if t > d else "drill" if d > t else None
@@ -858,18 +862,22 @@ def read_user_file(path: str | Path) -> bytes:
     return raw
 
 
+_A_KIND = {"cutover": "a cutover plan", "evidence": "an evidence file"}
+
+
 def _wrong_kind(doc: LocatedDocument, source: str, expected: str) -> None:
     found = kind_of(doc.data)
     if found is None or found == expected:
         return
-    keys_of = {"drill": DRILL_KEYS, "topology": TOPOLOGY_KEYS, "cutover": CUTOVER_KEYS}
+    keys_of = {"drill": DRILL_KEYS, "topology": TOPOLOGY_KEYS, "cutover": CUTOVER_KEYS, "evidence": ("measured",)}
     keys = [k for k in keys_of[found] if k in doc.data]
     want = ", ".join(keys_of[expected][:4])
     raise InputError(
         source,
         [
             Problem(
-                f"expected a {expected} ({want}, ...), but this file is a {found} (it has {', '.join(keys)})",
+                f"expected {_A_KIND.get(expected, 'a ' + expected)} ({want}, ...), but this file is "
+                f"{_A_KIND.get(found, 'a ' + found)} (it has {', '.join(keys)})",
                 (),
                 *doc.locate((keys[0],)),
             )
@@ -949,6 +957,7 @@ def cutover_from_text(text: str | bytes, topology: Topology, source: str = "<cut
 def evidence_from_text(text: str | bytes, plan: CutoverPlan, source: str = "<evidence>") -> Evidence:
     """A rehearsal's evidence for ``plan``'s gates from YAML or JSON text, every measure one a gate names."""
     doc = parse_yaml(text, source)
+    _wrong_kind(doc, source, "evidence")
     evidence = _validate(doc, Evidence, source)
     probs = check_evidence(evidence, plan)
     if probs:
