@@ -186,6 +186,8 @@ def _measured(g: dict) -> str:
         return "simulated" if g["simulated"] else "measured in a rehearsal"
     if g["value"] is None:
         return "no evidence"
+    if g["source"] == "simulation":  # an estimate: four significant figures
+        return f"simulation: {g['value']:.4g}"
     return f"{g['source']}: {g['value']:g}"
 
 
