@@ -20,6 +20,10 @@ Prints, for one bundled drill (default region-loss on ehr-hybrid):
   which a sweep never builds;
 * a pure-numpy implementation of the same exact dispatch, checked equal, as
   the baseline that avoiding a compiler would give;
+* what each recovery mechanism the drill uses costs the compiled kernel: the
+  drill with each one taken out (step failures, the escalation policy with its
+  deputy and triggers, call-in, handover of running work), in nanoseconds
+  per task-replicate on one thread, measured on the same draws in this run;
 * peak memory (RSS high-water mark) of a whole sweep at two sizes, each in a
   fresh process.
 
@@ -112,6 +116,66 @@ def _best(fn, repeat: int) -> tuple[float, float]:
         run = (time.perf_counter() - t0, time.process_time() - c0)
         best = min(best, run)
     return best
+
+
+#: Recovery mechanisms and the keys whose removal (anywhere in the topology or the drill) takes each out.
+MECHANISMS = {
+    "step failures and retries": ("failure",),
+    "escalation policy, deputy and triggers": ("escalation", "deputy", "declare_when"),
+    "call-in": ("call_in",),
+    "handover of running work": ("handover",),
+}
+
+
+def _without(doc, keys: tuple[str, ...]):
+    """A copy of the YAML document ``doc`` with every mapping entry named in ``keys`` removed."""
+    if isinstance(doc, dict):
+        return {k: _without(v, keys) for k, v in doc.items() if k not in keys}
+    if isinstance(doc, list):
+        return [_without(v, keys) for v in doc]
+    return doc
+
+
+def variant_plan(drill: str, keys: tuple[str, ...] = ()):
+    """The bundled ``drill`` on the reference estate, compiled with every entry named in ``keys`` removed."""
+    import yaml
+
+    from drsim.model.loader import drill_from_text, resolve, topology_from_text
+    from drsim.plan import compile_plan
+
+    topo_doc = yaml.safe_load(Path(resolve("ehr-hybrid", "topologies")).read_text())
+    drill_doc = yaml.safe_load(Path(resolve(drill, "drills")).read_text())
+    topo = topology_from_text(yaml.safe_dump(_without(topo_doc, keys)), "ehr-hybrid.yaml")
+    return compile_plan(topo, drill_from_text(yaml.safe_dump(_without(drill_doc, keys)), topo, drill))
+
+
+def mechanism_costs(drill: str, n: int, repeat: int) -> list[tuple[str, int, float]]:
+    """(variant, tasks, kernel ns per task-replicate on one thread) for the drill as bundled, without each
+    mechanism in turn, and without them all."""
+    import numba
+
+    from drsim.engine import vectorized
+    from drsim.engine.draws import Draws
+
+    every = tuple(k for keys in MECHANISMS.values() for k in keys)
+    variants = {"as bundled": ()} | {f"without {m}": keys for m, keys in MECHANISMS.items()} | {"without all": every}
+    out = []
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        for name, keys in variants.items():
+            plan = variant_plan(drill, keys)
+            draws = Draws.sample(plan.elements(), 1, n)
+            kp = vectorized.prepare(plan)
+            vectorized.finish_times(plan, draws, kp=kp, parallel=False)  # compile for this plan's shape
+            t, _ = _best(
+                lambda plan=plan, draws=draws, kp=kp: vectorized.finish_times(plan, draws, kp=kp, parallel=False),
+                repeat,
+            )
+            out.append((name, len(plan.tasks), t / (n * len(plan.tasks)) * 1e9))
+    finally:
+        numba.set_num_threads(threads)
+    return out
 
 
 def main(argv=None) -> None:
@@ -247,23 +311,35 @@ def main(argv=None) -> None:
         f"{t_vec / (floor + stages['durations']):.2f}"
     )
 
-    # ---- numpy baseline
-    d_np = Draws.sample(plan.elements(), 1, n_np)
-    D = task_durations(plan, d_np)
+    # ---- numpy baseline (it does not hand running work over: it runs the drill without handovers)
+    p_np = variant_plan(args.drill, MECHANISMS["handover of running work"]) if plan.shift_changes else plan
+    d_np = Draws.sample(p_np.elements(), 1, n_np)
+    D = task_durations(p_np, d_np)
     t0 = time.perf_counter()
-    f_np = numpy_fcfs.finish_times(plan, D)
+    f_np = numpy_fcfs.finish_times(p_np, D)
     t_np = time.perf_counter() - t0
-    f_k = vectorized.run_many(plan, d_np).finish
+    f_k = vectorized.run_many(p_np, d_np).finish
     same = np.array_equal(f_np, f_k)
-    t_k, _ = _best(lambda: vectorized.run_many(plan, d_np), repeat)
+    t_k, _ = _best(lambda: vectorized.run_many(p_np, d_np), repeat)
     print(
-        f"\nSame dispatch in pure numpy (lockstep masked argmin), {n_np:,} replicates: {n_np / t_np:,.0f} replicates/s "
-        f"(compiled kernel on the same durations: {n_np / t_k:,.0f}/s); identical task times: {same}"
+        f"\nSame dispatch in pure numpy (lockstep masked argmin), {n_np:,} replicates"
+        f"{' (without handovers, which it does not model)' if p_np is not plan else ''}: {n_np / t_np:,.0f} "
+        f"replicates/s (compiled kernel on the same durations: {n_np / t_k:,.0f}/s); identical task times: {same}"
     )
     print(
         f"  DES check: DES and kernel identical on the first {n_des:,}: "
         f"{np.array_equal(f_des, vectorized.run_many(plan, d_des).finish)}"
     )
+
+    # ---- what each mechanism costs the kernel
+    print(
+        f"\nWhat each mechanism costs ({args.drill}; draws to finish times, compiled kernel on one thread, "
+        f"{n_np:,} replicates, best of {repeat}):"
+    )
+    costs = mechanism_costs(args.drill, n_np, repeat)
+    base = costs[0][2]
+    for name, tasks, ns in costs:
+        print(f"  {name:<48} {tasks:4d} tasks  {ns:7.1f} ns per task-replicate ({ns / base:5.2f}x as bundled)")
 
     # ---- peak memory, fresh processes
     print("\nPeak memory of a whole sweep, default executor (RSS high-water mark, fresh process each):")

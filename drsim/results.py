@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .engine.des import Replay, TimelineEvent
+from .engine.des import Replay, TimelineEvent, story_order
 from .engine.draws import Draws
 from .engine.finish import FinishTimes
 from .engine.outcomes import never_reason, queue_flows
@@ -327,7 +327,7 @@ def build_result(plan: Plan, draws: Draws, replay: Replay, metrics: dict[str, np
     milestones = {k: float(replay.finish[i]) for k, i in plan.milestones.items()}
     timeline = list(replay.timeline)
     timeline += _queue_events(plan, queues, replay, flows)
-    timeline.sort(key=lambda e: (e.time, 0 if e.phase == "start" else 1))
+    timeline.sort(key=story_order)
     return DrillResult(
         drill=plan.drill.name,
         topology=topo.name,

@@ -212,9 +212,9 @@ def test_an_existing_output_is_never_overwritten_without_force(command, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_every_error_shown_in_the_readme_is_printed_for_a_corpus_file():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Errors you may see\n", 1)[1].split("\n## ", 1)[0]
+def test_every_error_shown_in_the_docs_is_printed_for_a_corpus_file():
+    page = (Path(__file__).parent.parent / "docs" / "errors.md").read_text(encoding="utf-8")
+    section = page.split("\n## Bad input\n", 1)[1].split("\n## ", 1)[0]
     shown = [line for line in section.splitlines() if line.startswith(("error: ", "warning: "))]
     assert len(shown) >= 20
     printed = {line for name in CASES for line in expected(name).splitlines()}

@@ -93,6 +93,20 @@ def test_bundled_drills_exercise_shift_handovers(bundled_runs):
     assert sum(v > 0 for v in handed.values()) >= 2, handed
 
 
+def test_bundled_drills_exercise_long_tasks_handed_over(bundled_runs):
+    """The reference estate's technical roles hand running work over at 07:00 and 19:00: in ransomware-restore
+    the multi-day clean-room rebuild runs across shift changes in every replicate, so agreement covers
+    handovers of running tasks."""
+    plan, _, by_des, _ = bundled_runs["ransomware-restore"]
+    assert plan.shift_changes
+    across = np.zeros(by_des.finish.shape[0], dtype=bool)
+    for c in plan.shift_changes:
+        staffed = [t.index for t in plan.tasks if t.role == c.role]
+        s, f = by_des.start[:, staffed], by_des.finish[:, staffed]
+        across |= np.any((s < c.time) & (f > c.time + c.cost) & np.isfinite(f), axis=1)
+    assert across.all()
+
+
 @pytest.mark.parametrize("name", DRILLS)
 def test_sweep_path_keeps_exactly_the_finish_times_the_outcomes_read(bundled_runs, name):
     """The sweep runs the kernel keeping only some columns; its metrics equal the full run's."""
@@ -324,3 +338,51 @@ def test_engines_agree_where_call_ins_meet_escalation_timeouts_and_decision_trig
     assert tied.any(), "some replicates have a call-in arriving at the instant a trigger is checked"
     assert np.isinf(by_vec.finish[:, trigger]).any(), "and some have the trigger cancelled"
     assert np.all(np.isfinite(by_vec.finish[:, plan.milestones["restored"]]))
+
+
+def test_engines_agree_where_long_tasks_are_handed_over_under_contention():
+    """Long tasks handed over at every shift start (a 20m handover), with three day DBAs and one at night
+    (so the incoming shift cannot take every running task), dual control, a restore's data transfer, a night
+    pace and fatigue, and DBAs called in at detection: identical start and finish times on 2,000 replicates,
+    and some replicates hand over more tasks than the night shift can take."""
+    shifts = [
+        {"name": "day", "start": "08:00", "end": "20:00", "headcount": 3, "acknowledge": "exponential(mean=3m)"},
+        {"name": "night", "start": "20:00", "end": "08:00", "headcount": 1, "acknowledge": "10m", "pace": 1.4},
+    ]
+    dba = {
+        "shifts": shifts,
+        "handover": "20m",
+        "fatigue": {"after": "10h", "pace": 1.2},
+        "call_in": {"available": 1, "respond": "exponential(mean=15m)", "travel": "30m"},
+    }
+    services = {
+        f"s{i}": auto_service(
+            [
+                {"name": "rebuild", "duration": "lognormal(p50=2h, p95=8h)", "role": "dba", "people": 1 + (i == 1)},
+                {"name": "restore", "duration": "exponential(mean=1h)", "role": "dba", "restore": True},
+            ],
+            tier="tier0" if i < 2 else "tier1",
+            data={"size": "500GB", "restore_throughput": "100MB/s"},
+        )
+        for i in range(4)
+    }
+    drill = base_drill(
+        start="2026-03-11T17:30",
+        detection={"delay": "exponential(mean=20m)"},
+        response={
+            "page": ["ic", "dba"],
+            "triage": {"role": "ic", "duration": "5m"},
+            "declare": {"role": "ic", "duration": "5m"},
+            "call_in": [{"role": "dba", "count": 1, "when": "detected"}],
+        },
+    )
+    plan = plan_of(base_topology(services, staff={"ic": role(), "dba": dba}), drill)
+    assert [c.role for c in plan.shift_changes[:2]] == ["dba", "dba"]
+    draws = Draws.sample(plan.elements(), 17, 2000)
+    by_des, by_vec = des.run_many(plan, draws), vectorized.run_many(plan, draws)
+    np.testing.assert_array_equal(by_vec.finish, by_des.finish)
+    np.testing.assert_array_equal(by_vec.start, by_des.start)
+    night = plan.shift_changes[0].time  # 20:00
+    staffed = [t.index for t in plan.tasks if t.role == "dba" and t.kind == "step"]
+    across = (by_vec.start[:, staffed] < night) & (by_vec.finish[:, staffed] > night + 20 * 60)
+    assert (across.sum(axis=1) > 1).any(), "some replicates run more tasks at 20:00 than the night shift can take"

@@ -110,9 +110,31 @@ def test_the_deputy_decides_with_probability_exp_of_minus_after_over_mean_ack():
     f = times_both(plan, seed=25, n=N)
     deputy = np.isfinite(f[:, col(plan, "declare:deputy")])
     proportion_within_4se(deputy, np.exp(-30 / 20))
-    # the declaration is the first of the two decisions
-    both = np.minimum(f[:, col(plan, "declare")], f[:, col(plan, "declare:deputy")])
-    np.testing.assert_array_equal(f[:, plan.milestones["declared"]], both)
+    # once the deputy is paged the decision is theirs: the declaration is the deputy's decision, and the
+    # director, answering late, is freed at once (no time spent, no decision made twice)
+    own = f[:, col(plan, "declare")]
+    want = np.where(deputy, f[:, col(plan, "declare:deputy")], own)
+    np.testing.assert_array_equal(f[:, plan.milestones["declared"]], want)
+    assert np.all(np.isinf(f[deputy, col(plan, "declare:own")]))
+    np.testing.assert_array_equal(f[~deputy, col(plan, "declare:own")], own[~deputy])
+
+
+def test_a_decider_overtaken_by_the_deputy_spends_no_time_deciding_and_the_timeline_says_so():
+    plan = deputy_plan()
+    draws = Draws.sample(plan.elements(), 25, 400)
+    got = des.run_many(plan, draws)
+    late = np.isfinite(got.finish_of(col(plan, "declare:deputy")))
+    assert late.any()
+    own = col(plan, "declare")
+    np.testing.assert_array_equal(got.finish_of(own)[late], got.start_of(own)[late])
+    np.testing.assert_array_equal(got.finish, vectorized.run_many(plan, draws).finish)
+    r = int(np.flatnonzero(late)[0])
+    lines = [(e.actor, e.kind, e.event) for e in des.replay(plan, draws, r).timeline]
+    decided = [x for x in lines if x[2].endswith("- decided")]
+    assert len(decided) == 1, decided  # the deputy's decision only
+    assert decided[0][0].startswith("cmo#"), decided
+    late_answer = [x for x in lines if "answers late" in x[2]]
+    assert [x[:2] for x in late_answer] == [("director#1", "deputy")], lines
 
 
 def trigger_plan(within="20m", decide="exponential(mean=30m)"):

@@ -78,7 +78,7 @@ def assert_no_worse(before: dict, after: dict, keys) -> None:
 
 #: Differences between milestones that need not come in this order: an active-active service (or
 #: a fault that clears) can be restored before anyone declares, and the first role paged need not
-#: be the one whose triage leads to the decision. They can be negative; see the README's model section.
+#: be the one whose triage leads to the decision. They can be negative; see docs/laws.md.
 UNORDERED = ("latency:declare", "latency:restore")
 
 
@@ -287,7 +287,7 @@ def pinned(ics: int, db: str, fault: str = "", n: int = 200) -> dict[str, np.nda
 
 
 def test_a_second_incident_commander_can_delay_a_service():
-    """Graham's anomaly, the README's example. With one incident commander, break-glass access and
+    """Graham's anomaly, the example in docs/laws.md. With one incident commander, break-glass access and
     a 30-minute notification come before triage, so the failover is declared at 35m; the one DBA
     fixes the app's config at 20m-25m and then promotes the database. With two, the decision comes
     at 5m, the hour-long promotion takes the DBA first, and the app's 5-minute fix waits until 1h05m."""

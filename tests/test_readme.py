@@ -1,4 +1,6 @@
-"""The README's Python examples run as written, so the documented API cannot drift from the code."""
+"""The README's and the docs pages' Python examples run as written, so the documented API cannot
+drift from the code; the sentences they quote from the program's output, the exit statuses they
+list and the pages they link to are checked against the program and the repository."""
 
 from __future__ import annotations
 
@@ -10,36 +12,86 @@ import pytest
 
 matplotlib.use("Agg")
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+ROOT = Path(__file__).resolve().parent.parent
+#: every page of documentation: the README first, then docs/*.md by name
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = {page.relative_to(ROOT).as_posix(): page.read_text(encoding="utf-8") for page in PAGES}
+README = TEXT["README.md"]
+BLOCKS = [
+    (name, i, block)
+    for name, text in TEXT.items()
+    for i, block in enumerate(re.findall(r"```python\n(.*?)```", text, re.S), start=1)
+]
 
 
-def test_the_readme_has_python_examples():
+def test_the_documentation_has_python_examples():
     assert len(BLOCKS) >= 5
+    assert any(name == "README.md" for name, _, _ in BLOCKS)  # the README shows the API itself
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=lambda i: f"block-{i + 1}")
-def test_readme_python_example_runs(index, tmp_path, monkeypatch):
+def test_the_readme_stays_short():
+    assert len(README.splitlines()) <= 300
+
+
+@pytest.mark.parametrize(("page", "index", "block"), BLOCKS, ids=[f"{name}-block-{i}" for name, i, _ in BLOCKS])
+def test_python_example_runs(page, index, block, tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     before = set(tmp_path.iterdir())
     namespace: dict = {}
-    exec(compile(BLOCKS[index], f"README.md python block {index + 1}", "exec"), namespace)
+    exec(compile(block, f"{page} python block {index}", "exec"), namespace)
     plt.close("all")
     written = set(tmp_path.iterdir()) - before
     for path in written:  # anything an example writes is a whole, non-empty file
         assert path.stat().st_size > 0, path
     # a file an example names as its output is there
-    for name in re.findall(r"\"([\w.-]+\.(?:pdf|png|svg|html|md|parquet|csv))\"", BLOCKS[index]):
+    for name in re.findall(r"\"([\w.-]+\.(?:pdf|png|svg|html|md|parquet|csv))\"", block):
         assert (tmp_path / name) in written, name
 
 
-def test_the_readme_quotes_a_question_the_region_loss_pack_asks():
+def test_the_docs_quote_a_question_the_region_loss_pack_asks():
     from drsim import render_timeline, tabletop
 
-    quote = re.search(r"from the region-loss P90 pack: \*\"(.*?)\"\*", README, re.S)
-    assert quote, "the README's example question is gone"
+    quotes = [
+        (name, q)
+        for name, text in TEXT.items()
+        for q in re.findall(r"from the region-loss P90 pack: \*\"(.*?)\"\*", text, re.S)
+    ]
+    assert quotes, "the example question from the region-loss P90 pack is gone from the docs"
     pack = " ".join(render_timeline(tabletop("region-loss", percentile=90), "md").split())
-    for part in quote.group(1).split("[…]"):
-        assert " ".join(part.split()) in pack, part
+    for name, quote in quotes:
+        for part in quote.split("[…]"):
+            assert " ".join(part.split()) in pack, (name, part)
+
+
+def _exit_statuses(text: str) -> list[int]:
+    """The statuses of the first `| status | meaning |` table in a page."""
+    table = text.split("| status | meaning |\n", 1)[1].split("\n\n", 1)[0]
+    return [int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/errors.md"])
+def test_the_exit_status_tables_list_every_status_the_commands_use(page):
+    from drsim.cli import common
+
+    used = sorted({v for k, v in vars(common).items() if k.startswith("EXIT_") and isinstance(v, int)})
+    assert used == [0, 1, 2, 3, 4, 130]
+    assert _exit_statuses(TEXT[page]) == used
+
+
+def test_every_relative_link_in_the_documentation_resolves():
+    broken = []
+    for name, text in TEXT.items():
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" in target:
+                continue
+            if not ((ROOT / name).parent / target).exists():
+                broken.append((name, target))
+    assert not broken, broken
+
+
+def test_every_docs_page_is_linked_from_the_readme():
+    linked = set(re.findall(r"\]\((docs/[^)#\s]+\.md)", README))
+    pages = {name for name in TEXT if name.startswith("docs/")}
+    assert pages <= linked, sorted(pages - linked)

@@ -457,3 +457,73 @@ def test_the_first_to_acknowledge_is_the_one_shown_triaging(drill):
         assert started.actor == acks[0].actor
         assert rep.timeline.index(acks[0]) < rep.timeline.index(started)
     assert checked > 0
+
+
+def _story_plan():
+    """An IC slow to answer (level 2 pages the manager), a DBA called in, a restore that fails twice and is
+    replaced by a rebuild from scratch, which runs past 20:00 and is handed to the night shift."""
+    from builders import auto_service, base_drill, base_topology, plan_of, role
+
+    shifts = [
+        {"name": "day", "start": "08:00", "end": "20:00", "headcount": 1, "acknowledge": "1m"},
+        {"name": "night", "start": "20:00", "end": "08:00", "headcount": 1, "acknowledge": "1m", "pace": 1.5},
+    ]
+    staff = {
+        "ic": role(acknowledge="20m"),
+        "manager": role(acknowledge="2m"),
+        "dba": {
+            "shifts": shifts,
+            "handover": "15m",
+            "call_in": {"available": 1, "respond": "10m", "remote_login": "20m"},
+        },
+    }
+    failure = {
+        "probability": 1.0,
+        "retry": {"limit": 1, "duration": "20m"},
+        "otherwise": [{"name": "rebuild from scratch", "duration": "3h", "role": "dba"}],
+    }
+    services = {"db": auto_service([{"name": "restore", "duration": "30m", "role": "dba", "failure": failure}])}
+    drill = base_drill(
+        start="2026-03-11T18:00",
+        response={
+            "page": ["ic"],
+            "escalation": {"timeout": "5m", "levels": [["manager"]]},
+            "triage": {"role": "ic", "duration": "2m"},
+            "declare": {"role": "manager", "duration": "1m"},
+            "call_in": [{"role": "dba", "count": 1, "when": "detected"}],
+        },
+    )
+    return plan_of(base_topology(services, staff=staff), drill)
+
+
+def test_the_event_table_tells_timeouts_call_ins_failures_and_handovers_in_the_order_they_happen():
+    tt = tabletop(_story_plan(), seed=0)
+    md = render_timeline(tt, "md")
+    rows = [line for line in md.splitlines() if line.startswith("| T+")]
+    # the rebuild (3h from 19:14, due 22:14) has 134m left at 20:00: 15m + 134m x 1.5 at night, ends 23:36
+    story = [
+        ("18:06", "level 2 paged: manager (no acknowledgement within 5m)"),
+        ("18:08", "manager#1 acknowledges the page"),
+        ("18:11", "1 dba called in off shift: answers the call"),
+        ("18:31", "1 dba called in: logged in from home"),
+        ("18:54", "db: restore: attempt 1 failed - trying again (retry 1 of 1)"),
+        ("19:14", "db: restore - attempt 2 failed: no retries left"),
+        ("19:14", "db: restore FAILED (2 attempts) - taking the alternate path"),
+        ("19:14", "db: rebuild from scratch"),
+        ("20:00", "hands over db: rebuild from scratch to dba#3 of the night shift (15m handover)"),
+        ("23:36", "db: rebuild from scratch - done"),
+        ("23:36", "db restored"),
+    ]
+    where = []
+    for clock, text in story:
+        hits = [i for i, r in enumerate(rows) if f"| {clock} |" in r and r.rstrip(" |").endswith(text)]
+        assert hits, (clock, text, rows)
+        where.append(hits[0])
+    assert where == sorted(where), [rows[i] for i in where]
+    # who: the person who began the rebuild hands it over, and the one it went to finishes it
+    assert "| dba#1 | db | hands over" in rows[where[8]]
+    assert "| dba#3 | db | db: rebuild from scratch - done" in rows[where[9]]
+    # the triage starts only once its person has acknowledged (acknowledgement first at one instant)
+    ack = next(i for i, r in enumerate(rows) if "ic#1 acknowledges the page" in r)
+    triage = next(i for i, r in enumerate(rows) if r.rstrip(" |").endswith("triage: confirm scope and impact"))
+    assert ack < triage

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from . import calibrate, catalog, compare, drill, init, schema, sensitivity, sweep, timeline, validate
+from . import calibrate, catalog, compare, cutover, drill, init, schema, sensitivity, sweep, timeline, validate
 from .common import EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_OUTPUT_EXISTS, handle_errors
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_MISSED", "EXIT_OK", "EXIT_OUTPUT_EXISTS", "handle_errors", "main"]
@@ -33,5 +33,5 @@ main.add_command(drill.drill)
 main.add_command(catalog.list_)
 main.add_command(validate.validate)
 main.add_command(schema.schema)
-for command in (sweep, compare, timeline, sensitivity, init, calibrate):
+for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover):
     command.register(main)

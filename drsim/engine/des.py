@@ -40,15 +40,25 @@ import numpy as np
 import simpy
 from simpy.events import EventPriority
 
+from ..model.units import write_duration
 from ..plan import ANY, Plan, Task
-from .draws import Draws, task_durations
+from ..plan.roster import ShiftChange
+from .draws import Draws, failed_attempts, task_durations
 from .finish import FinishTimes
+from .handover import hand_over, work_share
 
 #: SimPy processes NORMAL (1) and URGENT (0) events of one instant before this: a task's
 #: ``cancel_if`` check, after every finish of the instant that needs nobody dispatched.
 CANCEL_PRIORITY = EventPriority(2)
 #: Staff pools hand out people after every other event of one instant, cancel checks included.
 DISPATCH_PRIORITY = EventPriority(3)
+
+
+def story_order(e: TimelineEvent) -> tuple[float, int]:
+    """The order a timeline reads in: by time; at one instant the fault, then acknowledgements, then what
+    finished or happened, then what starts (after what let it start: a decision before the failover it
+    orders, a failed attempt before the alternate path)."""
+    return (e.time, 0 if e.kind == "fault" else 1 if e.kind == "ack" else 3 if e.phase == "start" else 2)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,8 @@ class TimelineEvent:
     actor: str  # a person ("dba#1"), "automation", "monitoring" or "facilitator"
     service: str | None
     event: str
-    kind: str  # fault, detect, page, ack, triage, declare, step, validate, restored, ...
+    kind: str  # fault, detect, page, ack, triage, declare, step, validate, restored, handover (a roster
+    # change), hand-off (a running task handed to the incoming shift), failure, ...
     phase: str = "finish"  # start | finish | instant
 
 
@@ -100,6 +111,11 @@ class StaffPool:
         self._schedule_dispatch()
         return ev
 
+    def relieve(self) -> int:
+        """A person of the incoming shift takes over a running task: their number (the one who leaves is gone)."""
+        self._next += 1
+        return self._next - 1
+
     def release(self, person: int) -> None:
         """``person`` finished their task: free for the next one, or gone if their shift is over."""
         if self.owed > 0:
@@ -124,6 +140,72 @@ class StaffPool:
         while self.waiting and len(self.free) >= self.waiting[0][2]:
             _, ev, people = heapq.heappop(self.waiting)
             ev.succeed([heapq.heappop(self.free) for _ in range(people)])
+
+
+@dataclass
+class Running:
+    """A staffed task of a role that hands work over, while it runs: what a shift change reads and changes."""
+
+    start: float
+    finish: float  # when it is due to end
+    share: float  # of the time left, the part that is people's work
+    ratio: float  # the pace ratio that work goes at
+    people: list[int]
+    process: simpy.Process | None = None
+
+
+class Handovers:
+    """Where a replay hands running tasks to an incoming shift (:attr:`drsim.plan.Plan.shift_changes`).
+
+    A staffed task of a role that hands work over runs through :meth:`work`, which registers it while it
+    runs; at a shift change :meth:`shift_change` hands the eligible ones over and moves their finish.
+    """
+
+    def __init__(self, env: simpy.Environment, plan: Plan, pools: dict[str, StaffPool]):
+        self.env, self.plan, self.pools = env, plan, pools
+        self.running: dict[str, dict[int, Running]] = {c.role: {} for c in plan.shift_changes}
+        self.processes: dict[int, simpy.Process] = {}
+        self.done_by: dict[int, str] = {}  # who finished a task handed over
+        self.lines: list[TimelineEvent] = []
+
+    def hands_over(self, task: Task) -> bool:
+        """Whether ``task`` is of a role whose running work a shift change hands over."""
+        return task.role in self.running
+
+    def work(self, task: Task, dur: float, share: float, ratio: float, people: list[int]):
+        """A SimPy process step: ``task`` works ``dur`` (``share`` of it people's work at pace ``ratio``), or longer
+        or shorter if it is handed over."""
+        env = self.env
+        run = self.running[task.role or ""][task.index] = Running(env.now, env.now + dur, share, ratio, people)
+        run.process = self.processes[task.index]
+        left = dur
+        while True:
+            try:
+                yield env.timeout(left)
+                break
+            except simpy.Interrupt as handed:  # handed to the incoming shift: this much left from now
+                left = handed.cause if handed.cause is not None else left
+        del self.running[task.role or ""][task.index]
+
+    def shift_change(self, c: ShiftChange) -> None:
+        """Shift change ``c``: running tasks with more left than the handover go to the incoming shift, in task
+        order while its headcount lasts."""
+        now, cap = self.env.now, c.headcount
+        for i, r in sorted(self.running[c.role].items()):
+            if r.start < now < r.finish < np.inf and r.finish - now > c.cost and len(r.people) <= cap:
+                cap -= len(r.people)
+                left, r.share = hand_over(now, r.finish, c.cost, r.share, r.ratio, c.ratio)
+                r.ratio, r.finish = c.ratio, now + left
+                outgoing = "+".join(f"{c.role}#{p + 1}" for p in r.people)
+                r.people[:] = [self.pools[c.role].relieve() for _ in r.people]
+                self.done_by[i] = "+".join(f"{c.role}#{p + 1}" for p in r.people)
+                t = self.plan.tasks[i]
+                how = f"{self.done_by[i]} of the {c.shift} shift ({write_duration(c.cost)} handover)"
+                self.lines.append(
+                    TimelineEvent(now, outgoing, t.service, f"hands over {t.label} to {how}", "hand-off", "instant")
+                )
+                assert r.process is not None
+                r.process.interrupt(left)
 
 
 @dataclass
@@ -167,6 +249,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     actors: dict[int, str] = {}
     timeline: list[TimelineEvent] = []
     paces: dict[str, tuple[list[float], list[float]]] = {}
+    desk = Handovers(env, plan, pools)
     for p in plan.paces:
         times, ratios = paces.setdefault(p.role, ([], []))
         times.append(p.time)
@@ -184,11 +267,14 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         dur = D[task.index]
         if task.elapsed_from >= 0:
             dur = dur + task.elapsed_coef * (finish[task.elapsed_to] - finish[task.elapsed_from])
+        unpaced, ratio = dur, 1.0
         if task.role is not None and task.role in paces and np.isfinite(dur):
             times, ratios = paces[task.role]
             k = bisect.bisect_right(times, env.now)
-            if k > 0 and ratios[k - 1] != 1.0:  # the pace of the shift on duty now, over the compiled one
-                dur = dur + (D[task.index] - task.offset) * (ratios[k - 1] - 1.0)
+            if k > 0:
+                ratio = ratios[k - 1]
+            if ratio != 1.0:  # the pace of the shift on duty now, over the compiled one
+                dur = dur + (D[task.index] - task.offset) * (ratio - 1.0)
         if task.skip_if >= 0 and finish[task.skip_if] <= env.now:
             dur = 0.0
         start[task.index] = env.now
@@ -200,7 +286,10 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             )
         if not np.isfinite(dur):
             return  # never finishes (no clean backup, a fault that never clears)
-        yield env.timeout(dur)
+        if desk.hands_over(task) and dur > 0:
+            yield from desk.work(task, dur, work_share(dur, unpaced, task.offset, D[task.index]), ratio, people)
+        else:
+            yield env.timeout(dur)
         if task.cancel_if >= 0:
             yield _after_finishes(env)
             if finish[task.cancel_if] <= env.now:
@@ -215,18 +304,22 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     handovers: list[TimelineEvent] = []
 
     def roster():
-        for h in plan.handovers:
+        changes = sorted([*plan.handovers, *plan.shift_changes], key=lambda h: h.time)  # stable: capacity first
+        for h in changes:
             if env.peek() == np.inf and not any(p.waiting for p in pools.values()):
                 return  # nothing will happen again: no finish to come, nobody waiting for a person
             yield env.timeout(h.time - env.now)
             if env.now != h.time:  # pragma: no cover - offsets are whole seconds
                 raise AssertionError(f"roster change at {h.time} fired at {env.now}")
+            if isinstance(h, ShiftChange):
+                desk.shift_change(h)
+                continue
             pools[h.role].change(h.headcount - h.previous)
             handovers.append(TimelineEvent(env.now, h.role, None, h.text, "handover", "instant"))
 
     for t in plan.tasks:
-        env.process(run(t))
-    if plan.handovers:
+        desk.processes[t.index] = env.process(run(t))
+    if plan.handovers or plan.shift_changes:
         env.process(roster())
     count = 0
     while True:
@@ -236,9 +329,80 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         except simpy.core.EmptySchedule:
             break
     actors.update(paged_people(plan, finish))
+    finishers = {**actors, **desk.done_by}  # a task handed over is finished by the person it went to
+    tries, failed = attempt_lines(plan, draws.replicate(replicate), D, start, finish, finishers)
+    timeline.extend(tries)
+    timeline.extend(finish_lines(plan, start, finish, finishers, failed))
+    finite = finish[np.isfinite(finish)]
+    end = finite.max() if finite.size else 0.0
+    timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
+    timeline.extend(desk.lines)
+    timeline.sort(key=story_order)
+    return Replay(start, finish, timeline, actors, count)
+
+
+def attempt_lines(
+    plan: Plan, one: Draws, D: np.ndarray, start: np.ndarray, finish: np.ndarray, finishers: dict[int, str]
+) -> tuple[list[TimelineEvent], dict[int, str]]:
+    """The failed attempts of steps that can fail, for the timeline; and the finish line of each step whose
+    every attempt failed.
+
+    A step's attempts follow one another, the same person throughout: each failed attempt that is retried
+    is a line where it ends, placed in proportion to the attempts' drawn durations within the step's span
+    (exact unless a handover or a data transfer changed how the span was spent).
+    """
+    lines: list[TimelineEvent] = []
+    failed: dict[int, str] = {}
+    for t in plan.tasks:
+        a = t.attempts
+        s, f = float(start[t.index]), float(finish[t.index])
+        if a is None or not np.isfinite(s):
+            continue
+        k = int(failed_attempts(t, one)[0])
+        made = min(k, a.limit)
+        retry = a.retry if a.retry is not None else t.duration
+        durs = [
+            float(retry.ppf(np.zeros(1))[0] if retry.is_fixed else one[t.retry_element(j)][0])
+            for j in range(1, made + 1)
+        ]
+        total = float(D[t.index])
+        cum = total - sum(durs)  # the first attempt
+        who = finishers.get(t.index, "automation")
+        for j in range(1, made + 1):
+            at = s + (f - s) * (cum / total) if np.isfinite(f) and total > 0 else s
+            text = f"{t.label}: attempt {j} failed - trying again (retry {j} of {a.limit})"
+            lines.append(TimelineEvent(at, who, t.service, text, "failure", "instant"))
+            cum += durs[j - 1]
+        if k > a.limit:
+            failed[t.index] = f"{t.label} - attempt {made + 1} failed: no retries left"
+    return lines, failed
+
+
+def finish_lines(
+    plan: Plan, start: np.ndarray, finish: np.ndarray, finishers: dict[int, str], failed: dict[int, str] | None = None
+) -> list[TimelineEvent]:
+    """The timeline lines of tasks finishing, worded by kind (``finishers``: who finished each staffed task;
+    ``failed``: the line of a step whose every attempt failed).
+
+    Acknowledgements are told with their pages and bookkeeping marks not at all; a restart the service no
+    longer needed is left out; a decider who answers after the deputy was paged is told as leaving the
+    decision to the deputy.
+    """
+    out: list[TimelineEvent] = []
     restored_at = {o.service: finish[o.restored_task] for o in plan.outages.values()}
     for t in plan.tasks:
-        if not np.isfinite(finish[t.index]) or t.kind == "ack" or (t.kind == "milestone" and t.join == ANY):
+        if (
+            not np.isfinite(finish[t.index])
+            or t.kind == "ack"
+            or (t.kind == "milestone" and (t.join == ANY or not t.label))
+        ):
+            continue
+        if t.kind == "declare" and t.skip_if >= 0 and finish[t.skip_if] <= start[t.index]:
+            deputy = plan.drill.response.declare.deputy
+            text = f"answers late: the decision is the deputy's ({deputy.role if deputy else 'deputy'})"
+            out.append(
+                TimelineEvent(finish[t.index], finishers.get(t.index, "-"), t.service, text, "deputy", "instant")
+            )
             continue
         if (
             t.kind == "step"
@@ -247,13 +411,12 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             and finish[t.index] > restored_at.get(t.service, np.inf)
         ):
             continue  # the service was already back by another path
-        timeline.append(_finish_event(plan, t, finish[t.index], actors))
-    finite = finish[np.isfinite(finish)]
-    end = finite.max() if finite.size else 0.0
-    timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
-    # at one instant: acknowledgements, then starts (the person who acknowledged starts work), then the rest
-    timeline.sort(key=lambda e: (e.time, 0 if e.kind == "ack" else 1 if e.phase == "start" else 2, e.kind != "fault"))
-    return Replay(start, finish, timeline, actors, count)
+        if failed and t.index in failed:
+            who = finishers.get(t.index, "automation")
+            out.append(TimelineEvent(finish[t.index], who, t.service, failed[t.index], "failure", "finish"))
+            continue
+        out.append(_finish_event(plan, t, finish[t.index], finishers))
+    return out
 
 
 def _after_finishes(env: simpy.Environment) -> simpy.Event:

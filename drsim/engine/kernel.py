@@ -119,6 +119,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..jit import njit, prange
+from .handover import hand_over, work_share
 
 INF = np.inf
 #: Replicates per tile (see :func:`simulate`).
@@ -139,6 +140,11 @@ def _duration(i, Dt, rr, efrom, eto, ecoef, finish):
     return dur
 
 
+#: The handover arithmetic of :mod:`drsim.engine.handover`, compiled: the same operations as the SimPy engine's.
+_hand_over = njit(inline="always")(hand_over)
+_work_share = njit(inline="always")(work_share)
+
+
 @njit(inline="always")
 def _push(evt, evc, nev, x, code):
     """Adds instant ``x`` with ``code`` to the ``nev`` pending ones, kept latest first; returns their new count."""
@@ -150,6 +156,20 @@ def _push(evt, evc, nev, x, code):
     evt[pos] = x
     evc[pos] = code
     return nev + 1
+
+
+@njit(inline="always")
+def _unpush(evt, evc, nev, x, code):
+    """Removes the pending instant ``x`` with ``code`` (there is one) from the ``nev`` pending ones;
+    returns their new count."""
+    pos = 0
+    while pos < nev and not (evt[pos] == x and evc[pos] == code):
+        pos += 1
+    while pos < nev - 1:
+        evt[pos] = evt[pos + 1]
+        evc[pos] = evc[pos + 1]
+        pos += 1
+    return nev - 1
 
 
 @njit(inline="always")
@@ -184,19 +204,22 @@ def _start(s, x, rnd, Dt, rr, efrom, eto, ecoef, start, finish, tag, stk, sp, ds
 
 
 @njit(inline="always")
-def _paced(i, rl, t, dur, Dt, rr, off, pc, pace_ptr, pace_time, pace_ratio):
+def _paced(i, rl, t, dur, Dt, rr, off, pc, pace_ptr, pace_time, pace_ratio, hk):
     """Staffed task ``i`` of role ``rl`` starting at ``t`` takes ``dur`` at the pace of the shift then on
     duty: its drawn part (``Dt`` less the data transfer ``off``) times the ratio of that pace to the
     compiled one, from the last change at or before ``t`` (none: unchanged). ``pc[rl]`` counts the
-    role's changes passed so far in the replicate: dispatch times never decrease, so it only moves on."""
+    role's changes passed so far in the replicate: dispatch times never decrease, so it only moves on.
+    The ratio is kept in ``hk[i]`` (for a handover)."""
     c = pc[rl]
     while c < pace_ptr[rl + 1] and pace_time[c & NN] <= t:
         c += 1
     pc[rl] = c
+    k = 1.0
     if c > pace_ptr[rl] and dur < INF:
         k = pace_ratio[(c - 1) & NN]
         if k != 1.0:
             dur = dur + (Dt[i, rr] - off[i]) * (k - 1.0)
+    hk[i] = k
     return dur
 
 
@@ -345,6 +368,17 @@ class KernelArrays(NamedTuple):
     pace_ptr: np.ndarray
     pace_time: np.ndarray
     pace_ratio: np.ndarray
+    #: Shift changes that hand running tasks over, ascending by time: the role, the incoming
+    #: headcount (at most that many people's tasks are handed over), the seconds a handover
+    #: takes and the pace ratio from then on (see :mod:`drsim.engine.handover`).
+    change_time: np.ndarray
+    change_role: np.ndarray
+    change_headcount: np.ndarray
+    change_cost: np.ndarray
+    change_ratio: np.ndarray
+    #: Each role's staffed tasks, in task order.
+    role_ptr: np.ndarray
+    role_idx: np.ndarray
     #: Head tasks (role-free, before any staffed or cyclic task), in topological order.
     head: np.ndarray
     #: Tail tasks (role-free, needed by no dynamic task), in topological order.
@@ -415,6 +449,14 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
     pptr = kernel_arrays.pace_ptr
     ptime = kernel_arrays.pace_time
     pratio = kernel_arrays.pace_ratio
+    ctime = kernel_arrays.change_time
+    crole = kernel_arrays.change_role
+    chead = kernel_arrays.change_headcount
+    ccost = kernel_arrays.change_cost
+    cratio = kernel_arrays.change_ratio
+    rptr = kernel_arrays.role_ptr
+    ridx = kernel_arrays.role_idx
+    nchange = ctime.shape[0]
     head = kernel_arrays.head
     tail = kernel_arrays.tail
     start0 = kernel_arrays.queued_at_start
@@ -485,6 +527,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
         dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
         dmark = np.zeros(nroles, dtype=np.int64)
         pc = np.empty(nroles, dtype=np.int64)  # each role's pace changes passed (see _paced)
+        hk = np.ones(ntask, dtype=np.float64)  # a running staffed task's pace ratio (for a handover)
+        hw = np.ones(ntask, dtype=np.float64)  # and the share of its time that is people's work
         res = np.empty(ntask, dtype=np.int64)  # tasks that may be cancelled, to check at this instant
         for k in range(head.shape[0]):
             tag[head[k]] = 1  # head tasks finish before the first dispatch round
@@ -535,6 +579,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                     qtail[rl] += 1
                 nq = start0.shape[0]  # tasks waiting in the queues
                 rp = 0  # the next roster change
+                hp = 0  # the next shift change that hands work over
                 # head tasks, computed for the tile
                 sp = 0
                 for k in range(head.shape[0]):
@@ -666,11 +711,13 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                                 qhead[rl] += 1
                                 nq -= 1
                                 free[rl] -= crew[i]
-                                dur = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
-                                dur = _paced(i, rl, t, dur, Dt, rr, off, pc, pptr, ptime, pratio)
+                                d0 = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
+                                dur = _paced(i, rl, t, d0, Dt, rr, off, pc, pptr, ptime, pratio, hk)
                                 x = skip[i]
                                 if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
                                     dur = 0.0
+                                if nchange > 0 and 0.0 < dur < INF:
+                                    hw[i] = _work_share(dur, d0, off[i], Dt[i, rr])
                                 f = t + dur
                                 start[i] = t
                                 finish[i] = f
@@ -683,6 +730,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                         t = evt[nev - 1]
                         if rp < nroster and rtime[rp & NN] < t:
                             t = rtime[rp & NN]
+                        if hp < nchange and ctime[hp & NN] < t:
+                            t = ctime[hp & NN]
                     elif nq > 0 and rp < nroster:
                         t = rtime[rp & NN]
                     else:
@@ -696,6 +745,27 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
                         if rdelta[rp & NN] > 0:
                             nd = _mark(rl, dmark, dq, nd)
                         rp += 1
+                    # a shift begins: running tasks of its role with more left than the handover are
+                    # handed to it, in task order, while its headcount lasts (a change passed while
+                    # nothing was pending had nothing running)
+                    while hp < nchange and ctime[hp & NN] <= t:
+                        if ctime[hp & NN] == t:
+                            rl = crole[hp & NN] & NN
+                            cap = chead[hp & NN]
+                            h = ccost[hp & NN]
+                            for p in range(rptr[rl], rptr[rl + 1]):
+                                i = ridx[p & NN] & NN
+                                f = finish[i]
+                                if start[i] < t < f < INF and f - t > h and crew[i] <= cap:
+                                    cap -= crew[i]
+                                    left, share = _hand_over(t, f, h, hw[i], hk[i], cratio[hp & NN])
+                                    hw[i] = share
+                                    hk[i] = cratio[hp & NN]
+                                    nev = _unpush(evt, evc, nev, f, -1 - i)
+                                    f = t + left
+                                    finish[i] = f
+                                    nev = _push(evt, evc, nev, f, -1 - i)
+                        hp += 1
                     # take out and process every pending instant at t
                     while nev > 0 and evt[nev - 1] == t:
                         nev -= 1

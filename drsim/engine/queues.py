@@ -22,12 +22,13 @@ Times are seconds after the drill starts; the profile's clock is the drill's
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..model import Drill, Topology
-from ..model.topology import ALL_DAYS
+from ..model.topology import ALL_DAYS, RateProfile
 
 HOUR = 3600.0
 WEEK = 7 * 24 * HOUR
@@ -55,13 +56,16 @@ class Arrivals:
     @classmethod
     def of(cls, topo: Topology, drill: Drill, queue: str) -> Arrivals:
         """The arrivals of ``queue`` of ``topo`` during ``drill``."""
-        q, profile = topo.queues[queue], topo.profile_of(queue)
+        return cls.profiled(topo.queues[queue].rate, topo.profile_of(queue), drill.start)
+
+    @classmethod
+    def profiled(cls, rate: float, profile: RateProfile | None, start: dt.datetime) -> Arrivals:
+        """Arrivals at ``rate`` (per second) shaped by ``profile``, with time 0 at clock time ``start``."""
         if profile is None:
-            return cls(q.rate)
-        start = drill.start
+            return cls(rate)
         phase = start.weekday() * 24 * HOUR + start.hour * HOUR + start.minute * 60.0 + start.second
-        per_hour = [q.rate * HOUR * h * profile.days.get(d, 1.0) for d in ALL_DAYS for h in profile.hours]
-        return cls(q.rate, np.concatenate([[0.0], np.cumsum(per_hour)]), phase)
+        per_hour = [rate * HOUR * h * profile.days.get(d, 1.0) for d in ALL_DAYS for h in profile.hours]
+        return cls(rate, np.concatenate([[0.0], np.cumsum(per_hour)]), phase)
 
     def _absolute(self, x: np.ndarray) -> np.ndarray:
         """Arrivals from Monday 00:00 of the first week to ``x`` seconds after it (finite x)."""

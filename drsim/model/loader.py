@@ -42,6 +42,7 @@ from pydantic_core import ErrorDetails
 from ..errors import InputError, InputWarning, Problem
 from . import Drill, Topology
 from .checks import check_drill, check_topology, did_you_mean, name_warnings
+from .cutover import CutoverPlan, check_cutover
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -925,11 +926,21 @@ def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill
     return drill_file_from_text(text, topology, source).drill
 
 
+def cutover_from_text(text: str | bytes, topology: Topology, source: str = "<cutover>") -> CutoverPlan:
+    """A cutover plan from YAML text, validated and checked against ``topology``."""
+    doc = parse_yaml(text, source)
+    plan = _validate(doc, CutoverPlan, source)
+    probs = check_cutover(plan, topology)
+    if probs:
+        raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
+    return plan
+
+
 # ---------------------------------------------------------------- bundled files
 
 
 def bundled_dir(kind: str) -> Path:
-    """The folder of bundled ``topologies`` or ``drills``."""
+    """The folder of bundled ``topologies``, ``drills`` or ``cutovers``."""
     return Path(str(resources.files("drsim") / "data" / kind))
 
 
@@ -960,6 +971,12 @@ def load_topology(name_or_path: str | Path | None = None) -> Topology:
     """Load a topology by bundled name or path (default: the reference EHR estate)."""
     path = resolve(str(name_or_path or DEFAULT_TOPOLOGY), "topologies")
     return topology_from_text(read_user_file(path), str(path))
+
+
+def load_cutover(name_or_path: str | Path, topology: Topology) -> CutoverPlan:
+    """Load a cutover plan by bundled name or path, checked against ``topology``."""
+    path = resolve(str(name_or_path), "cutovers")
+    return cutover_from_text(read_user_file(path), topology, str(path))
 
 
 def load_drill_file(name_or_path: str | Path, topology: Topology) -> DrillFile:

@@ -95,6 +95,12 @@ class StaffRole(Model):
     external: External | None = Field(
         None, description="This role is an outside responder engaged when paged or called (a retainer, a vendor)."
     )
+    handover: PositiveSeconds | None = Field(
+        None,
+        description="Time to hand a task still running at a shift's end to the incoming shift, whose pace it then "
+        "takes (none: the person who began a task finishes it). Tasks with no more left than this are finished "
+        "by their own person.",
+    )
     access_via: list[Name] = Field(
         default_factory=list,
         description="Services this role's consoles and VPN sit behind (e.g. the identity provider).",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .roster import Handover, PaceChange
+from .roster import Handover, PaceChange, ShiftChange
 from .tasks import ALL, Task
 
 
@@ -61,6 +61,11 @@ class PlanArrays:
     pace_ptr, pace_time, pace_ratio
         By role (compressed), ascending times from which the role's work takes ``ratio`` times its
         compiled duration (the pace then over the starting pace); before the first, 1.
+    change_time, change_role, change_headcount, change_cost, change_ratio
+        Shift changes that hand running tasks over, ascending by time: the role, the incoming
+        headcount, the seconds a handover takes and the pace ratio from then on.
+    role_ptr, role_idx
+        Each role's staffed tasks, in task order, compressed.
     """
 
     n: int
@@ -87,6 +92,13 @@ class PlanArrays:
     pace_ptr: np.ndarray
     pace_time: np.ndarray
     pace_ratio: np.ndarray
+    change_time: np.ndarray
+    change_role: np.ndarray
+    change_headcount: np.ndarray
+    change_cost: np.ndarray
+    change_ratio: np.ndarray
+    role_ptr: np.ndarray
+    role_idx: np.ndarray
 
     @classmethod
     def of(
@@ -95,9 +107,10 @@ class PlanArrays:
         capacity: dict[str, int],
         handovers: Sequence[Handover],
         paces: Sequence[PaceChange] = (),
+        changes: Sequence[ShiftChange] = (),
     ) -> PlanArrays:
         """The arrays of ``tasks`` staffed by ``capacity`` (role -> headcount) changing by ``handovers``,
-        at a pace changing by ``paces`` (by role, then time)."""
+        at a pace changing by ``paces`` (by role, then time), handed over at ``changes`` (by time)."""
         roles = sorted(capacity)
         rix = {r: i for i, r in enumerate(roles)}
         n = len(tasks)
@@ -109,6 +122,7 @@ class PlanArrays:
         pp, pi = compressed(preds)
         sp, si = compressed(succs)
         pace_ptr, _ = compressed([[k for k, p in enumerate(paces) if p.role == r] for r in roles])
+        role_ptr, role_idx = compressed([[t.index for t in tasks if t.role == r] for r in roles])
         need = np.array([0 if not t.preds else (len(t.preds) if t.join == ALL else 1) for t in tasks], dtype=np.int64)
         return cls(
             n=n,
@@ -135,4 +149,11 @@ class PlanArrays:
             pace_ptr=pace_ptr,
             pace_time=np.array([p.time for p in sorted(paces, key=lambda p: (roles.index(p.role), p.time))]),
             pace_ratio=np.array([p.ratio for p in sorted(paces, key=lambda p: (roles.index(p.role), p.time))]),
+            change_time=np.array([c.time for c in changes], dtype=np.float64),
+            change_role=np.array([rix[c.role] for c in changes], dtype=np.int64),
+            change_headcount=np.array([c.headcount for c in changes], dtype=np.int64),
+            change_cost=np.array([c.cost for c in changes], dtype=np.float64),
+            change_ratio=np.array([c.ratio for c in changes], dtype=np.float64),
+            role_ptr=role_ptr,
+            role_idx=role_idx,
         )

@@ -23,13 +23,16 @@ when nobody is rostered). The instants where it changes, up to
 replicate); only roles some task needs are listed. When capacity rises, the
 new people are free at that instant. When it falls, free people leave at once;
 if too few are free, the next busy people to finish leave instead of taking
-new work (tasks are never interrupted). Only counts matter: a role's free
+new work. Only counts matter: a role's free
 count may go negative (departures owed), and a rise first cancels owed
 departures. The starting shift's ``acknowledge`` applies to the whole drill,
 and pages go to the starting shift only. A staffed task works at the ``pace``
 of the shift on duty when it starts: its drawn duration (not a data transfer's
 time) is multiplied by that pace over the starting shift's
-(:attr:`Plan.paces <drsim.plan.compiled.Plan.paces>`).
+(:attr:`Plan.paces <drsim.plan.compiled.Plan.paces>`). A role with a ``handover`` time hands
+tasks still running at a shift's start to the incoming shift
+(:attr:`Plan.shift_changes <drsim.plan.compiled.Plan.shift_changes>`): each ends the
+handover later, its remaining work at the incoming pace.
 
 **Call-in.** Off-shift people (a role's ``call_in``) and external responders (an
 ``external`` role) come through a task that needs nobody and whose finish adds
@@ -77,7 +80,7 @@ from .failback import compile_failback
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
 from .response import compile_response, link_triggers
-from .roster import handovers_of, pace_changes
+from .roster import handovers_of, pace_changes, shift_changes
 from .usable import UsableContext, compile_usable
 
 
@@ -112,6 +115,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
     )
     builder.raise_problems()
     staffed = {t.role for t in builder.tasks if t.role is not None}
+    paces = pace_changes(topo, drill.start, staffed)
     return Plan(
         topology=topo,
         drill=drill,
@@ -125,7 +129,8 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         milestones=milestone_map(drill, response, restoration),
         rollback=(chain.decided, chain.done) if chain is not None else None,
         handovers=handovers_of(topo, drill.start, staffed),
-        paces=pace_changes(topo, drill.start, staffed),
+        paces=paces,
+        shift_changes=shift_changes(topo, drill.start, staffed, paces),
         externals=externals,
         degraded=affected.degraded,
         usable=usable,

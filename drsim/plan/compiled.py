@@ -16,7 +16,7 @@ from typing import Literal
 from ..model import Drill, Topology
 from ..model.distributions import Distribution
 from .arrays import PlanArrays
-from .roster import Handover, PaceChange
+from .roster import Handover, PaceChange, ShiftChange
 from .tasks import Task
 
 #: How a service's window of lost writes is formed (see :mod:`drsim.plan.data_loss`).
@@ -184,6 +184,7 @@ class Plan:
     * ``tasks`` — the DAG both engines schedule (see :class:`~drsim.plan.tasks.Task`);
     * ``capacity`` and ``handovers`` — people per role at the start, and how that changes;
     * ``paces`` — how each role's pace, relative to the starting shift's, changes over the incident;
+    * ``shift_changes`` — the shift starts at which running tasks are handed over;
     * :meth:`elements` — every random element, by stable name, which the draws sample;
     * :meth:`arrays` — the same schedule as flat arrays, for the kernel;
     * ``rpo_items`` — read by the draws and the vectorized engine for blocked tasks, and
@@ -224,6 +225,9 @@ class Plan:
     paces
         Pace changes over the incident, by role (then time): a staffed task takes the pace of the
         shift on duty when it starts (see :mod:`drsim.plan.roster`).
+    shift_changes
+        The instants a shift of a role with a ``handover`` time begins, by time (then role): running
+        tasks of the role are handed to it (see :mod:`drsim.plan.roster`).
     externals
         Systems outside the estate a fault takes down (:mod:`drsim.plan.externals`), by name.
     degraded
@@ -248,6 +252,7 @@ class Plan:
     rollback: tuple[int, int] | None
     handovers: list[Handover] = field(default_factory=list)
     paces: list[PaceChange] = field(default_factory=list)
+    shift_changes: list[ShiftChange] = field(default_factory=list)
     externals: dict[str, ExternalOutage] = field(default_factory=dict)
     degraded: dict[str, list[str]] = field(default_factory=dict)
     usable: UsableMark = field(default_factory=UsableMark)
@@ -269,7 +274,7 @@ class Plan:
 
     def arrays(self) -> PlanArrays:
         """The plan's schedule as the flat arrays a compiled kernel reads."""
-        return PlanArrays.of(self.tasks, self.capacity, self.handovers, self.paces)
+        return PlanArrays.of(self.tasks, self.capacity, self.handovers, self.paces, self.shift_changes)
 
     def task(self, key: str) -> Task:
         """The task named ``key`` (``KeyError`` if there is none)."""

@@ -121,7 +121,7 @@ def compile_response(builder: PlanBuilder) -> ResponseTasks:
         [triage, *builder.called_in(dec.role, escalated)],
         role=dec.role,
     )
-    decisions = [declare, *_deputy(builder, triage)]
+    decisions = _deputy(builder, triage, declare)
     decisions += _detection_triggers(builder, detect_tasks)
     if len(decisions) > 1 or resp.declare_when:
         # the declaration is the first decision or trigger (triggers on services are linked later)
@@ -168,17 +168,21 @@ def _call_in_at(builder: PlanBuilder, when: str, after: int) -> None:
             builder.call_in(req.role, after, req.count)
 
 
-def _deputy(builder: PlanBuilder, triage: int) -> list[int]:
-    """The deputy's decision, when the decider has not acknowledged within the deputy's ``after``.
+def _deputy(builder: PlanBuilder, triage: int, declare: int) -> list[int]:
+    """The decisions: the decider's ``declare``, or the deputy's when the decider has not acknowledged within
+    the deputy's ``after``.
 
     A role-free timer runs from the moment the decider was paged and is cancelled by the
     decider's acknowledgement; only if it runs out is the deputy paged (if not paged already)
-    and decides, as staffed work of the deputy's role.
+    and decides, as staffed work of the deputy's role. The decision is then the deputy's alone:
+    the decider, answering late, takes no time over it (``skip_if``: freed at once), and it
+    counts only through a role-free mark of the decider's decision cancelled by the timer, so
+    no decision is made twice.
     """
     dec = builder.drill.response.declare
     dep = dec.deputy
     if dep is None or dec.role not in builder.ack:
-        return []
+        return [declare]
     after = write_duration(dep.after)
     gate = builder.add(
         "deputy:timeout",
@@ -188,7 +192,11 @@ def _deputy(builder: PlanBuilder, triage: int) -> list[int]:
         [builder.paged_after[dec.role]],
     )
     builder.tasks[gate].cancel_if = builder.ack[dec.role]
+    builder.tasks[declare].skip_if = gate
+    own = builder.add("declare:own", "milestone", "", Fixed(0.0), [declare])
+    builder.tasks[own].cancel_if = gate
     return [
+        own,
         builder.add(
             "declare:deputy",
             "declare",
@@ -196,7 +204,7 @@ def _deputy(builder: PlanBuilder, triage: int) -> list[int]:
             dep.duration if dep.duration is not None else dec.duration,
             [triage, gate, *builder.called_in(dep.role, gate)],
             role=dep.role,
-        )
+        ),
     ]
 
 

@@ -16,6 +16,13 @@ The plan reads the roster twice:
   :class:`Handover`, compiled up to :data:`ROSTER_HORIZON` after the start for
   every role some task needs (:func:`handovers_of`). Both engines apply the
   same handovers to every replicate;
+* **shift changes that hand work over** (:func:`shift_changes`): for a role with a
+  ``handover`` time, each instant a shift begins is a :class:`ShiftChange`. A task of
+  the role still running then, with more work left than the handover takes, is handed
+  to the incoming shift (in task order, while its headcount lasts; the rest are
+  finished by the people who began them): it ends ``handover`` later than the outgoing
+  person would have finished it, its remaining work (not its data transfer) at the
+  incoming shift's pace. The person who leaves is freed;
 * **the pace over the incident** (:func:`pace_changes`): a staffed task takes the
   pace of the shift on duty when it *starts*. Where that pace differs from the
   starting shift's, the task's drawn duration (not its data transfer) is
@@ -79,6 +86,35 @@ class PaceChange:
 
     time: float
     role: str
+    ratio: float
+
+
+@dataclass(frozen=True)
+class ShiftChange:
+    """A shift of ``role`` begins ``time`` seconds after the drill starts and takes over running work.
+
+    Attributes
+    ----------
+    time
+        Seconds after the drill start when the shift begins.
+    role
+        The staff role (one with a ``handover`` time).
+    shift
+        The incoming shift.
+    headcount
+        Its people: at most this many people's tasks are handed to it.
+    cost
+        Seconds a handover takes (the role's ``handover``): a task handed over ends this much later.
+    ratio
+        The pace a task handed over works at from then on, over the starting shift's (the ratio a task
+        started at ``time`` would take, from :attr:`drsim.plan.Plan.paces`; 1 without pace changes).
+    """
+
+    time: float
+    role: str
+    shift: str
+    headcount: int
+    cost: float
     ratio: float
 
 
@@ -206,4 +242,39 @@ def pace_changes(
                 if ratio != current:
                     out.append(PaceChange(t, name, ratio))
                     current = ratio
+    return out
+
+
+def shift_changes(
+    topo: Topology,
+    start: dt.datetime,
+    roles: Iterable[str],
+    paces: Iterable[PaceChange],
+    horizon: float = ROSTER_HORIZON,
+) -> list[ShiftChange]:
+    """The instants in (0, ``horizon``] where a shift of a role with a ``handover`` time begins (by time, role).
+
+    Every start of a shift instance counts, a 24-hour shift's daily restart and a shift followed by one of the
+    same name included: its people are not the ones who leave. ``paces`` (:func:`pace_changes`) give each
+    change's ratio.
+    """
+    by_role: dict[str, list[PaceChange]] = {}
+    for p in paces:
+        by_role.setdefault(p.role, []).append(p)
+    out: list[ShiftChange] = []
+    for name in sorted(set(roles)):
+        role = topo.staff[name]
+        if role.handover is None:
+            continue
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        changes = sorted(by_role.get(name, []), key=lambda p: p.time)
+        for d in range(int(horizon // 86400) + 2):
+            for sh in role.shifts:
+                when = midnight + dt.timedelta(days=d, minutes=sh.start)
+                t = (when - start).total_seconds()
+                if t <= 0 or t > horizon or sh.headcount == 0 or shift_on_duty(role, when) is not sh:
+                    continue
+                ratio = next((p.ratio for p in reversed(changes) if p.time <= t), 1.0)
+                out.append(ShiftChange(t, name, sh.name, sh.headcount, role.handover, ratio))
+    out.sort(key=lambda c: (c.time, c.role))
     return out

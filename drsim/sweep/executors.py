@@ -315,7 +315,7 @@ def start_dask(scheduler: str | None = None, workers: int | None = None) -> Dask
 #: Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's
 #: adaptive mmap threshold: every large array a chunk allocates is then mapped and unmapped
 #: afresh, and a chunk ran about 40% slower (benchmarks/scaling.py). Clusters drsim starts leave
-#: it unset; see README "Sweeps beyond one machine" for clusters started by other means.
+#: it unset; see docs/sweeps.md, "Sweeps beyond one machine", for clusters started by other means.
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
