@@ -112,3 +112,21 @@ def test_first_sweep_says_once_that_it_compiles_and_the_next_does_not(installed)
     assert second.returncode == first.returncode
     assert "compiling" not in second.stderr, second.stderr
     assert second.stdout == first.stdout  # the same seed: the same figures, compiled or cached
+
+
+def test_a_des_sweep_never_compiles_the_vectorized_kernel(tmp_path):
+    """``--engine des`` replays with SimPy throughout, the probe of the sweep's metrics included, so
+    it starts at once on a fresh install: numba's cache gets no code for the kernel."""
+    env = _clean_env(tmp_path)
+    env["PYTHONPATH"] = str(REPO)
+    run = subprocess.run(
+        [sys.executable, "-m", "drsim", "sweep", "region-loss", "--engine", "des", "-n", "20"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert run.returncode in (0, 1), run.stderr
+    assert "compiling" not in run.stderr
+    assert "des engine" in run.stdout, run.stdout
+    assert not list((tmp_path / "numba-cache").glob("**/kernel.simulate-*")), "the DES sweep compiled the kernel"

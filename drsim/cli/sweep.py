@@ -188,7 +188,8 @@ def sweep(
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
         executor = "dask" if scheduler else "local"
-    notice_if_compiling()
+    if engine == "vectorized":
+        notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):
         result = run_sweep(
             drill_name,
