@@ -94,9 +94,10 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles, give
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
     # imported on use: keeps drsim --help fast
     from ..sweep import sweep
-    from .progress import progress_bar
+    from .progress import notice_if_compiling, progress_bar
     from .sweep import print_sweep
 
+    notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar:
         result = sweep(drill_name, topology, n=n, seed=seed, progress=bar)
     print_sweep(result, fmt, given[0], given[1])

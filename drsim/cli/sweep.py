@@ -158,7 +158,7 @@ def sweep(
     from ..io import check_writable
     from ..sweep import parse_grid_option
     from ..sweep import sweep as run_sweep
-    from .progress import progress_bar
+    from .progress import notice_if_compiling, progress_bar
 
     given_drill, given_topology = drill_name, topology  # as named: for the journal and what to run next
     drill_name, topology = overlaid(drill_name, topology, overlays)
@@ -191,6 +191,8 @@ def sweep(
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
         executor = "dask" if scheduler else "local"
+    if engine == "vectorized":
+        notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):
         result = run_sweep(
             drill_name,
