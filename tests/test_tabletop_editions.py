@@ -16,7 +16,9 @@ from builders import base_drill, base_topology, plan_of
 from click.testing import CliRunner
 
 from drsim.cli import main
+from drsim.errors import InputError
 from drsim.report import exercise
+from drsim.report.scripted import fill
 from drsim.report.tabletop import tabletop
 from drsim.report.timeline import decision_points, derived_questions, render_timeline, state_lines
 from drsim.report.wording import dur, tplus
@@ -70,10 +72,15 @@ def _replay_figures(tt) -> set[str]:
     allowed = {tt.clock(i.at) for i in drill.injects} | {tplus(i.at).removeprefix("T+") for i in drill.injects}
     allowed |= {dur(t.rto) for t in topo.tiers.values()} | {dur(t.rpo) for t in topo.tiers.values()}
     allowed |= {tt.clock(0.0), f"{tt.result.start:%H:%M}"}
+    # the scripted text as written into the pack, its placeholders filled from the replay
     text = " ".join(
-        [drill.description or "", *(i.text for i in drill.injects), *(i.prompt or "" for i in drill.injects)]
+        [
+            drill.description or "",
+            *(fill(tt, i.text, i.at, "") for i in drill.injects),
+            *(fill(tt, i.prompt or "", i.at, "") for i in drill.injects),
+            *(fill(tt, t, 0.0, "") for t in [*drill.objectives, *drill.questions]),
+        ]
     )
-    text += " " + " ".join([*drill.objectives, *drill.questions])
     allowed |= {m.group(0) for m in FIGURE.finditer(text)}
     allowed |= {f.split(" ")[-1] for f in allowed}
     return figures - allowed
@@ -105,7 +112,7 @@ def test_participant_edition_keeps_situation_injects_decisions_questions_and_rul
     part = packs["participant", "md"]
     drill = tt.plan.drill
     for inj in drill.injects:
-        assert " ".join(inj.text.split())[:50] in " ".join(part.split())
+        assert " ".join(fill(tt, inj.text, inj.at, "").split())[:50] in " ".join(part.split())
         assert " ".join(inj.prompt.split())[:50] in " ".join(part.split())
         for action in inj.expected_actions:
             assert action[:40] not in part
@@ -227,3 +234,30 @@ def test_cli_edition_and_session(tmp_path):
         assert "--session" in res.output
     res = runner.invoke(main, ["timeline", "az-loss", "--edition", "judge", "--format", "md"])
     assert res.exit_code == 2
+
+
+def test_scripted_figures_come_from_the_replay_and_the_estate(region_loss):
+    tt, packs = region_loss
+    drill, topo = tt.plan.drill, tt.plan.topology
+    lab = next(i for i in drill.injects if "{queue:hl7-oru}" in i.text)
+    at_that_minute = next(b for b in tt.state(lab.at).backlogs if b.queue == "hl7-oru")
+    expected = "full" if at_that_minute.dropping else f"{100 * at_that_minute.messages / at_that_minute.buffer:.0f}%"
+    for ed in exercise_editions():
+        md = " ".join(packs[ed, "md"].split())
+        assert f"The LIS outbound queue is at {expected}." in md
+        assert "{queue:" not in md
+        assert f"within the tier0 RTO ({dur(topo.tiers['tier0'].rto)})" in md
+        assert f"within the tier0 RPO ({dur(topo.tiers['tier0'].rpo)})" in md
+    fac = packs["facilitator", "md"]
+    assert f"hl7-oru {expected}" in fac  # the state of play beside the inject says the same
+
+
+def test_unknown_placeholder_names_the_drill_field(region_loss):
+    tt, _ = region_loss
+    with pytest.raises(InputError) as exc:
+        fill(tt, "The queue is at {queue:telex}.", 0.0, "injects[4].text")
+    assert exc.value.source == "injects[4].text"
+    assert "unknown queue 'telex'" in str(exc.value.problems[0])
+    with pytest.raises(InputError, match="tier9"):
+        fill(tt, "back within {rto:tier9}", 0.0, "objectives[1]")
+    assert fill(tt, "no figures {here}", 0.0, "x") == "no figures {here}"

@@ -23,6 +23,7 @@ from drsim.errors import OutputExistsError
 from drsim.model.loader import bundled_names
 from drsim.report import evidence as ev
 from drsim.report import swimlane
+from drsim.report.scripted import fill
 from drsim.report.tabletop import Tabletop, tabletop
 from drsim.report.timeline import derived_questions, render_timeline
 from drsim.report.wording import dur, tplus
@@ -86,7 +87,7 @@ def test_markdown_event_table_lists_every_event_in_order(packs, name):
             times.append(tt.result.timeline[k].time)
             k += 1
     for i, inj in zip(inject_rows, sorted(injects, key=lambda x: x.at)):
-        assert parsed[i][4].endswith(squash(inj.text))
+        assert parsed[i][4].endswith(squash(fill(tt, inj.text, inj.at, "")))
         assert all(t <= inj.at for t in times[:i] if t is not None)
         assert all(t > inj.at for t in times[i:] if t is not None)
 
@@ -118,11 +119,11 @@ def test_pdf_opens_with_numbered_pages_and_holds_events_injects_and_after_action
         assert squash(e.event) in body
     assert tt.plan.drill.injects, f"bundled drill {name} has no injects"
     for inj in tt.plan.drill.injects:
-        assert squash(inj.text) in body
+        assert squash(fill(tt, inj.text, inj.at, "")) in body
         if inj.prompt:
-            assert squash(inj.prompt) in body
+            assert squash(fill(tt, inj.prompt, inj.at, "")) in body
     for q in tt.plan.drill.questions:
-        assert squash(q) in body
+        assert squash(fill(tt, q, 0.0, "")) in body
     assert "After-action review" in body
     assert "Observations" in body
 
@@ -144,7 +145,7 @@ def test_html_is_one_self_contained_file(packs, name):
     for e in tt.result.timeline:
         assert html.escape(e.event) in doc
     for inj in tt.plan.drill.injects:
-        assert html.escape(inj.text.strip()) in doc
+        assert html.escape(fill(tt, inj.text.strip(), inj.at, "")) in doc
 
 
 @pytest.mark.parametrize("name", DRILLS)

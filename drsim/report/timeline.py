@@ -46,6 +46,7 @@ from . import evidence as ev
 from . import exercise, swimlane
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
 from .pages import first_page_of, layout, render_pdf, render_png
+from .scripted import fill
 from .tabletop import Tabletop, describe_selection, label_selection
 from .wording import comma_list, dur, share, spoken_list, tplus
 
@@ -201,7 +202,7 @@ def _cover(tt: Tabletop, participant: bool = False) -> Section:
     blocks.append(Table(["", ""], facts, weights=[1, 5], header=False))
     blocks.append(Heading("Objectives"))
     if drill.objectives:
-        blocks.append(Bullets(list(drill.objectives)))
+        blocks.append(Bullets([fill(tt, o, 0.0, f"objectives[{i}]") for i, o in enumerate(drill.objectives)]))
     else:
         blocks.append(Para("The drill file lists no objectives (add them under objectives:).", "note"))
     tiers = sorted({o.tier for o in plan.outages.values()}, key=lambda t: (topo.tiers[t].rto, topo.tiers[t].rpo, t))
@@ -273,7 +274,13 @@ def event_rows(tt: Tabletop) -> tuple[list[list[str]], set[int]]:
     def put_inject(num, inj):
         emphasis.add(len(rows))
         rows.append(
-            [tplus(inj.at), tt.clock(inj.at), "facilitator", "", f"INJECT I{num} for {inj.audience}: {inj.text}"]
+            [
+                tplus(inj.at),
+                tt.clock(inj.at),
+                "facilitator",
+                "",
+                f"INJECT I{num} for {inj.audience}: {fill(tt, inj.text, inj.at, f'injects[{num - 1}].text')}",
+            ]
         )
 
     for e in tt.result.timeline:
@@ -320,9 +327,10 @@ def _injects(tt: Tabletop, participant: bool = False) -> Section:
     )
     for k, inj in enumerate(injects, 1):
         card: list = [Heading(f"I{k} - {tplus(inj.at)} ({tt.clock(inj.at)}) - for {inj.audience}", 3)]
-        card.append(Para(inj.text.strip(), "quote"))
+        card.append(Para(fill(tt, inj.text.strip(), inj.at, f"injects[{k - 1}].text"), "quote"))
         if inj.prompt:
-            card.append(Para(("" if participant else "Ask the table: ") + inj.prompt.strip(), "strong"))
+            prompt = fill(tt, inj.prompt.strip(), inj.at, f"injects[{k - 1}].prompt")
+            card.append(Para(("" if participant else "Ask the table: ") + prompt, "strong"))
         if participant:
             card.append(Ruled(2))
             blocks.append(Keep(card))
@@ -615,7 +623,8 @@ def _questions(tt: Tabletop, participant: bool = False) -> Section:
     blocks.append(Heading("From the drill", 3))
     if drill_qs:
         for k, q in enumerate(drill_qs, 1):
-            blocks.append(Keep([Para(f"Q{k}. {q.strip()}", "strong"), Ruled(2)]))
+            q = fill(tt, q.strip(), 0.0, f"questions[{k - 1}]")
+            blocks.append(Keep([Para(f"Q{k}. {q}", "strong"), Ruled(2)]))
     else:
         blocks.append(Para("The drill file lists no questions (add them under questions:).", "note"))
     if participant:  # the replay's questions quote its outcomes
