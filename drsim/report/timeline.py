@@ -20,6 +20,11 @@ replay of the very drill the engineers run, in the order a facilitator uses it:
 7. an after-action section: targets met and missed, the decision-latency
    breakdown, and ruled lines for observations.
 
+The facilitator edition adds an agenda, the roles in the room, ground rules
+and a feedback form (:mod:`drsim.report.exercise`); the participant edition
+keeps only what can be handed round — the situation, injects, decisions and
+the drill's questions, with no outcome of the replay.
+
 The replay shown is either replicate 0 of a seed (as ``drsim drill`` replays)
 or, with a percentile, the replicate of a sweep whose most critical tier's RTO
 sits at that percentile ("show us a bad night"); choosing and replaying it is
