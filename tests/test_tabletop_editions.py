@@ -261,3 +261,19 @@ def test_unknown_placeholder_names_the_drill_field(region_loss):
     with pytest.raises(InputError, match="tier9"):
         fill(tt, "back within {rto:tier9}", 0.0, "objectives[1]")
     assert fill(tt, "no figures {here}", 0.0, "x") == "no figures {here}"
+
+
+def test_participant_pdf_holds_text_and_no_answers(region_loss):
+    import io
+
+    import pypdf
+
+    tt, _ = region_loss
+    reader = pypdf.PdfReader(io.BytesIO(render_timeline(tt, "pdf", edition="participant")))
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert "Participant situation manual" in text
+    assert "Participant feedback form" in text
+    for phrase in ANSWER_PHRASES:
+        assert phrase not in text, phrase
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages}
+    assert len(sizes) == 1  # no landscape chart page
