@@ -19,6 +19,10 @@ Compiled code is cached beside the package, or in the user's cache folder
 numba would refuse to cache at all ("no locator available"), so
 :func:`cache_fallback` points ``NUMBA_CACHE_DIR`` at a private folder under the
 system's temporary directory first. A ``NUMBA_CACHE_DIR`` already set is left alone.
+
+:func:`is_compiled` says whether calling a compiled function will start at
+once (machine code loaded in this process or cached for this machine) or
+compile first, so a caller can say so before a wait of half a minute.
 """
 
 from __future__ import annotations
@@ -56,6 +60,26 @@ def cache_fallback(package: Path | None = None, user_cache: Path | None = None) 
     return str(folder)
 
 
+def is_compiled(dispatcher: object) -> bool | None:
+    """Whether ``dispatcher`` (an ``njit(cache=True)`` function) runs without compiling first.
+
+    True when this process has compiled or loaded it already, or when numba's cache holds machine
+    code for it, its current source and this machine; False when the first call will compile;
+    None when that cannot be told (numba absent, or a numba whose cache is laid out differently).
+    """
+    if not HAVE_NUMBA:
+        return None
+    try:
+        if dispatcher.signatures:  # type: ignore[attr-defined]
+            return True
+        cache = dispatcher._cache  # type: ignore[attr-defined]
+        index = cache._cache_file._load_index()  # {} when missing, stale or from another numba
+        magic = dispatcher.targetctx.codegen().magic_tuple()  # type: ignore[attr-defined]
+        return any(isinstance(key, tuple) and len(key) > 1 and key[1] == magic for key in index)
+    except Exception:  # numba internals: an unknown layout means "cannot tell", never a failed run
+        return None
+
+
 cache_fallback()
 
 try:  # numba is a dependency; the fallback keeps compiled code importable for debugging
@@ -82,4 +106,4 @@ except ImportError:  # pragma: no cover
         """Nothing to set: without numba nothing runs in parallel."""
 
 
-__all__ = ["HAVE_NUMBA", "get_num_threads", "njit", "prange", "set_num_threads"]
+__all__ = ["HAVE_NUMBA", "get_num_threads", "is_compiled", "njit", "prange", "set_num_threads"]

@@ -209,7 +209,7 @@ def test_the_kernel_event_loop_is_the_only_exception_and_still_exists():
 
 
 #: The layers, each importing only those before it.
-LAYERS = ("model", "plan", "engine", "sweep", "analysis", "calibrate", "report", "cli")
+LAYERS = ("model", "plan", "engine", "sweep", "analysis", "calibrate", "report", "history", "cli")
 #: Where a layer reaches a later one, and why.
 UPHILL_BY_DESIGN = {
     # a comparison, sensitivity or advice result draws itself (``result.plot()``), matplotlib imported on use

@@ -197,3 +197,159 @@ def test_a_bad_decision_time_is_refused():
     assert r.exit_code == 2, r.output
     assert r.stderr.startswith("error: --rollback-at: ")
     assert "Traceback" not in r.output
+
+
+# ---------------------------------------------------------------- point of no return at confidence q, gates
+
+
+def test_the_point_of_no_return_at_q_is_the_latest_safe_decision_within_the_grid():
+    # SERIES with q = 0.5: for 10m < t < 45m, P(done inside 60m | decided at t)
+    # = P(b still running) x P(20m... undo of a 10m + decision 5m + Exp(15m) undo of b <= 60m - t)
+    # = exp(-(t-10)/30) x (1 - exp(-(45-t)/15)), t in minutes; decreasing, so bisect for P = 0.5.
+    plan = cutover_from_text(
+        SERIES.replace("rollback: {decision: 5m}", "rollback: {decision: 5m, confidence: 0.5}"), TOPO, "series.yaml"
+    )
+    run = simulate_cutover(plan, TOPO, N, seed=11)
+
+    def p(t: float) -> float:
+        return math.exp(-(t - 10) / 30) * (1 - math.exp(-(45 - t) / 15))
+
+    lo, hi = 10.0, 45.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if p(mid) >= 0.5 else (lo, mid)
+    exact = lo * M
+    slope = abs(p(lo + 0.5) - p(lo - 0.5)) / M  # per second
+    tol = 60.0 + 4 * math.sqrt(0.25 / N) / slope  # the grid's resolution + 4 SE of the probability
+    t, prob = run.latest_safe_rollback(0.5)
+    assert t is not None
+    assert abs(t - exact) < tol, (t, exact, tol)
+    assert prob >= 0.5
+    assert run.rollback_inside_window(t + 60.0) < 0.5
+    # at the default q = 0.95 the curve jumps from 1 to 0.903 when b starts (10m): the answer is 10m
+    t95, p95 = simulate_cutover(cutover_from_text(SERIES, TOPO, "series.yaml"), TOPO, 2000, 1).latest_safe_rollback(
+        0.95
+    )
+    assert t95 == 10 * M
+    assert p95 == 1.0
+
+
+def test_no_safe_decision_when_even_an_immediate_rollback_overruns():
+    plan = cutover_from_text(
+        'name: slow\nfreeze: {start: "2026-03-14T22:00", length: 1h}\nrollback: {decision: 2h}\n'
+        "waves: [{name: w, services: [db], steps: [{name: s, duration: 10m, undo: 1m}]}]\n",
+        TOPO,
+        "slow.yaml",
+    )
+    assert simulate_cutover(plan, TOPO, 10).latest_safe_rollback(0.95) == (None, 0.0)
+
+
+GATED = SERIES.replace(
+    "waves:",
+    """gates:
+  - {name: backup, measure: backup verified (1 = yes), at_least: 1}
+  - {name: p1, measure: open P1 defects, at_most: 0, before: w}
+  - {name: latency, measure: order latency p95 (s), at_most: 30}
+  - {name: fits, measure: p_completes_inside_freeze, simulated: true, at_least: 0.5}
+waves:""",
+)
+
+
+def _cli(tmp_path, evidence: str, *extra: str):
+    (tmp_path / "topo.yaml").write_text((CORPUS / "_topology.yaml").read_text())
+    (tmp_path / "plan.yaml").write_text(GATED)
+    (tmp_path / "ev.yaml").write_text(evidence)
+    args = ["cutover", str(tmp_path / "plan.yaml"), "-t", str(tmp_path / "topo.yaml"), "-n", "4000"]
+    return CliRunner().invoke(main, [*args, "--evidence", str(tmp_path / "ev.yaml"), *extra])
+
+
+def test_gates_are_judged_exactly_on_the_evidence_and_a_missing_measure_is_no_go(tmp_path):
+    # P(completes inside 60m) = 1 - P(Exp(30m) + Exp(20m) > 45m) = 0.541 >= 0.5: the simulated gate holds
+    fits = 1 - (30 * math.exp(-45 / 30) - 20 * math.exp(-45 / 20)) / (30 - 20)
+    ev = "measured:\n  backup verified (1 = yes): 1\n  open P1 defects: 0\n  order latency p95 (s): 30\n"
+    r = _cli(tmp_path, ev, "--format", "json")
+    assert r.exit_code == 0, r.output
+    gates = {g["name"]: g for g in json.loads(r.stdout)["gates"]}
+    assert [g["verdict"] for g in gates.values()] == ["GO"] * 4
+    assert gates["latency"]["value"] == 30
+    assert gates["latency"]["source"] == "evidence"
+    assert gates["fits"]["source"] == "simulation"
+    assert abs(gates["fits"]["value"] - fits) < 4 * math.sqrt(0.25 / 4000)
+    r = _cli(tmp_path, ev.replace(": 30", ": 30.01"), "--format", "json")
+    assert r.exit_code == 1, r.output
+    data = json.loads(r.stdout)
+    assert data["go"] is False
+    assert [g["verdict"] for g in data["gates"]] == ["GO", "GO", "NO-GO", "GO"]
+    r = _cli(tmp_path, "measured:\n  backup verified (1 = yes): 1\n  order latency p95 (s): 3\n")
+    assert r.exit_code == 1, r.output
+    assert "NO-GO p1: open P1 defects <= 0; no evidence" in r.stdout
+
+
+def test_an_evidence_file_measuring_what_no_gate_measures_is_refused_at_its_line(tmp_path):
+    r = _cli(tmp_path, "measured:\n  backup verified (1 = yes): 1\n  open P1 defect: 0\n")
+    assert r.exit_code == 2, r.output
+    assert "ev.yaml: line 3" in r.stderr
+    assert "measured" in r.stderr
+    assert "did you mean 'open P1 defects'?" in r.stderr
+    assert "Traceback" not in r.output
+    r = _cli(tmp_path, '{"measured": {"open P1 defects": "none"}}')
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+
+
+def test_a_simulated_gate_must_name_a_simulated_quantity():
+    from drsim.errors import InputError
+
+    with pytest.raises(InputError, match=r"gates\[0\].*p_completes_inside_freeze"):
+        cutover_from_text(
+            GATED.replace("measure: backup verified (1 = yes)", "measure: backup, simulated: true"), TOPO, "g.yaml"
+        )
+
+
+def test_the_bundled_plan_is_go_on_the_bundled_rehearsal_and_prints_a_markdown_sheet():
+    r = CliRunner().invoke(
+        main,
+        [
+            "cutover",
+            "ehr-core-to-cloud",
+            "--evidence",
+            "ehr-core-to-cloud-rehearsal",
+            "-n",
+            "2000",
+            "--format",
+            "markdown",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("# Go/no-go: cutover ehr-core-to-cloud\n")
+    assert "Verdict: **GO**" in r.stdout
+    assert "| rollback-margin | safe\\_rollback\\_hours \\>= 2 |" in r.stdout  # names escaped
+    assert "## Rollback by decision time" in r.stdout
+
+
+def test_validate_schema_and_list_know_cutover_plans():
+    from drsim.model.loader import bundled_dir
+
+    plan = str(bundled_dir("cutovers") / "ehr-core-to-cloud.yaml")
+    r = CliRunner().invoke(main, ["validate", plan])
+    assert r.exit_code == 0, r.output
+    assert "valid cutover plan (3 wave(s)" in r.stdout
+    schema = json.loads(CliRunner().invoke(main, ["schema", "cutover"]).stdout)
+    assert {"freeze", "waves", "gates", "entities"} <= set(schema["properties"])
+    assert "ehr-core-to-cloud" in CliRunner().invoke(main, ["list"]).stdout
+    r = CliRunner().invoke(main, ["cutover", str(bundled_dir("drills") / "region-loss.yaml")])
+    assert r.exit_code == 2
+    assert "expected a cutover plan" in r.stderr
+
+
+def test_validate_reads_an_evidence_file_on_its_own_and_cutover_refuses_a_plan_as_evidence():
+    from drsim.model.loader import bundled_dir
+
+    ev = str(bundled_dir("cutovers/evidence") / "ehr-core-to-cloud-rehearsal.yaml")
+    r = CliRunner().invoke(main, ["validate", ev])
+    assert r.exit_code == 0, r.output
+    assert "valid evidence file (5 measure(s)" in r.stdout
+    plan = str(bundled_dir("cutovers") / "ehr-core-to-cloud.yaml")
+    r = CliRunner().invoke(main, ["cutover", "ehr-core-to-cloud", "-n", "10", "--evidence", plan])
+    assert r.exit_code == 2, r.output
+    assert "expected an evidence file (measured, ...), but this file is a cutover plan" in r.stderr

@@ -103,6 +103,28 @@ class CutoverRun:
         done = t + self.rollback_time(t)
         return float(np.mean(np.nan_to_num(done, nan=np.inf) <= self.window))
 
+    def latest_safe_rollback(self, q: float, resolution: float = 60.0) -> tuple[float | None, float]:
+        """The point of no return at confidence ``q``: the latest decision time ``t`` on a grid of
+        ``resolution`` seconds from the freeze start whose rollback ends inside the freeze with
+        probability >= ``q`` — and that probability. ``(None, P(t=0))`` when not even a rollback
+        decided at the freeze start is safe enough.
+
+        In every replicate a later decision undoes at least as many steps and is no more reversible,
+        so P(rollback done inside the freeze | decided at t) never rises with t: the grid is bisected.
+        """
+        grid = np.arange(0.0, self.window + resolution / 2, resolution)
+        p0 = self.rollback_inside_window(0.0)
+        if p0 < q:
+            return None, p0
+        lo, hi = 0, len(grid)  # P(grid[lo]) >= q; P(grid[i]) < q for every i >= hi
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.rollback_inside_window(float(grid[mid])) >= q:
+                lo = mid
+            else:
+                hi = mid
+        return float(grid[lo]), self.rollback_inside_window(float(grid[lo]))
+
     def completes_inside_window(self) -> float:
         """Probability that the cutover completes inside the freeze."""
         return float(np.mean(self.completion <= self.window))

@@ -8,5 +8,7 @@
 * :mod:`~drsim.calibrate.sources` — which reader a file needs;
 * :mod:`~drsim.calibrate.mapping` — which model element each record feeds;
 * :mod:`~drsim.calibrate.fit` — maximum-likelihood fits with censoring, AIC, goodness of fit, bootstrap;
-* :mod:`~drsim.calibrate.run` — :func:`calibrate`: read, select, fit, and write an overlay.
+* :mod:`~drsim.calibrate.run` — :func:`calibrate`: read, select, fit, and write an overlay;
+* :mod:`~drsim.calibrate.observed` — real drills' observed milestone and recovery times;
+* :mod:`~drsim.calibrate.backtest` — the model scored against them: PIT, interval coverage, CRPS, a verdict.
 """

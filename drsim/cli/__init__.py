@@ -11,7 +11,21 @@ from __future__ import annotations
 
 import click
 
-from . import calibrate, catalog, compare, cutover, drill, init, schema, sensitivity, sweep, timeline, validate
+from . import (
+    backtest,
+    calibrate,
+    catalog,
+    compare,
+    cutover,
+    drill,
+    history,
+    init,
+    schema,
+    sensitivity,
+    sweep,
+    timeline,
+    validate,
+)
 from .common import EXIT_BAD_INPUT, EXIT_MISSED, EXIT_OK, EXIT_OUTPUT_EXISTS, handle_errors
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_MISSED", "EXIT_OK", "EXIT_OUTPUT_EXISTS", "handle_errors", "main"]
@@ -33,5 +47,5 @@ main.add_command(drill.drill)
 main.add_command(catalog.list_)
 main.add_command(validate.validate)
 main.add_command(schema.schema)
-for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover):
+for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history, backtest):
     command.register(main)

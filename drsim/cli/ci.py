@@ -1,5 +1,9 @@
 """``--junit FILE`` and ``--journal FILE``: what ``drsim drill`` and ``drsim sweep`` leave for a CI job.
 
+Every run is also recorded in the history (:mod:`drsim.history`) unless
+``--no-history``: a history that cannot be written is one warning line on
+standard error, never a failed run.
+
 ``--junit`` writes the run's checks as JUnit XML (:mod:`drsim.report.junit`),
 ``--journal`` a JSON record of the run (:mod:`drsim.report.journal`). Both
 files follow the rules of every output: checked before any work starts (an
@@ -37,6 +41,23 @@ journal_option = click.option(
     "files, seed, replicates, engine, verdicts and headline figures.",
 )
 
+history_option = click.option(
+    "--history",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Record the run in this history database instead of $DRSIM_HISTORY or the per-user default "
+    "(~/.local/share/drsim/history.sqlite); see drsim history.",
+)
+no_history_option = click.option(
+    "--no-history", is_flag=True, help="Do not record the run in the history (DRSIM_HISTORY=off does the same)."
+)
+
+
+def history_options(fn):
+    """``--history PATH`` and ``--no-history``, for commands whose runs are recorded."""
+    return history_option(no_history_option(fn))
+
 
 @dataclass
 class CiFiles:
@@ -47,6 +68,17 @@ class CiFiles:
     force: bool = False
     #: When the run started (``time.perf_counter``), for the JUnit suites' ``time``.
     started: float = field(default_factory=time.perf_counter)
+    #: The history database the run is recorded in (None: not recorded).
+    history: Path | None = None
+
+    def recording(self, history: Path | None, no_history: bool) -> CiFiles:
+        """Record the run in ``history`` (``--history``), else ``$DRSIM_HISTORY`` or the default, unless
+        ``no_history``."""
+        # imported on use: keeps drsim --help fast
+        from ..history import resolve_path
+
+        self.history = None if no_history else resolve_path(history)
+        return self
 
     @classmethod
     def checked(cls, junit: Path | None, journal: Path | None, force: bool, *others: Path | None) -> CiFiles:
@@ -70,8 +102,8 @@ class CiFiles:
 
         if self.junit is not None:
             self._junit(replay_checks(result), result.drill, {"seed": result.seed, "replicates": 1, "engine": "des"})
-        if self.journal is not None:
-            self._write(self.journal, replay_journal(result, input_files(drill, topology, overlays)).to_json())
+        if self.journal is not None or self.history is not None:
+            self._journal(replay_journal(result, input_files(drill, topology, overlays)))
 
     def write_sweep(
         self, result, drill: str, topology: str | None, grid: dict | None = None, overlays: tuple[str, ...] = ()
@@ -84,8 +116,21 @@ class CiFiles:
         if self.junit is not None:
             props = {"seed": result.seed, "replicates": result.n, "engine": result.engine}
             self._junit(sweep_checks(result), result.drill, props)
+        if self.journal is not None or self.history is not None:
+            self._journal(sweep_journal(result, input_files(drill, topology, overlays), grid))
+
+    def _journal(self, journal) -> None:
+        """Write ``--journal`` and record the run in the history (a failure there is a warning)."""
         if self.journal is not None:
-            self._write(self.journal, sweep_journal(result, input_files(drill, topology, overlays), grid).to_json())
+            self._write(self.journal, journal.to_json())
+        if self.history is not None:
+            # imported on use: keeps drsim --help fast
+            from ..history import HistoryError, Store
+
+            try:
+                Store(self.history).record(journal.to_dict())
+            except (HistoryError, OSError) as exc:
+                click.echo(f"warning: run not recorded in history: {exc} (--no-history to skip)", err=True)
 
     def _junit(self, checks, name: str, properties: dict) -> None:
         # imported on use: keeps drsim --help fast

@@ -70,7 +70,7 @@ def input_warnings() -> Iterator[None]:
 
 #: What a drill checked against the bundled estate is told when it names something that estate lacks.
 TOPOLOGY_HINT = (
-    "this drill was checked against the bundled topology 'ehr-hybrid' because no topology was given; "
+    "this file was checked against the bundled topology 'ehr-hybrid' because no topology was given; "
     "pass your estate with -t TOPOLOGY.yaml (drsim validate: or name the topology file on the same command line)"
 )
 

@@ -9,6 +9,9 @@ import click
 from .common import EXIT_OK, handle_errors
 from .options import seed_option, topology_option
 
+#: Exit status when a gate is NO-GO.
+EXIT_NO_GO = 1
+
 
 @click.command()
 @click.argument("plan", metavar="PLAN")
@@ -23,24 +26,35 @@ from .options import seed_option, topology_option
     help="A rollback decision time after the freeze starts, e.g. 2h30m (repeatable; default: each whole hour "
     "up to the median point of no return).",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--evidence",
+    metavar="FILE",
+    help="A rehearsal's measurements (YAML or JSON: measured: {<gate measure>: value}); judges every gate "
+    "and exits 1 on any NO-GO.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @handle_errors
-def cutover(plan, topology, replicates, seed, rollback_at, fmt):
+def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt):
     """Simulate the cutover PLAN (a bundled name or a cutovers/*.yaml file) on the estate.
 
     Prints the point of no return (the start of the first irreversible step) from the freeze start,
     the time to complete the cutover, the rollback time and the chance it ends inside the freeze when
-    it is decided at each time, and the reconciliation work per entity. Exits 0, or 2 on bad input.
+    it is decided at each time, the point of no return at the plan's confidence q (the latest decision
+    whose rollback ends inside the freeze with probability >= q, on a 1-minute grid), and the
+    reconciliation work per entity. With --evidence, judges each go/no-go gate (a measure the file
+    lacks is NO-GO) and exits 1 on any NO-GO; exits 0 otherwise, 2 on bad input.
     """
     # imported on use: keeps drsim --help fast
     from ..analysis.cutover import default_decision_times, simulate_cutover
+    from ..analysis.cutover_gates import judge_gates
     from ..errors import InputError, Problem
-    from ..model.loader import load_cutover, load_topology
+    from ..model.loader import load_cutover, load_evidence, load_topology
     from ..model.units import UnitError, parse_duration
-    from ..report.cutover import cutover_data, cutover_table
+    from ..report.cutover import cutover_data, cutover_markdown, cutover_table
 
     topo = load_topology(topology)
     p = load_cutover(plan, topo)
+    ev = load_evidence(evidence, p) if evidence is not None else None
     times = []
     for v in rollback_at:
         try:
@@ -48,13 +62,16 @@ def cutover(plan, topology, replicates, seed, rollback_at, fmt):
         except UnitError as exc:
             raise InputError("--rollback-at", [Problem(str(exc))]) from None
     run = simulate_cutover(p, topo, replicates, seed)
-    data = cutover_data(run, times or default_decision_times(run))
+    verdicts = judge_gates(p, run, ev) if ev is not None else None
+    data = cutover_data(run, times or default_decision_times(run), verdicts)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
+    elif fmt == "markdown":
+        click.echo(cutover_markdown(data), nl=False)
     else:
         for line in cutover_table(data):
             click.echo(line)
-    raise SystemExit(EXIT_OK)
+    raise SystemExit(EXIT_OK if data["go"] is not False else EXIT_NO_GO)
 
 
 def register(main) -> None:

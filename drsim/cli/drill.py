@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .ci import CiFiles, journal_option, junit_option, warn_missed_gates
+from .ci import CiFiles, history_options, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, handle_errors
 from .options import (
     overlaid,
@@ -39,8 +39,9 @@ from .options import (
 @junit_option
 @journal_option
 @click.option("--force", is_flag=True, help="Overwrite existing --plot, --junit and --journal files.")
+@history_options
 @handle_errors
-def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, journal, force):
+def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, journal, force, history, no_history):
     """Replay DRILL (a bundled name such as region-loss, or a YAML file) once.
 
     Prints each affected service's achieved RTO and RPO against its tier's
@@ -60,7 +61,7 @@ def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, j
             raise click.UsageError(
                 "--plot draws one replay; drop -n (for distributions: drsim compare --plot or drsim sweep --plot)"
             )
-        ci = CiFiles.checked(junit, journal, force)
+        ci = CiFiles.checked(junit, journal, force).recording(history, no_history)
         _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci, given, overlays)
     # imported on use: keeps drsim --help fast
     from ..api import run_drill
@@ -69,7 +70,7 @@ def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, j
     from .next_steps import next_steps, replay_metric
 
     plot = plot_path(plot, force)
-    ci = CiFiles.checked(junit, journal, force, plot)
+    ci = CiFiles.checked(junit, journal, force, plot).recording(history, no_history)
     result = run_drill(drill_name, topology, seed=seed)
     if fmt == "json":
         click.echo(result.to_json())
@@ -93,9 +94,10 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles, give
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
     # imported on use: keeps drsim --help fast
     from ..sweep import sweep
-    from .progress import progress_bar
+    from .progress import notice_if_compiling, progress_bar
     from .sweep import print_sweep
 
+    notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar:
         result = sweep(drill_name, topology, n=n, seed=seed, progress=bar)
     print_sweep(result, fmt, given[0], given[1])

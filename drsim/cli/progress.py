@@ -7,10 +7,16 @@ every chunk it merges, wherever that chunk ran). The command line passes a
 total, the replicates so far and the replicates per second — counting only
 replicates run now, not those read back from a checkpoint — and disappears
 when the sweep is over.
+
+Before a sweep, :func:`notice_if_compiling` says on standard error, in one
+line, when the vectorized engine has to be compiled first (the first sweep
+after installing or upgrading, or with an empty ``NUMBA_CACHE_DIR``): about
+half a minute once, then cached.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +77,20 @@ class ProgressBar:
             self.bar = None
 
 
+#: Said once before a sweep whose compiled engine is not cached yet.
+COMPILING = "drsim: compiling the vectorized engine once (about 30 s); later runs start at once"
+
+
+def notice_if_compiling() -> bool:
+    """Print :data:`COMPILING` on standard error if the next sweep compiles the engine first; return whether it did."""
+    from ..engine.vectorized import kernel_compiled  # imports numba: only when a sweep is about to run
+
+    if kernel_compiled() is False:
+        print(COMPILING, file=sys.stderr, flush=True)
+        return True
+    return False
+
+
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[ProgressBar | None]:
     """A :class:`ProgressBar` while the block runs, or None when ``enabled`` is false (not a terminal)."""
@@ -81,4 +101,4 @@ def progress_bar(enabled: bool) -> Iterator[ProgressBar | None]:
         yield bar
 
 
-__all__ = ["ProgressBar", "progress_bar"]
+__all__ = ["COMPILING", "ProgressBar", "notice_if_compiling", "progress_bar"]

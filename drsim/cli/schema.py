@@ -1,4 +1,4 @@
-"""``drsim schema``: the JSON Schema of topology and drill files."""
+"""``drsim schema``: the JSON Schema of topology, drill and cutover plan files."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 import click
 
 from ..model import Drill, Topology
+from ..model.cutover import CutoverPlan
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["topology", "drill"]))
+@click.argument("kind", type=click.Choice(["topology", "drill", "cutover"]))
 def schema(kind):
-    """Print the JSON Schema of a topology or drill file."""
-    model = Topology if kind == "topology" else Drill
+    """Print the JSON Schema of a topology, drill or cutover plan file."""
+    model = {"topology": Topology, "drill": Drill, "cutover": CutoverPlan}[kind]
     click.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2))

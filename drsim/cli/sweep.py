@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .ci import CiFiles, journal_option, junit_option, warn_missed_gates
+from .ci import CiFiles, history_options, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
 from .options import overlaid, overlay_option, plot_path, save_figure, seed_option, topology_option, use_agg
 
@@ -119,6 +119,7 @@ replicates_help = "Replicates per grid point."
 )
 @junit_option
 @journal_option
+@history_options
 @handle_errors
 def sweep(
     drill_name,
@@ -140,6 +141,8 @@ def sweep(
     fmt,
     junit,
     journal,
+    history,
+    no_history,
 ):
     """Run DRILL N times per grid point and report percentiles, P(meeting targets) and gates.
 
@@ -155,7 +158,7 @@ def sweep(
     from ..io import check_writable
     from ..sweep import parse_grid_option
     from ..sweep import sweep as run_sweep
-    from .progress import progress_bar
+    from .progress import notice_if_compiling, progress_bar
 
     given_drill, given_topology = drill_name, topology  # as named: for the journal and what to run next
     drill_name, topology = overlaid(drill_name, topology, overlays)
@@ -181,13 +184,15 @@ def sweep(
     if plot is not None and len(grid) != 2:
         raise InputError("--plot", [Problem(f"a heatmap needs exactly two --grid keys (the axes); {len(grid)} given")])
     plot = plot_path(plot, force)
-    ci = CiFiles.checked(junit, journal, force, plot, out if folder is None else None)
+    ci = CiFiles.checked(junit, journal, force, plot, out if folder is None else None).recording(history, no_history)
     if plot is not None and plot_metric is not None:
         _check_plot_metric(drill_name, topology, plot_metric)  # before the sweep, not after it
     if resume and folder is None:
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
         executor = "dask" if scheduler else "local"
+    if engine == "vectorized":
+        notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):
         result = run_sweep(
             drill_name,

@@ -8,6 +8,7 @@ import click
 
 from ..errors import InputError, Problem
 from ..io import check_writable
+from ..model.units import UnitError, parse_duration
 from .common import handle_errors, worded_as_options
 from .options import topology_option
 
@@ -66,10 +67,30 @@ _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html
 @click.option(
     "--page", type=click.IntRange(1), default=None, help="png: the page to render (default: the swimlane chart)."
 )
+@click.option(
+    "--edition",
+    type=click.Choice(["facilitator", "participant"]),
+    default="facilitator",
+    show_default=True,
+    help="facilitator: everything, answers included; participant: the situation, injects, decisions and "
+    "questions with no outcomes, to hand round the table.",
+)
+@click.option(
+    "--session",
+    default="2h",
+    show_default=True,
+    metavar="DURATION",
+    help="Length of the exercise session the facilitator's agenda is laid out on (e.g. 90m, 2h).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @handle_errors
-def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page, force):
-    """Write a tabletop facilitator pack for DRILL (a bundled name or a YAML file).
+def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page, edition, session, force):
+    """Write a tabletop exercise pack for DRILL (a bundled name or a YAML file).
+
+    The facilitator edition (the default) is described below, with an agenda
+    laying the incident over a --session-long session, the roles in the room,
+    ground rules and a feedback form; --edition participant leaves out every
+    outcome of the replay.
 
     The pack follows one replay of the drill: a cover (who is on shift, the
     objectives), a swimlane chart, every event with the injects at their
@@ -94,19 +115,25 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
             )
     if output is None and fmt in ("pdf", "png"):
         raise InputError("-o", [Problem(f"{fmt} output needs a file: give -o FILE")])
+    try:
+        session_seconds = parse_duration(session)
+    except UnitError as exc:
+        raise InputError("--session", [Problem(str(exc))]) from None
+    if not 30 * 60 <= session_seconds <= 8 * 3600:
+        raise InputError("--session", [Problem(f"expected a session from 30m to 8h, found {session!r}")])
     if page is not None and fmt != "png":
         raise InputError("--page", [Problem("--page applies to png output only")])
     if output is not None:
         check_writable(output, force)  # refuse before spending time on the replay
     with worded_as_options(percentile="--percentile", n="--n", format="--format", paper="--paper", page="--page"):
         tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n)
-        out = render_timeline(tt, fmt, output, paper, force=force, page=page)
+        out = render_timeline(tt, fmt, output, paper, force=force, page=page, edition=edition, session=session_seconds)
     if output is None:
         click.echo(out, nl=False)
     else:
         sel = tt.selection
         how = f"seed {sel.seed}" if sel.percentile is None else label_selection(sel)
-        click.echo(f"wrote {out} ({fmt}, {paper}; {tt.result.drill}, {how})", err=True)
+        click.echo(f"wrote {out} ({edition} edition, {fmt}, {paper}; {tt.result.drill}, {how})", err=True)
 
 
 def register(main) -> None:

@@ -1,6 +1,6 @@
-"""``drsim validate``: check topology and drill files without running them.
+"""``drsim validate``: check topology, drill and cutover plan files without running them.
 
-A drill is checked against an estate: the one ``--topology`` names; without
+A drill (or a cutover plan) is checked against an estate: the one ``--topology`` names; without
 it, a topology file given on the same command line (the last one before the
 drill, else the first after it), so ``drsim validate topo.yaml drill.yaml``
 checks the drill against ``topo.yaml``; only when neither is given, the
@@ -24,20 +24,25 @@ from .options import topology_option
 @topology_option
 @input_warnings()
 def validate(files, topology):
-    """Check FILES (topologies or drills).
+    """Check FILES (topologies, drills or cutover plans).
 
-    A file with drill keys at the top (faults, response, ...) is read as a drill, and checked against
+    A file with measured at the top is a rehearsal's evidence (checked on its own; its measures against
+    a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover plan; one with drill keys at the top
+    (faults, response, ...) as a drill. Either is checked against
     --topology, else against a topology among FILES (the last one before it, else the first after it),
     else against the bundled reference estate. Exits 2 if any is invalid; warnings (names with
     look-alike letters) are printed on stderr and do not change the exit status.
     """
     # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
+    from ..model.cutover import Evidence
     from ..model.loader import (
         DEFAULT_TOPOLOGY,
+        cutover_from_text,
         drill_file_from_text,
         kind_of,
         load_topology,
+        model_from_text,
         parse_yaml,
         read_user_file,
         topology_from_text,
@@ -56,7 +61,18 @@ def validate(files, topology):
             bad = True
     topologies = {}  # index in FILES -> the topology read from it (None: invalid)
     for i, (f, raw, kind) in enumerate(read):
-        if raw is None or kind == "drill":
+        if raw is None or kind in ("drill", "cutover"):
+            continue
+        if kind == "evidence":
+            try:
+                ev = model_from_text(raw, Evidence, str(f))
+                click.echo(
+                    f"{f}: valid evidence file ({len(ev.measured)} measure(s); whether a plan's gates measure them "
+                    "is checked by drsim cutover PLAN --evidence FILE)"
+                )
+            except InputError as exc:
+                click.echo(f"error: {exc}", err=True)
+                bad = True
             continue
         try:
             t = topology_from_text(raw, str(f))
@@ -68,7 +84,7 @@ def validate(files, topology):
             bad = True
     given = None
     for i, (f, raw, kind) in enumerate(read):
-        if raw is None or kind != "drill":
+        if raw is None or kind not in ("drill", "cutover"):
             continue
         try:
             if topology is not None:
@@ -86,6 +102,14 @@ def validate(files, topology):
                     if given is None:
                         given = load_topology(None)
                     topo, source = given, f"the bundled topology {DEFAULT_TOPOLOGY!r}"
+            if kind == "cutover":
+                with suggest_topology(topology is not None or bool(topologies)):
+                    c = cutover_from_text(raw, topo, str(f))
+                n_steps = sum(len(w.steps) for w in c.waves)
+                click.echo(
+                    f"{f}: valid cutover plan ({len(c.waves)} wave(s), {n_steps} step(s)) on topology {topo.name} ({source})"
+                )
+                continue
             with suggest_topology(topology is not None or bool(topologies)):
                 drill_file = drill_file_from_text(raw, topo, str(f))
                 d = drill_file.drill

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..jit import HAVE_NUMBA, get_num_threads, set_num_threads
+from ..jit import HAVE_NUMBA, get_num_threads, is_compiled, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
 from ..plan.arrays import compressed
 from .draws import Draws, duty_column, restore_can_block, task_column
@@ -326,6 +326,12 @@ def _one_thread_unless(parallel: bool):
         yield
     finally:
         set_num_threads(before)
+
+
+def kernel_compiled() -> bool | None:
+    """Whether the compiled event loop starts at once (True), compiles first, for about half a
+    minute (False: not cached for this source, numba and machine), or cannot be told (None)."""
+    return is_compiled(simulate)
 
 
 def run_many(plan: Plan, draws: Draws, parallel: bool = True) -> FinishTimes:

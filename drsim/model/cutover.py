@@ -131,12 +131,42 @@ class Threshold(Model):
         return f"{self.measure} {op} {v:g}"
 
 
+#: Quantities a gate can be judged on from the simulation itself (``simulated: true``), and what each means.
+SIMULATED_MEASURES = {
+    "p_completes_inside_freeze": "probability that the cutover completes inside the freeze",
+    "safe_rollback_hours": "latest rollback decision (hours from the freeze start) that still ends inside "
+    "the freeze with probability >= the plan's rollback.confidence (0 if none does)",
+    "reentry_person_hours": "mean person-hours of manual re-entry, all entities and roles together",
+}
+
+
 class Gate(Threshold):
-    """A go/no-go entry criterion: the cutover (or a wave) goes only if the threshold holds."""
+    """A go/no-go entry criterion: the cutover (or a wave) goes only if the threshold holds.
+
+    Most gates are judged on evidence measured in a rehearsal (an evidence file
+    gives the value of each ``measure``); a ``simulated`` gate is judged on a
+    quantity of the simulation itself, one of :data:`SIMULATED_MEASURES`.
+    """
 
     name: Name
     before: Name | None = Field(None, description="The wave it gates (omitted: the whole cutover, before the freeze).")
     decided_by: Name | None = Field(None, description="The role that judges it (a role of the topology).")
+    simulated: bool = Field(
+        False,
+        description="Judged on the simulation, not on evidence: measure is then one of "
+        + ", ".join(SIMULATED_MEASURES)
+        + ".",
+    )
+
+    @model_validator(mode="after")
+    def _known_simulated_measure(self) -> Gate:
+        if self.simulated and self.measure not in SIMULATED_MEASURES:
+            known = ", ".join(SIMULATED_MEASURES)
+            raise ValueError(
+                f"a simulated gate's measure must be one of {known}, found {self.measure!r}"
+                f"{did_you_mean(self.measure, SIMULATED_MEASURES)}"
+            )
+        return self
 
 
 class RollbackTrigger(Threshold):
@@ -152,6 +182,13 @@ class Rollback(Model):
     decision: DurationDist = Field(
         default_factory=lambda: parse_distribution("0s"),
         description="From a trigger firing to the rollback decided (meeting, sign-off).",
+    )
+    confidence: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="q: a rollback decided at t is safe when it ends inside the freeze with probability >= q; "
+        "the latest such t is the point of no return the board works to.",
     )
 
 
@@ -215,6 +252,34 @@ class CutoverPlan(Model):
         """The profile of ``entity``: its own, the topology's it names, or None."""
         p = self.entities[entity].profile
         return topology.profiles[p] if isinstance(p, str) else p
+
+
+class Evidence(Model):
+    """What a rehearsal measured: a value for each gate's ``measure``, judged against its threshold."""
+
+    description: str = ""
+    measured: dict[str, float] = Field(
+        description="Each measured quantity, by the gate's measure (exactly as the plan spells it): its value."
+    )
+
+
+def check_evidence(evidence: Evidence, plan: CutoverPlan) -> list[Finding]:
+    """Evidence for quantities no gate of ``plan`` measures (a misspelt measure), and values that are not finite."""
+    measures = {g.measure for g in plan.gates if not g.simulated}
+    out: list[Finding] = []
+    for m, v in evidence.measured.items():
+        if m not in measures:
+            known = "; ".join(sorted(measures)) or "none: every gate is simulated"
+            out.append(
+                (
+                    ("measured", m),
+                    f"no gate of plan {plan.name!r} measures {m!r}{did_you_mean(m, measures)} "
+                    f"(measured by its gates: {known})",
+                )
+            )
+        elif not math.isfinite(v):
+            out.append((("measured", m), f"expected a finite value, found {v}"))
+    return out
 
 
 def _unknown(path: tuple, name: str, choices, what: str) -> Iterator[Finding]:

@@ -42,7 +42,7 @@ from pydantic_core import ErrorDetails
 from ..errors import InputError, InputWarning, Problem
 from . import Drill, Topology
 from .checks import check_drill, check_topology, did_you_mean, name_warnings
-from .cutover import CutoverPlan, check_cutover
+from .cutover import CutoverPlan, Evidence, check_cutover, check_evidence
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -55,6 +55,8 @@ DEFAULT_TOPOLOGY = "ehr-hybrid"
 #: Top-level keys that only a topology, or only a drill, has.
 TOPOLOGY_KEYS = ("regions", "tiers", "staff", "services", "queues", "workflows", "externals", "profiles")
 DRILL_KEYS = ("start", "faults", "detection", "response", "rollback", "injects", "questions", "gates", "objectives")
+#: Keys only a cutover plan has at the top; either one makes a file a cutover plan.
+CUTOVER_KEYS = ("freeze", "waves", "entities", "triggers")
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -461,9 +463,19 @@ def parse_yaml(text: str | bytes, source: str) -> LocatedDocument:
 
 
 def kind_of(data) -> str | None:
-    """``"topology"`` or ``"drill"``, judged by the top-level keys of a loaded file; None if unclear."""
+    """``"topology"``, ``"drill"``, ``"cutover"`` or ``"evidence"``, judged by the top-level keys of a loaded
+    file; None if unclear.
+
+    ``freeze`` or ``waves`` belong to cutover plans alone, ``measured`` to a
+    rehearsal's evidence for one; otherwise the file is
+    whichever of a topology or a drill has more of its keys at the top.
+    """
     if not isinstance(data, dict):
         return None
+    if "freeze" in data or "waves" in data:
+        return "cutover"
+    if "measured" in data:
+        return "evidence"
     t = sum(k in data for k in TOPOLOGY_KEYS)
     d = sum(k in data for k in DRILL_KEYS)
     return "topology" if t > d else "drill" if d > t else None
@@ -850,17 +862,22 @@ def read_user_file(path: str | Path) -> bytes:
     return raw
 
 
+_A_KIND = {"cutover": "a cutover plan", "evidence": "an evidence file"}
+
+
 def _wrong_kind(doc: LocatedDocument, source: str, expected: str) -> None:
     found = kind_of(doc.data)
     if found is None or found == expected:
         return
-    keys = [k for k in (DRILL_KEYS if found == "drill" else TOPOLOGY_KEYS) if k in doc.data]
-    want = ", ".join(TOPOLOGY_KEYS[:4] if expected == "topology" else DRILL_KEYS[:4])
+    keys_of = {"drill": DRILL_KEYS, "topology": TOPOLOGY_KEYS, "cutover": CUTOVER_KEYS, "evidence": ("measured",)}
+    keys = [k for k in keys_of[found] if k in doc.data]
+    want = ", ".join(keys_of[expected][:4])
     raise InputError(
         source,
         [
             Problem(
-                f"expected a {expected} ({want}, ...), but this file is a {found} (it has {', '.join(keys)})",
+                f"expected {_A_KIND.get(expected, 'a ' + expected)} ({want}, ...), but this file is "
+                f"{_A_KIND.get(found, 'a ' + found)} (it has {', '.join(keys)})",
                 (),
                 *doc.locate((keys[0],)),
             )
@@ -929,11 +946,29 @@ def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill
 def cutover_from_text(text: str | bytes, topology: Topology, source: str = "<cutover>") -> CutoverPlan:
     """A cutover plan from YAML text, validated and checked against ``topology``."""
     doc = parse_yaml(text, source)
+    _wrong_kind(doc, source, "cutover")
     plan = _validate(doc, CutoverPlan, source)
     probs = check_cutover(plan, topology)
     if probs:
         raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
     return plan
+
+
+def evidence_from_text(text: str | bytes, plan: CutoverPlan, source: str = "<evidence>") -> Evidence:
+    """A rehearsal's evidence for ``plan``'s gates from YAML or JSON text, every measure one a gate names."""
+    doc = parse_yaml(text, source)
+    _wrong_kind(doc, source, "evidence")
+    evidence = _validate(doc, Evidence, source)
+    probs = check_evidence(evidence, plan)
+    if probs:
+        raise InputError(source, _sorted([Problem(m, p, *doc.locate_key(p)) for p, m in probs]))
+    return evidence
+
+
+def load_evidence(name_or_path: str | Path, plan: CutoverPlan) -> Evidence:
+    """Load an evidence file by bundled name (``cutovers/evidence/``) or path, checked against ``plan``."""
+    path = resolve(str(name_or_path), "cutovers/evidence")
+    return evidence_from_text(read_user_file(path), plan, str(path))
 
 
 # ---------------------------------------------------------------- bundled files
@@ -950,6 +985,9 @@ def bundled_names(kind: str) -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
+_LABEL = {"cutovers": "cutover plan", "cutovers/evidence": "evidence file"}
+
+
 def resolve(name_or_path: str, kind: str) -> Path:
     """A file path for a bundled name (``region-loss``) or a path given by the user."""
     p = Path(name_or_path)
@@ -963,7 +1001,7 @@ def resolve(name_or_path: str, kind: str) -> Path:
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise InputError(
         name_or_path,
-        [Problem(f"no bundled {kind[:-1]} or file by that name{hint} (bundled: {', '.join(names)})")],
+        [Problem(f"no bundled {_LABEL.get(kind, kind[:-1])} or file by that name{hint} (bundled: {', '.join(names)})")],
     )
 
 

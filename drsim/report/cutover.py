@@ -13,8 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.cutover import PERCENTILES, CutoverRun
+from ..analysis.cutover_gates import RESOLUTION, GateVerdict
 from ..model.units import format_duration
 from ..stats import quantile
+from .document import md_escape
 
 
 def _summary(x: np.ndarray) -> dict[str, float | None]:
@@ -29,8 +31,38 @@ def _summary(x: np.ndarray) -> dict[str, float | None]:
     return {"mean": mean, "se": se, **{f"p{p}": quantile(x, p / 100) for p in PERCENTILES}}
 
 
-def cutover_data(run: CutoverRun, decision_times: Sequence[float]) -> dict:
-    """The figures of ``run`` as JSON-ready data, rollbacks launched at each of ``decision_times``."""
+def _gates(run: CutoverRun, verdicts: Sequence[GateVerdict] | None) -> list[dict]:
+    if verdicts is None:
+        return [
+            {
+                "name": g.name,
+                "threshold": g.describe(),
+                "before": g.before,
+                "decided_by": g.decided_by,
+                "simulated": g.simulated,
+            }
+            for g in run.plan.gates
+        ]
+    return [
+        {
+            "name": v.gate.name,
+            "threshold": v.gate.describe(),
+            "before": v.gate.before,
+            "decided_by": v.gate.decided_by,
+            "simulated": v.gate.simulated,
+            "value": v.value,
+            "source": v.source,
+            "verdict": "GO" if v.go else "NO-GO",
+        }
+        for v in verdicts
+    ]
+
+
+def cutover_data(
+    run: CutoverRun, decision_times: Sequence[float], verdicts: Sequence[GateVerdict] | None = None
+) -> dict:
+    """The figures of ``run`` as JSON-ready data, rollbacks launched at each of ``decision_times``,
+    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given."""
     roles: dict[str, float] = {}
     entities = {}
     for e in run.reconciliation:
@@ -43,6 +75,8 @@ def cutover_data(run: CutoverRun, decision_times: Sequence[float]) -> dict:
         }
         if e.reentry_role:
             roles[e.reentry_role] = roles.get(e.reentry_role, 0.0) + float(np.mean(e.reentry_hours))
+    q = run.plan.rollback.confidence
+    safe, p_safe = run.latest_safe_rollback(q, RESOLUTION)
     return {
         "plan": run.plan.name,
         "seed": run.seed,
@@ -51,6 +85,12 @@ def cutover_data(run: CutoverRun, decision_times: Sequence[float]) -> dict:
         "point_of_no_return": _summary(run.point_of_no_return),
         "completion": _summary(run.completion),
         "p_completes_inside_freeze": run.completes_inside_window(),
+        "safe_rollback": {
+            "confidence": q,
+            "resolution": RESOLUTION,
+            "latest_decision": safe,
+            "p_done_inside_freeze": p_safe,
+        },
         "rollback": [
             {
                 "decided_at": t,
@@ -62,10 +102,9 @@ def cutover_data(run: CutoverRun, decision_times: Sequence[float]) -> dict:
         ],
         "reconciliation": entities,
         "reentry_person_hours_by_role": roles,
-        "gates": [
-            {"name": g.name, "threshold": g.describe(), "before": g.before, "decided_by": g.decided_by}
-            for g in run.plan.gates
-        ],
+        "judged": verdicts is not None,
+        "go": all(v.go for v in verdicts) if verdicts is not None else None,
+        "gates": _gates(run, verdicts),
         "triggers": [
             {"name": t.name, "threshold": t.describe(), "decided_by": t.decided_by} for t in run.plan.triggers
         ],
@@ -90,9 +129,10 @@ def cutover_table(data: dict) -> list[str]:
         f" ({data['replicates']} replicates, seed {data['seed']})",
         "",
         hdr,
-        _row("point of no return", data["point_of_no_return"]),
+        _row("first irreversible step", data["point_of_no_return"]),
         _row("cutover complete", data["completion"]),
         f"  P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}",
+        _safe_line(data["safe_rollback"]),
         "",
         "rollback, by the time it is decided (from the freeze start):",
         f"  {'decided at':<12} {'P(reversible)':>14} {'P(done in freeze)':>18} {'P50':>9} {'P90':>9}",
@@ -113,8 +153,102 @@ def cutover_table(data: dict) -> list[str]:
             )
             lines.append(f"  {name:<14} {e['rule']:<9} {e['records']['mean']:>9.0f} {replay:>9} {reentry:>14}")
     if data["gates"]:
-        lines += ["", "go/no-go gates (judged on evidence; not yet read by this command):"]
+        if data["judged"]:
+            lines += ["", f"go/no-go gates: {'GO' if data['go'] else 'NO-GO'}"]
+        else:
+            lines += ["", "go/no-go gates (not judged: give the rehearsal's measurements with --evidence FILE):"]
         for g in data["gates"]:
             by = f", decided by {g['decided_by']}" if g["decided_by"] else ""
-            lines.append(f"  {g['name']}: {g['threshold']} (before {g['before'] or 'the freeze'}{by})")
+            head = f"  {g['verdict']:<5} " if data["judged"] else "  "
+            lines.append(
+                f"{head}{g['name']}: {g['threshold']}; {_measured(g)} (before {g['before'] or 'the freeze'}{by})"
+            )
     return lines
+
+
+def _safe_line(s: dict) -> str:
+    """The point of no return at confidence q, in words."""
+    q = f"{s['confidence']:g}"
+    if s["latest_decision"] is None:
+        return (
+            f"  point of no return at q = {q}: none: even a rollback decided at the freeze start ends inside"
+            f" it with probability {s['p_done_inside_freeze']:.3f} only"
+        )
+    return (
+        f"  point of no return at q = {q}: a rollback decided by {_d(s['latest_decision'])} after the freeze"
+        f" starts ends inside it with probability {s['p_done_inside_freeze']:.3f}"
+        f" (to within {_d(s['resolution'])})"
+    )
+
+
+def _measured(g: dict) -> str:
+    if "source" not in g:
+        return "simulated" if g["simulated"] else "measured in a rehearsal"
+    if g["value"] is None:
+        return "no evidence"
+    if g["source"] == "simulation":  # an estimate: four significant figures
+        return f"simulation: {g['value']:.4g}"
+    return f"{g['source']}: {g['value']:g}"
+
+
+def cutover_markdown(data: dict) -> str:
+    """A printable go/no-go sheet (Markdown) of :func:`cutover_data`'s ``data``: gates and verdicts,
+    the point of no return, the rollback by decision time, and the reconciliation per entity."""
+    e = md_escape
+    s = data["safe_rollback"]
+    verdict = ("**GO**" if data["go"] else "**NO-GO**") if data["judged"] else "not judged (no evidence given)"
+    out = [
+        f"# Go/no-go: cutover {e(data['plan'])}",
+        "",
+        f"Freeze from {e(data['freeze']['start'])} for {_d(data['freeze']['length'])};"
+        f" {data['replicates']} replicates, seed {data['seed']}.",
+        "",
+        f"Verdict: {verdict}",
+        "",
+        "## Gates",
+        "",
+        "| Gate | Threshold | Before | Decided by | Value | Verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {e(g['name'])} | {e(g['threshold'])} | {e(g['before'] or 'the freeze')} | {e(g['decided_by'] or '-')}"
+        f" | {e(_measured(g))} | {g.get('verdict', '-')} |"
+        for g in data["gates"]
+    ]
+    ponr = data["point_of_no_return"]
+    out += [
+        "",
+        "## Point of no return",
+        "",
+        f"- First irreversible step starts: P50 {_d(ponr['p50'])}, P90 {_d(ponr['p90'])} after the freeze starts.",
+        f"- P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}.",
+        f"- {e(_safe_line(s).strip())}.",
+        "",
+        "## Rollback by decision time",
+        "",
+        "| Decided at | P(reversible) | P(done in freeze) | P50 | P90 |",
+        "|---|---|---|---|---|",
+    ]
+    for r in data["rollback"]:
+        d = r["duration"]
+        out.append(
+            f"| {_d(r['decided_at'])} | {r['p_still_reversible']:.3f} | {r['p_done_inside_freeze']:.3f}"
+            f" | {_d(d['p50'])} | {_d(d['p90'])} |"
+        )
+    if data["reconciliation"]:
+        out += [
+            "",
+            "## Reconciliation (mean)",
+            "",
+            "| Entity | Rule | Records | Replay | Re-entry |",
+            "|---|---|---|---|---|",
+        ]
+        for name, x in data["reconciliation"].items():
+            replay = _d(x["replay_duration"]["mean"]) if x["replay_duration"] else "-"
+            reentry = (
+                f"{x['reentry_person_hours']['mean']:.1f} h {e(x['reentry_role'])}"
+                if x["reentry_person_hours"]
+                else "-"
+            )
+            out.append(f"| {e(name)} | {e(x['rule'])} | {x['records']['mean']:.0f} | {replay} | {reentry} |")
+    return "\n".join(out) + "\n"

@@ -28,7 +28,8 @@ ever added, and a reader keyed on ``format`` can rely on these::
          "measured": 8100.0, "threshold": 900.0, "unit": "s", "over": "+2h00m"}
       ],
       "figures": [                                  # headline figures, per point
-        {"point": 0, "metric": "tier:tier0:rto", "statistic": "p90", "value": 7380.0, "unit": "s"}
+        {"point": 0, "metric": "tier:tier0:rto", "statistic": "p90", "value": 7380.0, "unit": "s",
+         "low": 7200.0, "high": 7560.0}              # its 95% interval (null for one replay)
       ]
     }
 
@@ -57,7 +58,7 @@ from typing import Any
 
 from ..model.loader import DEFAULT_TOPOLOGY, resolve
 from ..results import DrillResult
-from ..stats import PERCENTILES
+from ..stats import PERCENTILES, rank_interval
 from ..sweep import SweepResult
 from ..version import __version__
 from .verdicts import Check, replay_checks, sweep_checks
@@ -87,6 +88,10 @@ class Figure:
     statistic: str
     value: float | None
     unit: str
+    #: The 95% interval of a sweep's figure (distribution-free for a percentile, Wilson for ``p_meet``);
+    #: None for one replay's values.
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -222,9 +227,11 @@ def sweep_journal(result: SweepResult, inputs: Sequence[InputFile], grid: Mappin
             if key.split(":", 1)[0] not in HEADLINE_KINDS:
                 continue
             for p, q in zip(PERCENTILES, s.quantiles([p / 100 for p in PERCENTILES])):
-                figures.append(Figure(pt.index, key, f"p{p}", _num(q), "s"))
+                lo, hi = (s.at_rank(k) for k in rank_interval(p / 100, s.n))
+                figures.append(Figure(pt.index, key, f"p{p}", _num(q), "s", _num(lo), _num(hi)))
             if key in pt.targets:
-                figures.append(Figure(pt.index, key, "p_meet", _num(pt.p_meet(key)[0]), "probability"))
+                p_meet, lo, hi = pt.p_meet(key)
+                figures.append(Figure(pt.index, key, "p_meet", _num(p_meet), "probability", _num(lo), _num(hi)))
     return Journal(
         drsim_version=__version__,
         created_utc=_now(),

@@ -20,6 +20,11 @@ replay of the very drill the engineers run, in the order a facilitator uses it:
 7. an after-action section: targets met and missed, the decision-latency
    breakdown, and ruled lines for observations.
 
+The facilitator edition adds an agenda, the roles in the room, ground rules
+and a feedback form (:mod:`drsim.report.exercise`); the participant edition
+keeps only what can be handed round — the situation, injects, decisions and
+the drill's questions, with no outcome of the replay.
+
 The replay shown is either replicate 0 of a seed (as ``drsim drill`` replays)
 or, with a percentile, the replicate of a sweep whose most critical tier's RTO
 sits at that percentile ("show us a bad night"); choosing and replaying it is
@@ -43,9 +48,10 @@ from ..io import atomic_write
 from ..plan import Plan, shift_on_duty
 from ..version import __version__
 from . import evidence as ev
-from . import swimlane
+from . import exercise, swimlane
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
 from .pages import first_page_of, layout, render_pdf, render_png
+from .scripted import fill
 from .tabletop import Tabletop, describe_selection, label_selection
 from .wording import comma_list, dur, share, spoken_list, tplus
 
@@ -53,6 +59,8 @@ from .wording import comma_list, dur, share, spoken_list, tplus
 FORMATS = ("md", "html", "pdf", "png")
 #: The paper sizes a pack prints on.
 PAPERS = ("a4", "letter")
+#: The editions of a pack: the facilitator's (everything, answers included) and the participants' (no answers).
+EDITIONS = ("facilitator", "participant")
 
 # ------------------------------------------------------------------ the state of play
 
@@ -171,9 +179,10 @@ def _role_parts(plan: Plan) -> dict[str, list[str]]:
 # ------------------------------------------------------------------ sections
 
 
-def _cover(tt: Tabletop) -> Section:
+def _cover(tt: Tabletop, participant: bool = False) -> Section:
     plan, res, drill, topo = tt.plan, tt.result, tt.plan.drill, tt.plan.topology
-    blocks: list = [Heading(f"Tabletop exercise: {drill.name}", 1)]
+    edition = "participant situation manual" if participant else "facilitator and evaluator handbook"
+    blocks: list = [Heading(f"Tabletop exercise: {drill.name}", 1), Para(edition[0].upper() + edition[1:], "note")]
     if drill.description:
         blocks.append(Para(drill.description.strip()))
     faults = []
@@ -192,13 +201,13 @@ def _cover(tt: Tabletop) -> Section:
         ["Estate", topo.name + (f" - {topo.description.strip()}" if topo.description else "")],
         ["Starts", f"{res.start:%A %d %B %Y, %H:%M}"],
         ["What fails", "; ".join(faults)],
-        ["Replay shown", describe_selection(tt.selection)],
-        ["In this replay", verdict],
     ]
+    if not participant:  # how the replay went is the facilitator's to know
+        facts += [["Replay shown", describe_selection(tt.selection)], ["In this replay", verdict]]
     blocks.append(Table(["", ""], facts, weights=[1, 5], header=False))
     blocks.append(Heading("Objectives"))
     if drill.objectives:
-        blocks.append(Bullets(list(drill.objectives)))
+        blocks.append(Bullets([fill(tt, o, 0.0, f"objectives[{i}]") for i, o in enumerate(drill.objectives)]))
     else:
         blocks.append(Para("The drill file lists no objectives (add them under objectives:).", "note"))
     tiers = sorted({o.tier for o in plan.outages.values()}, key=lambda t: (topo.tiers[t].rto, topo.tiers[t].rpo, t))
@@ -270,7 +279,13 @@ def event_rows(tt: Tabletop) -> tuple[list[list[str]], set[int]]:
     def put_inject(num, inj):
         emphasis.add(len(rows))
         rows.append(
-            [tplus(inj.at), tt.clock(inj.at), "facilitator", "", f"INJECT I{num} for {inj.audience}: {inj.text}"]
+            [
+                tplus(inj.at),
+                tt.clock(inj.at),
+                "facilitator",
+                "",
+                f"INJECT I{num} for {inj.audience}: {fill(tt, inj.text, inj.at, f'injects[{num - 1}].text')}",
+            ]
         )
 
     for e in tt.result.timeline:
@@ -304,20 +319,27 @@ def _events(tt: Tabletop) -> Section:
     )
 
 
-def _injects(tt: Tabletop) -> Section:
+def _injects(tt: Tabletop, participant: bool = False) -> Section:
     blocks: list = [Heading("Injects")]
     injects = tt.plan.drill.injects
     if not injects:
         blocks.append(Para("This drill has no injects; add them under injects: in the drill file.", "note"))
         return Section("injects", blocks)
     blocks.append(
-        Para("Read each inject out at its minute. The state of play is what had happened in this replay by then.")
+        Para("What reaches the table, at its minute, and the question it raises.")
+        if participant
+        else Para("Read each inject out at its minute. The state of play is what had happened in this replay by then.")
     )
     for k, inj in enumerate(injects, 1):
         card: list = [Heading(f"I{k} - {tplus(inj.at)} ({tt.clock(inj.at)}) - for {inj.audience}", 3)]
-        card.append(Para(inj.text.strip(), "quote"))
+        card.append(Para(fill(tt, inj.text.strip(), inj.at, f"injects[{k - 1}].text"), "quote"))
         if inj.prompt:
-            card.append(Para("Ask the table: " + inj.prompt.strip(), "strong"))
+            prompt = fill(tt, inj.prompt.strip(), inj.at, f"injects[{k - 1}].prompt")
+            card.append(Para(("" if participant else "Ask the table: ") + prompt, "strong"))
+        if participant:
+            card.append(Ruled(2))
+            blocks.append(Keep(card))
+            continue
         if inj.expected_actions:
             card.append(Para("Expected actions:"))
             card.append(Bullets([a.strip() for a in inj.expected_actions], checkbox=True))
@@ -399,6 +421,14 @@ def decision_points(tt: Tabletop) -> list[DecisionPoint]:
             )
     out.sort(key=lambda d: (d.finish, d.start))
     return out
+
+
+def _participant_decisions(tt: Tabletop) -> Section:
+    """The decisions the table will face, each with its question: no times, owners or evidence."""
+    blocks: list = [Heading("Decision points"), Para("The decisions this incident asks for, in the order they come.")]
+    for k, d in enumerate(decision_points(tt), 1):
+        blocks.append(Keep([Heading(f"D{k} - {d.title}", 3), Para(d.prompt, "strong"), Ruled(2)]))
+    return Section("decisions", blocks)
 
 
 def _decisions(tt: Tabletop) -> Section:
@@ -592,15 +622,18 @@ def lost_data_questions(tt: Tabletop) -> list[str]:
     return []
 
 
-def _questions(tt: Tabletop) -> Section:
+def _questions(tt: Tabletop, participant: bool = False) -> Section:
     blocks: list = [Heading("Discussion questions")]
     drill_qs = tt.plan.drill.questions
     blocks.append(Heading("From the drill", 3))
     if drill_qs:
         for k, q in enumerate(drill_qs, 1):
-            blocks.append(Keep([Para(f"Q{k}. {q.strip()}", "strong"), Ruled(2)]))
+            q = fill(tt, q.strip(), 0.0, f"questions[{k - 1}]")
+            blocks.append(Keep([Para(f"Q{k}. {q}", "strong"), Ruled(2)]))
     else:
         blocks.append(Para("The drill file lists no questions (add them under questions:).", "note"))
+    if participant:  # the replay's questions quote its outcomes
+        return Section("questions", blocks)
     blocks.append(Heading("From this replay", 3))
     for k, q in enumerate(derived_questions(tt), 1):
         blocks.append(Keep([Para(f"R{k}. {q}", "strong"), Ruled(2)]))
@@ -723,21 +756,49 @@ def _after_action(tt: Tabletop) -> Section:
 # ------------------------------------------------------------------ the document
 
 
-def build_document(tt: Tabletop) -> Document:
-    """The facilitator pack of ``tt`` as a document, in the order a facilitator uses it."""
+def build_document(tt: Tabletop, edition: str = "facilitator", session: float = exercise.DEFAULT_SESSION) -> Document:
+    """A pack of ``tt`` as a document, in the order it is used.
+
+    The facilitator edition holds everything: the exercise structure (an
+    agenda of ``session`` seconds laid over the incident), the swimlane chart,
+    the events, the injects with the state of play, the decisions with their
+    evidence, the questions, the after-action review and the feedback form.
+    The participant edition holds no answers: the situation, the roles and
+    ground rules, the injects as they are read out, the decisions to be taken
+    and the drill's questions, and the feedback form.
+    """
+    if edition not in EDITIONS:
+        raise InputError("edition", [Problem(f"expected one of {', '.join(EDITIONS)}, found {edition!r}")])
     res = tt.result
+    words = tt.plan.topology.words()
+    if edition == "participant":
+        return Document(
+            title=f"Tabletop exercise: {res.drill} (participants)",
+            footer=f"Tabletop exercise: {res.drill} on {res.topology} - participant edition - drsim {__version__}",
+            sections=[
+                _cover(tt, participant=True),
+                Section("roles", [Heading("How the exercise runs"), *exercise.roles_blocks(words)]),
+                _injects(tt, participant=True),
+                _participant_decisions(tt),
+                _questions(tt, participant=True),
+                Section("feedback", exercise.feedback_blocks(words)),
+            ],
+        )
     footer = f"Tabletop pack: {res.drill} on {res.topology} - {label_selection(tt.selection)} - drsim {__version__}"
+    modules = exercise.agenda(tt, [d.finish for d in decision_points(tt)], session)
     return Document(
         title=f"Tabletop exercise: {res.drill}",
         footer=footer,
         sections=[
             _cover(tt),
+            Section("structure", [*exercise.agenda_blocks(tt, modules), *exercise.roles_blocks(words)]),
             _swimlane(tt),
             _events(tt),
             _injects(tt),
             _decisions(tt),
             _questions(tt),
             _after_action(tt),
+            Section("feedback", exercise.feedback_blocks(words)),
         ],
     )
 
@@ -750,6 +811,8 @@ def render_timeline(
     *,
     force: bool = False,
     page: int | None = None,
+    edition: str = "facilitator",
+    session: float = exercise.DEFAULT_SESSION,
 ) -> str | bytes | Path:
     """Render a tabletop pack as ``md``, ``html``, ``pdf`` or ``png``.
 
@@ -757,7 +820,9 @@ def render_timeline(
     them there atomically (refusing to overwrite an existing file unless
     ``force``) and returns the path. ``paper`` is ``a4`` or ``letter``; a PNG
     is one page of the printed pack, the swimlane chart unless ``page`` says
-    otherwise.
+    otherwise. ``edition`` is ``facilitator`` (everything) or ``participant``
+    (no answers: see :func:`build_document`); ``session`` is the session's
+    length in seconds, which the facilitator's agenda is laid out on.
     """
     if not isinstance(tt, Tabletop):
         raise TypeError("render_timeline takes a Tabletop: build one with drsim.tabletop(drill, seed=...)")
@@ -766,7 +831,7 @@ def render_timeline(
         raise InputError("format", [Problem(f"expected one of {', '.join(FORMATS)}, found {format!r}")])
     if paper not in PAPERS:
         raise InputError("paper", [Problem(f"expected one of {', '.join(PAPERS)}, found {paper!r}")])
-    doc = build_document(tt)
+    doc = build_document(tt, edition, session)
     data: str | bytes
     if fmt == "md":
         data = to_markdown(doc)
@@ -776,7 +841,8 @@ def render_timeline(
         data, _ = render_pdf(doc, paper)
     else:
         pages = layout(doc, paper)
-        number = page if page is not None else first_page_of(pages, "swimlane")
+        default = "swimlane" if edition == "facilitator" else "cover"
+        number = page if page is not None else first_page_of(pages, default)
         if not 1 <= number <= len(pages):
             raise InputError(
                 "page", [Problem(f"expected a page from 1 to {len(pages)} (the pack's length), found {number}")]

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..api import prepare
+from ..engine import des
 from ..engine.draws import Draws
 from ..engine.finish import FinishTimes
 from ..engine.outcomes import evaluate, targets
@@ -313,8 +314,11 @@ def _point(index: int, params: tuple[tuple[str, Any], ...], plan: Plan, engine: 
     from ..engine import vectorized
 
     probe = Draws.sample(plan.elements(), 0, 2)
-    kernel = vectorized.prepare(plan)
-    fin = vectorized.finish_times(plan, probe, kp=kernel, parallel=False)
+    kernel = vectorized.prepare(plan) if engine == "vectorized" else None
+    if kernel is not None:
+        fin = vectorized.finish_times(plan, probe, kp=kernel, parallel=False)
+    else:  # the DES sweep never waits for the compiled kernel
+        fin = des.run_many(plan, probe)
     rec = _Recorder(fin)
     metrics = tuple(evaluate(plan, probe, rec))
     gates = []
@@ -341,7 +345,7 @@ def _point(index: int, params: tuple[tuple[str, Any], ...], plan: Plan, engine: 
         bounds=bounds,
         gates=tuple(gates),
         columns=np.array(sorted(rec.read), dtype=np.int64),
-        kernel=kernel if engine == "vectorized" else None,
+        kernel=kernel,
     )
 
 
