@@ -191,6 +191,10 @@ def sweep(
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
         executor = "dask" if scheduler else "local"
+    if scheduler:
+        from ..sweep.executors import check_scheduler_address
+
+        check_scheduler_address(scheduler)  # before any compiling: a mistyped address is told at once
     if engine == "vectorized":
         notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):

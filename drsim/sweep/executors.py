@@ -281,6 +281,18 @@ def is_dask_client(obj: object) -> bool:
     return mod is not None and isinstance(obj, mod.Client)
 
 
+def check_scheduler_address(scheduler: str) -> None:
+    """Refuse (:class:`InputError`) a Dask scheduler address that is not ``[PROTOCOL://]HOST:PORT``."""
+    distributed = _dask()
+    try:
+        _scheme, location = distributed.comm.parse_address(scheduler)
+        distributed.comm.addressing.parse_host_port(location)
+    except ValueError as exc:
+        raise InputError(
+            f"--scheduler {scheduler}", [Problem(f"not a scheduler address (expected tcp://HOST:PORT): {exc}")]
+        ) from None
+
+
 def start_dask(scheduler: str | None = None, workers: int | None = None) -> DaskRunner:
     """Connect to the Dask scheduler at ``scheduler``, or start a LocalCluster of ``workers`` processes."""
     distributed = _dask()
@@ -289,15 +301,9 @@ def start_dask(scheduler: str | None = None, workers: int | None = None) -> Dask
             raise InputError(
                 "--workers", [Problem("a cluster at --scheduler has its own workers; --workers sizes a local one")]
             )
-        try:
-            # an address that is not one is refused before a Client exists: a half-built Client
-            # spends 20 s closing itself and prints a traceback while the process exits
-            _scheme, location = distributed.comm.parse_address(scheduler)
-            distributed.comm.addressing.parse_host_port(location)
-        except ValueError as exc:
-            raise InputError(
-                f"--scheduler {scheduler}", [Problem(f"not a scheduler address (expected tcp://HOST:PORT): {exc}")]
-            ) from None
+        # an address that is not one is refused before a Client exists: a half-built Client
+        # spends 20 s closing itself and prints a traceback while the process exits
+        check_scheduler_address(scheduler)
         try:
             client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -434,6 +440,7 @@ __all__ = [
     "PoolRunner",
     "Runner",
     "SubmitRunner",
+    "check_scheduler_address",
     "chunk_key",
     "cores",
     "local",
