@@ -192,6 +192,7 @@ def sweep(
     if executor is None:
         executor = "dask" if scheduler else "local"
     if scheduler:
+        # imported on use: keeps drsim --help fast
         from ..sweep.executors import check_scheduler_address
 
         check_scheduler_address(scheduler)  # before any compiling: a mistyped address is told at once
