@@ -26,12 +26,12 @@ from .records import (
     SourceFile,
     check_unique_ids,
     column_key,
+    column_seconds,
     decode,
     iter_labels,
     read_csv,
     read_source_bytes,
     required_columns,
-    seconds_cell,
     sha256_of,
 )
 
@@ -78,8 +78,8 @@ def read(path: str | Path) -> tuple[SourceFile, list[Record]]:
     records = []
     for line, row in table.rows:
         created = clock.read(table.cell(row, c_created), line, table.columns[c_created], table.name(c_created))
-        ack = _ms(table, row, line, c_ack, problems)
-        close = _ms(table, row, line, c_close, problems)
+        ack = column_seconds(table, row, line, c_ack, problems, scale=MS)
+        close = column_seconds(table, row, line, c_close, problems, scale=MS)
         acked_text = table.cell(row, c_acked).lower()
         if acked_text and acked_text not in ("true", "false"):
             problems.add(
@@ -107,12 +107,6 @@ def read(path: str | Path) -> tuple[SourceFile, list[Record]]:
     check_unique_ids(records, problems, table.columns[c_id], table.name(c_id))
     problems.raise_if_any()
     return SourceFile(source, KIND, sha256_of(raw), len(records), clock.first, clock.last), records
-
-
-def _ms(table, row, line, key, problems) -> float | None:
-    if key is None:
-        return None
-    return seconds_cell(table.cell(row, key), line, table.columns[key], table.name(key), problems, scale=MS)
 
 
 __all__ = ["KIND", "looks_like", "read"]

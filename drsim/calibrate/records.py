@@ -247,6 +247,13 @@ def seconds_cell(text: str, line: int, column: int, name: str, problems: Problem
     return v
 
 
+def column_seconds(table, row, line: int, key, problems: Problems, scale: float = 1.0) -> float | None:
+    """:func:`seconds_cell` of column ``key`` of ``row``; None when the export has no such column."""
+    if key is None:
+        return None
+    return seconds_cell(table.cell(row, key), line, table.columns[key], table.name(key), problems, scale=scale)
+
+
 def check_unique_ids(records: list[Record], problems: Problems, column: int | None, name: str) -> None:
     """Refuse an id given twice in one file (an export concatenated with itself, or two exports overlapping)."""
     seen: dict[str, int] = {}
@@ -283,6 +290,7 @@ __all__ = [
     "SourceFile",
     "check_unique_ids",
     "column_key",
+    "column_seconds",
     "decode",
     "iter_labels",
     "parse_timestamp",
