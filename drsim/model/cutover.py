@@ -43,7 +43,7 @@ from pydantic import Field, field_validator, model_validator
 from .checks import did_you_mean
 from .distributions import parse_distribution
 from .topology import RateProfile, Topology
-from .types import DurationDist, Model, Name, PositiveSeconds, Rate
+from .types import DurationDist, Model, Name, PositiveSeconds, Rate, clock_time
 
 #: A check's finding: the field path it concerns, and what is wrong.
 Finding = tuple[tuple, str]
@@ -98,14 +98,7 @@ class Freeze(Model):
     @field_validator("start", mode="before")
     @classmethod
     def _parse_start(cls, v):
-        if isinstance(v, dt.datetime):
-            return v
-        if isinstance(v, str):
-            try:
-                return dt.datetime.fromisoformat(v)
-            except ValueError:
-                pass
-        raise ValueError(f"expected a clock time like '2026-03-15T00:00', found {v!r}")
+        return clock_time(v, "2026-03-15T00:00")
 
 
 class Threshold(Model):

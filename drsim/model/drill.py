@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .topology import Step
-from .types import DurationDist, Model, Name, Rate, Seconds
+from .types import DurationDist, Model, Name, Rate, Seconds, clock_time
 
 FAULT_KINDS = ("region-loss", "service-outage", "data-corruption", "data-drift", "cutover-failure")
 FaultKind = Literal["region-loss", "service-outage", "data-corruption", "data-drift", "cutover-failure"]
@@ -237,11 +237,4 @@ class Drill(Model):
     @field_validator("start", mode="before")
     @classmethod
     def _parse_start(cls, v):
-        if isinstance(v, dt.datetime):
-            return v
-        if isinstance(v, str):
-            try:
-                return dt.datetime.fromisoformat(v)
-            except ValueError:
-                pass
-        raise ValueError(f"expected a clock time like '2026-03-14T02:10', found {v!r}")
+        return clock_time(v, "2026-03-14T02:10")

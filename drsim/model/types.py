@@ -8,6 +8,7 @@ same grammar, so a model round-trips through YAML/JSON unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
@@ -34,6 +35,19 @@ class Model(_PydanticBase):
 
 #: The name of a region, tier, role, service, queue or workflow, as a key or in a reference.
 Name = Annotated[str, AfterValidator(check_name)]
+
+
+def clock_time(v, example: str) -> dt.datetime:
+    """A drill's or a cutover's start: a datetime as is, or ISO text such as ``example``; else a
+    :class:`ValueError` quoting ``example``."""
+    if isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.datetime.fromisoformat(v)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a clock time like {example!r}, found {v!r}")
 
 
 def _wrap(fn, what):
