@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +119,12 @@ def corrupt_chunk(how: str) -> Callable[[Path], None]:
             chunk.write_bytes(b"")
         elif how == "truncated":
             chunk.write_bytes(data[: len(data) // 2])
-        elif how == "flipped":
-            mid = len(data) // 2
+        elif how == "flipped":  # a byte inside the stored values (a header's padding is not data)
+            with zipfile.ZipFile(chunk) as z:
+                member = max(z.infolist(), key=lambda i: i.compress_size)
+            local = data[member.header_offset : member.header_offset + 30]
+            name_len, extra_len = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
+            mid = member.header_offset + 30 + name_len + extra_len + member.compress_size // 2
             chunk.write_bytes(data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :])
         elif how == "manifest":
             (d / "cp" / "manifest.json").write_text("{not json")
