@@ -31,7 +31,9 @@ from .types import Model, Name
 Finding = tuple[tuple, str]
 
 #: Every kind of fault a drill can inject (the default of ``rules.fault_kinds.kinds``).
-FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+#: The weekdays exercises are held on unless the rules say otherwise (never a Monday or a Friday).
+DEFAULT_WEEKDAYS: tuple[Weekday, ...] = ("tue", "wed", "thu")
 
 
 def calendar_date(v: object) -> dt.date:
@@ -115,7 +117,8 @@ class Rules(Model):
         description="Tier -> months: every service of the tier exercised at least that often (e.g. tier0: 6).",
     )
     fault_kinds: FaultKindRule | None = Field(
-        default_factory=FaultKindRule, description="Each kind of fault exercised regularly (null: no such rule)."
+        default_factory=lambda: FaultKindRule(every=12),
+        description="Each kind of fault exercised regularly (null: no such rule).",
     )
 
 
@@ -127,7 +130,7 @@ class CalendarRules(Model):
     start: Day | None = Field(None, description="First day of the plan (default: drsim calendar --start, else today).")
     months: int = Field(12, ge=1, le=36, description="How many months the plan covers.")
     weekdays: list[Weekday] = Field(
-        default_factory=lambda: ["tue", "wed", "thu"],
+        default_factory=lambda: list(DEFAULT_WEEKDAYS),
         min_length=1,
         description="Days of the week exercises may be held on.",
     )
