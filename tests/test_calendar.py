@@ -9,6 +9,7 @@ critical tier it takes down, so ``reports-outage`` is the low-risk one.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import textwrap
 from pathlib import Path
 
@@ -127,7 +128,8 @@ def test_a_tier0_service_last_drilled_11_months_ago_with_a_6_month_rule_is_first
     cal = plan(estate, tested={"db-outage": [eleven_months_ago]})
     first = cal.exercises[0]
     assert first.drill == "db-outage"  # before the lower-risk reports-outage
-    assert first.urgent and "service db" in first.reasons
+    assert first.urgent
+    assert "service db" in first.reasons
     (gap,) = [g for g in cal.gaps if g.subject == "service db"]
     assert gap.last_tested == eleven_months_ago
     assert gap.due == add_months(eleven_months_ago, 6)  # five months before the plan starts
@@ -169,7 +171,7 @@ def test_every_requirement_is_exercised_within_its_interval_when_days_allow(esta
     cal = plan(estate)
     for r in cal.requirements:
         days = cal.planned_days[r.subject]
-        for a, b in zip(days, days[1:]):
+        for a, b in itertools.pairwise(days):
             assert b <= add_months(a, r.every), (r.subject, a, b)
         assert add_months(days[-1], r.every) >= cal.end or r.every >= 12
 
@@ -248,7 +250,8 @@ def test_the_icalendar_file_parses_back_with_one_event_per_exercise(estate):
     assert len({str(e["uid"]) for e in events}) == len(events)
     assert all(e.decoded("dtend") - e.decoded("dtstart") == dt.timedelta(days=1) for e in events)
     text = (estate / "plan.md").read_text()
-    assert "## Coverage gaps" in text and "never exercised" in text
+    assert "## Coverage gaps" in text
+    assert "never exercised" in text
 
 
 @pytest.mark.parametrize("suffix", [".html", ".pdf"])
@@ -273,7 +276,8 @@ def test_an_existing_output_exits_4_and_is_left_alone(estate):
 def test_an_unwritable_output_exits_3_with_one_line(estate):
     r = invoke("rules.yaml", "-t", "topology.yaml", "-o", "/proc/no-such-folder/plan.md")
     assert r.exit_code == 3, r.output
-    assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("error: /proc/no-such-folder/plan.md")
+    assert len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("error: /proc/no-such-folder/plan.md")
 
 
 def test_a_start_that_is_not_a_day_is_bad_input(estate):
