@@ -19,6 +19,7 @@ from . import (
     compare,
     cutover,
     drill,
+    evidence,
     history,
     init,
     schema,
@@ -48,5 +49,5 @@ main.add_command(drill.drill)
 main.add_command(catalog.list_)
 main.add_command(validate.validate)
 main.add_command(schema.schema)
-for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history, backtest, calendar):
+for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history, backtest, calendar, evidence):
     command.register(main)

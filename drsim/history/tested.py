@@ -12,6 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import InputError
+from ..model import Drill, Topology
+from ..model.loader import drill_from_text
+from ..report.journal import sha256_of
 from .store import Run, Store, resolve_path
 
 
@@ -43,4 +47,19 @@ def tested_days(runs: Sequence[Run]) -> dict[str, list[dt.date]]:
     return out
 
 
-__all__ = ["recorded_runs", "run_day", "tested_days"]
+def drill_of(run: Run, topology: Topology) -> Drill | None:
+    """The drill ``run`` ran, read from the file it recorded when that file is still there with the same
+    SHA-256 and valid on ``topology``; None otherwise (what the run exercised is then not known)."""
+    entry = next((i for i in run["inputs"] if i.get("role") == "drill"), None)
+    if entry is None:
+        return None
+    path = Path(entry.get("path", ""))
+    try:
+        if not path.is_file() or sha256_of(path) != entry.get("sha256"):
+            return None
+        return drill_from_text(path.read_bytes(), topology, str(path))
+    except (OSError, InputError):
+        return None
+
+
+__all__ = ["drill_of", "recorded_runs", "run_day", "tested_days"]
