@@ -175,6 +175,7 @@ WRITERS = {
     "advise": (["_drill.yaml", "-t", "_topology.yaml", "-n", "10", "--top", "2"], "--plot", "out.png"),
     "calibrate": (["_calibrate-steps.csv", "--map", "_calibrate-map.yaml"], "--out", "overlay.yaml"),
     "calendar": (["_calendar.yaml", "-t", "_topology.yaml"], "--output", "plan.md"),
+    "evidence": (["--hipaa", "-t", "_topology.yaml"], "--output", "pack.md"),
 }
 OUTPUT_OPTIONS = {"out", "output", "plot"}
 

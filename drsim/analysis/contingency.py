@@ -423,9 +423,22 @@ def _changed_inputs(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return [i["role"] for i in b.get("inputs", []) if i["role"] in before and before[i["role"]] != i["sha256"]]
 
 
+def needed(topology: Topology, services: Sequence[str]) -> list[str]:
+    """``services`` and everything they depend on, directly or not, in the order first reached."""
+    out: dict[str, None] = {}
+    stack = list(reversed(services))
+    while stack:
+        s = stack.pop()
+        if s in out or s not in topology.services:
+            continue
+        out[s] = None
+        stack.extend(reversed(topology.services[s].dependency_names()))
+    return list(out)
+
+
 def criticality(topology: Topology) -> tuple[ServiceCriticality, ...]:
-    """Each service with its tier, targets, strategy, the workflows needing it and what depends on it,
-    most critical tier first."""
+    """Each service with its tier, targets, strategy, the workflows needing it (through a dependency too)
+    and what depends on it, most critical tier first."""
     needed_by: dict[str, set[str]] = {n: set() for n in topology.services}
     for name, s in topology.services.items():
         stack = list(s.dependency_names())
@@ -436,7 +449,9 @@ def criticality(topology: Topology) -> tuple[ServiceCriticality, ...]:
                 stack.extend(topology.services[d].dependency_names())
     out = []
     for name, s in sorted(topology.services.items(), key=lambda kv: (topology.tier_rank(kv[1].tier), kv[0])):
-        flows = sorted((w.tolerance, n) for n, w in topology.workflows.items() if name in w.service_names())
+        flows = sorted(
+            (w.tolerance, n) for n, w in topology.workflows.items() if name in needed(topology, w.service_names())
+        )
         t = topology.tiers[s.tier]
         out.append(
             ServiceCriticality(
@@ -472,7 +487,7 @@ def _criticality(topology: Topology, owners: Mapping[str, str]) -> Finding:
                     )
                 )
     for n, w in sorted(topology.workflows.items()):
-        for sname in w.service_names():
+        for sname in needed(topology, w.service_names()):
             if sname in topology.services:
                 rto = topology.tiers[topology.services[sname].tier].rto
                 if rto > w.tolerance:
