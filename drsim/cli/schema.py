@@ -1,4 +1,4 @@
-"""``drsim schema``: the JSON Schema of topology, drill and cutover plan files."""
+"""``drsim schema``: the JSON Schema of topology, drill, cutover plan and exercise calendar files."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import json
 import click
 
 from ..model import Drill, Topology
+from ..model.calendar import CalendarRules
 from ..model.cutover import CutoverPlan
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["topology", "drill", "cutover"]))
+@click.argument("kind", type=click.Choice(["topology", "drill", "cutover", "calendar"]))
 def schema(kind):
-    """Print the JSON Schema of a topology, drill or cutover plan file."""
-    model = {"topology": Topology, "drill": Drill, "cutover": CutoverPlan}[kind]
+    """Print the JSON Schema of a topology, drill, cutover plan or exercise calendar file."""
+    model = {"topology": Topology, "drill": Drill, "cutover": CutoverPlan, "calendar": CalendarRules}[kind]
     click.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2))
