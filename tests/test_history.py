@@ -253,3 +253,77 @@ def test_trend_follows_each_tiers_p90_rto_and_p_meet_and_plots_them(tmp_path, db
     assert (tmp_path / "trend.png").stat().st_size > 0
     unknown = run("history", "trend", "no-such-drill", "--history", db)
     assert unknown.exit_code == 2
+
+
+# ------------------------------------------------------------------ machine-readable listings and pruning
+
+
+def test_list_and_show_give_json_for_machines_and_show_a_table_for_people(tmp_path, db):
+    drill, topo = estate(tmp_path)
+    run("drill", drill, "-t", topo, "--history", db)
+    run("drill", drill, "-t", topo, "-n", 200, "--seed", 3, "--history", db)
+    listed = run("history", "list", "--history", db, "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [(x["id"], x["command"], x["seed"], x["n"], x["passed"]) for x in rows] == [
+        (1, "drill", 0, 1, False),
+        (2, "sweep", 3, 200, True),  # the replay misses its target; the sweep has no gate to miss
+    ]
+    assert rows[0]["created_utc"] == runs_in(db)[0].created_utc
+    shown = run("history", "show", "2", "--history", db, "--format", "json")
+    assert json.loads(shown.stdout) == runs_in(db)[1].journal
+    table = run("history", "show", "1", "--history", db, "--format", "table")
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith(f"run 1: drill of {runs_in(db)[0]['drill']} on ")
+    assert "\nnot passed\n" in table.stdout
+    assert "FAIL" in table.stdout
+    assert "tier:tier0:rto" in table.stdout
+
+
+def _record_on(path: Path, day: str) -> None:
+    Store(path).record(
+        {
+            "created_utc": f"{day}T12:00:00Z",
+            "command": "drill",
+            "drill": "d",
+            "topology": "t",
+            "seed": 0,
+            "n": 1,
+            "engine": "des",
+            "passed": True,
+            "drsim_version": "test",
+        }
+    )
+
+
+def test_prune_removes_only_runs_before_the_day_and_says_how_many(db):
+    for day in ("2025-06-30", "2025-12-31", "2026-01-01", "2026-03-01"):
+        _record_on(db, day)
+    r = run("history", "prune", "--before", "2026-01-01", "--history", db)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == f"removed 2 run(s) recorded before 2026-01-01; 2 kept in {db}\n"
+    assert [x.created_utc[:10] for x in runs_in(db)] == ["2026-01-01", "2026-03-01"]
+    again = run("history", "prune", "--before", "2026-01-01", "--history", db)
+    assert again.stdout == f"removed 0 run(s) recorded before 2026-01-01; 2 kept in {db}\n"
+
+
+def test_prune_never_deletes_without_before_and_refuses_a_bad_day(db):
+    _record_on(db, "2025-06-30")
+    r = run("history", "prune", "--history", db)
+    assert r.exit_code == 2
+    assert "Missing option '--before'" in r.output
+    bad = run("history", "prune", "--before", "last year", "--history", db)
+    assert bad.exit_code == 2
+    assert bad.stderr == "error: --before: expected a day like 2026-01-01, found 'last year'\n"
+    assert len(runs_in(db)) == 1
+
+
+def test_prune_leaves_a_missing_history_missing_and_a_corrupt_one_untouched(tmp_path, db):
+    r = run("history", "prune", "--before", "2026-01-01", "--history", db)
+    assert r.exit_code == 0, r.output
+    assert not db.exists()
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"garbage" * 100)
+    bad = run("history", "prune", "--before", "2026-01-01", "--history", junk)
+    assert bad.exit_code == 2
+    assert junk.read_bytes() == b"garbage" * 100

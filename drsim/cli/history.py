@@ -85,11 +85,25 @@ def history():
 @history_path_option
 @click.option("--drill", "drill_name", default=None, help="Only the runs of this drill (as named in its result).")
 @click.option("--last", type=click.IntRange(1), default=None, help="Only the latest N runs.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: a list of {id, created_utc, command, drill, topology, seed, n, engine, passed}.",
+)
 @handle_errors
-def list_runs(path, drill_name, last):
+def list_runs(path, drill_name, last, fmt):
     """List the recorded runs, oldest first: id, time, command, drill, topology, seed, n, passed."""
     with readable():
         runs = _store(path).runs(drill_name, last)
+    if fmt == "json":
+        import json  # imported on use: keeps drsim --help fast
+
+        keys = ("created_utc", "command", "drill", "topology", "seed", "n", "engine", "passed")
+        click.echo(json.dumps([{"id": r.id, **{k: r[k] for k in keys}} for r in runs], indent=2))
+        return
 
     def yes(r) -> str:
         return "yes" if r["passed"] else "no"
@@ -105,14 +119,70 @@ def list_runs(path, drill_name, last):
 @history.command("show")
 @click.argument("run_id", metavar="ID", type=int)
 @history_path_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "table"]),
+    default="json",
+    show_default=True,
+    help="json: the journal as --journal writes it; table: its settings, inputs, verdicts and figures for people.",
+)
 @handle_errors
-def show(run_id, path):
-    """Print run ID's journal (JSON, the shape --journal writes)."""
+def show(run_id, path, fmt):
+    """Print run ID's journal (JSON, the shape --journal writes; --format table for people)."""
     import json  # imported on use: keeps drsim --help fast
 
     with readable():
         run = _store(path).run(run_id)
-    click.echo(json.dumps(run.journal, indent=2))
+    if fmt == "json":
+        click.echo(json.dumps(run.journal, indent=2))
+        return
+    j = run.journal
+    click.echo(f"run {run.id}: {j['command']} of {j['drill']} on {j['topology']} at {j['created_utc']}")
+    click.echo(f"seed {j['seed']}, n {j['n']}, engine {j['engine']}, drsim {j['drsim_version']}")
+    click.echo("passed" if j["passed"] else "not passed")
+    for i in j.get("inputs", []):
+        click.echo(f"input {i['role']} {i['given']}: {i['sha256'][:12]}")
+    verdicts = [
+        [v["verdict"], v["name"], _value(v["measured"], v["unit"]), _value(v["threshold"], v["unit"])]
+        for v in j.get("verdicts", [])
+    ]
+    if verdicts:
+        click.echo(_table(["verdict", "check", "measured", "threshold"], verdicts))
+    figures = [
+        [str(f["point"]), f["metric"], f["statistic"], _value(f["value"], f["unit"]) + _interval(_pair(f), f["unit"])]
+        for f in j.get("figures", [])
+    ]
+    if figures:
+        click.echo(_table(["point", "metric", "statistic", "value"], figures))
+
+
+def _pair(f: dict) -> tuple[float, float] | None:
+    lo, hi = f.get("low"), f.get("high")
+    return None if lo is None or hi is None else (lo, hi)
+
+
+@history.command("prune")
+@history_path_option
+@click.option(
+    "--before",
+    metavar="DAY",
+    required=True,
+    help="Remove the runs recorded before this day (UTC), e.g. 2026-01-01. Required: nothing is removed without it.",
+)
+@handle_errors
+def prune(path, before):
+    """Remove the runs recorded before a day, saying how many were removed and how many are kept."""
+    import datetime as dt  # imported on use: keeps drsim --help fast
+
+    try:
+        day = dt.date.fromisoformat(before)
+    except ValueError:
+        raise InputError("--before", [Problem(f"expected a day like 2026-01-01, found {before!r}")]) from None
+    with readable():
+        store = _store(path)
+        removed, kept = store.prune(f"{day.isoformat()}T00:00:00Z")
+    click.echo(f"removed {removed} run(s) recorded before {day.isoformat()}; {kept} kept in {store.path}")
 
 
 @history.command("compare")

@@ -226,6 +226,22 @@ class Store:
             raise HistoryError(self.path, f"no run {run_id} (drsim history list shows the ids)")
         return Run(row[0], json.loads(row[1]))
 
+    def prune(self, before: str) -> tuple[int, int]:
+        """Remove the runs recorded before ``before`` (a UTC time as the journals write it,
+        ``2026-01-01T00:00:00Z``); how many were removed and how many are kept.
+
+        One transaction: a run being recorded at the same time is kept or removed whole. A missing
+        database is left missing (nothing removed).
+        """
+        if self.check() == 0:
+            return 0, 0
+        with self._connect(write=True) as db:
+            db.execute("BEGIN IMMEDIATE")
+            removed = db.execute("DELETE FROM runs WHERE created_utc < ?", (before,)).rowcount
+            kept = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+            db.execute("COMMIT")
+        return removed, kept
+
 
 def _wal(db: sqlite3.Connection) -> None:
     """Put the database in WAL mode (kept in the file; another process may be setting it at the same time)."""
