@@ -298,3 +298,15 @@ def test_the_bundled_calendar_validates_against_the_bundled_estate():
     r = CliRunner().invoke(main, ["validate", path], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "valid exercise calendar (7 exercise(s)) on topology ehr-hybrid" in r.stdout
+
+
+def test_a_requirement_with_no_day_left_is_a_gap_that_says_so(estate):
+    rules = RULES + "blackouts:\n  - {start: 2027-01-04, end: 2028-01-03, reason: the whole year}\n"
+    cal = plan(estate, rules, tested={"db-outage": [add_months(START, -11)]})
+    assert cal.exercises == ()
+    gaps = {g.subject: g.why for g in cal.gaps}
+    assert gaps == {
+        "service db": "overdue when the plan starts (last exercised 2026-02-04), and no day was left for it in the "
+        "plan (blackouts, staff, spacing)",
+        "service reports": "never exercised, and no day was left for it in the plan (blackouts, staff, spacing)",
+    }

@@ -316,8 +316,9 @@ def plan_calendar(
     for r in reqs:
         st = state[r.subject]
         if r.subject not in uncovered and st.due < end:
-            why = "falls due within the plan but no day was left for it (blackouts, staff, spacing)"
-            gaps.append(Gap(r.subject, r.rule(), r.last_tested, st.due, None, why, owners[r.subject]))
+            gaps.append(
+                Gap(r.subject, r.rule(), r.last_tested, st.due, None, _unplanned(r, st, start), owners[r.subject])
+            )
     gaps.sort(key=lambda g: (g.due, g.subject))
     return Calendar(
         name=rules.name,
@@ -332,6 +333,16 @@ def plan_calendar(
         unavailable=tuple(rules.unavailable),
         coverage=coverage,
     )
+
+
+def _unplanned(r: Requirement, st: _State, start: dt.date) -> str:
+    """Why a requirement falling due within the plan is a gap when no day was left for it."""
+    why = "no day was left for it in the plan (blackouts, staff, spacing)"
+    if not st.days and r.last_tested is None:
+        return f"never exercised, and {why}"
+    if not st.days and st.due < start:
+        return f"overdue when the plan starts (last exercised {r.last_tested}), and {why}"
+    return f"falls due {st.due.isoformat()} but {why}"
 
 
 def _lateness(r: Requirement, st: _State, day: dt.date, start: dt.date) -> str | None:

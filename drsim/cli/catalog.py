@@ -1,4 +1,4 @@
-"""``drsim list``: the bundled topologies, drills and cutover plans."""
+"""``drsim list``: the bundled topologies, drills, cutover plans and exercise calendars."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from ..model.loader import bundled_dir, bundled_names, describe_file
 
 @click.command("list")
 def list_():
-    """List bundled topologies, drills and cutover plans with what each one is for."""
-    for kind in ("topologies", "drills", "cutovers"):
+    """List bundled topologies, drills, cutover plans and exercise calendars with what each one is for."""
+    for kind in ("topologies", "drills", "cutovers", "calendars"):
         click.echo(f"{kind}:")
         names = bundled_names(kind)
         width = max((len(n) for n in names), default=0)

@@ -57,7 +57,7 @@ def evidence(hipaa, topology, path, as_of, rules, output, fmt, paper, force):
     # imported on use: keeps drsim --help fast
     from ..analysis.calendar import coverage_of
     from ..analysis.contingency import Exercised, evidence_pack
-    from ..history.tested import drill_of, recorded_runs
+    from ..history.tested import drills_of, recorded_runs
     from ..model.loader import load_calendar, load_topology
     from ..report.hipaa import hipaa_document
     from ..report.pages import render_document
@@ -82,7 +82,8 @@ def evidence(hipaa, topology, path, as_of, rules, output, fmt, paper, force):
                     owners.setdefault(s, c.owner)
     with readable():
         runs = recorded_runs(path, topo.name)
-    pack = evidence_pack(topo, [Exercised(r.id, r.journal, drill_of(r, topo)) for r in runs], day, owners)
+    exercised = [Exercised(r.id, r.journal, d) for r, d in zip(runs, drills_of(runs, topo))]
+    pack = evidence_pack(topo, exercised, day, owners)
     doc = render_document(hipaa_document(pack), fmt, paper)
     if output is None:
         click.echo(doc, nl=False)

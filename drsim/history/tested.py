@@ -62,4 +62,17 @@ def drill_of(run: Run, topology: Topology) -> Drill | None:
         return None
 
 
-__all__ = ["drill_of", "recorded_runs", "run_day", "tested_days"]
+def drills_of(runs: Sequence[Run], topology: Topology) -> list[Drill | None]:
+    """:func:`drill_of` for each run, each drill file read once however many runs share it."""
+    seen: dict[tuple[str, str], Drill | None] = {}
+    out = []
+    for run in runs:
+        entry: dict = next((i for i in run["inputs"] if i.get("role") == "drill"), {})
+        key = (str(entry.get("path", "")), str(entry.get("sha256", "")))
+        if key not in seen:
+            seen[key] = drill_of(run, topology)
+        out.append(seen[key])
+    return out
+
+
+__all__ = ["drill_of", "drills_of", "recorded_runs", "run_day", "tested_days"]
