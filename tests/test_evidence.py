@@ -156,6 +156,26 @@ def test_the_criticality_analysis_flags_a_critical_service_depending_on_a_less_c
     assert reports.workflows == ("dispensing",)  # through db
 
 
+def test_a_dependency_group_member_is_not_an_inversion():
+    """``any_of: [reports, db2]``: either will do, so neither alone is needed by what relies on the group."""
+    either = (
+        BACKED_UP.replace(
+            "    data: {size: 100GB", "    depends_on: [{any_of: [reports, db2]}]\n    data: {size: 100GB"
+        )
+        + """  db2:
+    tier: standard
+    region: b
+    recovery: {strategy: active-active, standby_region: a}
+workflows:
+  dispensing: {needs: [db], tolerance: 30m}
+"""
+    )
+    pack = evidence_pack(topology_from_text(either, "either.yaml"), [], TODAY)
+    gaps = [g.what for g in pack.findings[4].gaps]
+    assert not [g for g in gaps if "reports" in g or "db2" in g], gaps
+    assert "workflow dispensing can run on paper for 30m but needs db, whose tier allows 1h down" in gaps
+
+
 def test_owners_come_from_the_calendar_rules(estate):
     assert run("drill", "db-corruption.yaml", "-t", "topology.yaml").exit_code in (0, 1)
     text = pack_text("--calendar", "rules.yaml")

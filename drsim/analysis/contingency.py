@@ -423,8 +423,11 @@ def _changed_inputs(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return [i["role"] for i in b.get("inputs", []) if i["role"] in before and before[i["role"]] != i["sha256"]]
 
 
-def needed(topology: Topology, services: Sequence[str]) -> list[str]:
-    """``services`` and everything they depend on, directly or not, in the order first reached."""
+def needed(topology: Topology, services: Sequence[str], strict: bool = False) -> list[str]:
+    """``services`` and everything they depend on, directly or not, in the order first reached.
+
+    ``strict``: only what they cannot do without — plain dependencies, not the members of a dependency
+    group (``any_of: [dns, dns-onprem]`` needs either, so neither alone is needed)."""
     out: dict[str, None] = {}
     stack = list(reversed(services))
     while stack:
@@ -432,7 +435,8 @@ def needed(topology: Topology, services: Sequence[str]) -> list[str]:
         if s in out or s not in topology.services:
             continue
         out[s] = None
-        stack.extend(reversed(topology.services[s].dependency_names()))
+        svc = topology.services[s]
+        stack.extend(reversed(svc.needs_all() if strict else svc.dependency_names()))
     return list(out)
 
 
@@ -477,7 +481,7 @@ def _criticality(topology: Topology, owners: Mapping[str, str]) -> Finding:
     ]
     gaps = []
     for name, s in sorted(topology.services.items()):
-        for d in s.dependency_names():
+        for d in s.needs_all():
             if d in topology.services and topology.tier_rank(topology.services[d].tier) > topology.tier_rank(s.tier):
                 dt_ = topology.services[d].tier
                 gaps.append(
@@ -487,7 +491,7 @@ def _criticality(topology: Topology, owners: Mapping[str, str]) -> Finding:
                     )
                 )
     for n, w in sorted(topology.workflows.items()):
-        for sname in needed(topology, w.service_names()):
+        for sname in needed(topology, w.needs_all(), strict=True):
             if sname in topology.services:
                 rto = topology.tiers[topology.services[sname].tier].rto
                 if rto > w.tolerance:
