@@ -13,6 +13,7 @@ import click
 
 from . import (
     backtest,
+    calendar,
     calibrate,
     catalog,
     compare,
@@ -47,5 +48,5 @@ main.add_command(drill.drill)
 main.add_command(catalog.list_)
 main.add_command(validate.validate)
 main.add_command(schema.schema)
-for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history, backtest):
+for command in (sweep, compare, timeline, sensitivity, init, calibrate, cutover, history, backtest, calendar):
     command.register(main)

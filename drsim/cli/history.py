@@ -28,7 +28,7 @@ history_path_option = click.option(
 
 
 @contextmanager
-def _readable() -> Iterator[None]:
+def readable() -> Iterator[None]:
     """A history that cannot be used is bad input: one line, exit 2."""
     # imported on use: keeps drsim --help fast
     from ..history import HistoryError
@@ -88,7 +88,7 @@ def history():
 @handle_errors
 def list_runs(path, drill_name, last):
     """List the recorded runs, oldest first: id, time, command, drill, topology, seed, n, passed."""
-    with _readable():
+    with readable():
         runs = _store(path).runs(drill_name, last)
 
     def yes(r) -> str:
@@ -110,7 +110,7 @@ def show(run_id, path):
     """Print run ID's journal (JSON, the shape --journal writes)."""
     import json  # imported on use: keeps drsim --help fast
 
-    with _readable():
+    with readable():
         run = _store(path).run(run_id)
     click.echo(json.dumps(run.journal, indent=2))
 
@@ -129,7 +129,7 @@ def compare(before, after, path, show_all):
     """
     from ..history import compare_runs  # imported on use: keeps drsim --help fast
 
-    with _readable():
+    with readable():
         store = _store(path)
         c = compare_runs(store.run(before), store.run(after))
     click.echo(f"run {before} ({c.before.created_utc}) -> run {after} ({c.after.created_utc})")
@@ -182,7 +182,7 @@ def trend(drill_name, path, plot, force):
     from ..history import trend as drill_trend  # imported on use: keeps drsim --help fast
 
     plot = plot_path(plot, force)
-    with _readable():
+    with readable():
         runs = _store(path).runs(drill_name)
     if not runs:
         raise InputError(drill_name, [Problem("no recorded runs of this drill (drsim history list shows them)")])

@@ -104,3 +104,21 @@ def overlaid(drill, topology, overlays: tuple[str, ...]):
         for line in overlay.describe():
             click.echo(f"overlay {overlay.source}: {line}", err=True)
     return d, topo
+
+
+#: The printable formats of a document, by the output file's suffix.
+DOCUMENT_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
+
+
+def document_format(output: Path | None, fmt: str | None, option: str = "-o") -> str:
+    """The format of a printable document: ``--format`` if given, else from the ``option`` file's suffix."""
+    if fmt is not None:
+        if fmt == "pdf" and output is None:
+            raise InputError(option, [Problem(f"pdf output needs a file: give {option} FILE")])
+        return fmt
+    if output is None:
+        return "md"
+    found = DOCUMENT_SUFFIXES.get(output.suffix.lower())
+    if found is None:
+        raise InputError(str(output), [Problem("cannot tell the format from the file name; give --format md|html|pdf")])
+    return found

@@ -1,6 +1,6 @@
-"""``drsim validate``: check topology, drill and cutover plan files without running them.
+"""``drsim validate``: check topology, drill, cutover plan and exercise calendar files without running them.
 
-A drill (or a cutover plan) is checked against an estate: the one ``--topology`` names; without
+A drill (or a cutover plan, or an exercise calendar) is checked against an estate: the one ``--topology`` names; without
 it, a topology file given on the same command line (the last one before the
 drill, else the first after it), so ``drsim validate topo.yaml drill.yaml``
 checks the drill against ``topo.yaml``; only when neither is given, the
@@ -24,11 +24,12 @@ from .options import topology_option
 @topology_option
 @input_warnings()
 def validate(files, topology):
-    """Check FILES (topologies, drills or cutover plans).
+    """Check FILES (topologies, drills, cutover plans or exercise calendars).
 
     A file with measured at the top is a rehearsal's evidence (checked on its own; its measures against
-    a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover plan; one with drill keys at the top
-    (faults, response, ...) as a drill. Either is checked against
+    a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover
+    plan; one with exercises at the top as an exercise calendar; one with drill keys at the top
+    (faults, response, ...) as a drill. Each is checked against
     --topology, else against a topology among FILES (the last one before it, else the first after it),
     else against the bundled reference estate. Exits 2 if any is invalid; warnings (names with
     look-alike letters) are printed on stderr and do not change the exit status.
@@ -38,6 +39,7 @@ def validate(files, topology):
     from ..model.cutover import Evidence
     from ..model.loader import (
         DEFAULT_TOPOLOGY,
+        calendar_from_text,
         cutover_from_text,
         drill_file_from_text,
         kind_of,
@@ -61,7 +63,7 @@ def validate(files, topology):
             bad = True
     topologies = {}  # index in FILES -> the topology read from it (None: invalid)
     for i, (f, raw, kind) in enumerate(read):
-        if raw is None or kind in ("drill", "cutover"):
+        if raw is None or kind in ("drill", "cutover", "calendar"):
             continue
         if kind == "evidence":
             try:
@@ -84,7 +86,7 @@ def validate(files, topology):
             bad = True
     given = None
     for i, (f, raw, kind) in enumerate(read):
-        if raw is None or kind not in ("drill", "cutover"):
+        if raw is None or kind not in ("drill", "cutover", "calendar"):
             continue
         try:
             if topology is not None:
@@ -102,6 +104,14 @@ def validate(files, topology):
                     if given is None:
                         given = load_topology(None)
                     topo, source = given, f"the bundled topology {DEFAULT_TOPOLOGY!r}"
+            if kind == "calendar":
+                with suggest_topology(topology is not None or bool(topologies)):
+                    cal = calendar_from_text(raw, topo, str(f), Path(f).parent)
+                click.echo(
+                    f"{f}: valid exercise calendar ({len(cal.rules.exercises)} exercise(s)) on topology {topo.name} "
+                    f"({source})"
+                )
+                continue
             if kind == "cutover":
                 with suggest_topology(topology is not None or bool(topologies)):
                     c = cutover_from_text(raw, topo, str(f))

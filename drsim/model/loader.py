@@ -41,6 +41,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import InputError, InputWarning, Problem
 from . import Drill, Topology
+from .calendar import CalendarRules, check_calendar
 from .checks import check_drill, check_topology, did_you_mean, name_warnings
 from .cutover import CutoverPlan, Evidence, check_cutover, check_evidence
 
@@ -57,6 +58,8 @@ TOPOLOGY_KEYS = ("regions", "tiers", "staff", "services", "queues", "workflows",
 DRILL_KEYS = ("start", "faults", "detection", "response", "rollback", "injects", "questions", "gates", "objectives")
 #: Keys only a cutover plan has at the top; either one makes a file a cutover plan.
 CUTOVER_KEYS = ("freeze", "waves", "entities", "triggers")
+#: Top-level keys of an exercise calendar's rules.
+CALENDAR_KEYS = ("exercises", "rules", "blackouts", "unavailable")
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -463,11 +466,12 @@ def parse_yaml(text: str | bytes, source: str) -> LocatedDocument:
 
 
 def kind_of(data) -> str | None:
-    """``"topology"``, ``"drill"``, ``"cutover"`` or ``"evidence"``, judged by the top-level keys of a loaded
-    file; None if unclear.
+    """``"topology"``, ``"drill"``, ``"cutover"``, ``"evidence"`` or ``"calendar"``, judged by the top-level keys
+    of a loaded file; None if unclear.
 
     ``freeze`` or ``waves`` belong to cutover plans alone, ``measured`` to a
-    rehearsal's evidence for one; otherwise the file is
+    rehearsal's evidence for one, ``exercises`` or ``blackouts`` to an exercise
+    calendar's rules; otherwise the file is
     whichever of a topology or a drill has more of its keys at the top.
     """
     if not isinstance(data, dict):
@@ -476,6 +480,8 @@ def kind_of(data) -> str | None:
         return "cutover"
     if "measured" in data:
         return "evidence"
+    if "exercises" in data or "blackouts" in data:
+        return "calendar"
     t = sum(k in data for k in TOPOLOGY_KEYS)
     d = sum(k in data for k in DRILL_KEYS)
     return "topology" if t > d else "drill" if d > t else None
@@ -862,14 +868,20 @@ def read_user_file(path: str | Path) -> bytes:
     return raw
 
 
-_A_KIND = {"cutover": "a cutover plan", "evidence": "an evidence file"}
+_A_KIND = {"cutover": "a cutover plan", "evidence": "an evidence file", "calendar": "an exercise calendar"}
 
 
 def _wrong_kind(doc: LocatedDocument, source: str, expected: str) -> None:
     found = kind_of(doc.data)
     if found is None or found == expected:
         return
-    keys_of = {"drill": DRILL_KEYS, "topology": TOPOLOGY_KEYS, "cutover": CUTOVER_KEYS, "evidence": ("measured",)}
+    keys_of = {
+        "drill": DRILL_KEYS,
+        "topology": TOPOLOGY_KEYS,
+        "cutover": CUTOVER_KEYS,
+        "evidence": ("measured",),
+        "calendar": CALENDAR_KEYS,
+    }
     keys = [k for k in keys_of[found] if k in doc.data]
     want = ", ".join(keys_of[expected][:4])
     raise InputError(
@@ -965,6 +977,52 @@ def evidence_from_text(text: str | bytes, plan: CutoverPlan, source: str = "<evi
     return evidence
 
 
+@dataclass(frozen=True)
+class CalendarFile:
+    """Exercise-calendar rules as read from a file, with each exercise's drill loaded against the estate."""
+
+    rules: CalendarRules
+    #: Each exercise's drill, in the order of ``rules.exercises``.
+    drills: tuple[Drill, ...]
+    #: The file's label in messages: its path as the user gave it.
+    source: str
+
+
+def calendar_from_text(
+    text: str | bytes, topology: Topology, source: str = "<calendar>", folder: str | Path = "."
+) -> CalendarFile:
+    """Exercise-calendar rules from YAML text, checked against ``topology``, each exercise's drill loaded
+    (a bundled name, or a file relative to ``folder``). A drill that cannot be found is reported at its
+    ``exercises[i].drill``; a drill file with mistakes is reported against that file."""
+    doc = parse_yaml(text, source)
+    _wrong_kind(doc, source, "calendar")
+    rules = _validate(doc, CalendarRules, source)
+    probs = check_calendar(rules, topology)
+    paths: list[Path | None] = []
+    for i, ex in enumerate(rules.exercises):
+        given = Path(ex.drill)
+        if not given.is_absolute() and (given.suffix in (".yaml", ".yml") or "/" in ex.drill):
+            given = Path(folder) / given
+        try:
+            path = resolve(str(given), "drills")
+            if not path.exists():
+                raise InputError(ex.drill, [Problem(f"no drill file {str(path)!r}")])
+            paths.append(path)
+        except InputError as exc:
+            paths.append(None)
+            probs.append((("exercises", i, "drill"), exc.problems[0].message))
+    if probs:
+        raise InputError(source, _sorted([Problem(m, p, *doc.locate(p)) for p, m in probs]))
+    drills = tuple(drill_from_text(read_user_file(p), topology, str(p)) for p in paths if p is not None)
+    return CalendarFile(rules, drills, source)
+
+
+def load_calendar(name_or_path: str | Path, topology: Topology) -> CalendarFile:
+    """Load exercise-calendar rules by bundled name (``calendars/``) or path, checked against ``topology``."""
+    path = resolve(str(name_or_path), "calendars")
+    return calendar_from_text(read_user_file(path), topology, str(path), path.parent)
+
+
 def load_evidence(name_or_path: str | Path, plan: CutoverPlan) -> Evidence:
     """Load an evidence file by bundled name (``cutovers/evidence/``) or path, checked against ``plan``."""
     path = resolve(str(name_or_path), "cutovers/evidence")
@@ -985,7 +1043,7 @@ def bundled_names(kind: str) -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
-_LABEL = {"cutovers": "cutover plan", "cutovers/evidence": "evidence file"}
+_LABEL = {"cutovers": "cutover plan", "cutovers/evidence": "evidence file", "calendars": "exercise calendar"}
 
 
 def resolve(name_or_path: str, kind: str) -> Path:

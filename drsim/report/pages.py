@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .document import PAPER_SIZES_MM, Bullets, Chart, Document, Heading, Keep, Para, Ruled, Table
+from .document import PAPER_SIZES_MM, Bullets, Chart, Document, Heading, Keep, Para, Ruled, Table, to_html, to_markdown
 
 MM = 1 / 25.4  # inches per millimetre
 PT = 1 / 72  # inches per point
@@ -472,3 +472,14 @@ def render_png(doc: Document, pages: list[Page], number: int, paper: str = "a4",
     out = io.BytesIO()
     Image.open(io.BytesIO(buf.getvalue())).convert("L").save(out, format="png", optimize=True)
     return out.getvalue()
+
+
+def render_document(doc: Document, fmt: str, paper: str = "a4") -> str | bytes:
+    """``doc`` as ``md`` or ``html`` text, or as ``pdf`` bytes (laid out on ``paper``)."""
+    if fmt == "md":
+        return to_markdown(doc)
+    if fmt == "html":
+        return to_html(doc, paper)
+    if fmt == "pdf":
+        return render_pdf(doc, paper)[0]
+    raise ValueError(f"expected md, html or pdf, found {fmt!r}")
