@@ -127,6 +127,17 @@ def test_no_t_suggestion_when_the_topology_was_given(starters, tmp_path):
         assert "-t TOPOLOGY.yaml" not in r.output
 
 
+def test_a_region_needs_no_kind_only_a_zone_needs_its_parent(tmp_path, starters):
+    topo = yaml.safe_load(starters["minimal"][0].read_text())
+    assert topo["regions"] == {"primary": {}, "standby": {}}  # the starter declares no kind
+    assert run("validate", write(tmp_path / "t.yaml", topo), starters["minimal"][1]).exit_code == 0
+    topo["regions"]["az1"] = {"kind": "zone"}
+    r = run("validate", write(tmp_path / "z.yaml", topo))
+    assert r.exit_code == 2
+    assert "regions.az1.parent" in r.output
+    assert "a zone needs the region it belongs to" in r.output
+
+
 def test_a_drill_beside_an_invalid_topology_is_not_checked_against_another(tmp_path, starters):
     bad = write(tmp_path / "t.yaml", {**yaml.safe_load(starters["minimal"][0].read_text()), "tiers": {}})
     r = run("validate", bad, starters["minimal"][1])

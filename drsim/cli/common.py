@@ -33,6 +33,7 @@ from typing import Any
 import click
 
 from ..errors import InputError, InputWarning, OutputError, OutputExistsError, Problem
+from ..model.loader import DEFAULT_TOPOLOGY
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_OUTPUT_EXISTS = 0, 1, 2, 3, 4
 #: 128 + SIGINT, as shells report a command stopped by Ctrl-C.
@@ -70,7 +71,7 @@ def input_warnings() -> Iterator[None]:
 
 #: What a drill checked against the bundled estate is told when it names something that estate lacks.
 TOPOLOGY_HINT = (
-    "this file was checked against the bundled topology 'ehr-hybrid' because no topology was given; "
+    f"this file was checked against the bundled topology {DEFAULT_TOPOLOGY!r} because no topology was given; "
     "pass your estate with -t TOPOLOGY.yaml (drsim validate: or name the topology file on the same command line)"
 )
 

@@ -26,7 +26,11 @@ Strategy = Literal["active-active", "warm-standby", "pilot-light", "backup-resto
 class Region(Model):
     """A site that fails as a unit: an on-prem data centre, a cloud region, or a zone in one."""
 
-    kind: Literal["datacenter", "cloud-region", "zone"]
+    kind: Literal["datacenter", "cloud-region", "zone"] | None = Field(
+        None,
+        description="What the site is, for readers: datacenter, cloud-region, or zone (a zone needs its parent). "
+        "Optional: the model treats every region the same way; only a parent changes anything.",
+    )
     parent: Name | None = Field(None, description="The region a zone belongs to.")
     description: str = ""
 
