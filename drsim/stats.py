@@ -381,8 +381,8 @@ class Accumulator:
 
     def _add_bins(self, bins: np.ndarray, counts: np.ndarray) -> None:
         """Count ``counts`` into ``bins`` (ascending), widening the kept range to the log bins used."""
-        for k, b in enumerate((0, OVER, INF)):
-            self.edges[k] += counts[bins == b].sum()
+        for k, edge in enumerate((0, OVER, INF)):
+            self.edges[k] += counts[bins == edge].sum()
         inside = (bins > 0) & (bins < OVER)
         b, c = bins[inside], counts[inside]
         if not len(b):
