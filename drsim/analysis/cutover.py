@@ -262,7 +262,7 @@ def simulate_cutover(
     completion = ft.finish_of(tasks.complete)
     # a stuck cutover (never complete) is reconciled as far as the end of the freeze
     until = np.where(np.isfinite(completion), completion, plan.freeze.length)
-    first = {}
+    first: dict[str, np.ndarray] = {}
     for st in steps:
         first.setdefault(st.wave, st.start)
     reached = {
