@@ -86,6 +86,79 @@ def curve_svg(data: dict, size: tuple[float, float] = (7.0, 3.6)) -> str:
     return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
 
 
+def _curve(data: dict) -> list:
+    """The rollback-completion curve: a chart, with its table standing in for it in Markdown."""
+    return [
+        Heading("Rollback-completion curve"),
+        Chart(
+            draw=lambda fig, rect: draw_curve(fig, rect, data),
+            svg=lambda: curve_svg(data),
+            alt=Table(
+                ["Decided at", "Clock", "P(done in freeze)"],
+                [
+                    [duration_text(c["decided_at"]), _clock(data, c["decided_at"]), f"{c['p_done_inside_freeze']:.3f}"]
+                    for c in data["rollback_curve"]
+                ],
+            ),
+            caption="Rollback-completion curve: P(a rollback decided then is done inside the freeze), every 15 "
+            "minutes; dotted: the confidence q; dashed: the freeze's end; grey bar and band: the point of no "
+            "return at q and the decisions before it.",
+        ),
+    ]
+
+
+def _decisions(data: dict) -> list:
+    """The rollback by decision time, the reconciliation, and who decides a rollback, by when."""
+    s = data["safe_rollback"]
+    rest: list = [
+        Heading("Rollback by decision time"),
+        Table(
+            ["Decided at", "Clock", "P(reversible)", "P(done in freeze)", "P50", "P90", "Writes to carry back"],
+            [
+                [
+                    duration_text(r["decided_at"]),
+                    _clock(data, r["decided_at"]),
+                    f"{r['p_still_reversible']:.3f}",
+                    f"{r['p_done_inside_freeze']:.3f}",
+                    duration_text(r["duration"]["p50"]),
+                    duration_text(r["duration"]["p90"]),
+                    ", ".join(f"{v:.0f} {k}" for k, v in r["diverged_records"].items()) or "-",
+                ]
+                for r in data["rollback"]
+            ],
+        ),
+    ]
+    if data["reconciliation"]:
+        rows = []
+        for ent, x in data["reconciliation"].items():
+            replay = duration_text(x["replay_duration"]["mean"]) if x["replay_duration"] else "-"
+            reentry = (
+                f"{x['reentry_person_hours']['mean']:.1f} h {x['reentry_role']}" if x["reentry_person_hours"] else "-"
+            )
+            rows.append([ent, x["rule"], f"{x['records']['mean']:.0f}", replay, reentry])
+        rest += [
+            Heading("Reconciliation (mean)"),
+            Table(["Entity", "Rule", "Records", "Replay", "Re-entry"], rows),
+        ]
+    deciders = sorted({t["decided_by"] for t in data["triggers"] if t["decided_by"]})
+    by = _clock(data, s["latest_decision"]) if s["latest_decision"] is not None else "before the freeze starts"
+    rest += [
+        Heading("Who decides, and by when"),
+        Bullets(
+            [
+                f"A rollback is decided by {by} at the latest (the point of no return at q = {s['confidence']:g}).",
+                *[
+                    f"Trigger {t['name']}: {t['threshold']}; declared by {t['decided_by'] or 'the board'}."
+                    for t in data["triggers"]
+                ],
+            ]
+            + ([f"Roles that declare a rollback: {', '.join(deciders)}."] if deciders else [])
+        ),
+        Ruled(2, "Decision (GO / NO-GO), name, time and signature"),
+    ]
+    return rest
+
+
 def cutover_document(data: dict) -> Document:
     """The go/no-go sheet of ``data`` (:func:`drsim.report.cutover.cutover_data`) as a document."""
     name = data["plan"]
@@ -143,77 +216,14 @@ def cutover_document(data: dict) -> Document:
             ]
         ),
     ]
-    curve: list = [
-        Heading("Rollback-completion curve"),
-        Chart(
-            draw=lambda fig, rect: draw_curve(fig, rect, data),
-            svg=lambda: curve_svg(data),
-            alt=Table(
-                ["Decided at", "Clock", "P(done in freeze)"],
-                [
-                    [duration_text(c["decided_at"]), _clock(data, c["decided_at"]), f"{c['p_done_inside_freeze']:.3f}"]
-                    for c in data["rollback_curve"]
-                ],
-            ),
-            caption="Rollback-completion curve: P(a rollback decided then is done inside the freeze), every 15 "
-            "minutes; dotted: the confidence q; dashed: the freeze's end; grey bar and band: the point of no "
-            "return at q and the decisions before it.",
-        ),
-    ]
-    rest: list = [
-        Heading("Rollback by decision time"),
-        Table(
-            ["Decided at", "Clock", "P(reversible)", "P(done in freeze)", "P50", "P90", "Writes to carry back"],
-            [
-                [
-                    duration_text(r["decided_at"]),
-                    _clock(data, r["decided_at"]),
-                    f"{r['p_still_reversible']:.3f}",
-                    f"{r['p_done_inside_freeze']:.3f}",
-                    duration_text(r["duration"]["p50"]),
-                    duration_text(r["duration"]["p90"]),
-                    ", ".join(f"{v:.0f} {k}" for k, v in r["diverged_records"].items()) or "-",
-                ]
-                for r in data["rollback"]
-            ],
-        ),
-    ]
-    if data["reconciliation"]:
-        rows = []
-        for ent, x in data["reconciliation"].items():
-            replay = duration_text(x["replay_duration"]["mean"]) if x["replay_duration"] else "-"
-            reentry = (
-                f"{x['reentry_person_hours']['mean']:.1f} h {x['reentry_role']}" if x["reentry_person_hours"] else "-"
-            )
-            rows.append([ent, x["rule"], f"{x['records']['mean']:.0f}", replay, reentry])
-        rest += [
-            Heading("Reconciliation (mean)"),
-            Table(["Entity", "Rule", "Records", "Replay", "Re-entry"], rows),
-        ]
-    deciders = sorted({t["decided_by"] for t in data["triggers"] if t["decided_by"]})
-    by = _clock(data, s["latest_decision"]) if s["latest_decision"] is not None else "before the freeze starts"
-    rest += [
-        Heading("Who decides, and by when"),
-        Bullets(
-            [
-                f"A rollback is decided by {by} at the latest (the point of no return at q = {s['confidence']:g}).",
-                *[
-                    f"Trigger {t['name']}: {t['threshold']}; declared by {t['decided_by'] or 'the board'}."
-                    for t in data["triggers"]
-                ],
-            ]
-            + ([f"Roles that declare a rollback: {', '.join(deciders)}."] if deciders else [])
-        ),
-        Ruled(2, "Decision (GO / NO-GO), name, time and signature"),
-    ]
     footer = f"drsim cutover {name} - go/no-go sheet - freeze {data['freeze']['start']}"
     return Document(
         title,
         footer,
         [
             Section("sheet", blocks, new_page=False),
-            Section("curve", curve, landscape=True),
-            Section("decisions", rest),
+            Section("curve", _curve(data), landscape=True),
+            Section("decisions", _decisions(data)),
         ],
     )
 
