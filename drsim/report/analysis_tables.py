@@ -88,17 +88,18 @@ def render_comparison(result: ComparisonResult, drill: str, keys: list[str] | No
         table.add_column(col, justify=just, no_wrap=col in ("metric (target)", "estate"))
     last = None
     for r in df.itertuples():
-        metric = f"{r.subject} {r.metric.upper() if r.metric in ('rto', 'rpo') else r.metric} ({_d(r.target)})"
+        measure = r.measure.upper() if r.measure in ("rto", "rpo") else r.measure
+        metric = f"{r.subject} {measure} ({_d(r.target_s)})"
         if last is not None and metric != last:
             table.add_section()
-        base = r.topology == result.baseline
+        base = r.estate == result.baseline
         table.add_row(
             metric if metric != last else "",
-            r.topology + (" (baseline)" if base else ""),
-            _d(r.p50),
-            f"{_d(r.p90)} ({_d(r.p90_lo)}-{_d(r.p90_hi)})",
+            r.estate + (" (baseline)" if base else ""),
+            _d(r.p50_s),
+            f"{_d(r.p90_s)} ({_d(r.p90_lo_s)}-{_d(r.p90_hi_s)})",
             f"{_p(r.p_meet)} ({_p(r.p_meet_lo)}-{_p(r.p_meet_hi)})" if not math.isnan(r.p_meet) else "-",
-            "" if base else f"{_signed(r.d_p90)} ({_signed(r.d_p90_lo)} to {_signed(r.d_p90_hi)})",
+            "" if base else f"{_signed(r.d_p90_s)} ({_signed(r.d_p90_lo_s)} to {_signed(r.d_p90_hi_s)})",
             ""
             if base or math.isnan(r.d_p_meet)
             else f"{_dp(r.d_p_meet)} ({_dp(r.d_p_meet_lo)} to {_dp(r.d_p_meet_hi)})",

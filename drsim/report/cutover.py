@@ -18,6 +18,9 @@ from ..model.units import format_duration
 from ..stats import quantile
 from .document import md_escape
 
+#: Spacing (seconds) of the decision times on the rollback-completion curve.
+CURVE_STEP = 900.0
+
 
 def _summary(x: np.ndarray) -> dict[str, float | None]:
     """Mean, its standard error and percentiles of ``x`` (NaN values left out; None if none is left)."""
@@ -52,6 +55,7 @@ def _gates(run: CutoverRun, verdicts: Sequence[GateVerdict] | None) -> list[dict
             "simulated": v.gate.simulated,
             "value": v.value,
             "source": v.source,
+            "note": v.note.model_dump() if v.note is not None else None,
             "verdict": "GO" if v.go else "NO-GO",
         }
         for v in verdicts
@@ -77,26 +81,33 @@ def cutover_data(
             roles[e.reentry_role] = roles.get(e.reentry_role, 0.0) + float(np.mean(e.reentry_hours))
     q = run.plan.rollback.confidence
     safe, p_safe = run.latest_safe_rollback(q, RESOLUTION)
+    diverted = sorted({e for s in run.tasks.steps for e in s.diverts})
+    at_safe = run.rollback(safe).diverged if safe is not None else {}
     return {
         "plan": run.plan.name,
+        "engine": run.engine,
         "seed": run.seed,
         "replicates": run.n,
         "freeze": {"start": run.plan.freeze.start.isoformat(), "length": run.window},
         "point_of_no_return": _summary(run.point_of_no_return),
         "completion": _summary(run.completion),
         "p_completes_inside_freeze": run.completes_inside_window(),
+        "p_stuck": float(np.mean(np.isinf(run.completion))),
         "safe_rollback": {
             "confidence": q,
             "resolution": RESOLUTION,
             "latest_decision": safe,
             "p_done_inside_freeze": p_safe,
+            "diverged_records": {e: float(np.mean(at_safe[e])) for e in diverted} if safe is not None else None,
         },
+        "rollback_curve": [{"decided_at": t, "p_done_inside_freeze": p} for t, p in run.rollback_curve(CURVE_STEP)],
         "rollback": [
             {
                 "decided_at": t,
                 "p_still_reversible": run.reversible_at(t),
                 "p_done_inside_freeze": run.rollback_inside_window(t),
                 "duration": _summary(run.rollback_time(t)),
+                "diverged_records": {e: float(np.mean(run.rollback(t).diverged[e])) for e in diverted},
             }
             for t in decision_times
         ],
@@ -131,8 +142,10 @@ def cutover_table(data: dict) -> list[str]:
         hdr,
         _row("first irreversible step", data["point_of_no_return"]),
         _row("cutover complete", data["completion"]),
-        f"  P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}",
+        f"  P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}"
+        + (f"; stuck (a step failed every attempt, no escalation) {data['p_stuck']:.3f}" if data["p_stuck"] else ""),
         _safe_line(data["safe_rollback"]),
+        *_diverged_lines(data["safe_rollback"]["diverged_records"]),
         "",
         "rollback, by the time it is decided (from the freeze start):",
         f"  {'decided at':<12} {'P(reversible)':>14} {'P(done in freeze)':>18} {'P50':>9} {'P90':>9}",
@@ -166,6 +179,14 @@ def cutover_table(data: dict) -> list[str]:
     return lines
 
 
+def _diverged_lines(d: dict | None) -> list[str]:
+    """Divergent writes a rollback decided at the point of no return must carry back, in words."""
+    if not d:
+        return []
+    parts = ", ".join(f"{v:.0f} {k}" for k, v in d.items())
+    return [f"  decided then, the rollback carries back writes made on the new system (mean): {parts}"]
+
+
 def _safe_line(s: dict) -> str:
     """The point of no return at confidence q, in words."""
     q = f"{s['confidence']:g}"
@@ -188,7 +209,10 @@ def _measured(g: dict) -> str:
         return "no evidence"
     if g["source"] == "simulation":  # an estimate: four significant figures
         return f"simulation: {g['value']:.4g}"
-    return f"{g['source']}: {g['value']:g}"
+    note = g.get("note") or {}
+    unit = f" {note['unit']}" if note.get("unit") else ""
+    about = ", ".join(x for x in (note.get("when"), note.get("source")) if x)
+    return f"{g['source']}: {g['value']:g}{unit}" + (f" ({about})" if about else "")
 
 
 def cutover_markdown(data: dict) -> str:
@@ -223,6 +247,7 @@ def cutover_markdown(data: dict) -> str:
         f"- First irreversible step starts: P50 {_d(ponr['p50'])}, P90 {_d(ponr['p90'])} after the freeze starts.",
         f"- P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}.",
         f"- {e(_safe_line(s).strip())}.",
+        *[f"- {e(x.strip())}." for x in _diverged_lines(s.get("diverged_records"))],
         "",
         "## Rollback by decision time",
         "",
