@@ -324,9 +324,9 @@ def test_the_bundled_plan_is_no_go_on_the_bundled_rehearsal_and_prints_a_markdow
     # fit the freeze often enough: the simulated gate says NO-GO and the command exits 1
     assert r.exit_code == 1, r.output
     assert r.stdout.startswith("# Go/no-go: cutover ehr-core-to-cloud\n")
-    assert "Verdict: **NO-GO**" in r.stdout
-    assert "| completes-inside-freeze | p\\_completes\\_inside\\_freeze \\>= 0.95 |" in r.stdout
-    assert r.stdout.count("| GO |") == 6
+    assert "**Verdict: NO-GO**" in r.stdout
+    assert "| **completes-inside-freeze** | **p\\_completes\\_inside\\_freeze \\>= 0.95** |" in r.stdout
+    assert r.stdout.count(" | GO | ") == 6
     assert "| rollback-margin | safe\\_rollback\\_hours \\>= 2 |" in r.stdout  # names escaped
     assert "## Rollback by decision time" in r.stdout
 

@@ -105,6 +105,9 @@ class CutoverRun:
     point_of_no_return: np.ndarray
     completion: np.ndarray
     reconciliation: list[Reconciliation]
+    #: For each gate before a wave: when it is reached (its judging starts, or the wave's first step
+    #: starts when judging takes no time), per replicate.
+    gate_reached: dict[str, np.ndarray] = field(default_factory=dict)
     _rollbacks: dict[float, RollbackOutcome] = field(default_factory=dict, repr=False)
     _compiled: dict[tuple[int, ...], RollbackTasks] = field(default_factory=dict, repr=False)
     _kernel: dict[tuple[int, ...], vectorized.KernelPlan] = field(default_factory=dict, repr=False)
@@ -184,6 +187,15 @@ class CutoverRun:
         done = t + self.rollback_time(t)
         return float(np.mean(np.nan_to_num(done, nan=np.inf) <= self.window))
 
+    def rollback_from_gate(self, gate: str) -> float:
+        """Probability that a rollback decided when wave gate ``gate`` is reached (it says NO-GO) is
+        possible and ends inside the freeze (0 where the gate is never reached)."""
+        at = self.gate_reached[gate]
+        reached = np.isfinite(at)
+        out = self.rollback_at(np.where(reached, at, np.inf))
+        done = np.where(reached, at + np.nan_to_num(out.time, nan=np.inf), np.inf)
+        return float(np.mean(done <= self.window))
+
     def rollback_curve(self, step: float = 900.0) -> list[tuple[float, float]]:
         """``(t, P(rollback decided at t done inside the freeze))`` every ``step`` seconds of the freeze."""
         grid = np.arange(0.0, self.window + step / 2, step)
@@ -250,7 +262,16 @@ def simulate_cutover(
     completion = ft.finish_of(tasks.complete)
     # a stuck cutover (never complete) is reconciled as far as the end of the freeze
     until = np.where(np.isfinite(completion), completion, plan.freeze.length)
-    return CutoverRun(plan, topology, seed, n, engine, tasks, steps, ponr, completion, reconcile(plan, topology, until))
+    first: dict[str, np.ndarray] = {}
+    for st in steps:
+        first.setdefault(st.wave, st.start)
+    reached = {
+        g.name: ft.start_of(tasks.gates[g.name]) if g.name in tasks.gates else first[g.before]
+        for g in plan.gates
+        if g.before is not None
+    }
+    recon = reconcile(plan, topology, until)
+    return CutoverRun(plan, topology, seed, n, engine, tasks, steps, ponr, completion, recon, reached)
 
 
 def default_decision_times(run: CutoverRun) -> list[float]:
