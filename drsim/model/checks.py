@@ -16,6 +16,7 @@ import numpy as np
 from .drill import Drill
 from .gates import GateError, parse_gate
 from .names import code_points, lookalike_warnings, looks_identical
+from .placeholders import placeholder_problems
 from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology, Usable
 from .units import MAX_DURATION
 
@@ -749,4 +750,5 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
             parse_gate(gate, t)
         except GateError as exc:
             out.append((("gates", i), str(exc)))
+    out += placeholder_problems(d, t)
     return out
