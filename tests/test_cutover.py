@@ -306,7 +306,7 @@ def test_a_simulated_gate_must_name_a_simulated_quantity():
         )
 
 
-def test_the_bundled_plan_is_go_on_the_bundled_rehearsal_and_prints_a_markdown_sheet():
+def test_the_bundled_plan_is_no_go_on_the_bundled_rehearsal_and_prints_a_markdown_sheet():
     r = CliRunner().invoke(
         main,
         [
@@ -320,9 +320,13 @@ def test_the_bundled_plan_is_go_on_the_bundled_rehearsal_and_prints_a_markdown_s
             "markdown",
         ],
     )
-    assert r.exit_code == 0, r.output
+    # every evidence gate holds, but with the night shift's pace and the steps' failures the plan does not
+    # fit the freeze often enough: the simulated gate says NO-GO and the command exits 1
+    assert r.exit_code == 1, r.output
     assert r.stdout.startswith("# Go/no-go: cutover ehr-core-to-cloud\n")
-    assert "Verdict: **GO**" in r.stdout
+    assert "**Verdict: NO-GO**" in r.stdout
+    assert "| **completes-inside-freeze** | **p\\_completes\\_inside\\_freeze \\>= 0.95** |" in r.stdout
+    assert r.stdout.count(" | GO | ") == 6
     assert "| rollback-margin | safe\\_rollback\\_hours \\>= 2 |" in r.stdout  # names escaped
     assert "## Rollback by decision time" in r.stdout
 

@@ -267,12 +267,12 @@ def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
     from ..report import plots
 
     frame = result.to_frame()
-    known = [m for m in dict.fromkeys(frame["metric"]) if frame.loc[frame["metric"] == m, "target"].notna().any()]
+    known = [m for m in dict.fromkeys(frame["metric"]) if frame.loc[frame["metric"] == m, "target_s"].notna().any()]
     if metric is None:
         tiers = frame[frame["metric"].isin([m for m in known if m.startswith("tier:") and m.endswith(":rto")])]
         if tiers.empty:
             raise InputError("--plot-metric", [Problem("this drill affects no tier; name a metric to plot")])
-        metric = str(tiers.sort_values(["target", "metric"])["metric"].iloc[0])  # the tightest RTO target
+        metric = str(tiers.sort_values(["target_s", "metric"])["metric"].iloc[0])  # the tightest RTO target
     if metric not in known:
         raise InputError(
             "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{did_you_mean(metric, known)}")]

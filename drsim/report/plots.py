@@ -11,6 +11,8 @@ monotonically, and print their values in the cells.
 * :func:`rto_rpo` — each replicate's recovery time against data loss, with the
   tier's policy box (both targets met inside it);
 * :func:`differences` — a forest plot of differences from a baseline with 95% intervals;
+* :func:`frontier` — cost against improvement of changes and combinations, with the frontier
+  of the most improvement for the money and the budget;
 * :func:`gantt` — one replay as bars on staff and service swimlanes;
 * :func:`tornado` — one-at-a-time sensitivity swings;
 * :func:`sobol` — first-order and total Sobol indices;
@@ -247,6 +249,95 @@ def differences(
     ax.set_xlabel(f"difference in {what} from {baseline} ({name}; bar = 95% interval)")
     ax.set_ylabel("estate")
     ax.grid(True, axis="x", color="0.85", linewidth=0.6)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points ``(cost, gain)`` nothing beats for the money: no other point costs
+    as little or less and gains more. Cheapest first."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], -math.inf
+    for i in order:
+        if points[i][1] > best:
+            front.append(i)
+            best = points[i][1]
+    return front
+
+
+def frontier(
+    options: Sequence[tuple[float, float, float, float, str, int]],
+    budget: float | None,
+    cost_label: str,
+    what: str,
+    probability: bool = False,
+    title: str | None = None,
+    ax=None,
+):
+    """Cost-benefit chart: each option ``(cost, gain, gain_lo, gain_hi, label, changes)`` at its cost
+    and improvement with its 95% interval (marker shape = how many changes), the frontier of the
+    best improvement for the money as a step line, its points numbered (legend: what they are), and
+    the budget as a vertical line."""
+    opts = [o for o in options if math.isfinite(o[0]) and math.isfinite(o[1])]
+    gains = np.array([o[1] for o in opts] or [0.0])
+    if probability:
+        unit_name, unit = "percentage points", 0.01
+    else:
+        unit_name, unit = time_unit(np.abs(gains))
+    scale = 1e6 if max((o[0] for o in opts), default=0) >= 2e6 else 1e3
+    suffix = "M" if scale == 1e6 else "k"
+    sizes = sorted({o[5] for o in opts})
+    ax = _ax(ax, figsize=(8, 5.5 + 0.13 * len(pareto_front([(o[0], o[1]) for o in opts]))))
+    for k, size in enumerate(sizes):
+        st = style(k)
+        mine = [o for o in opts if o[5] == size]
+        x = [o[0] / scale for o in mine]
+        y = [o[1] / unit for o in mine]
+        lo = [max(0.0, (o[1] - o[2]) / unit) if math.isfinite(o[2]) else 0.0 for o in mine]
+        hi = [max(0.0, (o[3] - o[1]) / unit) if math.isfinite(o[3]) else 0.0 for o in mine]
+        label = ("one change" if size == 1 else f"{size} changes together") + " (bar = 95% interval)"
+        ax.errorbar(
+            x,
+            y,
+            yerr=[lo, hi],
+            fmt=st["marker"],
+            color=st["color"],
+            markersize=6,
+            capsize=2,
+            elinewidth=0.8,
+            alpha=0.8,
+            label=label,
+        )
+    front = pareto_front([(o[0], o[1]) for o in opts])
+    front = [i for i in front if opts[i][1] > 0]
+    if front:
+        xs = [opts[i][0] / scale for i in front]
+        ys = [opts[i][1] / unit for i in front]
+        ax.step(
+            [0.0, *xs],
+            [0.0, *ys],
+            where="post",
+            color="0.35",
+            linewidth=1.2,
+            linestyle="--",
+            label="most improvement for the money",
+        )
+        for n, i in enumerate(front, 1):
+            ax.annotate(
+                str(n), (opts[i][0] / scale, opts[i][1] / unit), textcoords="offset points", xytext=(4, 4), fontsize=8
+            )
+        notes = "\n".join(f"{n}. {opts[i][4]}" for n, i in enumerate(front, 1))
+        ax.text(0.0, -0.16, "On the frontier:\n" + notes, transform=ax.transAxes, va="top", ha="left", fontsize=7)
+    if budget is not None:
+        ax.axvline(
+            budget / scale, color="0.2", linewidth=1.0, linestyle=":", label=f"budget ({budget / scale:g}{suffix})"
+        )
+    ax.axhline(0, color="0.6", linewidth=0.8)
+    ax.set_xlabel(f"{cost_label}, thousands ({suffix})" if scale == 1e3 else f"{cost_label}, millions ({suffix})")
+    ax.set_ylabel(f"improvement in {what} ({unit_name})")
+    ax.grid(True, color="0.9", linewidth=0.6)
+    ax.legend(loc="best", fontsize=8)
     if title:
         ax.set_title(title)
     return ax
