@@ -270,11 +270,12 @@ AUTOMATED_ACTORS = frozenset({"automation", "interface engine"})
 
 
 def is_automated(e) -> bool:
-    """Whether a timeline event is the estate's automation (a scripted step, a restoration, a queue, a service
-    milestone) rather than something people did or decided, or a moment of the incident itself."""
+    """Whether a timeline event is the estate's automation — a scripted step, a restoration, an interface
+    queue — rather than something people did or decided, or a moment of the incident (the fault, an alert,
+    a milestone such as a failed step taking its alternate path)."""
     if e.kind in ("restored", "queue"):
         return True
-    return e.actor in AUTOMATED_ACTORS and not (e.kind == "milestone" and e.service is None) and e.kind != "escalate"
+    return e.actor in AUTOMATED_ACTORS and e.kind in ("step", "validate")
 
 
 def event_rows(tt: Tabletop, automated: bool | None = False) -> tuple[list[list[str]], set[int]]:
