@@ -44,6 +44,7 @@ from ..engine import vectorized
 from ..engine.draws import Draws
 from ..engine.outcomes import evaluate
 from ..errors import InputError, Problem
+from ..extras import require
 from ..model import Drill, Topology
 from ..plan import Plan
 from ..stats import bootstrap_weights
@@ -291,7 +292,8 @@ def sobol(
     unless ``groups`` names them; the others stay as modelled. ``samples``
     should be a power of two (Sobol sequence).
     """
-    # imported on use, for start-up time: SALib takes over half a second to import
+    require("sensitivity", "Sobol indices")  # before any work: SALib comes with drsim[sensitivity]
+    # imported on use, for start-up time and as an optional dependency: SALib takes over half a second to import
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 

@@ -155,6 +155,7 @@ def sweep(
     """
     # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
+    from ..extras import require
     from ..io import check_writable
     from ..sweep import parse_grid_option
     from ..sweep import sweep as run_sweep
@@ -181,6 +182,10 @@ def sweep(
                     ],
                 )
             check_writable(out, force)
+            if out.suffix.lower() == ".parquet":
+                require("parquet", "--out FILE.parquet")  # before the sweep, not after it
+        else:
+            require("parquet", "--out DIR (a checkpointed sweep writes DIR/summary.parquet)")
     if plot is not None and len(grid) != 2:
         raise InputError("--plot", [Problem(f"a heatmap needs exactly two --grid keys (the axes); {len(grid)} given")])
     plot = plot_path(plot, force)

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
+from ..extras import require
 from ..frames import COUNT, SECONDS, columns, identity, suffix_of, summary_statistics
 from ..io import atomic_write, csv_safe
 from ..stats import Accumulator, Summary, wilson
@@ -162,7 +163,10 @@ class SweepResult:
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
 
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
-        """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``."""
+        """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``.
+
+        Needs pyarrow (``pip install 'drsim[parquet]'``)."""
+        require("parquet", "writing Parquet files")
         df = self.replicates() if replicates else self.to_frame()
         meta = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
         df.attrs["drsim"] = json.dumps(meta)
