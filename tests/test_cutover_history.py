@@ -16,8 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from drsim.cli import main
-from drsim.history import Store
-from drsim.history import tested
+from drsim.history import Store, tested
 
 ARGS = ["cutover", "ehr-core-to-cloud", "--evidence", "ehr-core-to-cloud-rehearsal", "-n", "500", "--seed", "3"]
 
