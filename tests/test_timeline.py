@@ -512,6 +512,51 @@ def test_chart_lanes_cover_every_worker_and_service():
 
 
 @pytest.mark.parametrize("drill", DRILLS)
+def test_every_marker_bar_and_line_on_the_chart_is_in_its_legend(drill):
+    from matplotlib.figure import Figure
+
+    tt = tabletop(drill, seed=0)
+    lanes = swimlane.build_lanes(tt)
+    fig = Figure(figsize=(11.7, 8.3))
+    swimlane.draw(fig, (0.05, 0.1, 0.9, 0.8), tt, lanes)
+    (legend,) = fig.legends
+    shown = {t.get_text() for t in legend.get_texts()}
+    want = {swimlane.MARK_STYLES[m.style][3] for m in lanes.marks}
+    want |= {swimlane._legend_label(b.style, tt) for b in lanes.bars}
+    want |= {f"{label} {tt.clock(t)}" for t, label, _ in lanes.vlines}
+    assert lanes.target is not None
+    want.add(lanes.target[1])
+    assert want == shown
+
+
+def test_the_chart_draws_the_tier0_target_and_where_each_outage_ran_past_its_own():
+    tt = tabletop("region-loss", percentile=90, n=2000)
+    lanes = swimlane.build_lanes(tt)
+    # the fault at 02:10, tier0's RTO target 15m: the line at 02:25
+    assert lanes.target == (15 * 60.0, "tier0 RTO target (15m) Sat 02:25")
+    topo, finish = tt.plan.topology, tt.replay.finish
+    expected = set()
+    for s, o in tt.plan.outages.items():
+        down = float(finish[o.down_task])
+        if down + topo.tiers[o.tier].rto <= lanes.xmax:
+            expected.add((lanes.names.index(f"{s} ({o.tier})"), down + topo.tiers[o.tier].rto))
+    assert {(m.lane, m.time) for m in lanes.marks if m.style == "target"} == expected
+    assert len(expected) == len(tt.plan.outages)  # every target falls inside this long night's chart
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.7, 8.3))
+    swimlane.draw(fig, (0.05, 0.1, 0.9, 0.8), tt, lanes)
+    colour, width = swimlane.TARGET_LINE
+    drawn = [
+        ln.get_xdata()[0]
+        for ax in fig.axes
+        for ln in ax.get_lines()
+        if ln.get_color() == colour and ln.get_linewidth() == width
+    ]
+    assert drawn == [15 * 60.0]  # in the opening panel only
+
+
+@pytest.mark.parametrize("drill", DRILLS)
 def test_the_first_to_acknowledge_is_the_one_shown_triaging(drill):
     from drsim.api import prepare
     from drsim.engine import des
