@@ -26,8 +26,8 @@ from .options import topology_option
 def validate(files, topology):
     """Check FILES (topologies, drills, cutover plans or exercise calendars).
 
-    A file with measured at the top is a rehearsal's evidence (checked on its own; its measures against
-    a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover
+    A file with measured at the top, or a .csv table, is a rehearsal's evidence (checked on its own; its
+    measures against a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover
     plan; one with exercises at the top as an exercise calendar; one with drill keys at the top
     (faults, response, ...) as a drill. Each is checked against
     --topology, else against a topology among FILES (the last one before it, else the first after it),
@@ -42,6 +42,8 @@ def validate(files, topology):
         calendar_from_text,
         cutover_from_text,
         drill_file_from_text,
+        evidence_table,
+        is_table,
         kind_of,
         load_topology,
         model_from_text,
@@ -52,10 +54,20 @@ def validate(files, topology):
     from ..plan.compile import compile_plan  # imported on use: keeps drsim --help fast
 
     bad = False
-    read: list[tuple[Path, bytes | None, str | None]] = []  # file, its text, its kind (None: unreadable)
+    read: list[
+        tuple[Path, bytes | None, str | None]
+    ] = []  # file, its text (None: unreadable, or checked already), its kind
     for f in files:
         try:
             raw = read_user_file(f)
+            if is_table(f):
+                ev = evidence_table(raw, str(f))
+                click.echo(
+                    f"{f}: valid evidence table ({len(ev.measured)} measure(s); whether a plan's gates measure "
+                    "them is checked by drsim cutover PLAN --evidence FILE)"
+                )
+                read.append((f, None, "evidence"))  # done: nothing more to check
+                continue
             read.append((f, raw, kind_of(parse_yaml(raw, str(f)).data)))
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
