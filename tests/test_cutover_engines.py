@@ -316,3 +316,21 @@ def test_night_shift_pace_slows_staffed_steps():
         10,
     )
     assert np.allclose(run.completion, 12 * M)
+
+
+def test_the_command_gives_the_same_figures_on_either_engine():
+    import json
+
+    from click.testing import CliRunner
+
+    from drsim.cli import main
+
+    out = {}
+    for engine in ("vectorized", "des"):
+        args = ["cutover", "ehr-core-to-cloud", "--evidence", "ehr-core-to-cloud-rehearsal", "-n", "200"]
+        r = CliRunner().invoke(main, [*args, "--engine", engine, "--format", "json"])
+        assert r.exit_code == 1, r.output
+        out[engine] = json.loads(r.stdout)
+    assert out["des"].pop("engine") == "des"
+    assert out["vectorized"].pop("engine") == "vectorized"
+    assert out["des"] == out["vectorized"]
