@@ -45,12 +45,32 @@ EXIT_NO_GO = 1
 @click.option(
     "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Paper size of the sheet."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["vectorized", "des"]),
+    default="vectorized",
+    show_default=True,
+    help="vectorized: the compiled kernel; des: the SimPy reference (the same numbers, slower).",
+)
 @journal_option
 @click.option("--force", is_flag=True, help="Overwrite the --sheet and --journal files if they exist.")
 @history_options
 @handle_errors
 def cutover(
-    plan, topology, replicates, seed, rollback_at, evidence, fmt, sheet, paper, journal, force, history, no_history
+    plan,
+    topology,
+    replicates,
+    seed,
+    rollback_at,
+    evidence,
+    fmt,
+    sheet,
+    paper,
+    engine,
+    journal,
+    force,
+    history,
+    no_history,
 ):
     """Simulate the cutover PLAN (a bundled name or a cutovers/*.yaml file) on the estate.
 
@@ -88,7 +108,7 @@ def cutover(
             times.append(parse_duration(v))
         except UnitError as exc:
             raise InputError("--rollback-at", [Problem(str(exc))]) from None
-    run = simulate_cutover(p, topo, replicates, seed)
+    run = simulate_cutover(p, topo, replicates, seed, engine)
     verdicts = judge_gates(p, run, ev) if ev is not None else None
     data = cutover_data(run, times or default_decision_times(run), verdicts)
     if fmt == "json":

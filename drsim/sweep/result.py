@@ -135,6 +135,27 @@ class SweepResult:
         df = pd.DataFrame(rows, columns=columns((*self.grid_keys, "point")))
         return _uniform_columns(df, self.grid_keys)
 
+    def by_variation(self) -> list[str]:
+        """The metrics with a target, those whose P(meet) varies most across the grid first.
+
+        The spread is the largest P(meet) at any grid point minus the smallest;
+        ties (every metric flat, as without a grid) keep the order of the
+        tiers' RTO targets, tightest first, then the metric's name. This is
+        what a heatmap of the grid shows by default: a metric never (or always)
+        met everywhere would draw a uniform picture.
+        """
+        spread: dict[str, list[float]] = {}
+        for pt in self.points:
+            for key in pt.targets:
+                spread.setdefault(key, []).append(pt.p_meet(key)[0])
+        tier_rto = {k: t for k, t in self.points[0].targets.items() if k.startswith("tier:") and k.endswith(":rto")}
+
+        def order(key: str) -> tuple[float, int, float, str]:
+            ps = spread[key]
+            return (-(max(ps) - min(ps)), 0 if key in tier_rto else 1, tier_rto.get(key, 0.0), key)
+
+        return sorted(spread, key=order)
+
     def replicates(self, point: int | None = None) -> pd.DataFrame:
         """Every replicate's value of every metric, one row per (point, replicate).
 
