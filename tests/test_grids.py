@@ -178,3 +178,10 @@ def test_a_tornado_chart_names_its_parameters_in_words():
     ax = res.plot_tornado()
     ticks = {t.get_text() for t in ax.get_yticklabels()}
     assert ticks == {"decision to fail over", "dba: time to acknowledge a page"}
+
+
+def test_a_sensitivity_grid_names_its_axes_in_words():
+    g = drsim.sensitivity_grid("region-loss", x=("decision", [0.5, 1]), y=("runbook:ehr-db", [0.5, 1]), n=100)
+    ax = g.plot_heatmap()
+    assert ax.get_xlabel() == "decision to fail over: durations scaled by (factor)"
+    assert ax.get_ylabel() == "ehr-db runbook: durations scaled by (factor)"

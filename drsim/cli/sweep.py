@@ -36,9 +36,9 @@ replicates_help = "Replicates per grid point."
     "grids",
     multiple=True,
     metavar="KEY=V1,V2,...",
-    help="A what-if: a dotted path into the topology or drill YAML and its values, e.g. "
-    "topology.staff.dba.shifts.2.headcount=1,2,3 or drill.faults.0.duration=4h,8h. Repeat for a "
-    "cartesian product.",
+    help="A what-if: a dotted path into the topology or drill YAML (a list item by its name or index) and its "
+    "values, e.g. topology.staff.dba.shifts.night.headcount=1,2,3 or drill.faults.0.duration=4h,8h. Repeat for "
+    "a cartesian product.",
 )
 @click.option(
     "--out",

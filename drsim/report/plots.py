@@ -470,6 +470,11 @@ def _down_at(result, service: str) -> float:
 # ------------------------------------------------------------------ sensitivity
 
 
+def scaled_axis(parameter: str) -> str:
+    """The axis of a sensitivity parameter's scale factor: "decision to fail over: durations scaled by (factor)"."""
+    return f"{labels.parameter(parameter)}: durations scaled by (factor)"
+
+
 def tornado(
     rows: Sequence[tuple[str, float, float]],
     base: float,
