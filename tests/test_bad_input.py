@@ -118,9 +118,9 @@ def test_every_message_line_names_the_file(name):
             "error: folder.yaml: is a directory; expected a YAML file\n",
         ),
         (
-            lambda d: (d / "huge.yaml").write_bytes(b"#" * (2 * 1024 * 1024 + 1)),
+            lambda d: (d / "huge.yaml").write_bytes(b"#" * (16 * 1024 * 1024 + 1)),
             ["validate", "huge.yaml"],
-            "error: huge.yaml: file is larger than 2048 KiB; is it the right file?\n",
+            "error: huge.yaml: file is larger than 16384 KiB; is it the right file?\n",
         ),
         (
             lambda d: None,

@@ -63,9 +63,16 @@ replicates_help = "Replicates per grid point."
 @click.option(
     "--chunk-size",
     type=click.IntRange(1),
-    default=65536,
-    show_default=True,
-    help="Replicates per unit of work (memory per chunk grows with it).",
+    default=None,
+    help="Replicates per unit of work (memory per chunk grows with it). Default: as many as fit the memory "
+    "budget, at most 65536. The numbers never depend on it.",
+)
+@click.option(
+    "--memory",
+    metavar="SIZE",
+    default=None,
+    help="Memory budget of each process that runs chunks, e.g. 800M or 4G: chunks are cut to fit it. "
+    "Default: $DRSIM_MEMORY, else 1.5G.",
 )
 @click.option(
     "--executor",
@@ -133,6 +140,7 @@ def sweep(
     force,
     seed,
     chunk_size,
+    memory,
     executor,
     scheduler,
     workers,
@@ -207,6 +215,7 @@ def sweep(
             engine=engine,
             grid=grid,
             chunk_size=chunk_size,
+            memory=memory,
             progress=bar,
             executor=executor,
             workers=workers,

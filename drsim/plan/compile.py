@@ -72,6 +72,7 @@ Problems found along the way are collected and raised together, as one
 
 from __future__ import annotations
 
+from ..collection import collection_paused
 from ..model import Drill, Topology
 from .affected import affected_services
 from .builder import PlanBuilder
@@ -86,6 +87,7 @@ from .roster import handovers_of, pace_changes, shift_changes
 from .usable import UsableContext, compile_usable
 
 
+@collection_paused
 def compile_plan(topo: Topology, drill: Drill) -> Plan:
     """Compile a validated topology and drill into a :class:`~drsim.plan.compiled.Plan`.
 

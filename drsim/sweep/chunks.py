@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 #: The engines a sweep can replay chunks with.
 ENGINES = ("vectorized", "des")
-#: Replicates per chunk unless the caller says otherwise.
+#: Replicates per chunk at most (fewer when the memory budget needs: :mod:`drsim.sweep.memory`).
 DEFAULT_CHUNK = 65536
 #: The most replicates one sweep runs: 10^10, hours of work at a million replicates a second and
 #: far past any percentile's need; beyond it a mistyped count would run for ever.
@@ -96,6 +96,8 @@ class SweepSpec:
     exact: bool
     #: A hash of the settings and of every point's validated topology and drill: which sweep this is.
     config_hash: str
+    #: Chunks one process may run at once within the memory budget (:mod:`drsim.sweep.memory`).
+    at_once: int = 1
 
     @property
     def n_chunks(self) -> int:
