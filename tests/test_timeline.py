@@ -132,7 +132,7 @@ def test_pdf_opens_with_numbered_pages_and_holds_events_injects_and_after_action
         assert f"page {i} of {n}" in t
     firsts = [t.strip().splitlines()[0] for t in texts]
     heads = ("Exercise structure", "Event timeline", "Injects", "Decision points", "Discussion questions")
-    order = [firsts.index(h) for h in (*heads, "After-action review", "Participant feedback form")]
+    order = [firsts.index(h) for h in (*heads, "After-action review", "Improvement plan", "Participant feedback form")]
     assert order == sorted(order)
     assert order[0] == 1
     assert firsts[0] == f"Tabletop exercise: {tt.plan.drill.name}"
