@@ -357,3 +357,13 @@ def test_validate_reads_an_evidence_file_on_its_own_and_cutover_refuses_a_plan_a
     r = CliRunner().invoke(main, ["cutover", "ehr-core-to-cloud", "-n", "10", "--evidence", plan])
     assert r.exit_code == 2, r.output
     assert "expected an evidence file (measured, ...), but this file is a cutover plan" in r.stderr
+
+
+def test_the_bundled_plan_on_its_rehearsal_takes_under_3_cpu_seconds():
+    import time
+
+    CliRunner().invoke(main, ["cutover", "ehr-core-to-cloud", "-n", "10"])  # imports and the kernel loaded once
+    before = time.process_time()
+    r = CliRunner().invoke(main, ["cutover", "ehr-core-to-cloud", "--evidence", "ehr-core-to-cloud-rehearsal"])
+    assert r.exit_code == 1, r.output
+    assert time.process_time() - before < 3.0

@@ -73,6 +73,33 @@ entities:
 """
 
 
+#: Steps, a gate and undos that take no time, among staffed work of the one dba in two waves at once.
+INSTANTS = """
+gates:
+  - {name: g, measure: m, at_least: 1, before: c, decided_by: dba, takes: 0s}
+waves:
+  - name: a
+    services: [db]
+    after: []
+    steps:
+      - {name: a0, duration: 0s, role: dba, undo: 0s}
+      - {name: a1, duration: exponential(mean=10m), role: dba, undo: 5m}
+      - {name: a2, duration: 0s, role: dba}
+  - name: b
+    services: [sso]
+    after: []
+    steps:
+      - {name: b0, duration: 0s, role: dba, undo: exponential(mean=5m)}
+      - {name: b1, duration: 0s, role: dba, failure: {probability: 0.5, retry: {limit: 1, duration: 3m}}}
+      - {name: b2, duration: exponential(mean=10m), role: dba}
+  - name: c
+    services: [app]
+    after: [a, b]
+    steps:
+      - {name: c0, duration: 0s, role: dba, irreversible: true}
+"""
+
+
 def _same(a, b) -> None:
     np.testing.assert_array_equal(a, b)
 
@@ -81,6 +108,7 @@ def _same(a, b) -> None:
     "plan",
     [
         pytest.param(lambda: plan_of(CONTENDED), id="contended"),
+        pytest.param(lambda: plan_of(INSTANTS), id="instants"),
         pytest.param(
             lambda: load_cutover("ehr-core-to-cloud", load_topology("ehr-hybrid")),
             id="bundled",
@@ -97,7 +125,7 @@ def test_both_engines_give_the_same_cutover_and_rollbacks_replicate_by_replicate
     for sv, sd in zip(v.steps, d.steps, strict=True):
         _same(sv.start, sd.start)
         _same(sv.end, sd.end)
-    for t in (0.0, 17 * M, 40 * M, 2 * 3600.0):
+    for t in (0.0, 5 * M, 17 * M, 40 * M, 2 * 3600.0):
         rv, rd = v.rollback(t), d.rollback(t)
         _same(rv.time, rd.time)
         assert rv.diverged.keys() == rd.diverged.keys()
@@ -268,6 +296,18 @@ entities:
     assert np.all(before.diverged["held"] == 0.0)
 
 
+def test_work_that_takes_no_time_needs_nobody():
+    run = simulate_cutover(plan_of(INSTANTS), TOPO, 20, seed=1)
+    tasks = run.tasks.plan.tasks
+    roles = {t.key: t.role for t in tasks}
+    assert roles["cutover:a:a0"] is None
+    assert roles["cutover:a:a1"] == "dba"
+    assert roles["cutover:b:b1"] == "dba"  # its retry takes 3m of the dba
+    assert not any(t.key.startswith("gate:") for t in tasks)  # judged in no time: no task
+    assert np.all(run.steps[0].start == 0.0)
+    assert np.all(run.steps[3].start == 0.0)  # b0 does not wait for the dba busy with nothing
+
+
 def test_night_shift_pace_slows_staffed_steps():
     # oncall's night shift works at pace 1.2 relative to 1 by day: at 22:00 a 10m step takes 12m
     run = simulate_cutover(
@@ -276,3 +316,21 @@ def test_night_shift_pace_slows_staffed_steps():
         10,
     )
     assert np.allclose(run.completion, 12 * M)
+
+
+def test_the_command_gives_the_same_figures_on_either_engine():
+    import json
+
+    from click.testing import CliRunner
+
+    from drsim.cli import main
+
+    out = {}
+    for engine in ("vectorized", "des"):
+        args = ["cutover", "ehr-core-to-cloud", "--evidence", "ehr-core-to-cloud-rehearsal", "-n", "200"]
+        r = CliRunner().invoke(main, [*args, "--engine", engine, "--format", "json"])
+        assert r.exit_code == 1, r.output
+        out[engine] = json.loads(r.stdout)
+    assert out["des"].pop("engine") == "des"
+    assert out["vectorized"].pop("engine") == "vectorized"
+    assert out["des"] == out["vectorized"]

@@ -44,6 +44,25 @@ def test_a_bad_evidence_table_is_refused_with_the_exact_message(name, monkeypatc
     assert r.stderr == (HERE / name.replace(".csv", ".expected")).read_text(encoding="utf-8")
 
 
+#: Cases whose mistake is in the table itself, not in what the plan's gates measure.
+ON_THEIR_OWN = [c for c in CASES if c != "unknown-measure.csv"]
+
+
+@pytest.mark.parametrize("name", ON_THEIR_OWN)
+def test_validate_refuses_a_bad_table_on_its_own_with_the_same_message(name, monkeypatch):
+    monkeypatch.chdir(HERE)
+    r = CliRunner().invoke(main, ["validate", name], catch_exceptions=False)
+    assert r.exit_code == 2, r.output
+    assert r.stderr == (HERE / name.replace(".csv", ".expected")).read_text(encoding="utf-8")
+
+
+def test_validate_accepts_a_good_table_and_leaves_its_measures_to_the_plan(tmp_path):
+    (tmp_path / "ev.csv").write_text("measure,value\nanything measured,3\n")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "ev.csv")])
+    assert r.exit_code == 0, r.output
+    assert "valid evidence table (1 measure(s)" in r.stdout
+
+
 GOOD = """Measure , VALUE,unit,When,source
 backup restored (1 = yes),1,yes/no,2026-02-28T23:10,restore log
 """

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .ci import CiFiles, history_options, journal_option
 from .common import EXIT_OK, handle_errors
 from .options import document_format, seed_option, topology_option
 
@@ -44,9 +45,33 @@ EXIT_NO_GO = 1
 @click.option(
     "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Paper size of the sheet."
 )
-@click.option("--force", is_flag=True, help="Overwrite the --sheet file if it exists.")
+@click.option(
+    "--engine",
+    type=click.Choice(["vectorized", "des"]),
+    default="vectorized",
+    show_default=True,
+    help="vectorized: the compiled kernel; des: the SimPy reference (the same numbers, slower).",
+)
+@journal_option
+@click.option("--force", is_flag=True, help="Overwrite the --sheet and --journal files if they exist.")
+@history_options
 @handle_errors
-def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt, sheet, paper, force):
+def cutover(
+    plan,
+    topology,
+    replicates,
+    seed,
+    rollback_at,
+    evidence,
+    fmt,
+    sheet,
+    paper,
+    engine,
+    journal,
+    force,
+    history,
+    no_history,
+):
     """Simulate the cutover PLAN (a bundled name or a cutovers/*.yaml file) on the estate.
 
     Prints the point of no return (the start of the first irreversible step) from the freeze start,
@@ -55,7 +80,8 @@ def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt, sheet,
     whose rollback ends inside the freeze with probability >= q, on a 1-minute grid), and the
     reconciliation work per entity. With --evidence, judges each go/no-go gate (a measure the file
     lacks is NO-GO) and exits 1 on any NO-GO; exits 0 otherwise, 2 on bad input, 3 when the --sheet
-    file cannot be written, 4 when it exists (without --force).
+    file cannot be written, 4 when it exists (without --force). The run is recorded in the history
+    (drsim history; not counted as an exercise by drsim calendar or drsim evidence).
     """
     # imported on use: keeps drsim --help fast
     from ..analysis.cutover import default_decision_times, simulate_cutover
@@ -66,9 +92,11 @@ def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt, sheet,
     from ..model.units import UnitError, parse_duration
     from ..report.cutover import cutover_data, cutover_table
     from ..report.cutover_sheet import cutover_document, cutover_markdown
+    from ..report.journal import cutover_inputs
     from ..report.pages import render_document
 
     sheet_fmt = document_format(sheet, None, "--sheet") if sheet is not None else None
+    ci = CiFiles.checked(None, journal, force, sheet).recording(history, no_history)
     if sheet is not None:
         check_writable(sheet, force)  # refuse before any work
     topo = load_topology(topology)
@@ -80,7 +108,7 @@ def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt, sheet,
             times.append(parse_duration(v))
         except UnitError as exc:
             raise InputError("--rollback-at", [Problem(str(exc))]) from None
-    run = simulate_cutover(p, topo, replicates, seed)
+    run = simulate_cutover(p, topo, replicates, seed, engine)
     verdicts = judge_gates(p, run, ev) if ev is not None else None
     data = cutover_data(run, times or default_decision_times(run), verdicts)
     if fmt == "json":
@@ -93,6 +121,7 @@ def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt, sheet,
     if sheet is not None:
         atomic_write(sheet, render_document(cutover_document(data), sheet_fmt, paper), force=force)
         click.echo(f"wrote {sheet} ({sheet_fmt} go/no-go sheet)", err=True)
+    ci.write_cutover(data, topo.name, cutover_inputs(topology, plan, evidence))
     raise SystemExit(EXIT_OK if data["go"] is not False else EXIT_NO_GO)
 
 

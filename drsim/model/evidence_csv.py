@@ -39,6 +39,19 @@ def _key(name: str) -> str:
 def evidence_from_csv(text: str, plan: CutoverPlan, source: str) -> Evidence:
     """The evidence in CSV ``text`` (already decoded) for ``plan``'s gates, or an :class:`InputError` naming
     the file, and each bad row's line and column."""
+    evidence, line_of = read_table(text, source)
+    found = check_evidence(evidence, plan)
+    if found:
+        raise InputError(
+            source,
+            [Problem(m, p, *line_of.get(str(p[1]), (None, None))) for p, m in found],
+        )
+    return evidence
+
+
+def read_table(text: str, source: str) -> tuple[Evidence, dict[str, tuple[int, int]]]:
+    """The evidence in CSV ``text`` on its own (no plan to check its measures against), and the line and
+    column of each measure; an :class:`InputError` for a table that is not one."""
     problems: list[Problem] = []
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
@@ -74,14 +87,7 @@ def evidence_from_csv(text: str, plan: CutoverPlan, source: str) -> Evidence:
         problems.append(Problem("no rows; expected one row per measured quantity under the header", (), 2, None))
     if problems:
         raise InputError(source, problems)
-    evidence = Evidence(description="", measured=measured, notes=notes)
-    found = check_evidence(evidence, plan)
-    if found:
-        raise InputError(
-            source,
-            [Problem(m, p, *line_of.get(str(p[1]), (None, None))) for p, m in found],
-        )
-    return evidence
+    return Evidence(description="", measured=measured, notes=notes), line_of
 
 
 def _row(

@@ -44,7 +44,7 @@ from . import Drill, Topology
 from .calendar import CalendarRules, check_calendar
 from .checks import check_drill, check_topology, did_you_mean, name_warnings
 from .cutover import CutoverPlan, Evidence, check_cutover, check_evidence
-from .evidence_csv import evidence_from_csv
+from .evidence_csv import evidence_from_csv, read_table
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -1024,10 +1024,20 @@ def load_calendar(name_or_path: str | Path, topology: Topology) -> CalendarFile:
     return calendar_from_text(read_user_file(path), topology, str(path), path.parent)
 
 
+def is_table(path: str | Path) -> bool:
+    """Whether a file is read as a CSV table (its name ends ``.csv``)."""
+    return str(path).lower().endswith(".csv")
+
+
+def evidence_table(raw: bytes, source: str) -> Evidence:
+    """A CSV evidence table's bytes read on their own (measures not checked against any plan)."""
+    return read_table(_decode(raw, source, "CSV"), source)[0]
+
+
 def load_evidence(name_or_path: str | Path, plan: CutoverPlan) -> Evidence:
     """Load an evidence file by bundled name (``cutovers/evidence/``) or path, checked against ``plan``:
     YAML or JSON (``measured: {...}``), or a CSV table (``.csv``: :mod:`drsim.model.evidence_csv`)."""
-    if str(name_or_path).lower().endswith(".csv"):
+    if is_table(name_or_path):
         path = Path(name_or_path)
         return evidence_from_csv(_decode(read_user_file(path), str(path), "CSV"), plan, str(path))
     path = resolve(str(name_or_path), "cutovers/evidence")

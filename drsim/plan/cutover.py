@@ -6,7 +6,8 @@ start (the topology's roster: the night shift's headcount and pace, later
 shifts as they come on), so two waves running at once wait for each other's
 people. A step that can fail is tried again (:class:`~drsim.plan.tasks.Attempts`);
 when every attempt has failed its escalation runs (``failure.otherwise``), or
-the wave is stuck and the cutover never completes. A gate before a wave that
+the wave is stuck and the cutover never completes. Work that always takes no
+time needs nobody (it never waits for a person). A gate before a wave that
 ``takes`` time is a task of its ``decided_by`` role after the waves the wave
 waits for; the wave starts once every such gate has been judged. Staff are
 booked for the freeze, so nobody is paged.
@@ -28,6 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..model import Drill, Topology
 from ..model.cutover import CutoverPlan
@@ -94,6 +97,17 @@ class RollbackTasks:
     done: int
 
 
+def _instant(d: Distribution | None) -> bool:
+    """Whether ``d`` always takes no time."""
+    return d is not None and d.is_fixed and float(d.ppf(np.zeros(1))[0]) == 0.0
+
+
+def _worker(role: str | None, d: Distribution, retry: Distribution | None = None) -> str | None:
+    """The role a piece of work occupies: none for work that always takes no time (nobody waits for a
+    person to do nothing, and the engines need not order such instants among staffed work)."""
+    return None if _instant(d) and (retry is None or _instant(retry)) else role
+
+
 def _no_faults(plan: CutoverPlan) -> Drill:
     """The drill of a cutover's engine plan: only its name and its clock start (it has no faults)."""
     return Drill.model_construct(name=plan.name, start=plan.freeze.start)
@@ -131,7 +145,7 @@ def compile_cutover(plan: CutoverPlan, topo: Topology) -> CutoverTasks:
         preds = [wave_end[plan.waves[j].name] for j in plan.predecessors(i)]
         judged = []
         for g in plan.gates:
-            if g.before == w.name and g.takes is not None:
+            if g.before == w.name and g.takes is not None and not _instant(g.takes):
                 gates[g.name] = b.add(
                     f"gate:{g.name}", "validate", f"go/no-go: {g.name}", g.takes, preds, role=g.decided_by
                 )
@@ -147,7 +161,8 @@ def compile_cutover(plan: CutoverPlan, topo: Topology) -> CutoverTasks:
                     retry.limit if retry is not None else 0,
                     retry.duration if retry is not None else None,
                 )
-            task = b.add(key, "step", f"{w.name}: {s.name}", s.duration, prev, role=s.role, attempts=attempts)
+            role = _worker(s.role, s.duration, attempts.retry if attempts is not None else None)
+            task = b.add(key, "step", f"{w.name}: {s.name}", s.duration, prev, role=role, attempts=attempts)
             done = task
             if s.failure is not None:
                 done = _escalation(b, key, f"{w.name}: {s.name}", task, s.failure.otherwise)
@@ -173,7 +188,14 @@ def _escalation(b: PlanBuilder, key: str, label: str, task: int, otherwise) -> i
         gate_exhausted=True,
     )
     for alt in otherwise:
-        prev = b.add(f"{key}:otherwise:{alt.name}", "step", f"{label}: {alt.name}", alt.duration, [prev], role=alt.role)
+        prev = b.add(
+            f"{key}:otherwise:{alt.name}",
+            "step",
+            f"{label}: {alt.name}",
+            alt.duration,
+            [prev],
+            role=_worker(alt.role, alt.duration),
+        )
     return b.add(f"{key}:done", "milestone", f"{label} done", Fixed(0.0), [succeeded, prev], join=ANY)
 
 
@@ -195,7 +217,12 @@ def compile_rollback(
         if s.undo is None:
             continue
         prev = undo[k] = b.add(
-            f"rollback:undo:{s.wave}:{s.name}", "step", f"undo {s.wave}: {s.name}", s.undo, [prev], role=s.role
+            f"rollback:undo:{s.wave}:{s.name}",
+            "step",
+            f"undo {s.wave}: {s.name}",
+            s.undo,
+            [prev],
+            role=_worker(s.role, s.undo),
         )
     done = b.add("rollback:done", "milestone", "rollback done: the old system serves again", Fixed(0.0), [prev])
     return RollbackTasks(_finish(b, topo, plan), at, decided, undo, done)

@@ -39,6 +39,8 @@ def _gate(run: CutoverRun, g: Gate) -> dict:
     out: dict = {
         "name": g.name,
         "threshold": g.describe(),
+        "at_least": g.at_least,
+        "at_most": g.at_most,
         "before": g.before,
         "decided_by": g.decided_by,
         "simulated": g.simulated,

@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..io import atomic_write
 from ..model.units import format_duration
+from . import labels
 
 COLOURS = ("#000000", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3)), (0, (3, 1, 1, 1)))
@@ -481,7 +482,8 @@ def tornado(
 ):
     """One-at-a-time swings: for each ``(parameter, value at low, value at high)`` a bar each side of ``base``.
 
-    Rows are drawn in the order given, the first at the top (sort by swing first).
+    Rows are drawn in the order given, the first at the top (sort by swing first); each parameter is
+    labelled in words (:func:`drsim.report.labels.parameter`).
     """
     ax = _ax(ax, figsize=(8, 0.42 * max(len(rows), 3) + 1.6))
     vals = np.array([[r[1], r[2]] for r in rows] + [[base, base]], dtype=float)
@@ -517,7 +519,7 @@ def tornado(
         label=high_label,
     )
     ax.axvline(base / unit, color="black", linewidth=1.0)
-    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    ax.set_yticks(y, [labels.parameter(r[0]) for r in rows], fontsize=8)
     ax.set_xlabel(f"{what} ({name}); line = as modelled")
     ax.set_ylabel("parameter (its durations scaled)")
     ax.grid(True, axis="x", color="0.85", linewidth=0.6)
@@ -536,7 +538,8 @@ def sobol(
     first_conf=None,
     total_conf=None,
 ):
-    """First-order and total Sobol indices per parameter, as hatched paired bars."""
+    """First-order and total Sobol indices per parameter, as hatched paired bars, each parameter labelled in
+    words (:func:`drsim.report.labels.parameter`)."""
     ax = _ax(ax, figsize=(8, 0.42 * max(len(names), 3) + 1.6))
     y = np.arange(len(names))[::-1]
     ax.barh(
@@ -565,7 +568,7 @@ def sobol(
         xerr=first_conf,
         error_kw={"elinewidth": 0.8},
     )
-    ax.set_yticks(y, list(names), fontsize=8)
+    ax.set_yticks(y, [labels.parameter(name) for name in names], fontsize=8)
     ax.set_xlabel("Sobol index (share of the metric's variance, dimensionless)")
     ax.set_ylabel("parameter")
     ax.set_xlim(left=min(0.0, float(np.nanmin(np.concatenate([np.asarray(first, float), [0.0]])))))
@@ -623,19 +626,26 @@ def grid_heatmap(
     """A heatmap of one statistic over a two-key grid, from a tidy frame such as
     :meth:`drsim.sweep.SweepResult.to_frame` (columns ``x``, ``y``, ``metric`` and ``stat``).
 
-    The axes are labelled with the grid keys; their values are settings as
-    written in the YAML (a head-count, a duration), unless labels are given.
+    The axes and the colour bar say what they are in words (:mod:`drsim.report.labels`:
+    "dba head-count, night shift (people)", "P(tier0 RTO ≤ 15m)") unless labels are given;
+    the ticks are the grid's values as written, in the grid's order.
     """
     df = frame[frame["metric"] == metric]
-    table = df.pivot_table(index=y, columns=x, values=stat, aggfunc="first").sort_index().sort_index(axis=1)
+    xs, ys = list(dict.fromkeys(df[x])), list(dict.fromkeys(df[y]))
+    table = df.pivot_table(index=y, columns=x, values=stat, aggfunc="first").reindex(index=ys, columns=xs)
     probability = stat.startswith("p_meet")
+    target = df["target_s"].iloc[0] if "target_s" in df and len(df) else None
+    if stat == "p_meet":
+        what = labels.meets(metric, target)
+    else:
+        what = f"{stat.removesuffix('_s').upper()} {labels.metric(metric)}" + ("" if probability else " (duration)")
     return heatmap(
         table.to_numpy(dtype=float),
-        list(table.columns),
-        list(table.index),
-        xlabel=xlabel or f"{x} (value as written)",
-        ylabel=ylabel or f"{y} (value as written)",
-        what=f"{stat} of {metric}" + ("" if probability else " (duration)"),
+        [labels.grid_value(v) for v in xs],
+        [labels.grid_value(v) for v in ys],
+        xlabel=xlabel or labels.grid_axis(x),
+        ylabel=ylabel or labels.grid_axis(y),
+        what=what,
         probability=probability,
         title=title,
         ax=ax,

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
+from ..extras import require
 from ..frames import COUNT, SECONDS, columns, identity, suffix_of, summary_statistics
 from ..io import atomic_write, csv_safe
 from ..stats import Accumulator, Summary, wilson
@@ -134,6 +135,27 @@ class SweepResult:
         df = pd.DataFrame(rows, columns=columns((*self.grid_keys, "point")))
         return _uniform_columns(df, self.grid_keys)
 
+    def by_variation(self) -> list[str]:
+        """The metrics with a target, those whose P(meet) varies most across the grid first.
+
+        The spread is the largest P(meet) at any grid point minus the smallest;
+        ties (every metric flat, as without a grid) keep the order of the
+        tiers' RTO targets, tightest first, then the metric's name. This is
+        what a heatmap of the grid shows by default: a metric never (or always)
+        met everywhere would draw a uniform picture.
+        """
+        spread: dict[str, list[float]] = {}
+        for pt in self.points:
+            for key in pt.targets:
+                spread.setdefault(key, []).append(pt.p_meet(key)[0])
+        tier_rto = {k: t for k, t in self.points[0].targets.items() if k.startswith("tier:") and k.endswith(":rto")}
+
+        def order(key: str) -> tuple[float, int, float, str]:
+            ps = spread[key]
+            return (-(max(ps) - min(ps)), 0 if key in tier_rto else 1, tier_rto.get(key, 0.0), key)
+
+        return sorted(spread, key=order)
+
     def replicates(self, point: int | None = None) -> pd.DataFrame:
         """Every replicate's value of every metric, one row per (point, replicate).
 
@@ -162,7 +184,10 @@ class SweepResult:
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
 
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
-        """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``."""
+        """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``.
+
+        Needs pyarrow (``pip install 'drsim[parquet]'``)."""
+        require("parquet", "writing Parquet files")
         df = self.replicates() if replicates else self.to_frame()
         meta = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
         df.attrs["drsim"] = json.dumps(meta)
