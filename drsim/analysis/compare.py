@@ -51,6 +51,7 @@ from ..api import prepare
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement, calibration_column
 from ..model.loader import bundled_names, load_topology
 from ..plan import Plan
 from ..stats import (
@@ -62,6 +63,7 @@ from ..stats import (
     wilson,
 )
 from ..sweep import sweep
+from ..sweep.overlay import Overlay, apply_overlays, calibrated_elements, load_overlays
 
 #: The percentiles every comparison reports.
 PERCENTILES = (50, 90, 99)
@@ -136,6 +138,8 @@ class ComparisonResult:
     seed: int
     runs: dict[tuple[str, str], Run] = field(repr=False)
     _frame: object = field(default=None, repr=False)
+    #: The elements a calibration overlay set in every estate compared, with what each was fitted from.
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def baseline(self) -> str:
@@ -179,7 +183,8 @@ class ComparisonResult:
         p99_hi, p_meet, p_meet_lo, p_meet_hi`` and the differences from the
         baseline topology ``d_mean, d_mean_lo, d_mean_hi, d_p50, …, d_p99_hi,
         d_p_meet, d_p_meet_lo, d_p_meet_hi`` (all durations in seconds; ``lo``
-        and ``hi`` bound a 95% interval).
+        and ``hi`` bound a 95% interval); with a calibration, ``calibrated``: every
+        calibrated element, its value and what it was fitted from.
         """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
@@ -237,6 +242,8 @@ class ComparisonResult:
                         row["d_p_meet"], row["d_p_meet_lo"], row["d_p_meet_hi"] = mean_interval(met)
                     else:
                         row["d_p_meet"] = row["d_p_meet_lo"] = row["d_p_meet_hi"] = math.nan
+                    if self.calibrated:
+                        row["calibrated"] = calibration_column(self.calibrated)
                     rows.append(row)
         self._frame = pd.DataFrame(rows)
         return self._frame.copy()
@@ -385,6 +392,7 @@ def compare(
     n: int = 2000,
     seed: int = 0,
     labels: Sequence[str] | None = None,
+    calibration: Sequence[str | Path | Overlay] = (),
 ) -> ComparisonResult:
     """Replay each drill ``n`` times against each topology on common random numbers.
 
@@ -392,10 +400,13 @@ def compare(
     models; the first is the baseline every difference is taken from.
     ``drills`` is one drill or several (names, paths or models); ``None``
     means every bundled drill. Each drill is checked against each topology.
+    ``calibration`` overlays (:mod:`drsim.sweep.overlay`) are written into every
+    topology and drill first, and the result lists the elements they calibrate.
     """
     if len(topologies) < 1:
         raise InputError("compare", [Problem("give at least one topology")])
     topos = [_load_topology(t) for t in topologies]
+    overlays = load_overlays(calibration)
     names = _labels(topos, labels)
     if drills is None:
         drills = bundled_names("drills")
@@ -406,7 +417,11 @@ def compare(
     for d in drills:
         dname = None
         for label, topo in zip(names, topos):
-            plan = prepare(d, topo)
+            if overlays:
+                calibrated_topo, calibrated_drill = apply_overlays(d, topo, overlays)
+                plan = prepare(calibrated_drill, calibrated_topo)
+            else:
+                plan = prepare(d, topo)
             dm = plan.drill
             dname = dm.name
             runs[(dm.name, label)] = Run(dm.name, label, plan, simulate(plan, n, seed), targets(plan))
@@ -414,4 +429,6 @@ def compare(
         if dname in drill_names:
             raise InputError("compare", [Problem(f"drill {dname!r} is given twice")])
         drill_names.append(dname)
-    return ComparisonResult(names, drill_names, int(n), int(seed), runs)
+    return ComparisonResult(
+        names, drill_names, int(n), int(seed), runs, calibrated=calibrated_elements(overlays) if overlays else ()
+    )

@@ -7,7 +7,7 @@ import json
 import click
 
 from .common import EXIT_OK, handle_errors
-from .options import seed_option, topology_option
+from .options import calibration_option, seed_option, topology_option
 
 #: Exit status when a gate is NO-GO.
 EXIT_NO_GO = 1
@@ -16,6 +16,7 @@ EXIT_NO_GO = 1
 @click.command()
 @click.argument("plan", metavar="PLAN")
 @topology_option
+@calibration_option
 @click.option("-n", "replicates", type=click.IntRange(1, 10_000_000), default=10_000, show_default=True)
 @seed_option
 @click.option(
@@ -34,7 +35,7 @@ EXIT_NO_GO = 1
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @handle_errors
-def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt):
+def cutover(plan, topology, overlays, replicates, seed, rollback_at, evidence, fmt):
     """Simulate the cutover PLAN (a bundled name or a cutovers/*.yaml file) on the estate.
 
     Prints the point of no return (the start of the first irreversible step) from the freeze start,
@@ -51,8 +52,10 @@ def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt):
     from ..model.loader import load_cutover, load_evidence, load_topology
     from ..model.units import UnitError, parse_duration
     from ..report.cutover import cutover_data, cutover_markdown, cutover_table
+    from ..sweep.overlay import apply_to_topology, load_overlays
 
-    topo = load_topology(topology)
+    loaded = load_overlays(overlays)
+    topo, calibrated = apply_to_topology(topology, loaded) if loaded else (load_topology(topology), ())
     p = load_cutover(plan, topo)
     ev = load_evidence(evidence, p) if evidence is not None else None
     times = []
@@ -63,7 +66,7 @@ def cutover(plan, topology, replicates, seed, rollback_at, evidence, fmt):
             raise InputError("--rollback-at", [Problem(str(exc))]) from None
     run = simulate_cutover(p, topo, replicates, seed)
     verdicts = judge_gates(p, run, ev) if ev is not None else None
-    data = cutover_data(run, times or default_decision_times(run), verdicts)
+    data = cutover_data(run, times or default_decision_times(run), verdicts, calibrated)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
     elif fmt == "markdown":

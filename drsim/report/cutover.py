@@ -14,8 +14,10 @@ import numpy as np
 
 from ..analysis.cutover import PERCENTILES, CutoverRun
 from ..analysis.cutover_gates import RESOLUTION, GateVerdict
+from ..model.calibrated import CalibratedElement, listing
 from ..model.units import format_duration
 from ..stats import quantile
+from .calibration import calibration_markdown
 from .document import md_escape
 
 
@@ -59,10 +61,14 @@ def _gates(run: CutoverRun, verdicts: Sequence[GateVerdict] | None) -> list[dict
 
 
 def cutover_data(
-    run: CutoverRun, decision_times: Sequence[float], verdicts: Sequence[GateVerdict] | None = None
+    run: CutoverRun,
+    decision_times: Sequence[float],
+    verdicts: Sequence[GateVerdict] | None = None,
+    calibrated: Sequence[CalibratedElement] = (),
 ) -> dict:
     """The figures of ``run`` as JSON-ready data, rollbacks launched at each of ``decision_times``,
-    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given."""
+    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given; with
+    ``calibrated`` elements (the estate run with a calibration overlay), a ``calibrated`` list."""
     roles: dict[str, float] = {}
     entities = {}
     for e in run.reconciliation:
@@ -79,6 +85,7 @@ def cutover_data(
     safe, p_safe = run.latest_safe_rollback(q, RESOLUTION)
     return {
         "plan": run.plan.name,
+        **({"calibrated": [e.to_dict() for e in calibrated]} if calibrated else {}),
         "seed": run.seed,
         "replicates": run.n,
         "freeze": {"start": run.plan.freeze.start.isoformat(), "length": run.window},
@@ -163,6 +170,8 @@ def cutover_table(data: dict) -> list[str]:
             lines.append(
                 f"{head}{g['name']}: {g['threshold']}; {_measured(g)} (before {g['before'] or 'the freeze'}{by})"
             )
+    if data.get("calibrated"):
+        lines += ["", *listing([CalibratedElement(**e) for e in data["calibrated"]])]
     return lines
 
 
@@ -251,4 +260,6 @@ def cutover_markdown(data: dict) -> str:
                 else "-"
             )
             out.append(f"| {e(name)} | {e(x['rule'])} | {x['records']['mean']:.0f} | {replay} | {reentry} |")
+    if data.get("calibrated"):
+        out += ["", calibration_markdown([CalibratedElement(**c) for c in data["calibrated"]]).rstrip()]
     return "\n".join(out) + "\n"

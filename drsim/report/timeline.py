@@ -49,6 +49,7 @@ from ..plan import Plan, shift_on_duty
 from ..version import __version__
 from . import evidence as ev
 from . import exercise, swimlane
+from .calibration import calibration_section
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
 from .pages import first_page_of, layout, render_pdf, render_png
 from .scripted import fill
@@ -798,6 +799,7 @@ def build_document(tt: Tabletop, edition: str = "facilitator", session: float = 
             _decisions(tt),
             _questions(tt),
             _after_action(tt),
+            *([calibration_section(res.calibrated)] if res.calibrated else []),
             Section("feedback", exercise.feedback_blocks(words)),
         ],
     )

@@ -28,6 +28,7 @@ import numpy as np
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
 from ..io import atomic_write, csv_safe
+from ..model.calibrated import CalibratedElement, calibration_column
 from ..stats import PERCENTILES, Accumulator, Summary, wilson
 from .chunks import ChunkResult, SweepSpec
 from .gates import GateResult, evaluate_gates
@@ -93,6 +94,8 @@ class SweepResult:
     config_hash: str
     #: Events the DES processed (0 for the vectorized engine).
     events: int = 0
+    #: The elements a calibration overlay set, with what each was fitted from (empty without one).
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -117,7 +120,8 @@ class SweepResult:
         ``measure`` (rto, rpo, usable, downtime, window, time, exposure, ...), ``unit`` (s, messages or writes),
         ``p50``/``p90``/``p95``/``p99``, ``mean``, ``never`` (share of replicates
         where it never ended), ``target`` (NaN if none), ``p_meet`` with its
-        95% interval ``p_meet_lo``/``p_meet_hi``, and ``n``.
+        95% interval ``p_meet_lo``/``p_meet_hi``, and ``n``; with a calibration,
+        ``calibrated``: every calibrated element, its value and what it was fitted from.
         """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
@@ -143,6 +147,8 @@ class SweepResult:
                 else:
                     row.update(target=math.nan, p_meet=math.nan, p_meet_lo=math.nan, p_meet_hi=math.nan)
                 row["n"] = s.n
+                if self.calibrated:
+                    row["calibrated"] = calibration_column(self.calibrated)
                 rows.append(row)
         return _uniform_columns(pd.DataFrame(rows), self.grid_keys)
 
@@ -176,7 +182,9 @@ class SweepResult:
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
         """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``."""
         df = self.replicates() if replicates else self.to_frame()
-        meta = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
+        meta: dict[str, Any] = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
+        if self.calibrated:
+            meta["calibrated"] = [e.to_dict() for e in self.calibrated]
         df.attrs["drsim"] = json.dumps(meta)
         return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False), force=force)
 
@@ -204,12 +212,13 @@ class SweepResult:
             "engine": self.engine,
             "exact_percentiles": self.exact,
             "passed": self.passed,
+            **({"calibrated": [e.to_dict() for e in self.calibrated]} if self.calibrated else {}),
             "points": [
                 {
                     "params": pt.params,
                     "gates": [g.to_dict() for g in pt.gates],
                     "metrics": [
-                        {k: num(v) for k, v in row.items() if k not in self.grid_keys}
+                        {k: num(v) for k, v in row.items() if k not in (*self.grid_keys, "calibrated")}
                         for row in df[df.point == pt.index].to_dict("records")
                     ],
                 }
@@ -303,6 +312,7 @@ class ChunkMerger:
             points=tuple(points),
             config_hash=spec.config_hash,
             events=self.events,
+            calibrated=spec.calibrated,
         )
 
 
