@@ -142,7 +142,7 @@ def test_compare_lists_the_calibration_applied_to_every_estate(overlay, fmt):
     assert code == 0
     if fmt != "table":
         rows = pd.read_csv(io.StringIO(out)) if fmt == "csv" else pd.DataFrame(json.loads(out))
-        assert set(rows["topology"]) == {"ehr-hybrid", "warm-standby"}
+        assert set(rows["estate"]) == {"ehr-hybrid", "warm-standby"}
         (listed,) = set(rows["calibrated"])  # the same on every row
         out = "Calibrated elements " + listed
     assert_lists_calibration(out, overlay)
