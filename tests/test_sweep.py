@@ -18,10 +18,11 @@ import drsim
 from drsim.api import prepare, run_drill
 from drsim.cli import main
 from drsim.engine import vectorized
-from drsim.engine.draws import Draws
+from drsim.engine.draws import BLOCK, Draws, element_uniforms
 from drsim.engine.outcomes import evaluate
 from drsim.errors import InputError, OutputExistsError
-from drsim.stats import BITS, Summary
+from drsim.frames import IDENTITY, STATISTICS, percentile_columns
+from drsim.stats import BITS, Accumulator, Summary
 from drsim.sweep import (
     ChunkResult,
     SweepSettings,
@@ -83,10 +84,10 @@ def test_replicate_0_is_drsim_drill_with_the_same_seed(name):
         ), key
 
 
-def test_chunk_i_covers_its_own_replicates_from_its_own_streams():
+def test_chunk_i_covers_its_own_replicates():
     plan = prepare("region-loss")
     res = sweep("region-loss", n=10, seed=3, chunk_size=4, keep_replicates=True)
-    draws = Draws.sample(plan.elements(), 3, 4, chunk=1)
+    draws = Draws.sample(plan.elements(), 3, 4, start=4)
     fin = vectorized.run_many(plan, draws)
     direct = evaluate(plan, draws, fin)
     for key, s in res.points[0].metrics.items():
@@ -95,6 +96,35 @@ def test_chunk_i_covers_its_own_replicates_from_its_own_streams():
     longer = sweep("region-loss", n=13, seed=3, chunk_size=4, keep_replicates=True)
     for key, s in res.points[0].metrics.items():
         np.testing.assert_array_equal(longer.points[0].metrics[key].values[:10], s.values, err_msg=key)
+
+
+@pytest.mark.parametrize("start", [0, 1, BLOCK - 3, BLOCK, 2 * BLOCK + 17])
+def test_a_replicates_numbers_do_not_depend_on_where_a_run_of_replicates_starts(start):
+    whole = element_uniforms(5, "ehr-db:restore", 3 * BLOCK)
+    np.testing.assert_array_equal(element_uniforms(5, "ehr-db:restore", 1000, start), whole[start : start + 1000])
+
+
+def test_each_block_of_replicates_is_a_stream_of_its_own():
+    two = element_uniforms(5, "ehr-db:restore", 2 * BLOCK)
+    first, second = two[:BLOCK], two[BLOCK:]
+    assert not np.any(first == second)
+    # and an element's numbers are not another's
+    assert not np.any(element_uniforms(5, "ehr-db:promote", BLOCK) == first)
+
+
+def test_any_chunk_size_gives_the_same_sweep(monkeypatch):
+    """Chunks only split the work: the numbers, the counts, the histograms and the means are the same."""
+    monkeypatch.setattr(sys.modules["drsim.sweep.run"], "EXACT_BUDGET", 0)  # histograms, not kept values
+    one = sweep("ransomware-restore", n=9000, seed=4, chunk_size=9000, executor="inline")
+    assert not one.exact
+    for size in (1000, 4096, 2999):
+        other = sweep("ransomware-restore", n=9000, seed=4, chunk_size=size, executor="inline")
+        assert other.to_dict() == one.to_dict(), size
+        for key, s in one.points[0].metrics.items():
+            t = other.points[0].metrics[key]
+            assert t.mean == s.mean or (math.isnan(t.mean) and math.isnan(s.mean)), key
+            np.testing.assert_array_equal(t.bins, s.bins, err_msg=key)
+            np.testing.assert_array_equal(t.counts, s.counts, err_msg=key)
 
 
 def test_spec_cuts_replicates_into_chunks():
@@ -108,8 +138,8 @@ def test_spec_cuts_replicates_into_chunks():
 
 def test_threaded_sampling_gives_the_shared_draws():
     plan = prepare("region-loss")
-    a = sample(plan.elements(), 9, 5000, 2)
-    b = Draws.sample(plan.elements(), 9, 5000, chunk=2)
+    a = sample(plan.elements(), 9, 5000, 2 * BLOCK - 1000)  # across a block boundary
+    b = Draws.sample(plan.elements(), 9, 5000, start=2 * BLOCK - 1000)
     assert a.values.keys() == b.values.keys()
     for k in a.values:
         np.testing.assert_array_equal(a[k], b[k])
@@ -206,10 +236,11 @@ def test_histograms_beyond_the_budget_keep_counts_exact_and_percentiles_within_t
     hist = sweep("ransomware-restore", n=20_000, seed=8)
     assert not hist.exact
     a, b = exact.to_frame(), hist.to_frame()
-    for col in ("metric", "n", "target", "p_meet", "p_meet_lo", "p_meet_hi", "never"):
+    for col in ("metric", "n", "target_s", "p_meet", "p_meet_lo", "p_meet_hi", "never"):
         pd.testing.assert_series_equal(a[col], b[col])
-    np.testing.assert_allclose(b["mean"], a["mean"], rtol=1e-12)
-    for col in ("p50", "p90", "p95", "p99"):
+    np.testing.assert_allclose(b["mean_s"], a["mean_s"], rtol=1e-12)
+    np.testing.assert_allclose(b["mean_count"], a["mean_count"], rtol=1e-12)
+    for col in (*percentile_columns("_s"), *percentile_columns("_count")):
         fin = np.isfinite(a[col])
         assert (np.isfinite(b[col]) == fin).all()
         np.testing.assert_allclose(b[col][fin], a[col][fin], rtol=2.0**-BITS, atol=2.0**-10)
@@ -231,6 +262,34 @@ def test_p_meet_is_the_share_of_replicates_within_target():
         assert pt.percentile(key, 95) == q[math.ceil(0.95 * len(q)) - 1]
 
 
+def test_a_sum_merged_from_any_chunks_is_the_correctly_rounded_sum():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(8, 3, 50_000)  # values over many magnitudes, where the order of additions shows
+    x[::101] = np.inf  # never: not in the sum
+    finite = x[np.isfinite(x)]
+    assert math.fsum(finite) != float(np.sum(finite)) or math.fsum(finite) != sum(finite.tolist())
+    for size in (50_000, 1000, 333):
+        acc = Accumulator(np.array([]), exact=False)
+        for i in range(0, len(x), size):
+            acc.add(Summary.of(x[i : i + size], np.array([]), exact=False))
+        merged = acc.result()
+        assert merged.total == math.fsum(finite), size
+        assert merged.mean == math.inf  # some replicate never ended
+
+
+def test_a_merged_histogram_is_the_histogram_of_all_values():
+    rng = np.random.default_rng(4)
+    parts = [rng.exponential(60, 500), rng.exponential(86400, 500), np.array([0.0, np.inf, 2.0**40])]
+    acc = Accumulator(np.array([]), exact=False)
+    for part in parts:  # the second part widens the range of bins kept
+        acc.add(Summary.of(part, np.array([]), exact=False))
+    whole = Summary.of(np.concatenate(parts), np.array([]), exact=False)
+    merged = acc.result()
+    np.testing.assert_array_equal(merged.bins, whole.bins)
+    np.testing.assert_array_equal(merged.counts, whole.counts)
+    assert merged.counts.sum() == 1003
+
+
 def test_nan_counts_as_never():
     s = Summary.of(np.array([1.0, np.nan, 3.0]), np.array([2.0]), exact=True)
     assert s.n_inf == 1
@@ -249,20 +308,7 @@ def test_a_grid_is_the_cartesian_product_revalidated_point_by_point():
     df = res.to_frame()
     assert list(df.columns[:2]) == list(grid)
     assert len(df) == sum(len(p.metrics) for p in res.points)
-    assert {
-        "metric",
-        "kind",
-        "p50",
-        "p90",
-        "p95",
-        "p99",
-        "mean",
-        "target",
-        "p_meet",
-        "p_meet_lo",
-        "p_meet_hi",
-        "n",
-    } <= set(df.columns)
+    assert list(df.columns[2:]) == ["point", *IDENTITY, *STATISTICS]
     assert (df.n == 200).all()
     caps = [p.plan.capacity["dba"] for p in build_spec("region-loss", n=10, grid=grid).points]
     assert caps == [1, 1, 1, 2, 2, 2]
@@ -315,7 +361,7 @@ def test_exports_are_atomic_and_refuse_to_overwrite(tmp_path):
     res.to_csv(csv)
     pd.testing.assert_frame_equal(pd.read_parquet(pq), res.to_frame())
     back = pd.read_csv(csv)
-    np.testing.assert_allclose(back["p95"], res.to_frame()["p95"])
+    np.testing.assert_allclose(back["p95_s"], res.to_frame()["p95_s"])
     with pytest.raises(OutputExistsError):
         res.to_parquet(pq)
     with pytest.raises(OutputExistsError):
@@ -364,7 +410,8 @@ def test_cli_sweep_json_and_markdown_carry_the_verdicts_for_ci(estate, tmp_path)
         assert gates
         assert all(g["passed"] is (code == 0) for g in gates)
         rto = next(m for m in doc["points"][0]["metrics"] if m["metric"] == "tier:tier0:rto")
-        assert rto["p50"] > 0
+        assert rto["p50_s"] > 0
+        assert "p50_count" not in rto  # a duration's row carries no statistics of counted things
         assert f"wrote {out}" in r.stderr
         md = cli("sweep", drills[name], "--topology", topo, "-n", 2000, "--format", "markdown")
         assert md.exit_code == code, md.output

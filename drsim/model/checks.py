@@ -13,9 +13,11 @@ from collections.abc import Collection, Iterable, Iterator
 
 import numpy as np
 
+from .costs import CHANGE_KINDS, Cost
 from .drill import Drill
 from .gates import GateError, parse_gate
 from .names import code_points, lookalike_warnings, looks_identical
+from .placeholders import placeholder_problems
 from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology, Usable
 from .units import MAX_DURATION
 
@@ -140,6 +142,7 @@ def check_topology(t: Topology) -> list[Problem]:
         *_dependency_cycle(t),
         *_queue_problems(t),
         *_workflow_problems(t),
+        *_cost_problems(t),
     ]
 
 
@@ -188,6 +191,52 @@ def _staff_problems(t: Topology) -> list[Problem]:
             )
         out += _short_roster_gap(name, role)
         out += _people_beyond_the_shift(name, role)
+    return out
+
+
+def _cost_problems(t: Topology) -> list[Problem]:
+    """Costs in two currencies, and ``change_costs`` keys that name no kind of change or no subject of it."""
+    out: list[Problem] = []
+    placed: list[tuple[tuple, Cost]] = []
+    for name, role in t.staff.items():
+        if role.cost is not None:
+            placed.append((("staff", name, "cost"), role.cost))
+        placed += [(("staff", name, "shifts", i, "cost"), sh.cost) for i, sh in enumerate(role.shifts) if sh.cost]
+    placed += [(("services", n, "recovery", "cost"), s.recovery.cost) for n, s in t.services.items() if s.recovery.cost]
+    placed += [(("change_costs", k), c) for k, c in t.change_costs.items()]
+    first: tuple[tuple, str] | None = None
+    for path, c in placed:
+        if c.currency is None:
+            continue
+        if first is None:
+            first = (path, c.currency)
+        elif c.currency != first[1]:
+            where = ".".join(str(p) for p in first[0])
+            out.append(
+                (
+                    (*path, "currency"),
+                    f"costs in one topology use one currency: {c.currency} here, {first[1]} at {where}",
+                )
+            )
+    subjects: dict[str, Collection[str]] = {
+        "responder": t.staff,
+        "strategy": t.services,
+        "backup": t.services,
+        "buffer": t.queues,
+    }
+    what = {"responder": "staff role", "strategy": "service", "backup": "service", "buffer": "queue"}
+    for key in t.change_costs:
+        kind, _, subject = key.partition(":")
+        if kind not in CHANGE_KINDS:
+            out.append(
+                (
+                    ("change_costs", key),
+                    f"unknown kind of change {kind!r}{did_you_mean(kind, CHANGE_KINDS)} (expected "
+                    f"{', '.join(CHANGE_KINDS)}, alone or as KIND:SUBJECT such as backup:ehr-db)",
+                )
+            )
+        elif subject:
+            out += _ref(("change_costs", key), subject, subjects[kind], what[kind])
     return out
 
 
@@ -749,4 +798,5 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
             parse_gate(gate, t)
         except GateError as exc:
             out.append((("gates", i), str(exc)))
+    out += placeholder_problems(d, t)
     return out

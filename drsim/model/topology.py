@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from .costs import Cost
 from .types import Clock, DurationDist, Model, Name, PositiveSeconds, Rate, Seconds, Size, Throughput
 from .vocabulary import Preset, Vocabulary, vocabulary
 
@@ -57,6 +58,11 @@ class Shift(Model):
     acknowledge: DurationDist = Field(description="Time for one paged person to acknowledge.")
     pace: float = Field(
         1.0, gt=0, le=10, description="Multiplier on the time this role's work takes (night fatigue > 1)."
+    )
+    cost: Cost | None = Field(
+        None,
+        description="What one more person on this shift costs, when not the role's cost (a night shift "
+        "every night takes more than one person's year; an on-call slot an allowance).",
     )
 
 
@@ -111,6 +117,9 @@ class StaffRole(Model):
     )
     break_glass: DurationDist | None = Field(
         None, description="Time to reach emergency (break-glass) access when access_via is down."
+    )
+    cost: Cost | None = Field(
+        None, description="What one more person in this role costs (hiring once, salary every year)."
     )
 
 
@@ -307,6 +316,11 @@ class Recovery(Model):
         description="Returning to the primary once the fault clears, after a failover (none: the failover "
         "is not undone during the drill).",
     )
+    cost: Cost | None = Field(
+        None,
+        description="What this DR arrangement costs: setting it up (one_off) and running it every year "
+        "(standby compute, replication, storage).",
+    )
 
     model_config = Model.model_config | {"populate_by_name": True}
 
@@ -463,6 +477,25 @@ class Topology(Model):
     )
     queues: dict[Name, Queue] = Field(default_factory=dict)
     workflows: dict[Name, Workflow] = Field(default_factory=dict)
+    change_costs: dict[str, Cost] = Field(
+        default_factory=dict,
+        description="What candidate changes cost where the estate cannot say: by kind (responder, "
+        "strategy, backup, buffer) or for one subject (backup:ehr-db, buffer:hl7-adt, responder:dba, "
+        "strategy:ehr-app).",
+    )
+
+    def currency(self) -> str | None:
+        """The currency the estate's costs are in (the first one named), or None."""
+        for c in self.costs():
+            if c.currency:
+                return c.currency
+        return None
+
+    def costs(self) -> list[Cost]:
+        """Every cost the topology states, in file order."""
+        out = [c for r in self.staff.values() for c in (r.cost, *(s.cost for s in r.shifts)) if c is not None]
+        out += [s.recovery.cost for s in self.services.values() if s.recovery.cost is not None]
+        return out + list(self.change_costs.values())
 
     def words(self) -> Vocabulary:
         """The words reports use for this estate (see :mod:`drsim.model.vocabulary`)."""
