@@ -21,7 +21,11 @@ same column name in every frame, with its unit in the name:
   ``d_p90_lo_s``/``d_p90_hi_s``, ``d_mean_s``, ``d_p_meet``).
 
 A sweep adds its grid parameters (one column per dotted path) and ``point``; a
-comparison adds ``drill``, ``estate``, ``baseline`` and ``affected``. A value
+comparison adds ``drill``, ``estate``, ``baseline`` and ``affected``. Sensitivity
+and advice read one statistic of one metric (``statistic``, e.g. ``p90_rto:tier0``)
+and name its column the same way: the value in ``p90_s`` (or ``mean_s``,
+``p_meet``), the effect of a change or a scaling in ``d_p90_s`` with
+``d_p90_lo_s``/``d_p90_hi_s``. A value
 that does not exist (a percentile of a latency whose event never happens, the
 target of a metric without one) is ``NaN``; a duration that never ends is
 ``inf``. docs/frames.md documents the convention once for every frame.
@@ -148,6 +152,28 @@ def sample_statistics(x: np.ndarray, target: float | None) -> dict[str, float]:
     return row
 
 
+def statistic_column(stat: str, q: float | None, unit: str) -> str:
+    """The column holding one statistic of a metric in ``unit``: ``p90_s``, ``mean_s``, ``p90_count``, or
+    ``p_meet`` (``stat`` is ``percentile`` with its level ``q``, ``mean`` or ``p_meet``)."""
+    if stat == "p_meet":
+        return "p_meet"
+    sfx = suffix_of(unit)
+    if stat == "mean":
+        return f"mean{sfx}"
+    assert q is not None, "a percentile has a level"
+    return f"p{q * 100:g}{sfx}"
+
+
+def interval_columns(column: str) -> tuple[str, str]:
+    """The columns of a statistic's 95% interval: ``p90_s`` has ``p90_lo_s`` and ``p90_hi_s``, ``p_meet``
+    has ``p_meet_lo`` and ``p_meet_hi``."""
+    for sfx in (SECONDS, COUNT):
+        if column.endswith(sfx):
+            stem = column.removesuffix(sfx)
+            return f"{stem}_lo{sfx}", f"{stem}_hi{sfx}"
+    return f"{column}_lo", f"{column}_hi"
+
+
 def columns(leading: tuple[str, ...], statistics: tuple[str, ...] = STATISTICS) -> list[str]:
     """A frame's columns in order: its own ``leading`` keys, what a row measures, then its statistics."""
     return [*leading, *IDENTITY, *statistics]
@@ -162,9 +188,11 @@ __all__ = [
     "STATISTICS",
     "columns",
     "identity",
+    "interval_columns",
     "percentile_columns",
     "sample_statistics",
     "split_key",
+    "statistic_column",
     "suffix_of",
     "summary_statistics",
     "unit_of",

@@ -258,3 +258,20 @@ def test_cli_compare_formats_and_bad_input(tmp_path, monkeypatch):
     r = run("compare", "az-loss", "-t", "nowhere-estate", "-n", "100")
     assert r.exit_code == 2
     assert "nowhere-estate" in r.output
+
+
+def test_costs_total_what_each_estate_states_its_dr_arrangements_cost():
+    estates = ["legacy-onprem", "backup-restore", "pilot-light", "warm-standby", "active-active"]
+    res = drsim.compare(estates, "az-loss", n=20, seed=1)
+    costs = res.costs().set_index("estate")
+    assert list(costs.index) == estates
+    for name in estates:
+        topo = load_topology(name)
+        stated = [s.recovery.cost for s in topo.services.values() if s.recovery.cost is not None]
+        assert costs.loc[name, "per_year"] == sum(c.per_year for c in stated)
+        assert costs.loc[name, "one_off"] == sum(c.one_off for c in stated)
+        assert costs.loc[name, "costed"] == len(stated)
+    # the published order of running costs (AWS Well-Architected REL13-BP02): the more prepared, the dearer
+    assert list(costs["per_year"]) == sorted(costs["per_year"])
+    assert costs.loc["legacy-onprem", "per_year"] == 0
+    assert costs.loc["active-active", "per_year"] > costs.loc["backup-restore", "per_year"] > 0

@@ -113,3 +113,18 @@ def test_summary_and_sample_statistics_agree_on_the_same_values():
 def test_a_metric_key_names_its_kind_subject_measure_and_unit(key, parts, unit):
     assert split_key(key) == parts
     assert unit_of(parts[0], parts[2]) == unit
+
+
+def test_advice_and_sensitivity_name_the_metric_and_its_statistic_as_the_other_frames_do():
+    advice = drsim.advise("az-loss", metric="p90_rto:tier0", n=200, seed=3).to_frame()
+    oat = drsim.one_at_a_time("az-loss", metric="p_meet_rto:tier0", n=200, seed=3).to_frame()
+    for frame in (advice, oat):
+        assert [c for c in frame.columns if c in IDENTITY] == list(IDENTITY)
+        assert (frame["metric"] == "tier:tier0:rto").all()
+    # a percentile in seconds, its effect with a d_ prefix and the interval of the shared convention
+    assert {"p90_s", "d_p90_s", "d_p90_lo_s", "d_p90_hi_s", "gain_s"} <= set(advice.columns)
+    assert (advice["statistic"] == "p90_rto:tier0").all()
+    # a probability has no unit, and its bound is the target
+    assert {"p_meet", "d_p_meet", "d_p_meet_lo", "d_p_meet_hi", "swing"} <= set(oat.columns)
+    assert (oat["target_s"] == 900.0).all()
+    assert set(oat["scale"]) == {0.5, 2.0}

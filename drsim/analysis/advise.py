@@ -34,6 +34,7 @@ from ..engine import vectorized
 from ..engine.draws import Draws
 from ..engine.outcomes import evaluate
 from ..errors import InputError, Problem
+from ..frames import COUNT, SECONDS, interval_columns
 from ..model import Drill, Topology
 from ..model.costs import format_amount
 from ..model.loader import bundled_names, load_topology
@@ -74,11 +75,39 @@ class AdviceResult:
     evaluated: int = 0
 
     def to_frame(self):
-        """One row per change or combination, best first (columns as in the class docstring)."""
+        """One row per change or combination, best first, in the columns of :mod:`drsim.frames`.
+
+        ``change``, ``label``, ``change_kind``, ``change_subject``, ``changes``, then what the
+        metric measures (``metric``, ``kind``, ``subject``, ``measure``, ``unit``, ``n``,
+        ``statistic``; ``target_s`` for a probability), its value after the change in the
+        statistic's column (``p90_s``, ``mean_s`` or ``p_meet``), the effect with its 95%
+        interval (``d_p90_s``, ``d_p90_lo_s``, ``d_p90_hi_s``), ``improves``, the gain (the
+        effect signed so that larger is better: ``gain_s`` with ``gain_lo_s``/``gain_hi_s``, or
+        ``gain`` for a probability), and the cost: ``currency``, ``cost_one_off``,
+        ``cost_per_year``, ``cost`` (over ``years``), ``priced_by``, ``within_budget``,
+        ``gain_per_cost``.
+        """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
-        df = pd.DataFrame(self.rows)
-        df.insert(0, "metric", self.metric.text)
+        col = self.metric.column
+        lo, hi = interval_columns(col)
+        sfx = next((s for s in (SECONDS, COUNT) if col.endswith(s)), "")  # p_meet: a probability, no unit
+        renamed = {
+            "kind": "change_kind",
+            "subject": "change_subject",
+            "value": col,
+            "effect": f"d_{col}",
+            "effect_lo": f"d_{lo}",
+            "effect_hi": f"d_{hi}",
+            "gain": f"gain{sfx}",
+            "gain_lo": f"gain_lo{sfx}",
+            "gain_hi": f"gain_hi{sfx}",
+        }
+        df = pd.DataFrame(self.rows, columns=list(self.rows[0]) if self.rows else ROW_COLUMNS).rename(columns=renamed)
+        at = list(df.columns).index("changes") + 1
+        for i, (name, value) in enumerate(self.metric.identity(self.n).items()):
+            df.insert(at + i, name, value)
+        df.insert(list(df.columns).index("cost_one_off"), "currency", self.currency)
         return df
 
     def top(self, k: int = 10) -> list[dict]:
@@ -244,6 +273,30 @@ def advise(
     return AdviceResult(
         d.name, topo.name, m, int(n), int(seed), base, rows, budget, float(years), topo.currency(), len(replicates) + 1
     )
+
+
+#: The keys of a row of the ranking (:func:`_row`), in order.
+ROW_COLUMNS = [
+    "change",
+    "label",
+    "kind",
+    "subject",
+    "changes",
+    "cost_one_off",
+    "cost_per_year",
+    "cost",
+    "priced_by",
+    "within_budget",
+    "value",
+    "effect",
+    "effect_lo",
+    "effect_hi",
+    "gain",
+    "gain_lo",
+    "gain_hi",
+    "gain_per_cost",
+    "improves",
+]
 
 
 def _row(

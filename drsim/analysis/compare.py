@@ -201,6 +201,33 @@ class ComparisonResult:
         self._frame = pd.DataFrame(rows, columns=[*columns(COMPARISON_KEYS, DURATION_STATISTICS), *DIFFERENCES])
         return self._frame.copy()
 
+    def costs(self):
+        """What each estate's DR arrangements cost, as its topology states them (``services.S.recovery.cost``).
+
+        One row per estate, the baseline first: ``estate``, ``currency``,
+        ``one_off`` (setting the arrangements up) and ``per_year`` (running
+        them), summed over its services, ``costed`` (how many services state a
+        cost) and ``services`` (how many have a DR arrangement other than
+        ``none``). An estate that states no cost has zeros and ``costed`` 0.
+        """
+        import pandas as pd  # imported on use: pandas loads only when a frame is asked for
+
+        rows = []
+        for estate in self.topologies:
+            topo = self.runs[(self.drills[0], estate)].plan.topology
+            costs = [s.recovery.cost for s in topo.services.values() if s.recovery.cost is not None]
+            rows.append(
+                {
+                    "estate": estate,
+                    "currency": topo.currency(),
+                    "one_off": sum(c.one_off for c in costs),
+                    "per_year": sum(c.per_year for c in costs),
+                    "costed": len(costs),
+                    "services": sum(s.recovery.strategy != "none" for s in topo.services.values()),
+                }
+            )
+        return pd.DataFrame(rows)
+
     def summary(self, drill: str | None = None, keys: Sequence[str] | None = None):
         """A short table for one drill: the tier RTO/RPO rows (or ``keys``) of :meth:`to_frame`."""
         drill = self._drill(drill)

@@ -532,7 +532,6 @@ def _after_action(tt: Tabletop) -> Section:
         Ruled(6, "Observations"),
         Ruled(4, "What went well"),
         Ruled(4, "What to change"),
-        *_improvement_blocks(tt),
     ]
     return Section("after-action", blocks)
 
@@ -541,21 +540,24 @@ def _after_action(tt: Tabletop) -> Section:
 SPARE_ACTIONS = 3
 
 
-def _improvement_blocks(tt: Tabletop) -> list:
+def _improvement(tt: Tabletop) -> Section:
     """The improvement-plan matrix, pre-filled from this replay, with spare rows for the hot wash."""
     rows = [[i.issue, i.recommendation, i.owner, i.due] for i in improvement.improvement_plan(tt)]
-    return [
-        Heading("Improvement plan", 3),
-        Para(
-            "Pre-filled from this replay's missed targets and slowest decisions; confirm or change each owner and due "
-            "date in the hot wash, and add what it finds."
-        ),
-        Table(
-            ["issue", "recommendation", "owner", "due"],
-            rows + [["", "", "", ""]] * SPARE_ACTIONS,
-            weights=[3.2, 3.6, 1.3, 1.1],
-        ),
-    ]
+    return Section(
+        "improvement",
+        [
+            Heading("Improvement plan"),
+            Para(
+                "Pre-filled from this replay's missed targets and slowest decisions; confirm or change each owner and due "
+                "date in the hot wash, and add what it finds."
+            ),
+            Table(
+                ["issue", "recommendation", "owner", "due"],
+                rows + [["", "", "", ""]] * SPARE_ACTIONS,
+                weights=[3.2, 3.6, 1.3, 1.1],
+            ),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ the document
@@ -603,6 +605,7 @@ def build_document(tt: Tabletop, edition: str = "facilitator", session: float = 
             _decisions(tt),
             _questions(tt),
             _after_action(tt),
+            _improvement(tt),
             Section("feedback", exercise.feedback_blocks(words)),
             _automation_appendix(tt),
         ],
