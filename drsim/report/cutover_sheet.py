@@ -16,7 +16,8 @@ import io
 import math
 import re
 
-from .cutover import diverged_lines, duration_text, measured_text, safe_line
+from .calibration import calibration_section
+from .cutover import calibrated_of, diverged_lines, duration_text, measured_text, safe_line
 from .document import Bullets, Chart, Document, Heading, Para, Ruled, Section, Table, to_markdown
 from .pages import RC
 
@@ -222,6 +223,7 @@ def cutover_document(data: dict) -> Document:
         footer,
         [
             Section("sheet", blocks, new_page=False),
+            *([calibration_section(calibrated_of(data))] if data.get("calibrated") else []),
             Section("curve", _curve(data), landscape=True),
             Section("decisions", _decisions(data)),
         ],

@@ -48,6 +48,7 @@ from ..plan import Plan, shift_on_duty
 from ..version import __version__
 from . import evidence as ev
 from . import exercise, improvement, swimlane
+from .calibration import calibration_section
 from .decisions import decision_points, decision_words
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
 from .pages import first_page_of, layout, render_pdf, render_png
@@ -606,6 +607,7 @@ def build_document(tt: Tabletop, edition: str = "facilitator", session: float = 
             _questions(tt),
             _after_action(tt),
             _improvement(tt),
+            *([calibration_section(res.calibrated)] if res.calibrated else []),
             Section("feedback", exercise.feedback_blocks(words)),
             _automation_appendix(tt),
         ],
