@@ -58,8 +58,10 @@ def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
     from ..analysis.compare import compare as run_compare
     from ..report.analysis_tables import frame_text, render_comparison
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
+    notice_if_compiling()
     result = run_compare(list(topologies), drill_name, n=n, seed=seed)
     drill = result.drills[0]
     if fmt == "table":

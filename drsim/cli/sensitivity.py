@@ -68,8 +68,10 @@ def sensitivity(drill_name, topology, metric, n, seed, method, low, high, sample
     from ..analysis.sensitivity import one_at_a_time, sobol
     from ..report.analysis_tables import frame_text, render_sensitivity
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
+    notice_if_compiling()
     with worded_as_options(metric="--metric"):
         if method == "oat":
             res = one_at_a_time(drill_name, topology, metric, n=n or 2000, seed=seed, low=low, high=high)
@@ -125,8 +127,10 @@ def advise(drill_name, topology, metric, n, seed, library, top, fmt, plot, force
     from ..analysis.advise import advise as rank_changes
     from ..report.analysis_tables import frame_text, render_advice
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
+    notice_if_compiling()
     with worded_as_options(metric="--metric"):
         res = rank_changes(drill_name, topology, metric, n=n, seed=seed, library=list(library) or None)
     if fmt != "table":
