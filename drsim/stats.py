@@ -1,8 +1,11 @@
 """Summaries of many replicates that merge exactly, whatever the grouping.
 
 A sweep runs replicates in chunks and combines what each chunk tells about
-each metric. Everything here merges exactly and deterministically: counts add,
-and the one floating-point sum is added in chunk order.
+each metric. Everything here merges exactly, whatever the chunks: counts add,
+and the one floating-point sum is kept exactly, as non-overlapping partial sums
+(Shewchuk's algorithm, that of :func:`math.fsum`), and rounded once at the end —
+so a mean is the same correctly rounded number however the replicates were
+cut into chunks.
 
 * **Percentiles** use the inverted empirical CDF: the ``q`` percentile of ``n``
   values is the ``k``-th smallest with ``k = ceil(q n)``. So "P95 <= 15m"
@@ -101,58 +104,48 @@ def bin_edges(b: int) -> tuple[float, float]:
     return (float(lo), float(hi))
 
 
-def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
-    """One pass over ``x`` (and its bit patterns ``xbits``): finite sum, count of ``inf``,
-    min, max, the histogram ``counts`` (if it has all :data:`N_BINS` bins) or every value
-    into ``values`` (if it has room for them), then the counts against each bound.
+#: Room for the partial sums of an exact sum: finite doubles need at most about 40.
+MAX_PARTIALS = 64
 
-    A metric with one value in every replicate (nothing lost, say) is counted at once:
+
+def _scan(x, xbits, bounds, n_le, n_lt, values, partials, binned):
+    """One pass over ``x`` (and its bit patterns ``xbits``): the exact sum of the finite values
+    into ``partials``, the count of ``inf``, min, max, every value into ``values`` (if it has
+    room for them) and the counts against each bound; then, if ``binned``, a second pass
+    counting the values into histogram bins over only the range they use.
+
+    A metric with one value in every replicate (nothing lost, say) is binned at once:
     bumping one bin once per replicate would make each count wait for the last.
 
-    Returns the sum, the count of ``inf``, min, max and the lowest and highest log bin
-    used (the occupied bins are among those, 0, OVER and INF).
+    Returns the number of partial sums used, the count of ``inf``, min, max, the first log
+    bin counted and the counts: below the binned range, each log bin from the first on,
+    overflow, ``inf``.
     """
     n = x.shape[0]
-    binned = counts.shape[0] == N_BINS
     keep = values.shape[0] == n
     shift = 52 - BITS
 
-    def bin_of(v, bits):
-        """The histogram bin of ``v`` (``nan`` already counted as ``inf``), whose bits are ``bits``."""
-        if v < 2.0**LOW_EXP:
-            return 0
-        if v >= 2.0**HIGH_EXP:
-            return INF if v == np.inf else OVER
-        return (bits >> shift) - _FIRST + 1
+    def grow(m, v):
+        """Add ``v`` exactly to the ``m`` non-overlapping partial sums; return how many there are now."""
+        i = 0
+        for j in range(m):
+            y = partials[j]
+            if abs(v) < abs(y):
+                v, y = y, v
+            s = v + y
+            err = y - (s - v)
+            if err != 0.0:
+                partials[i] = err
+                i += 1
+            v = s
+        partials[i] = v
+        return i + 1
 
-    same = n > 0
-    for i in range(n):
-        if xbits[i] != xbits[0]:
-            same = False
-            break
-    if same:
-        v = x[0]
-        if np.isnan(v):
-            v = np.inf
-        if keep:
-            values[:] = v
-        total = 0.0
-        if v != np.inf and v != 0.0:
-            for _ in range(n):  # the same additions, in the same order, as below
-                total += v
-        b = bin_of(v, xbits[0]) if binned else 0
-        if binned:
-            counts[b] += n
-        log_bin = binned and 0 < b < OVER
-        for j in range(bounds.shape[0]):
-            n_le[j] = n if v <= bounds[j] else 0
-            n_lt[j] = n if v < bounds[j] else 0
-        return total, n if v == np.inf else 0, v, v, b if log_bin else N_BINS, b if log_bin else 0
-    total = 0.0
+    m = 0
     n_inf = 0
     lo = np.inf
     hi = -np.inf
-    b_lo, b_hi = N_BINS, 0  # no log bin used yet
+    first, last = -1, -1  # replicates holding the smallest and largest value inside the binned range
     for i in range(n):
         v = x[i]
         if np.isnan(v):
@@ -166,13 +159,13 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
         if v == np.inf:
             n_inf += 1
         else:
-            total += v
-        if binned:
-            b = bin_of(v, xbits[i])
-            if 0 < b < OVER:
-                b_lo = min(b_lo, b)
-                b_hi = max(b_hi, b)
-            counts[b] += 1
+            if v != 0.0:
+                m = grow(m, v)
+            if 2.0**LOW_EXP <= v < 2.0**HIGH_EXP:
+                if first < 0 or v < x[first]:
+                    first = i
+                if last < 0 or v > x[last]:
+                    last = i
     # each bound on its own: branch-free counts the compiler vectorises
     for j in range(bounds.shape[0]):
         bound = bounds[j]
@@ -186,7 +179,33 @@ def _scan(x, xbits, bounds, counts, n_le, n_lt, values):
             lt += v < bound
         n_le[j] = le
         n_lt[j] = lt
-    return total, n_inf, lo, hi, b_lo, b_hi
+    if not binned:
+        return m, n_inf, lo, hi, 0, np.zeros(0, dtype=np.int64)
+    b_first = (xbits[first] >> shift) - _FIRST + 1 if first >= 0 else 1
+    width = (xbits[last] >> shift) - _FIRST + 2 - b_first if first >= 0 else 0
+    counts = np.zeros(width + 3, dtype=np.int64)
+
+    def slot(v, bits):
+        """Where ``v`` (``nan`` counted as ``inf``), whose bits are ``bits``, is counted in ``counts``."""
+        if np.isnan(v) or v == np.inf:
+            return width + 2
+        if v < 2.0**LOW_EXP:
+            return 0
+        if v >= 2.0**HIGH_EXP:
+            return width + 1
+        return (bits >> shift) - _FIRST + 2 - b_first
+
+    same = n > 0
+    for i in range(n):
+        if xbits[i] != xbits[0]:
+            same = False
+            break
+    if same:
+        counts[slot(x[0], xbits[0])] += n
+    else:
+        for i in range(n):
+            counts[slot(x[i], xbits[i])] += 1
+    return m, n_inf, lo, hi, b_first, counts
 
 
 def compiled_on_first_use(fn):
@@ -214,7 +233,8 @@ class Summary:
     """What ``n`` replicates of one metric tell: exact counts, sum, extremes, and values or a histogram."""
 
     n: int
-    total: float  # sum of the finite values
+    #: The sum of the finite values, exactly: non-overlapping partial sums (:attr:`total` rounds it).
+    partials: np.ndarray
     n_inf: int
     lo: float
     hi: float
@@ -233,17 +253,25 @@ class Summary:
         n_le = np.zeros(len(bounds), dtype=np.int64)
         n_lt = np.zeros(len(bounds), dtype=np.int64)
         values = np.empty(len(x) if exact else 0)
-        dense = np.zeros(1 if exact else N_BINS, dtype=np.int64)
-        total, n_inf, lo, hi, b_lo, b_hi = _compiled_scan(x, x.view(np.int64), bounds, dense, n_le, n_lt, values)
-        s = cls(len(x), float(total), int(n_inf), float(lo), float(hi), bounds, n_le, n_lt)
+        partials = np.empty(MAX_PARTIALS)
+        m, n_inf, lo, hi, b_first, counts = _compiled_scan(
+            x, x.view(np.int64), bounds, n_le, n_lt, values, partials, not exact
+        )
+        s = cls(len(x), partials[:m].copy(), int(n_inf), float(lo), float(hi), bounds, n_le, n_lt)
         if exact:
             s.values = values
         else:
-            # occupied bins: the special ones, and log bins between the lowest and highest used
-            bins = np.concatenate(([0], np.flatnonzero(dense[b_lo : b_hi + 1]) + b_lo, [OVER, INF]))
-            s.bins = bins[dense[bins] > 0].astype(np.int32)
-            s.counts = dense[s.bins]
+            width = len(counts) - 3
+            bins = np.concatenate(([0], np.arange(b_first, b_first + width), [OVER, INF]))
+            used = counts > 0
+            s.bins = bins[used].astype(np.int32)
+            s.counts = counts[used]
         return s
+
+    @property
+    def total(self) -> float:
+        """The sum of the finite values, correctly rounded (the same whatever the chunks)."""
+        return math.fsum(self.partials)
 
     @property
     def exact(self) -> bool:
@@ -294,26 +322,51 @@ class Summary:
         return [self.quantile(q) for q in qs]
 
 
+def add_exactly(partials: list[float], more: Sequence[float]) -> None:
+    """Add every number of ``more`` exactly to the non-overlapping partial sums ``partials``, in place."""
+    for v in more:
+        i = 0
+        for y in partials:
+            if abs(v) < abs(y):
+                v, y = y, v
+            s = v + y
+            err = y - (s - v)
+            if err:
+                partials[i] = err
+                i += 1
+            v = s
+        partials[i:] = [v]
+
+
 class Accumulator:
-    """Merges the summaries of one metric chunk by chunk, in replicate order."""
+    """Merges the summaries of one metric chunk by chunk, in replicate order.
+
+    The sum stays exact (:func:`add_exactly`); a histogram is kept only over the log bins
+    some chunk used, so a metric whose values stay within a decade holds a few thousand
+    counts, not every bin's.
+    """
 
     def __init__(self, bounds: np.ndarray, exact: bool):
         self.bounds = np.asarray(bounds, dtype=np.float64)
         self.exact = exact
         self.n = 0
-        self.total = 0.0
+        self.partials: list[float] = []
         self.n_inf = 0
         self.lo, self.hi = math.inf, -math.inf
         self.n_le = np.zeros(len(self.bounds), dtype=np.int64)
         self.n_lt = np.zeros(len(self.bounds), dtype=np.int64)
         self.parts: list[np.ndarray] = []
-        self.dense = None if exact else np.zeros(N_BINS, dtype=np.int64)
+        #: Counts below the binned range, of overflow and of ``inf`` (histogram mode).
+        self.edges = np.zeros(3, dtype=np.int64)
+        #: Counts of the log bins ``first .. first + len(span) - 1`` (histogram mode).
+        self.first = 0
+        self.span = np.zeros(0, dtype=np.int64)
 
     def add(self, s: Summary) -> None:
         if not np.array_equal(s.bounds, self.bounds):
             raise ValueError("summaries to merge must count against the same bounds")
         self.n += s.n
-        self.total += s.total
+        add_exactly(self.partials, s.partials.tolist())
         self.n_inf += s.n_inf
         self.lo, self.hi = min(self.lo, s.lo), max(self.hi, s.hi)
         self.n_le += s.n_le
@@ -322,19 +375,40 @@ class Accumulator:
             assert s.values is not None, "an exact summary keeps its values"
             self.parts.append(s.values)
         else:
-            assert self.dense is not None, "a histogram accumulator keeps its bins"
             assert s.bins is not None, "a histogram summary to merge"
             assert s.counts is not None, "a histogram summary to merge"
-            self.dense[s.bins] += s.counts
+            self._add_bins(np.asarray(s.bins, dtype=np.int64), np.asarray(s.counts, dtype=np.int64))
+
+    def _add_bins(self, bins: np.ndarray, counts: np.ndarray) -> None:
+        """Count ``counts`` into ``bins`` (ascending), widening the kept range to the log bins used."""
+        for k, edge in enumerate((0, OVER, INF)):
+            self.edges[k] += counts[bins == edge].sum()
+        inside = (bins > 0) & (bins < OVER)
+        b, c = bins[inside], counts[inside]
+        if not len(b):
+            return
+        lo, hi = int(b[0]), int(b[-1])
+        if not len(self.span):
+            self.first, self.span = lo, np.zeros(hi - lo + 1, dtype=np.int64)
+        elif lo < self.first or hi >= self.first + len(self.span):
+            first = min(lo, self.first)
+            span = np.zeros(max(hi, self.first + len(self.span) - 1) - first + 1, dtype=np.int64)
+            span[self.first - first : self.first - first + len(self.span)] = self.span
+            self.first, self.span = first, span
+        self.span[b - self.first] += c
 
     def result(self) -> Summary:
-        s = Summary(self.n, self.total, self.n_inf, self.lo, self.hi, self.bounds, self.n_le.copy(), self.n_lt.copy())
+        partials = np.array(self.partials, dtype=np.float64)
+        s = Summary(self.n, partials, self.n_inf, self.lo, self.hi, self.bounds, self.n_le.copy(), self.n_lt.copy())
         if self.exact:
             s.values = np.concatenate(self.parts) if self.parts else np.empty(0)
         else:
-            assert self.dense is not None, "a histogram accumulator keeps its bins"
-            s.bins = np.flatnonzero(self.dense).astype(np.int32)
-            s.counts = self.dense[s.bins]
+            inside = np.flatnonzero(self.span)
+            bins = np.concatenate(([0], inside + self.first, [OVER, INF]))
+            counts = np.concatenate((self.edges[:1], self.span[inside], self.edges[1:]))
+            used = counts > 0
+            s.bins = bins[used].astype(np.int32)
+            s.counts = counts[used]
         return s
 
 

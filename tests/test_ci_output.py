@@ -174,7 +174,7 @@ def test_declared_time_is_the_detection_delay_plus_the_fixed_steps_in_closed_for
     n, mean = 100_000, 600.0
     draws = Draws.sample(plan.elements(), 3, n)
     by_vec = evaluate(plan, draws, vectorized.run_many(plan, draws))
-    head = Draws(draws.seed, draws.chunk, 300, {k: v[:300] for k, v in draws.values.items()})
+    head = Draws(draws.seed, draws.start, 300, {k: v[:300] for k, v in draws.values.items()})
     by_des = evaluate(plan, head, des.run_many(plan, head))
     for name in ("detected", "acknowledged", "declared"):  # the two engines agree replicate by replicate
         np.testing.assert_array_equal(by_des[f"milestone:{name}:time"], by_vec[f"milestone:{name}:time"][:300])

@@ -220,7 +220,7 @@ def test_staffing_waits_follow_erlang_c():
     arrive, job = 2 * k, 2 * k + 1
     waits = []
     for chunk in range(4):  # 4 x 25,000 replicates keeps the draws of 242 tasks small
-        draws = Draws.sample(plan.elements(), 8, 25_000, chunk=chunk)
+        draws = Draws.sample(plan.elements(), 8, 25_000, start=chunk * 25_000)
         times = vectorized.finish_times(plan, draws, np.array([arrive, job]), starts=True)
         waits.append(times.start_of(job) - times.finish_of(arrive))
         if chunk == 0:  # the reference engine, replicate by replicate, on the same draws

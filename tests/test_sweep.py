@@ -18,10 +18,10 @@ import drsim
 from drsim.api import prepare, run_drill
 from drsim.cli import main
 from drsim.engine import vectorized
-from drsim.engine.draws import Draws
+from drsim.engine.draws import BLOCK, Draws, element_uniforms
 from drsim.engine.outcomes import evaluate
 from drsim.errors import InputError, OutputExistsError
-from drsim.stats import BITS, Summary
+from drsim.stats import BITS, Accumulator, Summary
 from drsim.sweep import (
     ChunkResult,
     SweepSettings,
@@ -83,10 +83,10 @@ def test_replicate_0_is_drsim_drill_with_the_same_seed(name):
         ), key
 
 
-def test_chunk_i_covers_its_own_replicates_from_its_own_streams():
+def test_chunk_i_covers_its_own_replicates():
     plan = prepare("region-loss")
     res = sweep("region-loss", n=10, seed=3, chunk_size=4, keep_replicates=True)
-    draws = Draws.sample(plan.elements(), 3, 4, chunk=1)
+    draws = Draws.sample(plan.elements(), 3, 4, start=4)
     fin = vectorized.run_many(plan, draws)
     direct = evaluate(plan, draws, fin)
     for key, s in res.points[0].metrics.items():
@@ -95,6 +95,35 @@ def test_chunk_i_covers_its_own_replicates_from_its_own_streams():
     longer = sweep("region-loss", n=13, seed=3, chunk_size=4, keep_replicates=True)
     for key, s in res.points[0].metrics.items():
         np.testing.assert_array_equal(longer.points[0].metrics[key].values[:10], s.values, err_msg=key)
+
+
+@pytest.mark.parametrize("start", [0, 1, BLOCK - 3, BLOCK, 2 * BLOCK + 17])
+def test_a_replicates_numbers_do_not_depend_on_where_a_run_of_replicates_starts(start):
+    whole = element_uniforms(5, "ehr-db:restore", 3 * BLOCK)
+    np.testing.assert_array_equal(element_uniforms(5, "ehr-db:restore", 1000, start), whole[start : start + 1000])
+
+
+def test_each_block_of_replicates_is_a_stream_of_its_own():
+    two = element_uniforms(5, "ehr-db:restore", 2 * BLOCK)
+    first, second = two[:BLOCK], two[BLOCK:]
+    assert not np.any(first == second)
+    # and an element's numbers are not another's
+    assert not np.any(element_uniforms(5, "ehr-db:promote", BLOCK) == first)
+
+
+def test_any_chunk_size_gives_the_same_sweep(monkeypatch):
+    """Chunks only split the work: the numbers, the counts, the histograms and the means are the same."""
+    monkeypatch.setattr(sys.modules["drsim.sweep.run"], "EXACT_BUDGET", 0)  # histograms, not kept values
+    one = sweep("ransomware-restore", n=9000, seed=4, chunk_size=9000, executor="inline")
+    assert not one.exact
+    for size in (1000, 4096, 2999):
+        other = sweep("ransomware-restore", n=9000, seed=4, chunk_size=size, executor="inline")
+        assert other.to_dict() == one.to_dict(), size
+        for key, s in one.points[0].metrics.items():
+            t = other.points[0].metrics[key]
+            assert t.mean == s.mean or (math.isnan(t.mean) and math.isnan(s.mean)), key
+            np.testing.assert_array_equal(t.bins, s.bins, err_msg=key)
+            np.testing.assert_array_equal(t.counts, s.counts, err_msg=key)
 
 
 def test_spec_cuts_replicates_into_chunks():
@@ -108,8 +137,8 @@ def test_spec_cuts_replicates_into_chunks():
 
 def test_threaded_sampling_gives_the_shared_draws():
     plan = prepare("region-loss")
-    a = sample(plan.elements(), 9, 5000, 2)
-    b = Draws.sample(plan.elements(), 9, 5000, chunk=2)
+    a = sample(plan.elements(), 9, 5000, 2 * BLOCK - 1000)  # across a block boundary
+    b = Draws.sample(plan.elements(), 9, 5000, start=2 * BLOCK - 1000)
     assert a.values.keys() == b.values.keys()
     for k in a.values:
         np.testing.assert_array_equal(a[k], b[k])
@@ -229,6 +258,34 @@ def test_p_meet_is_the_share_of_replicates_within_target():
         assert lo <= p <= hi
         q = np.sort(values)
         assert pt.percentile(key, 95) == q[math.ceil(0.95 * len(q)) - 1]
+
+
+def test_a_sum_merged_from_any_chunks_is_the_correctly_rounded_sum():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(8, 3, 50_000)  # values over many magnitudes, where the order of additions shows
+    x[::101] = np.inf  # never: not in the sum
+    finite = x[np.isfinite(x)]
+    assert math.fsum(finite) != float(np.sum(finite)) or math.fsum(finite) != sum(finite.tolist())
+    for size in (50_000, 1000, 333):
+        acc = Accumulator(np.array([]), exact=False)
+        for i in range(0, len(x), size):
+            acc.add(Summary.of(x[i : i + size], np.array([]), exact=False))
+        merged = acc.result()
+        assert merged.total == math.fsum(finite), size
+        assert merged.mean == math.inf  # some replicate never ended
+
+
+def test_a_merged_histogram_is_the_histogram_of_all_values():
+    rng = np.random.default_rng(4)
+    parts = [rng.exponential(60, 500), rng.exponential(86400, 500), np.array([0.0, np.inf, 2.0**40])]
+    acc = Accumulator(np.array([]), exact=False)
+    for part in parts:  # the second part widens the range of bins kept
+        acc.add(Summary.of(part, np.array([]), exact=False))
+    whole = Summary.of(np.concatenate(parts), np.array([]), exact=False)
+    merged = acc.result()
+    np.testing.assert_array_equal(merged.bins, whole.bins)
+    np.testing.assert_array_equal(merged.counts, whole.counts)
+    assert merged.counts.sum() == 1003
 
 
 def test_nan_counts_as_never():

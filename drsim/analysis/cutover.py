@@ -131,7 +131,7 @@ class CutoverRun:
 
 
 def _draw(dist, seed: int, name: str, n: int) -> np.ndarray:
-    return np.asarray(dist.ppf(element_uniforms(seed, 0, name, n)), dtype=float)
+    return np.asarray(dist.ppf(element_uniforms(seed, name, n)), dtype=float)
 
 
 def step_times(plan: CutoverPlan, seed: int, n: int) -> list[StepTimes]:

@@ -3,16 +3,20 @@
 Each random element of a drill — a runbook step's duration, a person's time to
 acknowledge a page, a database's replication lag at the moment of failure, the
 age of the last backup — has its own stream of uniform random numbers, derived
-from the seed and the element's *name*::
+from the seed and the element's *name*. The stream is cut into blocks of
+:data:`BLOCK` replicates, each block a stream of its own::
 
-    SeedSequence(seed, spawn_key=(chunk, stable_hash(name)))
+    SeedSequence(seed, spawn_key=(block, stable_hash(name)))
 
 So the numbers an element gets do not depend on which other elements exist:
 adding a responder or changing one service's strategy leaves every unrelated
 draw untouched (common random numbers), and both engines — and every worker of
-a distributed sweep — see exactly the same values. Replicates are grouped in
-chunks; replicate ``r`` of chunk ``c`` is number ``r`` of that chunk's stream,
-so a chunk's draws do not depend on the chunk size of other chunks.
+a distributed sweep — see exactly the same values. Replicate ``r`` is number
+``r % BLOCK`` of block ``r // BLOCK``; a run of replicates that starts inside a
+block jumps ahead to it (PCG64's ``advance``) instead of drawing what comes
+before. So the numbers of replicate ``r`` are the same however a sweep cuts its
+replicates into chunks — a chunk size chosen to fit a memory budget changes
+where the work is split, never the result.
 
 Some of a drill's data loss is settled by the draws alone — the replication
 lag at the fault, the age of the last backup, how long corruption went unseen
@@ -40,30 +44,47 @@ def stable_hash(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
 
-def element_uniforms(seed: int, chunk: int, name: str, n: int) -> np.ndarray:
-    """The first ``n`` uniforms of element ``name``'s stream in chunk ``chunk``."""
-    ss = np.random.SeedSequence(int(seed), spawn_key=(int(chunk), stable_hash(name)))
-    return np.random.Generator(np.random.PCG64(ss)).random(n)
+#: Replicates per block of an element's stream: each block is seeded on its own, and a run of
+#: replicates starting inside one jumps ahead to its first number. Fixed for good: changing it
+#: changes every number beyond the first block.
+BLOCK = 65536
+
+
+def element_uniforms(seed: int, name: str, n: int, start: int = 0) -> np.ndarray:
+    """The uniforms of replicates ``start .. start + n - 1`` of element ``name``'s stream."""
+    out = np.empty(int(n))
+    key = stable_hash(name)
+    r, stop = int(start), int(start) + int(n)
+    while r < stop:
+        block, skip = divmod(r, BLOCK)
+        take = min(BLOCK - skip, stop - r)
+        bits = np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(block, key)))
+        if skip:
+            bits.advance(skip)  # one 64-bit step per double: the numbers ``skip`` replicates in
+        np.random.Generator(bits).random(out=out[r - start : r - start + take])
+        r += take
+    return out
 
 
 @dataclass
 class Draws:
-    """Sampled values (seconds) of every random element, for ``n`` replicates."""
+    """Sampled values (seconds) of every random element, for replicates ``start .. start + n - 1``."""
 
     seed: int
-    chunk: int
+    #: The first replicate's number (0 for ``drsim drill --seed``).
+    start: int
     n: int
     values: dict[str, np.ndarray]
 
     @classmethod
-    def sample(cls, elements: dict[str, Distribution], seed: int, n: int, chunk: int = 0) -> Draws:
-        """Draw ``n`` replicates of every element, transformed by its distribution."""
-        values = {name: dist.ppf(element_uniforms(seed, chunk, name, n)) for name, dist in elements.items()}
-        return cls(int(seed), int(chunk), int(n), values)
+    def sample(cls, elements: dict[str, Distribution], seed: int, n: int, start: int = 0) -> Draws:
+        """Draw replicates ``start .. start + n - 1`` of every element, transformed by its distribution."""
+        values = {name: dist.ppf(element_uniforms(seed, name, n, start)) for name, dist in elements.items()}
+        return cls(int(seed), int(start), int(n), values)
 
     def replicate(self, r: int) -> Draws:
-        """The draws of one replicate, as a one-replicate :class:`Draws`."""
-        return Draws(self.seed, self.chunk, 1, {k: v[r : r + 1] for k, v in self.values.items()})
+        """The draws of one replicate (the ``r``-th of these), as a one-replicate :class:`Draws`."""
+        return Draws(self.seed, self.start + r, 1, {k: v[r : r + 1] for k, v in self.values.items()})
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]

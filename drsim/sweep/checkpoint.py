@@ -45,7 +45,8 @@ from ..version import __version__
 from .chunks import ChunkResult, SweepSpec
 from .result import SweepResult
 
-FORMAT = 1
+#: 2: draws keyed by blocks of replicates, not by chunk, and sums kept as exact partial sums.
+FORMAT = 2
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
 SUMMARY = "summary.parquet"
@@ -294,10 +295,9 @@ def _encode(res: ChunkResult, config_hash: str) -> dict[str, np.ndarray]:
     }
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta))}
     arrays["ints"] = np.array([[s.n, s.n_inf] for s in res.summaries.values()], dtype=np.int64).reshape(-1, 2)
-    arrays["floats"] = np.array([[s.total, s.lo, s.hi] for s in res.summaries.values()], dtype=np.float64).reshape(
-        -1, 3
-    )
+    arrays["floats"] = np.array([[s.lo, s.hi] for s in res.summaries.values()], dtype=np.float64).reshape(-1, 2)
     for j, s in enumerate(res.summaries.values()):
+        arrays[f"sum{j}"] = s.partials  # the exact sum, so a resumed sweep's means are those of an unbroken one
         arrays[f"bounds{j}"] = s.bounds
         arrays[f"le{j}"] = s.n_le
         arrays[f"lt{j}"] = s.n_lt
@@ -323,10 +323,10 @@ def _decode(z: Mapping[str, np.ndarray], spec: SweepSpec, point: int, chunk: int
     for j, key in enumerate(meta["metrics"]):
         s = Summary(
             int(ints[j, 0]),
-            float(floats[j, 0]),
+            z[f"sum{j}"],
             int(ints[j, 1]),
+            float(floats[j, 0]),
             float(floats[j, 1]),
-            float(floats[j, 2]),
             z[f"bounds{j}"],
             z[f"le{j}"],
             z[f"lt{j}"],

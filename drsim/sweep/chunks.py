@@ -2,10 +2,12 @@
 
 A sweep of ``n`` replicates at each grid point is cut into chunks of
 ``chunk_size`` replicates. Chunk ``i`` of a point covers replicates
-``[i * chunk_size, (i + 1) * chunk_size)`` and draws its random numbers from
-the streams ``(seed, i, element)`` (:mod:`drsim.engine.draws`), so its numbers
-do not depend on who runs it, when, or on how many other chunks there are;
-replicate 0 of chunk 0 is ``drsim drill --seed S``. Every grid point reads the
+``[i * chunk_size, (i + 1) * chunk_size)`` and draws those replicates' numbers
+from every element's stream (:mod:`drsim.engine.draws`, keyed by fixed blocks
+of replicates, not by chunk), so a replicate's numbers do not depend on who
+runs it, when, or on the chunk size: any chunking gives the same replicates,
+and the merged summaries are the same (:mod:`drsim.stats` sums exactly).
+Replicate 0 is ``drsim drill --seed S``. Every grid point reads the
 same streams (common random numbers), so differences between points are
 differences of configuration, not of luck.
 
@@ -145,7 +147,7 @@ def compiled_threads() -> int:
     return int(get_num_threads())
 
 
-def sample(elements: dict[str, Distribution], seed: int, n: int, chunk: int) -> Draws:
+def sample(elements: dict[str, Distribution], seed: int, n: int, start: int) -> Draws:
     """The same draws as :meth:`drsim.engine.draws.Draws.sample`, computed on several threads.
 
     Each element's stream is independent, and numpy releases the GIL while it
@@ -156,21 +158,21 @@ def sample(elements: dict[str, Distribution], seed: int, n: int, chunk: int) -> 
     threads = compiled_threads()
     items = list(elements.items())
     if threads <= 1 or n < THREADED_SAMPLING_FROM or len(items) < 2:
-        return Draws.sample(elements, seed, n, chunk)
+        return Draws.sample(elements, seed, n, start)
 
     def one(item: tuple[str, Distribution]) -> tuple[str, np.ndarray]:
         name, dist = item
-        return name, dist.ppf(element_uniforms(seed, chunk, name, n))
+        return name, dist.ppf(element_uniforms(seed, name, n, start))
 
     with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="drsim-draws") as pool:
         values = dict(pool.map(one, items))
-    return Draws(int(seed), int(chunk), int(n), values)
+    return Draws(int(seed), int(start), int(n), values)
 
 
 def draw_chunk(spec: SweepSpec, chunk_index: int, point: int = 0) -> Draws:
     """The random numbers of chunk ``chunk_index`` of grid point ``point``."""
     start, stop = spec.chunk_range(chunk_index)
-    return sample(spec.points[point].plan.elements(), spec.seed, stop - start, chunk_index)
+    return sample(spec.points[point].plan.elements(), spec.seed, stop - start, start)
 
 
 def replay_chunk(spec: SweepSpec, chunk_index: int, point: int, draws: Draws) -> ReplayedChunk:
