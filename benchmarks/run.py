@@ -265,7 +265,7 @@ def main(argv=None) -> None:
         for c in range(spec.n_chunks):
             lo, hi = spec.chunk_range(c)
             c0 = time.process_time()
-            dr = Draws.sample(plan.elements(), spec.seed, hi - lo, chunk=c)
+            dr = Draws.sample(plan.elements(), spec.seed, hi - lo, start=lo)
             c1 = time.process_time()
             task_durations(plan, dr)
             c2 = time.process_time()
@@ -298,7 +298,7 @@ def main(argv=None) -> None:
     def draw_all():
         for c in range(spec.n_chunks):
             lo, hi = spec.chunk_range(c)
-            Draws.sample(plan.elements(), spec.seed, hi - lo, chunk=c)
+            Draws.sample(plan.elements(), spec.seed, hi - lo, start=lo)
 
     floor, _ = _best(draw_all, repeat)
     print(

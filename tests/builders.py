@@ -89,7 +89,7 @@ def run_both(plan, seed: int, n: int, des_n: int = 300):
 
     draws = Draws.sample(plan.elements(), seed, n)
     finish = vectorized.run_many(plan, draws)
-    head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
+    head = Draws(draws.seed, draws.start, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
     np.testing.assert_array_equal(des.run_many(plan, head).finish, finish.finish[: head.n])
     return evaluate(plan, draws, finish)
 

@@ -33,7 +33,7 @@ def custodians_plan(steps_by_service: dict[str, list[dict]], custodians: int = 2
 def both_engines(plan, n: int, seed: int = 5, des_n: int = 300):
     draws = Draws.sample(plan.elements(), seed, n)
     got = vectorized.run_many(plan, draws)
-    head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
+    head = Draws(draws.seed, draws.start, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
     replayed = des.run_many(plan, head)
     np.testing.assert_array_equal(replayed.finish, got.finish[: head.n])
     np.testing.assert_array_equal(replayed.start, got.start[: head.n])

@@ -42,7 +42,7 @@ def times_both(plan, seed: int, n: int, des_n: int = 300):
     identical times on the first ``des_n`` replicates."""
     draws = Draws.sample(plan.elements(), seed, n)
     got = vectorized.run_many(plan, draws)
-    head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
+    head = Draws(draws.seed, draws.start, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
     replayed = des.run_many(plan, head)
     np.testing.assert_array_equal(replayed.finish, got.finish[: head.n])
     np.testing.assert_array_equal(replayed.start, got.start[: head.n])

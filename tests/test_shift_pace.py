@@ -44,7 +44,7 @@ def job_times(plan, n: int, seed: int = 3, des_n: int = 300):
     """Start and finish of each job's step (vectorized), after checking the DES on the first ``des_n``."""
     draws = Draws.sample(plan.elements(), seed, n)
     got = vectorized.run_many(plan, draws)
-    head = Draws(draws.seed, draws.chunk, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
+    head = Draws(draws.seed, draws.start, min(des_n, n), {k: v[:des_n] for k, v in draws.values.items()})
     replayed = des.run_many(plan, head)
     np.testing.assert_array_equal(replayed.finish, got.finish[: head.n])
     np.testing.assert_array_equal(replayed.start, got.start[: head.n])
