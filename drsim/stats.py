@@ -315,11 +315,14 @@ class Summary:
 
     def quantiles(self, qs) -> list[float]:
         """Several quantiles at once (one sort in exact mode)."""
+        return self.at_ranks([rank(q, self.n) for q in qs])
+
+    def at_ranks(self, ks: Sequence[int]) -> list[float]:
+        """The ``k``-th smallest values for several ``k`` at once (one partial sort in exact mode)."""
         if self.values is not None and self.n:
-            ks = [rank(q, self.n) - 1 for q in qs]
-            part = np.partition(self.values, ks)
-            return [float(part[k]) for k in ks]
-        return [self.quantile(q) for q in qs]
+            part = np.partition(self.values, [k - 1 for k in ks])
+            return [float(part[k - 1]) for k in ks]
+        return [self.at_rank(k) for k in ks]
 
 
 def add_exactly(partials: list[float], more: Sequence[float]) -> None:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import drsim
 from drsim.cli import main
+from drsim.frames import COMPARISON_KEYS, DIFFERENCES, DURATION_STATISTICS, IDENTITY
 from drsim.model.loader import bundled_names, load_drill, load_topology
 from drsim.plan import compile_plan
 from drsim.stats import Z95, paired_quantile_differences, quantile, quantile_interval
@@ -99,7 +100,7 @@ def test_strategies_order_on_region_loss_tier0_p90_rto(region_loss):
 
 def test_strategies_order_on_region_loss_p_meet_tier0(region_loss):
     df = region_loss.to_frame()
-    rows = df[(df["key"] == "tier:tier0:rto")].set_index("topology")
+    rows = df[(df["metric"] == "tier:tier0:rto")].set_index("estate")
     # baseline is active-active: every other strategy meets the 15-minute target less often
     for other in STRATEGIES[1:]:
         assert rows.loc[other, "d_p_meet_hi"] < 0, rows.loc[other]
@@ -141,7 +142,7 @@ def test_identical_estates_differ_by_exactly_zero():
     res = drsim.compare(["warm-standby", "warm-standby"], ["region-loss", "idp-outage"], n=300, seed=3)
     assert res.topologies == ["warm-standby", "warm-standby (2)"]
     df = res.to_frame()
-    second = df[df["topology"] == "warm-standby (2)"]
+    second = df[df["estate"] == "warm-standby (2)"]
     for col in [c for c in df.columns if c.startswith("d_")]:
         vals = second[col].to_numpy(dtype=float)
         finite = vals[~np.isnan(vals)]
@@ -149,34 +150,23 @@ def test_identical_estates_differ_by_exactly_zero():
         assert np.all(finite == 0.0), col
 
 
-def test_frame_is_tidy_one_row_per_drill_topology_metric():
+def test_frame_is_tidy_one_row_per_drill_estate_metric():
     res = drsim.compare(["ehr-hybrid", "pilot-light"], ["region-loss", "az-loss"], n=200, seed=5)
     df = res.to_frame()
-    assert list(df.columns[:10]) == [
-        "drill",
-        "topology",
-        "baseline",
-        "kind",
-        "subject",
-        "metric",
-        "key",
-        "affected",
-        "n",
-        "target",
-    ]
-    for stat in ("mean", "p50", "p90", "p99", "p_meet"):
-        for col in (stat, f"{stat}_lo", f"{stat}_hi", f"d_{stat}", f"d_{stat}_lo", f"d_{stat}_hi"):
-            assert col in df.columns
-    assert not df.duplicated(["drill", "topology", "key"]).any()
+    assert list(df.columns) == [*COMPARISON_KEYS, *IDENTITY, *DURATION_STATISTICS, *DIFFERENCES]
+    for stat in ("p50_s", "p90_s", "p95_s", "p99_s", "mean_s", "p_meet"):
+        assert f"d_{stat}" in df.columns
+    assert not df.duplicated(["drill", "estate", "metric"]).any()
     expected = sum(len(res.keys(d)) for d in res.drills) * 2
     assert len(df) == expected
     assert set(df["kind"]) <= {"service", "tier", "workflow", "latency", "rollback"}
     assert {"service", "tier", "workflow", "latency"} <= set(df["kind"])
-    base = df[df["topology"] == "ehr-hybrid"]
-    assert (base["d_p90"].fillna(0) == 0).all()
+    assert (df["unit"] == "s").all()
+    base = df[df["estate"] == "ehr-hybrid"]
+    assert (base["d_p90_s"].fillna(0) == 0).all()
     # a percentile lies inside its order-statistic interval, a probability inside its Wilson interval
-    ok = df.dropna(subset=["p90", "p_meet"])
-    assert ((ok["p90_lo"] <= ok["p90"]) & (ok["p90"] <= ok["p90_hi"])).all()
+    ok = df.dropna(subset=["p90_s", "p_meet"])
+    assert ((ok["p90_lo_s"] <= ok["p90_s"]) & (ok["p90_s"] <= ok["p90_hi_s"])).all()
     assert ((ok["p_meet_lo"] <= ok["p_meet"]) & (ok["p_meet"] <= ok["p_meet_hi"])).all()
 
 
@@ -203,14 +193,14 @@ def test_paired_differences_match_closed_form(tmp_path):
     x = res.values("test-drill", "a", "service:db:rto")
     y = res.values("test-drill", "b", "service:db:rto")
     np.testing.assert_allclose(y - x, x, rtol=1e-12)  # 2X - X = X, replicate by replicate
-    row = res.to_frame().set_index(["topology", "key"]).loc[("b", "service:db:rto")]
+    row = res.to_frame().set_index(["estate", "metric"]).loc[("b", "service:db:rto")]
     se = 600.0 / math.sqrt(n)  # sd of Exp(10m) is 10m
-    assert abs(row["d_mean"] - 600.0) < 4 * se
-    assert row["d_mean_lo"] < 600.0 < row["d_mean_hi"]
-    assert row["d_mean_hi"] - row["d_mean_lo"] == pytest.approx(2 * Z95 * np.std(x, ddof=1) / math.sqrt(n))
+    assert abs(row["d_mean_s"] - 600.0) < 4 * se
+    assert row["d_mean_lo_s"] < 600.0 < row["d_mean_hi_s"]
+    assert row["d_mean_hi_s"] - row["d_mean_lo_s"] == pytest.approx(2 * Z95 * np.std(x, ddof=1) / math.sqrt(n))
     p90 = 600.0 * math.log(10)
-    assert row["d_p90_lo"] < p90 < row["d_p90_hi"]
-    assert row["d_p90"] == pytest.approx(quantile(x, 0.9), rel=1e-12)
+    assert row["d_p90_lo_s"] < p90 < row["d_p90_hi_s"]
+    assert row["d_p90_s"] == pytest.approx(quantile(x, 0.9), rel=1e-12)
 
 
 def test_quantile_is_the_inverted_empirical_cdf():
@@ -257,10 +247,10 @@ def test_cli_compare_formats_and_bad_input(tmp_path, monkeypatch):
     r = run("compare", "az-loss", "-t", "ehr-hybrid", "-t", "active-active", "-n", "100", "--format", "json")
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
-    assert {row["topology"] for row in rows} == {"ehr-hybrid", "active-active"}
+    assert {row["estate"] for row in rows} == {"ehr-hybrid", "active-active"}
     r = run("compare", "az-loss", "-t", "ehr-hybrid", "-n", "100", "--format", "csv")
     assert r.exit_code == 0
-    assert r.output.startswith("drill,topology,baseline,")
+    assert r.output.startswith("drill,estate,baseline,affected,metric,")
     r = run("compare", "az-loss", "-t", "ehr-hybrid", "-n", "100", "--plot", "cmp.gif")
     assert r.exit_code == 2
     assert ".png, .svg or .pdf" in r.output
@@ -268,3 +258,20 @@ def test_cli_compare_formats_and_bad_input(tmp_path, monkeypatch):
     r = run("compare", "az-loss", "-t", "nowhere-estate", "-n", "100")
     assert r.exit_code == 2
     assert "nowhere-estate" in r.output
+
+
+def test_costs_total_what_each_estate_states_its_dr_arrangements_cost():
+    estates = ["legacy-onprem", "backup-restore", "pilot-light", "warm-standby", "active-active"]
+    res = drsim.compare(estates, "az-loss", n=20, seed=1)
+    costs = res.costs().set_index("estate")
+    assert list(costs.index) == estates
+    for name in estates:
+        topo = load_topology(name)
+        stated = [s.recovery.cost for s in topo.services.values() if s.recovery.cost is not None]
+        assert costs.loc[name, "per_year"] == sum(c.per_year for c in stated)
+        assert costs.loc[name, "one_off"] == sum(c.one_off for c in stated)
+        assert costs.loc[name, "costed"] == len(stated)
+    # the published order of running costs (AWS Well-Architected REL13-BP02): the more prepared, the dearer
+    assert list(costs["per_year"]) == sorted(costs["per_year"])
+    assert costs.loc["legacy-onprem", "per_year"] == 0
+    assert costs.loc["active-active", "per_year"] > costs.loc["backup-restore", "per_year"] > 0

@@ -22,6 +22,7 @@ UNITS = (
     "dimensionless",
     "factor",
     "(value as written",
+    "(people",
 )
 
 
@@ -204,9 +205,9 @@ def test_cli_sweep_plot_writes_a_heatmap_over_its_two_grid_keys(tmp_path):
     res = CliRunner().invoke(main, [*args, *grid, "--plot", str(out), "--plot-metric", "tier:tier2:rto"])
     assert res.exit_code in (0, 1), res.output
     text = _pdf_text(out)
-    assert "P(tier:tier2:rto meets target)" in text
-    assert "topology.staff.dba.shifts.2.headcount (value as written)" in text
-    assert "drill.response.declare.duration (value as written)" in text
+    assert "P(tier2 RTO ≤ 1d)" in text  # the colour bar
+    assert "dba head-count, shift 3 (people)" in text
+    assert "decision to fail over: duration (value as written)" in text
     # one key is not a grid to draw; a metric that does not exist is named with the closest one
     one = CliRunner().invoke(main, [*args, grid[0], grid[1], "--plot", str(tmp_path / "one.png")])
     assert one.exit_code == 2

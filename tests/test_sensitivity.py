@@ -54,7 +54,13 @@ def test_one_at_a_time_ranks_the_dominant_parameter_first():
     assert second["parameter"] == "runbook:app"
     assert second["swing"] == 0
     df = res.to_frame()
-    assert list(df["parameter"]) == ["runbook:app", "runbook:db"]
+    assert list(df["parameter"]) == ["runbook:app", "runbook:app", "runbook:db", "runbook:db"]
+    assert list(df["scale"]) == [0.5, 2.0, 0.5, 2.0]
+    db = df[df["parameter"] == "runbook:db"].set_index("scale")
+    assert db.loc[2.0, "p90_s"] == first["value_high"]
+    assert (db.loc[2.0, "d_p90_lo_s"], db.loc[2.0, "d_p90_hi_s"]) == (first["effect_high_lo"], first["effect_high_hi"])
+    assert (df["metric"] == "tier:tier0:rto").all()
+    assert (df["statistic"] == "p90_rto:tier0").all()
 
 
 def test_sobol_gives_the_dominant_parameter_the_variance():
@@ -163,7 +169,8 @@ def test_cli_sensitivity_and_advise(tmp_path, monkeypatch):
     )
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
-    assert lines[0].startswith("metric,change,")
+    assert lines[0].startswith("change,label,change_kind,change_subject,changes,metric,kind,subject,")
+    assert ",p90_s,d_p90_s,d_p90_lo_s,d_p90_hi_s," in lines[0]
     assert len(lines) > 3
     r = runner.invoke(main, ["advise", "region-loss", "--metric", "p90_bogus:tier0"], catch_exceptions=False)
     assert r.exit_code == 2

@@ -18,6 +18,9 @@ from click.testing import CliRunner
 from drsim.cli import main
 from drsim.errors import InputError
 from drsim.report import exercise
+from drsim.report.document import md_escape
+from drsim.report.improvement import DUE_DAYS, improvement_plan
+from drsim.report.questions import missed_rto_roots
 from drsim.report.scripted import fill
 from drsim.report.tabletop import tabletop
 from drsim.report.timeline import decision_points, derived_questions, render_timeline, state_lines
@@ -38,6 +41,8 @@ ANSWER_PHRASES = (
     "From this replay",
     "could start at",
     "Exercise structure",
+    "Improvement plan",
+    "Appendix: automated events",
 )
 
 #: A figure a state-of-play line quotes: a clock time, a duration or a percentage.
@@ -277,3 +282,70 @@ def test_participant_pdf_holds_text_and_no_answers(region_loss):
         assert phrase not in text, phrase
     sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages}
     assert len(sizes) == 1  # no landscape chart page
+
+
+# ------------------------------------------------------------------ the replay's questions and the improvement plan
+
+
+def _opening(q: str) -> str:
+    """The first four words of a question after its decision label: what a table hears as its template."""
+    return " ".join(re.sub(r"^\(D\d+\) ", "", q).split()[:4])
+
+
+def test_replay_questions_follow_each_decision_point_with_varied_wording(region_loss):
+    tt, packs = region_loss
+    qs = derived_questions(tt)
+    points = decision_points(tt)
+    assert len(points) >= 3
+    for k, (q, d) in enumerate(zip(qs, points, strict=False), 1):
+        assert q.startswith(f"(D{k}) ")
+        assert tt.clock(d.finish) in q  # quotes this replay's minute
+    assert not [q for q in qs[len(points) :] if q.startswith("(D")]
+    # read out in order, no question opens like the one before it, nor ends with the same ask
+    for a, b in itertools.pairwise(qs):
+        assert _opening(a) != _opening(b), (a, b)
+        assert a.rsplit(". ", 1)[-1] != b.rsplit(". ", 1)[-1], (a, b)
+    fac = " ".join(packs["facilitator", "md"].split())
+    for k, q in enumerate(qs, 1):
+        assert f"R{k}. {q}" in fac
+
+
+def test_replay_questions_are_fixed_by_the_seed_and_vary_between_seeds():
+    packs = [tabletop("region-loss", seed=s) for s in range(4)]
+    first = [derived_questions(tt) for tt in packs]
+    assert derived_questions(tabletop("region-loss", seed=0)) == first[0]
+
+    def declare_opening(tt, qs):
+        k = next(i for i, d in enumerate(decision_points(tt)) if d.kind == "declare")
+        return _opening(qs[k])
+
+    # seeds 0-3 word the declaration in more than one way
+    assert len({declare_opening(tt, qs) for tt, qs in zip(packs, first, strict=True)}) > 1
+
+
+def test_improvement_plan_starts_from_the_missed_targets_and_slowest_decisions(region_loss):
+    tt, packs = region_loss
+    rows = improvement_plan(tt)
+    roots, _ = missed_rto_roots(tt)
+    assert roots
+    for r in roots:  # every service whose own recovery decided a missed RTO has a row
+        assert sum(row.issue.startswith(f"{r} (") for row in rows) == 1
+    decisions = [row for row in rows if row.issue.startswith("D")]
+    slowest = sorted(decision_points(tt), key=lambda d: -d.took)[:2]
+    assert sorted(row.issue.split(" took ")[1].split(" ")[0] for row in decisions) == sorted(
+        dur(d.took) for d in slowest
+    )
+    staff = set(tt.plan.topology.staff)
+    for row in rows:
+        assert row.owner in staff, row
+        assert row.due_days in DUE_DAYS
+        assert row.recommendation.endswith(".")
+    tiers = {s.name: s.tier for s in tt.result.services}
+    assert {row.due_days for row in rows if tiers.get(row.issue.split(" ")[0]) == "tier0"} == {30}
+    fac = packs["facilitator", "md"]
+    section = fac.split("## Improvement plan", 1)[1].split("\n## ", 1)[0]
+    assert "| issue | recommendation | owner | due |" in section
+    table = [line for line in section.splitlines() if line.startswith("| ") and "| issue |" not in line]
+    assert len(table) == len(rows) + 3  # three spare rows for the hot wash
+    assert table[0].startswith(f"| {md_escape(rows[0].issue)} |")
+    assert all(line.replace(" ", "") == "|||||" for line in table[-3:])

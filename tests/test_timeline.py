@@ -23,9 +23,11 @@ from drsim.errors import OutputExistsError
 from drsim.model.loader import bundled_names
 from drsim.report import evidence as ev
 from drsim.report import swimlane
+from drsim.report.improvement import improvement_plan
+from drsim.report.questions import RECOVERY_ASKS, RECOVERY_OPENINGS
 from drsim.report.scripted import fill
 from drsim.report.tabletop import Tabletop, tabletop
-from drsim.report.timeline import derived_questions, render_timeline
+from drsim.report.timeline import derived_questions, event_rows, is_automated, render_timeline
 from drsim.report.wording import dur, tplus
 
 DRILLS = bundled_names("drills")
@@ -59,21 +61,36 @@ def packs():
 # ------------------------------------------------------------------ every bundled drill, every format
 
 
-@pytest.mark.parametrize("name", DRILLS)
-def test_markdown_event_table_lists_every_event_in_order(packs, name):
-    tt, out = packs(name)
-    md = out["md"]
-    section = md.split("## Event timeline", 1)[1].split("\n## ", 1)[0]
+def table_rows(md: str, heading: str) -> list[list[str]]:
+    """The cells of the table under ``heading`` in a Markdown pack, header left out, escapes and bold undone."""
+    section = md.split(heading, 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| T+ |")]
 
     def cells(line):
         parts = re.split(r"(?<!\\)\|", line)[1:-1]
         return [re.sub(r"\\(.)", r"\1", p.strip()).removeprefix("**").removesuffix("**") for p in parts]
 
-    parsed = [cells(r) for r in rows]
+    return [cells(r) for r in rows]
+
+
+def event_cells(tt, e) -> list[str]:
+    return [tplus(e.time), tt.clock(e.time), e.actor, e.service or "", e.event]
+
+
+@pytest.mark.parametrize("name", DRILLS)
+def test_event_table_lists_what_people_did_in_order_and_the_appendix_the_automation(packs, name):
+    tt, out = packs(name)
+    md = out["md"]
+    parsed = table_rows(md, "## Event timeline")
     events = [r for r in parsed if r[2] != "facilitator"]
-    expected = [[tplus(e.time), tt.clock(e.time), e.actor, e.service or "", e.event] for e in tt.result.timeline]
-    assert events == expected
+    people = [e for e in tt.result.timeline if not is_automated(e)]
+    automated = [e for e in tt.result.timeline if is_automated(e)]
+    assert events == [event_cells(tt, e) for e in people]
+    assert table_rows(md, "## Appendix: automated events") == [event_cells(tt, e) for e in automated]
+    assert len(people) + len(automated) == len(tt.result.timeline)
+    # nothing a person did or decided is in the appendix
+    staff = set(tt.plan.topology.staff)
+    assert not [e for e in automated if e.actor.split("#")[0] in staff]
     # injects sit between the events before their minute and those after it
     injects = tt.plan.drill.injects
     inject_rows = [i for i, r in enumerate(parsed) if r[2] == "facilitator"]
@@ -84,12 +101,23 @@ def test_markdown_event_table_lists_every_event_in_order(packs, name):
         if r[2] == "facilitator":
             times.append(None)
         else:
-            times.append(tt.result.timeline[k].time)
+            times.append(people[k].time)
             k += 1
     for i, inj in zip(inject_rows, sorted(injects, key=lambda x: x.at)):
         assert parsed[i][4].endswith(squash(fill(tt, inj.text, inj.at, "")))
         assert all(t <= inj.at for t in times[:i] if t is not None)
         assert all(t > inj.at for t in times[i:] if t is not None)
+
+
+def test_region_loss_event_table_keeps_people_and_decisions_and_sends_automation_to_the_appendix():
+    tt = tabletop("region-loss", percentile=90, n=2000)
+    main_rows, _ = event_rows(tt)
+    appendix, _ = event_rows(tt, automated=True)
+    assert (len(tt.result.timeline), len(tt.plan.drill.injects)) == (131, 6)
+    assert (len(main_rows), len(appendix)) == (89, 48)  # 83 events and 6 injects; 48 automated events
+    kinds = {e.kind for e in tt.result.timeline if not is_automated(e)}
+    assert {"fault", "detect", "ack", "triage", "declare", "communicate", "trigger", "call-in"} <= kinds
+    assert {e.kind for e in tt.result.timeline if is_automated(e)} == {"step", "restored", "queue"}
 
 
 @pytest.mark.parametrize("name", DRILLS)
@@ -104,7 +132,7 @@ def test_pdf_opens_with_numbered_pages_and_holds_events_injects_and_after_action
         assert f"page {i} of {n}" in t
     firsts = [t.strip().splitlines()[0] for t in texts]
     heads = ("Exercise structure", "Event timeline", "Injects", "Decision points", "Discussion questions")
-    order = [firsts.index(h) for h in (*heads, "After-action review", "Participant feedback form")]
+    order = [firsts.index(h) for h in (*heads, "After-action review", "Improvement plan", "Participant feedback form")]
     assert order == sorted(order)
     assert order[0] == 1
     assert firsts[0] == f"Tabletop exercise: {tt.plan.drill.name}"
@@ -229,16 +257,24 @@ def _estate(declare="40m", second_service=False):
     return plan_of(topo, drill)
 
 
+def recovery_question(qs: list[str], service: str, rto: str, target: str, tier: str = "tier0") -> tuple[str, str]:
+    """The question about ``service``'s recovery, split into its opening and the rest (whichever wording it got)."""
+    heads = [
+        h.format(service=service, rto=rto, inside=f" against a {target} target", tier=tier) for h in RECOVERY_OPENINGS
+    ]
+    (q,) = [q for q in qs if any(q.startswith(h) for h in heads)]
+    head = next(h for h in heads if q.startswith(h))
+    return head, q[len(head) :]
+
+
 def test_decision_delay_question_in_closed_form():
     # detect 1m, ic acknowledges 1m, triage 1m, decision 40m, dba promote 5m: RTO 48m
     tt = tabletop(_estate(), seed=0)
     (svc,) = [s for s in tt.result.services if s.affected]
     assert svc.rto == 48 * 60
-    qs = derived_questions(tt)
-    assert qs[0] == (
-        "svc-a came back after 48m against a 15m target; 43m of that passed before the decision at 10:43 "
-        "(fail over to dr; deciding took 40m). Who could have decided sooner, and on what evidence?"
-    )
+    _, rest = recovery_question(derived_questions(tt), "svc-a", "48m", "15m")
+    clause = "43m of that passed before the decision at 10:43 (fail over to dr; deciding took 40m)."
+    assert rest in {f"{clause} {ask}" for ask in RECOVERY_ASKS["decision"]}
     b = ev.breakdown(tt.plan, tt.replay.start, tt.replay.finish, tt.replay.actors, "svc-a")
     assert b.phases == {
         "detection": 60.0,
@@ -247,6 +283,7 @@ def test_decision_delay_question_in_closed_form():
         "the decision": 2400.0,
         "runbook work": 300.0,
     }
+    assert ev.main_cause(tt.plan, tt.replay.start, tt.replay.finish, b) == ev.Cause("decision", 43 * 60.0, "ic")
 
 
 def test_staff_wait_question_in_closed_form():
@@ -255,14 +292,49 @@ def test_staff_wait_question_in_closed_form():
     rto = {s.name: s.rto for s in tt.result.services if s.affected}
     assert rto == {"svc-a": 34 * 60, "svc-b": 64 * 60}
     qs = derived_questions(tt)
-    assert qs[0] == (
-        "svc-a came back after 34m against a 15m target; 30m of that was hands-on runbook work. "
-        "Which steps could be automated, pre-staged or rehearsed?"
+    _, rest = recovery_question(qs, "svc-a", "34m", "15m")
+    assert rest in {f"30m of that was hands-on runbook work. {ask}" for ask in RECOVERY_ASKS["runbook"]}
+    _, rest = recovery_question(qs, "svc-b", "1h04m", "15m")
+    clause = "30m of that was 'svc-b: promote' waiting for a free dba (busy with 'svc-a: promote')."
+    assert rest in {f"{clause} {ask}" for ask in RECOVERY_ASKS["wait"]}
+
+
+def test_improvement_plan_in_closed_form_aims_at_the_decision():
+    # svc-a: 43m of its 48m outage passed before the decision; the decision itself took 40m of the ic's time
+    tt = tabletop(_estate(), seed=0)
+    rows = improvement_plan(tt)
+    svc = rows[0]
+    assert svc.issue == "svc-a (tier0) back after 48m against a 15m RTO target."
+    assert svc.recommendation.startswith("43m passed before the decision (fail over to dr): agree a standing rule")
+    assert (svc.owner, svc.due_days, svc.due) == ("ic", 30, "within 30 days")
+    decisions = [r for r in rows if r.issue.startswith("D")]
+    assert [(r.issue, r.owner, r.due_days) for r in decisions] == [
+        ("D1 (Major incident? (triage: confirm scope and impact)) took 1m from when it could start to done.", "ic", 30),
+        ("D2 (Decision: fail over to dr) took 40m from when it could start to done.", "ic", 30),
+    ]  # the two slowest of its two decisions, in the order they were taken
+
+
+def test_improvement_plan_in_closed_form_asks_for_a_second_person():
+    # one DBA, two 30m promotions: svc-b waited 30m behind svc-a, svc-a was 30m of runbook work
+    tt = tabletop(_estate(declare="1m", second_service=True), seed=0)
+    by_issue = {r.issue: r for r in improvement_plan(tt)}
+    a = by_issue["svc-a (tier0) back after 34m against a 15m RTO target."]
+    assert a.recommendation == (
+        "Hands-on work took 30m: automate or pre-stage the longest steps starting with 'svc-a: promote', "
+        "and rehearse them."
     )
-    assert qs[1] == (
-        "svc-b came back after 1h04m against a 15m target; 30m of that was 'svc-b: promote' waiting for a free dba "
-        "(busy with 'svc-a: promote'). Who else could have done it, or been called in?"
+    assert a.owner == "dba"
+    b = by_issue["svc-b (tier0) back after 1h04m against a 15m RTO target."]
+    assert b.recommendation == (
+        "'svc-b: promote' waited 30m for a free dba behind 'svc-a: promote': call in or cross-train a second dba."
     )
+    assert b.owner == "dba"
+
+
+def test_no_missed_target_leaves_only_the_slowest_decisions_in_the_plan():
+    tt = tabletop(_estate(declare="1m"), seed=0)
+    assert tt.result.passed
+    assert all(r.issue.startswith("D") for r in improvement_plan(tt))
 
 
 def test_state_of_play_at_an_inject():
@@ -282,9 +354,11 @@ def test_state_of_play_at_an_inject():
 def test_no_missed_target_suggests_a_bad_night():
     tt = tabletop(_estate(declare="1m"), seed=0)  # 1+1+1+1+5 = 9m, inside 15m
     assert tt.result.passed
-    assert derived_questions(tt) == [
+    qs = derived_questions(tt)
+    assert [q[:4] for q in qs[:-1]] == ["(D1)", "(D2)"]  # triage and the decision, still worth discussing
+    assert qs[-1] == (
         "Every target was met in this replay. Rerun the pack with --percentile 90 to rehearse a bad night: what changes?"
-    ]
+    )
 
 
 def test_a_service_that_never_comes_back():
@@ -295,7 +369,7 @@ def test_a_service_that_never_comes_back():
     plan = plan_of(base_topology(services), base_drill())
     tt = tabletop(plan, seed=0, percentile=90, n=20)
     assert tt.selection.value == math.inf
-    assert derived_questions(tt) == [
+    assert [q for q in derived_questions(tt) if not q.startswith("(D")] == [
         "svc-a never came back in this replay (no way back: its standby is lost with it and the fault does not "
         "clear). svc-b was down until it was back. What is the fallback, and who decides to invoke it?"
     ]
@@ -438,6 +512,51 @@ def test_chart_lanes_cover_every_worker_and_service():
 
 
 @pytest.mark.parametrize("drill", DRILLS)
+def test_every_marker_bar_and_line_on_the_chart_is_in_its_legend(drill):
+    from matplotlib.figure import Figure
+
+    tt = tabletop(drill, seed=0)
+    lanes = swimlane.build_lanes(tt)
+    fig = Figure(figsize=(11.7, 8.3))
+    swimlane.draw(fig, (0.05, 0.1, 0.9, 0.8), tt, lanes)
+    (legend,) = fig.legends
+    shown = {t.get_text() for t in legend.get_texts()}
+    want = {swimlane.MARK_STYLES[m.style][3] for m in lanes.marks}
+    want |= {swimlane._legend_label(b.style, tt) for b in lanes.bars}
+    want |= {f"{label} {tt.clock(t)}" for t, label, _ in lanes.vlines}
+    if lanes.target is not None:  # drawn when the target falls on the chart
+        want.add(lanes.target[1])
+    assert want == shown
+
+
+def test_the_chart_draws_the_tier0_target_and_where_each_outage_ran_past_its_own():
+    tt = tabletop("region-loss", percentile=90, n=2000)
+    lanes = swimlane.build_lanes(tt)
+    # the fault at 02:10, tier0's RTO target 15m: the line at 02:25
+    assert lanes.target == (15 * 60.0, "tier0 RTO target (15m) Sat 02:25")
+    topo, finish = tt.plan.topology, tt.replay.finish
+    expected = set()
+    for s, o in tt.plan.outages.items():
+        down = float(finish[o.down_task])
+        if down + topo.tiers[o.tier].rto <= lanes.xmax:
+            expected.add((lanes.names.index(f"{s} ({o.tier})"), down + topo.tiers[o.tier].rto))
+    assert {(m.lane, m.time) for m in lanes.marks if m.style == "target"} == expected
+    assert len(expected) == len(tt.plan.outages)  # every target falls inside this long night's chart
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.7, 8.3))
+    swimlane.draw(fig, (0.05, 0.1, 0.9, 0.8), tt, lanes)
+    colour, width = swimlane.TARGET_LINE
+    drawn = [
+        ln.get_xdata()[0]
+        for ax in fig.axes
+        for ln in ax.get_lines()
+        if ln.get_color() == colour and ln.get_linewidth() == width
+    ]
+    assert drawn == [15 * 60.0]  # in the opening panel only
+
+
+@pytest.mark.parametrize("drill", DRILLS)
 def test_the_first_to_acknowledge_is_the_one_shown_triaging(drill):
     from drsim.api import prepare
     from drsim.engine import des
@@ -499,7 +618,9 @@ def _story_plan():
 def test_the_event_table_tells_timeouts_call_ins_failures_and_handovers_in_the_order_they_happen():
     tt = tabletop(_story_plan(), seed=0)
     md = render_timeline(tt, "md")
-    rows = [line for line in md.splitlines() if line.startswith("| T+")]
+    main_table, appendix = md.split("## Appendix: automated events")
+    rows = [line for line in main_table.splitlines() if line.startswith("| T+")]
+    assert "| 23:36 | automation | db | db restored |" in appendix
     # the rebuild (3h from 19:14, due 22:14) has 134m left at 20:00: 15m + 134m x 1.5 at night, ends 23:36
     story = [
         ("18:06", "level 2 paged: manager (no acknowledgement within 5m)"),
@@ -512,7 +633,6 @@ def test_the_event_table_tells_timeouts_call_ins_failures_and_handovers_in_the_o
         ("19:14", "db: rebuild from scratch"),
         ("20:00", "hands over db: rebuild from scratch to dba#3 of the night shift (15m handover)"),
         ("23:36", "db: rebuild from scratch - done"),
-        ("23:36", "db restored"),
     ]
     where = []
     for clock, text in story:

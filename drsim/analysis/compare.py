@@ -50,21 +50,23 @@ import numpy as np
 from ..api import prepare
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
+from ..frames import (
+    COMPARISON_KEYS,
+    DIFFERENCES,
+    DURATION_STATISTICS,
+    columns,
+    identity,
+    sample_statistics,
+    split_key,
+)
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement, calibration_column
 from ..model.loader import bundled_names, load_topology
 from ..plan import Plan
-from ..stats import (
-    bootstrap_weights,
-    mean_interval,
-    paired_quantile_differences,
-    quantile,
-    quantile_interval,
-    wilson,
-)
+from ..stats import PERCENTILES, bootstrap_weights, mean_interval, paired_quantile_differences
 from ..sweep import sweep
+from ..sweep.overlay import Overlay, apply_overlays, calibrated_elements, load_overlays
 
-#: The percentiles every comparison reports.
-PERCENTILES = (50, 90, 99)
 #: Kinds of metric a comparison reports (queues fold into their consumer's RPO).
 KINDS = ("service", "tier", "workflow", "latency", "rollback")
 
@@ -91,14 +93,6 @@ def simulate(plan: Plan, n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------ metric keys
-
-
-def split_key(key: str) -> tuple[str, str, str]:
-    """``service:ehr-db:rto`` -> ``("service", "ehr-db", "rto")``; ``latency:detect`` -> ``("latency", "detect", "time")``."""
-    parts = key.split(":", 2)
-    if len(parts) == 2:
-        return parts[0], parts[1], "time"
-    return parts[0], parts[1], parts[2]
 
 
 def _filler(key: str, n: int) -> np.ndarray:
@@ -136,6 +130,8 @@ class ComparisonResult:
     seed: int
     runs: dict[tuple[str, str], Run] = field(repr=False)
     _frame: object = field(default=None, repr=False)
+    #: The elements a calibration overlay set in every estate compared, with what each was fitted from.
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def baseline(self) -> str:
@@ -172,74 +168,73 @@ class ComparisonResult:
 
     # ---- tables
     def to_frame(self):
-        """Tidy pandas DataFrame: one row per drill x topology x metric.
+        """Tidy pandas DataFrame: one row per drill x estate x metric, in the columns of :mod:`drsim.frames`.
 
-        Columns: ``drill, topology, baseline, kind, subject, metric, key,
-        affected, n, target, mean, mean_lo, mean_hi, p50, p50_lo, p50_hi, p90, …,
-        p99_hi, p_meet, p_meet_lo, p_meet_hi`` and the differences from the
-        baseline topology ``d_mean, d_mean_lo, d_mean_hi, d_p50, …, d_p99_hi,
-        d_p_meet, d_p_meet_lo, d_p_meet_hi`` (all durations in seconds; ``lo``
-        and ``hi`` bound a 95% interval).
+        Columns: ``drill, estate, baseline, affected``, then ``metric, kind,
+        subject, measure, unit, n, never, target_s``, the percentiles
+        ``p50_s, p90_s, p95_s, p99_s`` each with its 95% interval
+        (``p90_lo_s``, ``p90_hi_s``), ``mean_s``, ``p_meet`` with
+        ``p_meet_lo``/``p_meet_hi``, and the differences from the baseline
+        estate with their 95% intervals: ``d_p50_s`` ... ``d_p99_hi_s``,
+        ``d_mean_s``, ``d_mean_lo_s``, ``d_mean_hi_s``, ``d_p_meet``,
+        ``d_p_meet_lo``, ``d_p_meet_hi``. With a calibration, a last column
+        ``calibrated`` lists every calibrated element, its value and what it
+        was fitted from (the same on every row).
         """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
         if self._frame is not None:
             return self._frame.copy()
         rows = []
-        qs = [p / 100 for p in PERCENTILES]
         for drill in self.drills:
             weights = bootstrap_weights(self.n, self.seed, drill)
             for key in self.keys(drill):
-                kind, subject, metric = split_key(key)
                 base = self.values(drill, self.baseline, key)
                 base_t = self.target(drill, self.baseline, key)
-                for topo in self.topologies:
-                    x = self.values(drill, topo, key)
-                    t = self.target(drill, topo, key)
-                    row = {
+                for estate in self.topologies:
+                    x = self.values(drill, estate, key)
+                    t = self.target(drill, estate, key)
+                    row: dict[str, object] = {
                         "drill": drill,
-                        "topology": topo,
+                        "estate": estate,
                         "baseline": self.baseline,
-                        "kind": kind,
-                        "subject": subject,
-                        "metric": metric,
-                        "key": key,
-                        "affected": key in self.runs[(drill, topo)].metrics,
-                        "n": self.n,
-                        "target": t if t is not None else math.nan,
+                        "affected": key in self.runs[(drill, estate)].metrics,
+                        **identity(key, self.n),
+                        **sample_statistics(x, t),
                     }
-                    row["mean"], row["mean_lo"], row["mean_hi"] = mean_interval(x)
-                    nanless = not np.any(np.isnan(x))
-                    for p, q in zip(PERCENTILES, qs):
-                        if nanless:
-                            row[f"p{p}"] = quantile(x, q)
-                            row[f"p{p}_lo"], row[f"p{p}_hi"] = quantile_interval(x, q)
-                        else:
-                            row[f"p{p}"] = row[f"p{p}_lo"] = row[f"p{p}_hi"] = math.nan
-                    if t is not None and nanless:
-                        k = int(np.count_nonzero(x <= t))
-                        row["p_meet"] = k / self.n
-                        row["p_meet_lo"], row["p_meet_hi"] = wilson(k, self.n)
-                    else:
-                        row["p_meet"] = row["p_meet_lo"] = row["p_meet_hi"] = math.nan
-                    with np.errstate(invalid="ignore"):
-                        row["d_mean"], row["d_mean_lo"], row["d_mean_hi"] = (
-                            mean_interval(x - base) if nanless else (math.nan,) * 3
-                        )
-                    if nanless and not np.any(np.isnan(base)):
-                        diffs = paired_quantile_differences(base, x, qs, weights)
-                    else:
-                        diffs = [(math.nan,) * 3 for _ in qs]
-                    for p, (dv, lo, hi) in zip(PERCENTILES, diffs):
-                        row[f"d_p{p}"], row[f"d_p{p}_lo"], row[f"d_p{p}_hi"] = dv, lo, hi
-                    if t is not None and base_t is not None and nanless and not np.any(np.isnan(base)):
-                        met = (x <= t).astype(float) - (base <= base_t).astype(float)
-                        row["d_p_meet"], row["d_p_meet_lo"], row["d_p_meet_hi"] = mean_interval(met)
-                    else:
-                        row["d_p_meet"] = row["d_p_meet_lo"] = row["d_p_meet_hi"] = math.nan
+                    row.update(_differences(base, x, base_t, t, weights))
                     rows.append(row)
-        self._frame = pd.DataFrame(rows)
+        self._frame = pd.DataFrame(rows, columns=[*columns(COMPARISON_KEYS, DURATION_STATISTICS), *DIFFERENCES])
+        if self.calibrated:
+            self._frame["calibrated"] = calibration_column(self.calibrated)
         return self._frame.copy()
+
+    def costs(self):
+        """What each estate's DR arrangements cost, as its topology states them (``services.S.recovery.cost``).
+
+        One row per estate, the baseline first: ``estate``, ``currency``,
+        ``one_off`` (setting the arrangements up) and ``per_year`` (running
+        them), summed over its services, ``costed`` (how many services state a
+        cost) and ``services`` (how many have a DR arrangement other than
+        ``none``). An estate that states no cost has zeros and ``costed`` 0.
+        """
+        import pandas as pd  # imported on use: pandas loads only when a frame is asked for
+
+        rows = []
+        for estate in self.topologies:
+            topo = self.runs[(self.drills[0], estate)].plan.topology
+            costs = [s.recovery.cost for s in topo.services.values() if s.recovery.cost is not None]
+            rows.append(
+                {
+                    "estate": estate,
+                    "currency": topo.currency(),
+                    "one_off": sum(c.one_off for c in costs),
+                    "per_year": sum(c.per_year for c in costs),
+                    "costed": len(costs),
+                    "services": sum(s.recovery.strategy != "none" for s in topo.services.values()),
+                }
+            )
+        return pd.DataFrame(rows)
 
     def summary(self, drill: str | None = None, keys: Sequence[str] | None = None):
         """A short table for one drill: the tier RTO/RPO rows (or ``keys``) of :meth:`to_frame`."""
@@ -248,11 +243,11 @@ class ComparisonResult:
         df = df[df["drill"] == drill]
         if keys is None:
             keys = [k for k in self.keys(drill) if k.startswith("tier:")]
-        df = df[df["key"].isin(list(keys))]
+        df = df[df["metric"].isin(list(keys))]
         order = {k: i for i, k in enumerate(keys)}
-        topo_order = {t: i for i, t in enumerate(self.topologies)}
+        estate_order = {t: i for i, t in enumerate(self.topologies)}
         return df.sort_values(
-            by=["key", "topology"], key=lambda s: s.map(order) if s.name == "key" else s.map(topo_order)
+            by=["metric", "estate"], key=lambda s: s.map(order) if s.name == "metric" else s.map(estate_order)
         ).reset_index(drop=True)
 
     # ---- plots
@@ -309,18 +304,22 @@ class ComparisonResult:
         )
 
     def plot_differences(self, drill: str | None = None, key: str | None = None, stat: str = "p90", ax=None):
-        """Each topology's difference from the baseline in one statistic, with its 95% interval.
+        """Each estate's difference from the baseline in one statistic, with its 95% interval.
 
-        ``key`` defaults to the RTO of the baseline's most critical tier.
+        ``stat`` is ``p50``, ``p90``, ``p95``, ``p99``, ``mean`` or ``p_meet``
+        (the ``d_`` columns of :meth:`to_frame`); ``key`` defaults to the RTO of
+        the baseline's most critical tier.
         """
         from ..report import plots  # imported on use: matplotlib loads only when a chart is drawn
 
+        stat = stat.removesuffix("_s")
+        sfx = "" if stat == "p_meet" else "_s"
         drill = self._drill(drill)
         key = key or f"tier:{self.tier_of(drill)}:rto"
         df = self.to_frame()
-        df = df[(df["drill"] == drill) & (df["key"] == key)].set_index("topology").loc[self.topologies]
+        df = df[(df["drill"] == drill) & (df["metric"] == key)].set_index("estate").loc[self.topologies]
         rows = [
-            (t, df.loc[t, f"d_{stat}"], df.loc[t, f"d_{stat}_lo"], df.loc[t, f"d_{stat}_hi"])
+            (t, df.loc[t, f"d_{stat}{sfx}"], df.loc[t, f"d_{stat}_lo{sfx}"], df.loc[t, f"d_{stat}_hi{sfx}"])
             for t in self.topologies[1:]
         ]
         _, subject, metric = split_key(key)
@@ -344,6 +343,33 @@ class ComparisonResult:
         self.plot_cdf(drill, tier, ax=a)
         self.plot_rto_rpo(drill, tier, ax=b)
         return fig
+
+
+def _differences(
+    base: np.ndarray, x: np.ndarray, base_t: float | None, t: float | None, weights: np.ndarray
+) -> dict[str, float]:
+    """The ``d_`` columns: an estate's differences from the baseline on the same replicates, with 95% intervals.
+
+    Means and P(meet) take the paired normal interval of the per-replicate
+    differences; percentiles the paired bootstrap (``weights``). Undefined
+    (NaN) where either estate has an undefined value.
+    """
+    row: dict[str, float] = {}
+    defined = not (np.any(np.isnan(x)) or np.any(np.isnan(base)))
+    qs = [p / 100 for p in PERCENTILES]
+    diffs = paired_quantile_differences(base, x, qs, weights) if defined else [(math.nan,) * 3 for _ in qs]
+    for p, (dv, lo, hi) in zip(PERCENTILES, diffs):
+        row[f"d_p{p}_s"], row[f"d_p{p}_lo_s"], row[f"d_p{p}_hi_s"] = dv, lo, hi
+    with np.errstate(invalid="ignore"):
+        row["d_mean_s"], row["d_mean_lo_s"], row["d_mean_hi_s"] = (
+            mean_interval(x - base) if not np.any(np.isnan(x)) else (math.nan,) * 3
+        )
+    if t is not None and base_t is not None and defined:
+        met = (x <= t).astype(float) - (base <= base_t).astype(float)
+        row["d_p_meet"], row["d_p_meet_lo"], row["d_p_meet_hi"] = mean_interval(met)
+    else:
+        row["d_p_meet"] = row["d_p_meet_lo"] = row["d_p_meet_hi"] = math.nan
+    return row
 
 
 def _topology_target(topo: Topology, key: str) -> float | None:
@@ -385,6 +411,7 @@ def compare(
     n: int = 2000,
     seed: int = 0,
     labels: Sequence[str] | None = None,
+    calibration: Sequence[str | Path | Overlay] = (),
 ) -> ComparisonResult:
     """Replay each drill ``n`` times against each topology on common random numbers.
 
@@ -392,10 +419,13 @@ def compare(
     models; the first is the baseline every difference is taken from.
     ``drills`` is one drill or several (names, paths or models); ``None``
     means every bundled drill. Each drill is checked against each topology.
+    ``calibration`` overlays (:mod:`drsim.sweep.overlay`) are written into every
+    topology and drill first, and the result lists the elements they calibrate.
     """
     if len(topologies) < 1:
         raise InputError("compare", [Problem("give at least one topology")])
     topos = [_load_topology(t) for t in topologies]
+    overlays = load_overlays(calibration)
     names = _labels(topos, labels)
     if drills is None:
         drills = bundled_names("drills")
@@ -406,7 +436,11 @@ def compare(
     for d in drills:
         dname = None
         for label, topo in zip(names, topos):
-            plan = prepare(d, topo)
+            if overlays:
+                calibrated_topo, calibrated_drill = apply_overlays(d, topo, overlays)
+                plan = prepare(calibrated_drill, calibrated_topo)
+            else:
+                plan = prepare(d, topo)
             dm = plan.drill
             dname = dm.name
             runs[(dm.name, label)] = Run(dm.name, label, plan, simulate(plan, n, seed), targets(plan))
@@ -414,4 +448,6 @@ def compare(
         if dname in drill_names:
             raise InputError("compare", [Problem(f"drill {dname!r} is given twice")])
         drill_names.append(dname)
-    return ComparisonResult(names, drill_names, int(n), int(seed), runs)
+    return ComparisonResult(
+        names, drill_names, int(n), int(seed), runs, calibrated=calibrated_elements(overlays) if overlays else ()
+    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.cutover import CutoverPlan, Evidence, Gate
+from ..model.cutover import CutoverPlan, Evidence, Gate, MeasureNote
 from .cutover import CutoverRun
 
 #: Resolution (seconds) of the decision-time grid on which the point of no return at confidence q is found.
@@ -30,6 +30,8 @@ class GateVerdict:
     value: float | None
     source: str  # "evidence", "simulation" or "no evidence"
     go: bool
+    #: The evidence's unit, time and source for the value, when the file gives them.
+    note: MeasureNote | None = None
 
 
 def simulated_value(measure: str, run: CutoverRun) -> float:
@@ -61,7 +63,7 @@ def judge_gates(plan: CutoverPlan, run: CutoverRun, evidence: Evidence) -> list[
             out.append(GateVerdict(g, v, "simulation", holds(g, v)))
         elif g.measure in evidence.measured:
             v = evidence.measured[g.measure]
-            out.append(GateVerdict(g, v, "evidence", holds(g, v)))
+            out.append(GateVerdict(g, v, "evidence", holds(g, v), evidence.notes.get(g.measure)))
         else:
             out.append(GateVerdict(g, None, "no evidence", False))
     return out

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
+from ..frames import identity, split_key, statistic_column, unit_of
 from ..model.gates import MILESTONES, known_subjects
 from ..model.units import UnitError, format_duration, parse_duration
 from ..plan import Plan
@@ -82,6 +83,19 @@ class Metric:
         """The bound a ``p_meet`` metric counts against, in seconds."""
         assert self.target is not None, f"{self.text} has no bound"
         return self.target
+
+    @property
+    def column(self) -> str:
+        """The column its value has in a result frame (:mod:`drsim.frames`): ``p90_s``, ``mean_s``, ``p_meet``."""
+        return statistic_column(self.stat, self.q, unit_of(*split_key(self.key)[::2]))
+
+    def identity(self, n: int) -> dict[str, object]:
+        """The columns a result frame gives the metric: what it measures (``metric`` is the outcomes key),
+        ``statistic`` (the metric as written) and, for a probability, the bound as ``target_s``."""
+        out = {**identity(self.key, n), "statistic": self.text}
+        if self.stat == "p_meet":
+            out["target_s"] = self.bound
+        return out
 
     def value(self, x: np.ndarray) -> float:
         """The statistic of per-replicate values ``x`` (seconds, or a probability)."""

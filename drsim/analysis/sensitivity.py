@@ -44,6 +44,8 @@ from ..engine import vectorized
 from ..engine.draws import Draws
 from ..engine.outcomes import evaluate
 from ..errors import InputError, Problem
+from ..extras import require
+from ..frames import COUNT, SECONDS, interval_columns
 from ..model import Drill, Topology
 from ..plan import Plan
 from ..stats import bootstrap_weights
@@ -157,16 +159,35 @@ class SensitivityResult:
     sobol: list[dict] | None = None
 
     def to_frame(self):
-        """One row per parameter: value at low and high, swing, effect of each with 95% interval,
-        and the Sobol indices if computed (``S1``, ``S1_conf``, ``ST``, ``ST_conf``)."""
+        """Tidy, in the columns of :mod:`drsim.frames`: one row per parameter x scale factor (low, high).
+
+        ``parameter``, ``elements`` (random durations in the group), ``scale`` (the factor its
+        durations are scaled by), what the metric measures (``metric``, ``kind``, ``subject``,
+        ``measure``, ``unit``, ``n``, ``statistic``; ``target_s`` for a probability), its value
+        at that scale in the statistic's column (``p90_s``, ``mean_s`` or ``p_meet``), the
+        effect from the metric as modelled with its 95% interval (``d_p90_s``, ``d_p90_lo_s``,
+        ``d_p90_hi_s``), the parameter's ``swing`` (high minus low: ``swing_s``), and the Sobol
+        indices if computed (``S1``, ``S1_conf``, ``ST``, ``ST_conf``; NaN for a parameter left
+        out of them).
+        """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
-        df = pd.DataFrame(self.oat)
-        if self.sobol is not None and len(df):
-            s = pd.DataFrame(self.sobol)
-            df = df.merge(s, on="parameter", how="left")
-        df.insert(0, "metric", self.metric.text)
-        return df
+        col = self.metric.column
+        lo, hi = interval_columns(col)
+        swing = "swing" + next((s for s in (SECONDS, COUNT) if col.endswith(s)), "")
+        sobol = {r["parameter"]: r for r in self.sobol or []}
+        indices = [k for k in (self.sobol or [{}])[0] if k != "parameter"]
+        rows = []
+        for r in self.oat:
+            for side, scale in (("low", self.low), ("high", self.high)):
+                row = {"parameter": r["parameter"], "elements": r["elements"], "scale": scale}
+                row.update(self.metric.identity(self.n))
+                row[col] = r[f"value_{side}"]
+                row[f"d_{col}"], row[f"d_{lo}"], row[f"d_{hi}"] = (r[f"effect_{side}{p}"] for p in ("", "_lo", "_hi"))
+                row[swing] = r["swing"]
+                row.update({k: sobol.get(r["parameter"], {}).get(k, math.nan) for k in indices})
+                rows.append(row)
+        return pd.DataFrame(rows)
 
     def ranked(self, k: int | None = None) -> list[dict]:
         rows = sorted(
@@ -291,7 +312,8 @@ def sobol(
     unless ``groups`` names them; the others stay as modelled. ``samples``
     should be a power of two (Sobol sequence).
     """
-    # imported on use, for start-up time: SALib takes over half a second to import
+    require("sensitivity", "Sobol indices")  # before any work: SALib comes with drsim[sensitivity]
+    # imported on use, for start-up time and as an optional dependency: SALib takes over half a second to import
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 

@@ -40,6 +40,7 @@ honest test.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,9 +51,11 @@ from scipy import stats as sps
 
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement, listing
 from ..model.units import format_duration
 from ..stats import quantile, wilson
 from ..sweep import build_spec, execute
+from ..sweep.overlay import Overlay
 from .observed import Observation, check_unique, load_observations, value_of
 
 #: The central intervals scored, as coverage probabilities.
@@ -223,6 +226,8 @@ class Backtest:
     crps: dict[str, float] = field(default_factory=dict)
     #: Mean CRPS over every observation of a time (seconds).
     crps_time: float = math.nan
+    #: The elements a calibration overlay set in the simulated model, with what each was fitted from.
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     def to_json_data(self) -> dict:
         """A JSON-ready record (seconds; ``null`` = never)."""
@@ -235,6 +240,7 @@ class Backtest:
             "topology": self.topology,
             "n": self.n,
             "seed": self.seed,
+            **({"calibrated": [e.to_dict() for e in self.calibrated]} if self.calibrated else {}),
             "observations": [
                 {
                     "drill": s.observation.drill,
@@ -328,12 +334,14 @@ def backtest(
     n: int = DEFAULT_N,
     seed: int = 0,
     executor: str = "local",
+    calibration: Sequence[str | Path | Overlay] = (),
 ) -> Backtest:
     """Score observed drills against ``n`` simulated replicates of ``drill``.
 
     ``observed`` is files of observed drills (:mod:`drsim.calibrate.observed`) or
     observations already read from them; ``drill`` and ``topology`` are names,
-    paths or loaded models (with any overlay already applied). Unreadable
+    paths or loaded models; ``calibration`` overlays are applied to them first
+    (:mod:`drsim.sweep.overlay`) and listed in the result. Unreadable
     files and observations of metrics the drill does not produce are refused
     before anything is simulated.
     """
@@ -342,7 +350,7 @@ def backtest(
     check_unique(observations)
     if not observations:
         raise InputError("backtest", [Problem("no observations given")])
-    spec = build_spec(drill, topology, n=n, seed=seed, keep_replicates=True)
+    spec = build_spec(drill, topology, n=n, seed=seed, keep_replicates=True, calibration=tuple(calibration))
     check_metrics(observations, spec.points[0].metrics)
     result = execute(spec, executor=executor)
     point = result.points[0]
@@ -350,7 +358,9 @@ def backtest(
     units = dict(zip(frame.metric, frame.unit))
     samples = {k: s.values for k, s in point.metrics.items() if s.values is not None}
     scored = score_all(observations, samples, units, seed)
-    return assess(scored, result.drill, result.topology, result.n, seed)
+    return dataclasses.replace(
+        assess(scored, result.drill, result.topology, result.n, seed), calibrated=result.calibrated
+    )
 
 
 def describe(bt: Backtest) -> list[str]:
@@ -402,6 +412,8 @@ def describe(bt: Backtest) -> list[str]:
         for c in bt.coverage
         if c.p_value < ALPHA
     )
+    if bt.calibrated:
+        lines += ["", *listing(bt.calibrated)]
     return lines
 
 

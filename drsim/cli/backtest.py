@@ -7,14 +7,14 @@ import json
 import click
 
 from .common import EXIT_OK, handle_errors
-from .options import overlaid, overlay_option, seed_option, topology_option
+from .options import calibration_option, seed_option, topology_option
 
 
 @click.command()
 @click.argument("observed", nargs=-1, required=True, metavar="OBSERVED...")
 @click.option("--drill", "drill_name", required=True, metavar="NAME|PATH", help="The drill the observations ran.")
 @topology_option
-@overlay_option
+@calibration_option
 @click.option(
     "-n", type=click.IntRange(100, 10_000_000), default=20_000, show_default=True, help="Replicates to simulate."
 )
@@ -39,8 +39,7 @@ def backtest(observed, drill_name, topology, overlays, n, seed, fmt):
     from ..calibrate.observed import load_observations
 
     observations = load_observations(observed)  # unreadable files are refused before the overlays are applied
-    drill_name, topology = overlaid(drill_name, topology, overlays)
-    result = run_backtest(observations, drill_name, topology, n=n, seed=seed)
+    result = run_backtest(observations, drill_name, topology, n=n, seed=seed, calibration=overlays)
     if fmt == "json":
         click.echo(json.dumps(result.to_json_data(), indent=2))
     else:

@@ -40,7 +40,7 @@ def calibrate(sources, mapping, out, topology, drill, bootstrap, seed, fmt, forc
     record feeds. Each element gets the best of lognormal, gamma, Weibull and
     exponential by AIC, fitted by maximum likelihood with censored records
     (unacknowledged before escalation, still open) included. Apply the result
-    with drsim drill|sweep DRILL --overlay OVERLAY.yaml. Exits 2 on bad input,
+    with drsim drill|sweep DRILL --calibration OVERLAY.yaml. Exits 2 on bad input,
     including an element with too few records; nothing is written then.
     """
     # imported on use: keeps drsim --help fast

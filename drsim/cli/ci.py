@@ -119,6 +119,14 @@ class CiFiles:
         if self.journal is not None or self.history is not None:
             self._journal(sweep_journal(result, input_files(drill, topology, overlays), grid))
 
+    def write_cutover(self, data: dict, topology: str, inputs) -> None:
+        """Write the journal of a cutover run (``drsim cutover``) and record it in the history."""
+        # imported on use: keeps drsim --help fast
+        from ..report.journal import cutover_journal
+
+        if self.journal is not None or self.history is not None:
+            self._journal(cutover_journal(data, topology, inputs))
+
     def _journal(self, journal) -> None:
         """Write ``--journal`` and record the run in the history (a failure there is a warning)."""
         if self.journal is not None:

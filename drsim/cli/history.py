@@ -56,9 +56,13 @@ def _dur(x: float | None) -> str:
 
 
 def _value(x: float | None, unit: str) -> str:
+    """A journal value in its unit: a probability, a duration (``s``), else a plain number (a cutover
+    gate's measured quantity, whose unit the plan does not state)."""
     if x is None:
         return "-"
-    return f"{x:.3f}" if unit == "probability" else _dur(x)
+    if unit == "probability":
+        return f"{x:.3f}"
+    return _dur(x) if unit == "s" else f"{x:.4g}"
 
 
 def _interval(iv: tuple[float, float] | None, unit: str) -> str:

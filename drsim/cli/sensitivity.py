@@ -109,12 +109,36 @@ def sensitivity(drill_name, topology, metric, n, seed, method, low, high, sample
     help="Topologies to take a service's runbook under a better DR strategy from "
     "(default: the bundled strategy variants); repeat it.",
 )
+@click.option(
+    "--budget",
+    metavar="AMOUNT",
+    default=None,
+    help="Money to spend, in the estate's currency (250k, 1.2M): rank changes and combinations within it "
+    "by what they buy per cost.",
+)
+@click.option(
+    "--years",
+    type=click.FloatRange(0, 100),
+    default=5.0,
+    show_default=True,
+    help="Horizon a cost is counted over: one-off + years x per year.",
+)
+@click.option(
+    "--beam", type=click.IntRange(1, 50), default=3, show_default=True, help="Combinations kept at each size."
+)
+@click.option(
+    "--max-changes",
+    type=click.IntRange(1, 10),
+    default=3,
+    show_default=True,
+    help="Most changes bought together.",
+)
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Changes shown.")
 @frame_format_option
 @chart_option
 @force_plot_option
 @handle_errors
-def advise(drill_name, topology, metric, n, seed, library, top, fmt, plot, force):
+def advise(drill_name, topology, metric, n, seed, library, budget, years, beam, max_changes, top, fmt, plot, force):
     """Rank changes to the estate by how much they improve METRIC on DRILL.
 
     Candidates: one more person in each role the drill needs (on the shift on
@@ -122,24 +146,51 @@ def advise(drill_name, topology, metric, n, seed, library, top, fmt, plot, force
     interval halved, each backed-up interface buffer doubled. Every candidate
     replays the drill on the same random numbers as the estate as it is, so the
     ranking is not noise; each effect has a 95% interval.
+
+    With --budget, changes are priced from the estate's costs and bought
+    together too (a beam search over combinations within the budget), and
+    everything is ranked by improvement per cost; --plot draws the cost-benefit
+    frontier.
     """
     # imported on use: keeps drsim --help fast
     from ..analysis.advise import advise as rank_changes
-    from ..report.analysis_tables import frame_text, render_advice
+    from ..errors import InputError, Problem
+    from ..model.costs import parse_amount
+    from ..model.units import UnitError
+    from ..report.analysis_tables import frame_text, render_advice, render_budgeted_advice
     from ..report.console import wide_console
     from .progress import notice_if_compiling
 
+    if budget is not None:
+        try:
+            budget = parse_amount(budget)
+        except UnitError as exc:
+            raise InputError("--budget", [Problem(str(exc))]) from None
     plot = plot_path(plot, force)
     notice_if_compiling()
     with worded_as_options(metric="--metric"):
-        res = rank_changes(drill_name, topology, metric, n=n, seed=seed, library=list(library) or None)
+        res = rank_changes(
+            drill_name,
+            topology,
+            metric,
+            n=n,
+            seed=seed,
+            library=list(library) or None,
+            budget=budget,
+            years=years,
+            beam=beam,
+            max_changes=max_changes,
+        )
     if fmt != "table":
         click.echo(frame_text(res.to_frame(), fmt), nl=fmt != "csv")
+    elif budget is not None:
+        render_budgeted_advice(res, top, wide_console())
     else:
         render_advice(res, top, wide_console())
     if plot is not None:
         use_agg()
-        save_figure(res.plot(top).figure, plot, force)
+        ax = res.plot_frontier() if budget is not None else res.plot(top)
+        save_figure(ax.figure, plot, force)
 
 
 def register(main: click.Group) -> None:

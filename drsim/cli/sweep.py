@@ -12,7 +12,7 @@ import click
 
 from .ci import CiFiles, history_options, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
-from .options import overlaid, overlay_option, plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import calibration_option, overlaid, plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
 
@@ -20,7 +20,7 @@ replicates_help = "Replicates per grid point."
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
-@overlay_option
+@calibration_option
 @click.option(
     "-n", "--replicates", "n", type=click.IntRange(1), default=100_000, show_default=True, help=replicates_help
 )
@@ -106,7 +106,15 @@ replicates_help = "Replicates per grid point."
     default=None,
     metavar="METRIC",
     help="Metric the --plot heatmap shows, e.g. tier:tier0:rto, service:ehr-db:rpo or "
-    "workflow:medication-administration:downtime (default: RTO of the most critical tier).",
+    "workflow:medication-administration:downtime (default: the metric whose P(meet) varies most across the grid).",
+)
+@click.option(
+    "--show",
+    "show",
+    multiple=True,
+    metavar="METRIC",
+    help="A metric the table shows side by side over the grid points (repeat for several), e.g. "
+    "tier:tier0:rto or latency:declare (default: the metrics whose P(meet) varies most across the grid).",
 )
 @click.option(
     "--format",
@@ -138,6 +146,7 @@ def sweep(
     workers,
     plot,
     plot_metric,
+    show,
     fmt,
     junit,
     journal,
@@ -155,13 +164,14 @@ def sweep(
     """
     # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
+    from ..extras import require
     from ..io import check_writable
     from ..sweep import parse_grid_option
     from ..sweep import sweep as run_sweep
     from .progress import notice_if_compiling, progress_bar
 
     given_drill, given_topology = drill_name, topology  # as named: for the journal and what to run next
-    drill_name, topology = overlaid(drill_name, topology, overlays)
+    drill_name, topology, _ = overlaid(drill_name, topology, overlays)  # bad overlays are told before anything runs
     grid: dict = {}
     for g in grids:
         key, values = parse_grid_option(g)
@@ -181,12 +191,18 @@ def sweep(
                     ],
                 )
             check_writable(out, force)
+            if out.suffix.lower() == ".parquet":
+                require("parquet", "--out FILE.parquet")  # before the sweep, not after it
+        else:
+            require("parquet", "--out DIR (a checkpointed sweep writes DIR/summary.parquet)")
     if plot is not None and len(grid) != 2:
         raise InputError("--plot", [Problem(f"a heatmap needs exactly two --grid keys (the axes); {len(grid)} given")])
     plot = plot_path(plot, force)
     ci = CiFiles.checked(junit, journal, force, plot, out if folder is None else None).recording(history, no_history)
     if plot is not None and plot_metric is not None:
         _check_plot_metric(drill_name, topology, plot_metric)  # before the sweep, not after it
+    if show:
+        _check_show(drill_name, topology, show)  # before the sweep, not after it
     if resume and folder is None:
         raise InputError("--resume", [Problem("needs --out DIR, the directory of the checkpointed sweep to continue")])
     if executor is None:
@@ -200,8 +216,9 @@ def sweep(
         notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):
         result = run_sweep(
-            drill_name,
-            topology,
+            given_drill,
+            given_topology,
+            calibration=overlays,
             n=n,
             seed=seed,
             engine=engine,
@@ -215,7 +232,7 @@ def sweep(
             resume=resume,
             force=force,
         )
-    print_sweep(result, fmt, given_drill, given_topology)
+    print_sweep(result, fmt, given_drill, given_topology, show)
     warn_missed_gates(result)
     ci.write_sweep(result, given_drill, given_topology, grid, overlays)
     # with a machine-readable format on standard output, where files went is said on standard error
@@ -259,35 +276,51 @@ def _check_plot_metric(drill_name, topology, metric: str) -> None:
         )
 
 
+def _check_show(drill_name, topology, show) -> None:
+    """Refuse a ``--show`` metric the drill does not report, naming the closest one."""
+    # imported on use: keeps drsim --help fast
+    from ..api import run_drill
+    from ..errors import InputError, Problem
+    from ..model.checks import did_you_mean
+
+    known = sorted(run_drill(drill_name, topology).metrics)
+    problems = [Problem(f"no metric {m!r} in this sweep{did_you_mean(m, known)}") for m in show if m not in known]
+    if problems:
+        raise InputError("--show", problems)
+
+
 def _plot_heatmap(result, path: Path, metric: str | None, force: bool) -> None:
-    """P(meet target) of one metric over the sweep's two grid keys."""
+    """P(meet target) of one metric over the sweep's two grid keys; by default the metric whose P(meet)
+    varies most across the grid."""
     # imported on use: keeps drsim --help fast
     from ..errors import InputError, Problem
     from ..model.checks import did_you_mean
-    from ..report import plots
+    from ..report import labels, plots
 
-    frame = result.to_frame()
-    known = [m for m in dict.fromkeys(frame["metric"]) if frame.loc[frame["metric"] == m, "target"].notna().any()]
+    known = result.by_variation()
     if metric is None:
-        tiers = frame[frame["metric"].isin([m for m in known if m.startswith("tier:") and m.endswith(":rto")])]
-        if tiers.empty:
-            raise InputError("--plot-metric", [Problem("this drill affects no tier; name a metric to plot")])
-        metric = str(tiers.sort_values(["target", "metric"])["metric"].iloc[0])  # the tightest RTO target
+        if not known:
+            raise InputError("--plot-metric", [Problem("this drill has no metric with a target; nothing to plot")])
+        metric = known[0]
     if metric not in known:
         raise InputError(
             "--plot-metric", [Problem(f"no metric {metric!r} with a target in this sweep{did_you_mean(metric, known)}")]
         )
     use_agg()
     x, y = result.grid_keys
-    ax = plots.grid_heatmap(frame, x, y, metric, title=f"{result.drill}: P({metric} meets target), n = {result.n:,}")
+    targets = {pt.targets[metric] for pt in result.points}
+    target = targets.pop() if len(targets) == 1 else None  # a grid over the target itself: no one bound
+    title = f"{result.drill}: {labels.meets(metric, target)}, n = {result.n:,} per cell"
+    ax = plots.grid_heatmap(result.to_frame(), x, y, metric, title=title)
     save_figure(ax.figure, path, force)
 
 
-def print_sweep(result, fmt: str, drill: str, topology: str | None) -> None:
+def print_sweep(result, fmt: str, drill: str, topology: str | None, show: tuple[str, ...] = ()) -> None:
     """A sweep's summary and gates on standard output: rich tables (with what to run next when a gate
-    missed), JSON or Markdown."""
+    missed), JSON or Markdown. A grid sweep (or ``show``) is one side-by-side table of its points."""
     # imported on use: keeps drsim --help fast
     from ..report.console import wide_console
+    from ..report.grid_table import render_grid
     from ..report.sweep_summary import render_gates_markdown, render_sweep, sweep_json
     from .next_steps import sweep_next_steps
 
@@ -297,7 +330,10 @@ def print_sweep(result, fmt: str, drill: str, topology: str | None) -> None:
         click.echo(render_gates_markdown(result))
     else:
         console = wide_console()
-        render_sweep(result, console)
+        if len(result.points) > 1 or show:
+            render_grid(result, console, list(show))
+        else:
+            render_sweep(result, console)
         hint = sweep_next_steps(result, drill, topology)
         if hint is not None:
             console.print(hint, highlight=False, markup=False)

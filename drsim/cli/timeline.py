@@ -10,7 +10,7 @@ from ..errors import InputError, Problem
 from ..io import check_writable
 from ..model.units import UnitError, parse_duration
 from .common import handle_errors, worded_as_options
-from .options import topology_option
+from .options import calibration_option, topology_option
 
 _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".png": "png"}
 
@@ -18,6 +18,7 @@ _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
+@calibration_option
 @click.option(
     "--seed",
     type=int,
@@ -46,9 +47,11 @@ _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "pdf", "png"]),
+    type=click.Choice(["md", "html", "pdf", "png", "console"]),
     default=None,
-    help="Output format (default: from the -o file's suffix). png is one page: the swimlane chart unless --page.",
+    help="Output format (default: from the -o file's suffix). png is one page: the swimlane chart unless --page. "
+    "console: one offline HTML page to run the session from (modules, injects revealed on a click or a clock, "
+    "the facilitator's state of play on a second panel).",
 )
 @click.option(
     "-o",
@@ -84,7 +87,7 @@ _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @handle_errors
-def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page, edition, session, force):
+def timeline(drill_name, topology, overlays, seed, percentile, n, fmt, output, paper, page, edition, session, force):
     """Write a tabletop exercise pack for DRILL (a bundled name or a YAML file).
 
     The facilitator edition (the default) is described below, with an agenda
@@ -96,10 +99,12 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
     objectives), a swimlane chart, every event with the injects at their
     minute, the decision points with the evidence available at each,
     discussion questions drawn from where the replay missed its targets, and
-    an after-action section with space for notes. Exits 0 when written, 2 on
+    an after-action section with an improvement plan. --format console
+    writes instead one offline HTML page to run the session from. Exits 0 when written, 2 on
     bad input, 4 when the output file exists (without --force).
     """
     # imported on use: keeps drsim --help fast
+    from ..report.exercise_console import write_console
     from ..report.tabletop import label_selection, tabletop
     from ..report.timeline import render_timeline
 
@@ -130,14 +135,21 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
 
         notice_if_compiling()
     with worded_as_options(percentile="--percentile", n="--n", format="--format", paper="--paper", page="--page"):
-        tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n)
-        out = render_timeline(tt, fmt, output, paper, force=force, page=page, edition=edition, session=session_seconds)
+        tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n, calibration=overlays)
+        if fmt == "console":
+            out = write_console(tt, output, session=session_seconds, paper=paper, force=force)
+            edition = "facilitator console"
+        else:
+            out = render_timeline(
+                tt, fmt, output, paper, force=force, page=page, edition=edition, session=session_seconds
+            )
     if output is None:
         click.echo(out, nl=False)
     else:
         sel = tt.selection
         how = f"seed {sel.seed}" if sel.percentile is None else label_selection(sel)
-        click.echo(f"wrote {out} ({edition} edition, {fmt}, {paper}; {tt.result.drill}, {how})", err=True)
+        what = edition if fmt == "console" else f"{edition} edition, {fmt}"
+        click.echo(f"wrote {out} ({what}, {paper}; {tt.result.drill}, {how})", err=True)
 
 
 def register(main) -> None:

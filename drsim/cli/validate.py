@@ -26,8 +26,8 @@ from .options import topology_option
 def validate(files, topology):
     """Check FILES (topologies, drills, cutover plans or exercise calendars).
 
-    A file with measured at the top is a rehearsal's evidence (checked on its own; its measures against
-    a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover
+    A file with measured at the top, or a .csv table, is a rehearsal's evidence (checked on its own; its
+    measures against a plan by drsim cutover --evidence). A file with freeze or waves at the top is read as a cutover
     plan; one with exercises at the top as an exercise calendar; one with drill keys at the top
     (faults, response, ...) as a drill. Each is checked against
     --topology, else against a topology among FILES (the last one before it, else the first after it),
@@ -42,25 +42,13 @@ def validate(files, topology):
         calendar_from_text,
         cutover_from_text,
         drill_file_from_text,
-        kind_of,
         load_topology,
         model_from_text,
-        parse_yaml,
-        read_user_file,
         topology_from_text,
     )
     from ..plan.compile import compile_plan  # imported on use: keeps drsim --help fast
 
-    bad = False
-    read: list[tuple[Path, bytes | None, str | None]] = []  # file, its text, its kind (None: unreadable)
-    for f in files:
-        try:
-            raw = read_user_file(f)
-            read.append((f, raw, kind_of(parse_yaml(raw, str(f)).data)))
-        except InputError as exc:
-            click.echo(f"error: {exc}", err=True)
-            read.append((f, None, None))
-            bad = True
+    read, bad = _read(files)
     topologies = {}  # index in FILES -> the topology read from it (None: invalid)
     for i, (f, raw, kind) in enumerate(read):
         if raw is None or kind in ("drill", "cutover", "calendar"):
@@ -133,3 +121,34 @@ def validate(files, topology):
             bad = True
     if bad:
         sys.exit(EXIT_BAD_INPUT)
+
+
+#: A file named on the command line: its path, its text (None: unreadable, or checked already) and its kind.
+Read = tuple[Path, bytes | None, str | None]
+
+
+def _read(files) -> tuple[list[Read], bool]:
+    """Each file read and its kind told (an evidence table checked at once), and whether any was bad."""
+    # imported on use: keeps drsim --help fast
+    from ..errors import InputError
+    from ..model.loader import evidence_table, is_table, kind_of, parse_yaml, read_user_file
+
+    bad = False
+    read: list[Read] = []
+    for f in files:
+        try:
+            raw = read_user_file(f)
+            if is_table(f):
+                ev = evidence_table(raw, str(f))
+                click.echo(
+                    f"{f}: valid evidence table ({len(ev.measured)} measure(s); whether a plan's gates measure "
+                    "them is checked by drsim cutover PLAN --evidence FILE)"
+                )
+                read.append((f, None, "evidence"))  # done: nothing more to check
+                continue
+            read.append((f, raw, kind_of(parse_yaml(raw, str(f)).data)))
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            read.append((f, None, None))
+            bad = True
+    return read, bad

@@ -1,5 +1,6 @@
-"""Run history: every ``drsim drill`` and ``drsim sweep`` remembered, so a programme of exercises can be
-followed over time.
+"""Run history: every ``drsim drill``, ``drsim sweep`` and ``drsim cutover`` remembered, so a programme of
+exercises and a migration's go/no-go decisions can be followed over time (only drills and sweeps count as
+exercises: :mod:`.tested`).
 
 :mod:`.store` keeps each run's journal (:mod:`drsim.report.journal`) in an
 embedded SQLite database; :mod:`.changes` reads two runs side by side

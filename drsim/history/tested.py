@@ -1,7 +1,8 @@
 """What history says was exercised: the days each drill was run on an estate.
 
-A run recorded in history (``drsim drill`` or ``drsim sweep``) counts as an
-exercise of its drill on the day it finished (UTC). The exercise calendar reads
+A run recorded in history by ``drsim drill`` or ``drsim sweep`` counts as an
+exercise of its drill on the day it finished (UTC); other recorded runs (a
+``drsim cutover`` judging a plan's gates) exercise nothing and are left out. The exercise calendar reads
 these days to know when each part of the estate was last tested; the
 contingency-plan evidence reads the runs themselves.
 """
@@ -24,9 +25,14 @@ def run_day(run: Run) -> dt.date:
     return dt.date.fromisoformat(run.created_utc[:10])
 
 
+#: The commands whose recorded runs are exercises of a drill.
+EXERCISES = ("drill", "sweep")
+
+
 def recorded_runs(path: str | Path | None = None, topology: str | None = None) -> list[Run]:
-    """Every run in the history (``--history`` path, else ``$DRSIM_HISTORY``, else the default), oldest
-    first, of one estate if ``topology`` is given; none when history is off or holds nothing yet.
+    """Every exercise in the history (``--history`` path, else ``$DRSIM_HISTORY``, else the default): the
+    runs of :data:`EXERCISES`, oldest first, of one estate if ``topology`` is given; none when history is
+    off or holds nothing yet.
 
     A history that cannot be read raises :class:`~drsim.history.store.HistoryError`, leaving the file as it was.
     """
@@ -36,14 +42,15 @@ def recorded_runs(path: str | Path | None = None, topology: str | None = None) -
     store = Store(resolved)
     if store.check() == 0:
         return []
-    return [r for r in store.runs() if topology is None or r["topology"] == topology]
+    return [r for r in store.runs() if r["command"] in EXERCISES and (topology is None or r["topology"] == topology)]
 
 
 def tested_days(runs: Sequence[Run]) -> dict[str, list[dt.date]]:
-    """For each drill (as named in its results), the days it was run, oldest first."""
+    """For each drill (as named in its results), the days it was run, oldest first (exercises only)."""
     out: dict[str, list[dt.date]] = {}
     for r in runs:
-        out.setdefault(r["drill"], []).append(run_day(r))
+        if r["command"] in EXERCISES:
+            out.setdefault(r["drill"], []).append(run_day(r))
     return out
 
 
@@ -75,4 +82,4 @@ def drills_of(runs: Sequence[Run], topology: Topology) -> list[Drill | None]:
     return out
 
 
-__all__ = ["drill_of", "drills_of", "recorded_runs", "run_day", "tested_days"]
+__all__ = ["EXERCISES", "drill_of", "drills_of", "recorded_runs", "run_day", "tested_days"]

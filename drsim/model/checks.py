@@ -17,6 +17,7 @@ from .costs import CHANGE_KINDS, Cost
 from .drill import Drill
 from .gates import GateError, parse_gate
 from .names import code_points, lookalike_warnings, looks_identical
+from .placeholders import placeholder_problems
 from .topology import ALL_DAYS, DependencyGroup, RateProfile, Service, StaffRole, Step, Topology, Usable
 from .units import MAX_DURATION
 
@@ -797,4 +798,5 @@ def check_drill(d: Drill, t: Topology) -> list[Problem]:
             parse_gate(gate, t)
         except GateError as exc:
             out.append((("gates", i), str(exc)))
+    out += placeholder_problems(d, t)
     return out

@@ -42,11 +42,23 @@ from pydantic import Field, field_validator, model_validator
 
 from .checks import did_you_mean
 from .distributions import parse_distribution
-from .topology import RateProfile, Topology
+from .topology import RateProfile, Retry, Topology, WorkStep
 from .types import DurationDist, Model, Name, PositiveSeconds, Rate, clock_time
 
 #: A check's finding: the field path it concerns, and what is wrong.
 Finding = tuple[tuple, str]
+
+
+class CutoverFailure(Model):
+    """A step that can fail: each attempt fails independently, is retried, then escalated or left stuck."""
+
+    probability: float = Field(ge=0, le=1, description="Probability that one attempt fails, in [0, 1].")
+    retry: Retry | None = Field(None, description="Retries after a failed attempt (none: the first failure is final).")
+    otherwise: list[WorkStep] | None = Field(
+        None,
+        description="The escalation when every attempt has failed: steps (another role, the vendor) that finish "
+        "the step instead. None: the wave is stuck and the cutover cannot complete (a rollback is the way out).",
+    )
 
 
 class CutoverStep(Model):
@@ -64,6 +76,14 @@ class CutoverStep(Model):
     undo: DurationDist | None = Field(
         None,
         description="Time to undo the step in a rollback (omitted: nothing to undo). An irreversible step has none.",
+    )
+    failure: CutoverFailure | None = Field(
+        None, description="The chance that an attempt fails, its retries and the escalation after the last one."
+    )
+    diverts: list[Name] = Field(
+        default_factory=list,
+        description="Entities whose new records land on the new system from the end of this step: a rollback "
+        "must carry them back (divergent writes) until the step is undone.",
     )
 
     @model_validator(mode="after")
@@ -144,6 +164,11 @@ class Gate(Threshold):
     name: Name
     before: Name | None = Field(None, description="The wave it gates (omitted: the whole cutover, before the freeze).")
     decided_by: Name | None = Field(None, description="The role that judges it (a role of the topology).")
+    takes: DurationDist | None = Field(
+        None,
+        description="For a gate before a wave: how long judging it takes once the waves before are done, "
+        "work of decided_by that the wave waits for (omitted: no time).",
+    )
     simulated: bool = Field(
         False,
         description="Judged on the simulation, not on evidence: measure is then one of "
@@ -158,6 +183,10 @@ class Gate(Threshold):
             raise ValueError(
                 f"a simulated gate's measure must be one of {known}, found {self.measure!r}"
                 f"{did_you_mean(self.measure, SIMULATED_MEASURES)}"
+            )
+        if self.takes is not None and self.before is None:
+            raise ValueError(
+                "'takes' is for a gate before a wave (give 'before'): the freeze's own gates are judged ahead of it"
             )
         return self
 
@@ -247,12 +276,27 @@ class CutoverPlan(Model):
         return topology.profiles[p] if isinstance(p, str) else p
 
 
+class MeasureNote(Model):
+    """What a measured value is in, when it was measured and where the figure comes from (all optional)."""
+
+    unit: str = ""
+    when: str = ""
+    source: str = ""
+
+    def describe(self) -> str:
+        """The note in words: ``2026-02-28T23:40, smoke-test log`` (empty when there is none)."""
+        return ", ".join(x for x in (self.when, self.source) if x)
+
+
 class Evidence(Model):
     """What a rehearsal measured: a value for each gate's ``measure``, judged against its threshold."""
 
     description: str = ""
     measured: dict[str, float] = Field(
         description="Each measured quantity, by the gate's measure (exactly as the plan spells it): its value."
+    )
+    notes: dict[str, MeasureNote] = Field(
+        default_factory=dict, description="For a measure: its unit, when it was measured and its source."
     )
 
 
@@ -313,6 +357,14 @@ def check_cutover(plan: CutoverPlan, topology: Topology) -> list[Finding]:
         for j, step in enumerate(w.steps):
             if step.role is not None:
                 out += _unknown(("waves", i, "steps", j, "role"), step.role, roles, "role")
+            for k, entity in enumerate(step.diverts):
+                out += _unknown(("waves", i, "steps", j, "diverts", k), entity, plan.entities, "entity")
+            if step.failure is not None:
+                for k, alt in enumerate(step.failure.otherwise or []):
+                    if alt.role is not None:
+                        out += _unknown(
+                            ("waves", i, "steps", j, "failure", "otherwise", k, "role"), alt.role, roles, "role"
+                        )
     out += _duplicates([g.name for g in plan.gates], ("gates",), "gate")
     for i, g in enumerate(plan.gates):
         if g.before is not None:

@@ -44,6 +44,7 @@ from . import Drill, Topology
 from .calendar import CalendarRules, check_calendar
 from .checks import check_drill, check_topology, did_you_mean, name_warnings
 from .cutover import CutoverPlan, Evidence, check_cutover, check_evidence
+from .evidence_csv import evidence_from_csv, read_table
 
 #: Larger files are refused: a real estate description is a few hundred lines.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -334,7 +335,7 @@ def _where(raw: bytes, offset: int) -> tuple[int, int]:
     return line, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
 
 
-def _decode(raw: bytes, source: str) -> str:
+def _decode(raw: bytes, source: str, kind: str = "YAML") -> str:
     if len(raw) > MAX_FILE_BYTES:
         raise InputError(source, [Problem(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?")])
     for bom, name in (
@@ -348,7 +349,7 @@ def _decode(raw: bytes, source: str) -> str:
     nul = raw.find(b"\x00")
     if nul >= 0:
         raise InputError(
-            source, [Problem("file holds binary data (a NUL byte); expected YAML text", (), *_where(raw, nul))]
+            source, [Problem(f"file holds binary data (a NUL byte); expected {kind} text", (), *_where(raw, nul))]
         )
     try:
         return raw.decode("utf-8")
@@ -1023,8 +1024,22 @@ def load_calendar(name_or_path: str | Path, topology: Topology) -> CalendarFile:
     return calendar_from_text(read_user_file(path), topology, str(path), path.parent)
 
 
+def is_table(path: str | Path) -> bool:
+    """Whether a file is read as a CSV table (its name ends ``.csv``)."""
+    return str(path).lower().endswith(".csv")
+
+
+def evidence_table(raw: bytes, source: str) -> Evidence:
+    """A CSV evidence table's bytes read on their own (measures not checked against any plan)."""
+    return read_table(_decode(raw, source, "CSV"), source)[0]
+
+
 def load_evidence(name_or_path: str | Path, plan: CutoverPlan) -> Evidence:
-    """Load an evidence file by bundled name (``cutovers/evidence/``) or path, checked against ``plan``."""
+    """Load an evidence file by bundled name (``cutovers/evidence/``) or path, checked against ``plan``:
+    YAML or JSON (``measured: {...}``), or a CSV table (``.csv``: :mod:`drsim.model.evidence_csv`)."""
+    if is_table(name_or_path):
+        path = Path(name_or_path)
+        return evidence_from_csv(_decode(read_user_file(path), str(path), "CSV"), plan, str(path))
     path = resolve(str(name_or_path), "cutovers/evidence")
     return evidence_from_text(read_user_file(path), plan, str(path))
 

@@ -10,7 +10,9 @@ Each analysis of :mod:`drsim.analysis` returns a result with a tidy frame
   value and effect at the low and high scale factors, biggest swing first,
   with Sobol indices when computed;
 * advice (:func:`render_advice`): candidate changes, best first, each with its
-  effect, its 95% interval and whether it is shown to help.
+  effect, its 95% interval and whether it is shown to help; with a budget
+  (:func:`render_budgeted_advice`), each change's cost and what it buys per
+  100k of it, the combinations found within the budget, and the one that buys most.
 
 Durations are written as people read them (``1h52m``), differences with a
 sign, probabilities to three decimals; ``-`` stands for a value that does not
@@ -29,6 +31,7 @@ from ..analysis.compare import ComparisonResult
 from ..analysis.metrics import Metric
 from ..analysis.sensitivity import SensitivityResult
 from ..io import csv_safe
+from ..model.costs import format_amount
 from ..model.units import format_duration
 
 
@@ -85,17 +88,18 @@ def render_comparison(result: ComparisonResult, drill: str, keys: list[str] | No
         table.add_column(col, justify=just, no_wrap=col in ("metric (target)", "estate"))
     last = None
     for r in df.itertuples():
-        metric = f"{r.subject} {r.metric.upper() if r.metric in ('rto', 'rpo') else r.metric} ({_d(r.target)})"
+        measure = r.measure.upper() if r.measure in ("rto", "rpo") else r.measure
+        metric = f"{r.subject} {measure} ({_d(r.target_s)})"
         if last is not None and metric != last:
             table.add_section()
-        base = r.topology == result.baseline
+        base = r.estate == result.baseline
         table.add_row(
             metric if metric != last else "",
-            r.topology + (" (baseline)" if base else ""),
-            _d(r.p50),
-            f"{_d(r.p90)} ({_d(r.p90_lo)}-{_d(r.p90_hi)})",
+            r.estate + (" (baseline)" if base else ""),
+            _d(r.p50_s),
+            f"{_d(r.p90_s)} ({_d(r.p90_lo_s)}-{_d(r.p90_hi_s)})",
             f"{_p(r.p_meet)} ({_p(r.p_meet_lo)}-{_p(r.p_meet_hi)})" if not math.isnan(r.p_meet) else "-",
-            "" if base else f"{_signed(r.d_p90)} ({_signed(r.d_p90_lo)} to {_signed(r.d_p90_hi)})",
+            "" if base else f"{_signed(r.d_p90_s)} ({_signed(r.d_p90_lo_s)} to {_signed(r.d_p90_hi_s)})",
             ""
             if base or math.isnan(r.d_p_meet)
             else f"{_dp(r.d_p_meet)} ({_dp(r.d_p_meet_lo)} to {_dp(r.d_p_meet_hi)})",
@@ -178,3 +182,79 @@ def render_advice(res: AdviceResult, top: int, console: Console) -> None:
             "improves" if r["improves"] else "not shown to help",
         )
     console.print(table)
+
+
+#: Value is shown per this much money: "per 100k".
+PER = 100_000
+
+
+def _money(res: AdviceResult, amount: float) -> str:
+    return "not stated" if math.isnan(amount) else format_amount(amount, res.currency)
+
+
+def _per(res: AdviceResult, r: dict) -> str:
+    """Improvement per 100k of cost: ``-2m30s`` of RTO, ``+0.012`` of P(meet); ``free`` when it costs nothing."""
+    v = r["gain_per_cost"]
+    if math.isnan(v):
+        return "-"
+    if math.isinf(v):
+        return "free"
+    sign = 1.0 if res.metric.higher_is_better else -1.0
+    return metric_effect(res.metric, sign * v * PER)
+
+
+def _advice_table(res: AdviceResult, rows: list[dict], title: str) -> Table:
+    m = res.metric
+    table = Table(title=title, title_justify="left")
+    per = f"per {format_amount(PER, res.currency)}"
+    for col in ("#", "change", f"cost ({res.years:g} yr)", "after", "effect [95% CI]", per, "sure?"):
+        table.add_column(col, justify="left" if col in ("change", "sure?") else "right")
+    for i, r in enumerate(rows, 1):
+        beyond = math.isfinite(r["cost"]) and not r["within_budget"]
+        table.add_row(
+            str(i),
+            r["change"].replace(" + ", "\n+ "),
+            _money(res, r["cost"]) + (" (over)" if beyond else ""),
+            metric_value(m, r["value"]),
+            _with_interval(m, r["effect"], r["effect_lo"], r["effect_hi"]),
+            _per(res, r),
+            "improves" if r["improves"] else "not shown to help",
+        )
+    return table
+
+
+def render_budgeted_advice(res: AdviceResult, top: int, console: Console) -> None:
+    """Single changes and combinations within the budget, by what they buy per 100k; the best buy."""
+    assert res.budget is not None, "advice without a budget is rendered by render_advice"
+    m = res.metric
+    budget = format_amount(res.budget, res.currency)
+    head = (
+        f"{res.drill} on {res.topology}: {m.describe()} = {metric_value(m, res.base)} as it is (n = {res.n}, "
+        f"seed {res.seed}); budget {budget} over {res.years:g} years (one-off + years x per year)"
+    )
+    singles = [r for r in res.rows if r["changes"] == 1]
+    combos = res.combinations()
+    console.print(_advice_table(res, singles[:top], f"{head}\nOne change at a time, most bought per cost first"))
+    if combos:
+        console.print(
+            _advice_table(
+                res, combos[:top], "Changes bought together within the budget (beam search), most bought per cost first"
+            )
+        )
+    else:
+        console.print("No combination of changes within the budget improves on a single change.")
+    best = res.best()
+    if best is None:
+        console.print(f"Nothing within {budget} is shown to improve {m.describe()}.")
+    else:
+        console.print(
+            f"Most bought within {budget}: {best['change']} ({_money(res, best['cost'])} over {res.years:g} years): "
+            f"{m.describe()} {metric_value(m, res.base)} -> {metric_value(m, best['value'])} "
+            f"({_with_interval(m, best['effect'], best['effect_lo'], best['effect_hi'])}, 95% paired interval)."
+        )
+    unpriced = [r["subject"] for r in singles if math.isnan(r["cost"])]
+    if unpriced:
+        console.print(
+            f"No cost stated for {len(unpriced)} change(s) ({', '.join(unpriced)}); give one in the topology "
+            "(a role's or shift's cost, a strategy's recovery cost, or change_costs) to weigh it within the budget."
+        )

@@ -14,9 +14,13 @@ import numpy as np
 
 from ..analysis.cutover import PERCENTILES, CutoverRun
 from ..analysis.cutover_gates import RESOLUTION, GateVerdict
+from ..model.calibrated import CalibratedElement, listing
+from ..model.cutover import Gate
 from ..model.units import format_duration
 from ..stats import quantile
-from .document import md_escape
+
+#: Spacing (seconds) of the decision times on the rollback-completion curve.
+CURVE_STEP = 900.0
 
 
 def _summary(x: np.ndarray) -> dict[str, float | None]:
@@ -31,27 +35,32 @@ def _summary(x: np.ndarray) -> dict[str, float | None]:
     return {"mean": mean, "se": se, **{f"p{p}": quantile(x, p / 100) for p in PERCENTILES}}
 
 
+def _gate(run: CutoverRun, g: Gate) -> dict:
+    """A gate as data; for one before a wave, when it is reached and what a NO-GO there leads to."""
+    out: dict = {
+        "name": g.name,
+        "threshold": g.describe(),
+        "at_least": g.at_least,
+        "at_most": g.at_most,
+        "before": g.before,
+        "decided_by": g.decided_by,
+        "simulated": g.simulated,
+    }
+    if g.before is not None:
+        out["reached"] = _summary(run.gate_reached[g.name])
+        out["p_rollback_inside_freeze_if_no_go"] = run.rollback_from_gate(g.name)
+    return out
+
+
 def _gates(run: CutoverRun, verdicts: Sequence[GateVerdict] | None) -> list[dict]:
     if verdicts is None:
-        return [
-            {
-                "name": g.name,
-                "threshold": g.describe(),
-                "before": g.before,
-                "decided_by": g.decided_by,
-                "simulated": g.simulated,
-            }
-            for g in run.plan.gates
-        ]
+        return [_gate(run, g) for g in run.plan.gates]
     return [
         {
-            "name": v.gate.name,
-            "threshold": v.gate.describe(),
-            "before": v.gate.before,
-            "decided_by": v.gate.decided_by,
-            "simulated": v.gate.simulated,
+            **_gate(run, v.gate),
             "value": v.value,
             "source": v.source,
+            "note": v.note.model_dump() if v.note is not None else None,
             "verdict": "GO" if v.go else "NO-GO",
         }
         for v in verdicts
@@ -59,10 +68,14 @@ def _gates(run: CutoverRun, verdicts: Sequence[GateVerdict] | None) -> list[dict
 
 
 def cutover_data(
-    run: CutoverRun, decision_times: Sequence[float], verdicts: Sequence[GateVerdict] | None = None
+    run: CutoverRun,
+    decision_times: Sequence[float],
+    verdicts: Sequence[GateVerdict] | None = None,
+    calibrated: Sequence[CalibratedElement] = (),
 ) -> dict:
     """The figures of ``run`` as JSON-ready data, rollbacks launched at each of ``decision_times``,
-    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given."""
+    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given; with
+    ``calibrated`` elements (the estate run with a calibration overlay), a ``calibrated`` list."""
     roles: dict[str, float] = {}
     entities = {}
     for e in run.reconciliation:
@@ -77,26 +90,34 @@ def cutover_data(
             roles[e.reentry_role] = roles.get(e.reentry_role, 0.0) + float(np.mean(e.reentry_hours))
     q = run.plan.rollback.confidence
     safe, p_safe = run.latest_safe_rollback(q, RESOLUTION)
+    diverted = sorted({e for s in run.tasks.steps for e in s.diverts})
+    at_safe = run.rollback(safe).diverged if safe is not None else {}
     return {
         "plan": run.plan.name,
+        "engine": run.engine,
+        **({"calibrated": [e.to_dict() for e in calibrated]} if calibrated else {}),
         "seed": run.seed,
         "replicates": run.n,
         "freeze": {"start": run.plan.freeze.start.isoformat(), "length": run.window},
         "point_of_no_return": _summary(run.point_of_no_return),
         "completion": _summary(run.completion),
         "p_completes_inside_freeze": run.completes_inside_window(),
+        "p_stuck": float(np.mean(np.isinf(run.completion))),
         "safe_rollback": {
             "confidence": q,
             "resolution": RESOLUTION,
             "latest_decision": safe,
             "p_done_inside_freeze": p_safe,
+            "diverged_records": {e: float(np.mean(at_safe[e])) for e in diverted} if safe is not None else None,
         },
+        "rollback_curve": [{"decided_at": t, "p_done_inside_freeze": p} for t, p in run.rollback_curve(CURVE_STEP)],
         "rollback": [
             {
                 "decided_at": t,
                 "p_still_reversible": run.reversible_at(t),
                 "p_done_inside_freeze": run.rollback_inside_window(t),
                 "duration": _summary(run.rollback_time(t)),
+                "diverged_records": {e: float(np.mean(run.rollback(t).diverged[e])) for e in diverted},
             }
             for t in decision_times
         ],
@@ -111,28 +132,35 @@ def cutover_data(
     }
 
 
-def _d(v: float | None) -> str:
+def duration_text(v: float | None) -> str:
     if v is None:
         return "-"
     return "never" if math.isinf(v) else format_duration(v)
 
 
 def _row(label: str, s: dict) -> str:
-    return f"  {label:<28} {_d(s['p50']):>9} {_d(s['p90']):>9} {_d(s['p99']):>9}"
+    return f"  {label:<28} {duration_text(s['p50']):>9} {duration_text(s['p90']):>9} {duration_text(s['p99']):>9}"
+
+
+def calibrated_of(data: dict) -> list[CalibratedElement]:
+    """The calibrated elements :func:`cutover_data` listed in ``data`` (none without a calibration)."""
+    return [CalibratedElement(**e) for e in data.get("calibrated", [])]
 
 
 def cutover_table(data: dict) -> list[str]:
     """The lines of the text report of :func:`cutover_data`'s ``data``."""
     hdr = f"  {'':<28} {'P50':>9} {'P90':>9} {'P99':>9}"
     lines = [
-        f"cutover {data['plan']}: freeze from {data['freeze']['start']} for {_d(data['freeze']['length'])}"
+        f"cutover {data['plan']}: freeze from {data['freeze']['start']} for {duration_text(data['freeze']['length'])}"
         f" ({data['replicates']} replicates, seed {data['seed']})",
         "",
         hdr,
         _row("first irreversible step", data["point_of_no_return"]),
         _row("cutover complete", data["completion"]),
-        f"  P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}",
-        _safe_line(data["safe_rollback"]),
+        f"  P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}"
+        + (f"; stuck (a step failed every attempt, no escalation) {data['p_stuck']:.3f}" if data["p_stuck"] else ""),
+        safe_line(data["safe_rollback"]),
+        *diverged_lines(data["safe_rollback"]["diverged_records"]),
         "",
         "rollback, by the time it is decided (from the freeze start):",
         f"  {'decided at':<12} {'P(reversible)':>14} {'P(done in freeze)':>18} {'P50':>9} {'P90':>9}",
@@ -140,14 +168,14 @@ def cutover_table(data: dict) -> list[str]:
     for r in data["rollback"]:
         d = r["duration"]
         lines.append(
-            f"  {_d(r['decided_at']):<12} {r['p_still_reversible']:>14.3f} {r['p_done_inside_freeze']:>18.3f}"
-            f" {_d(d['p50']):>9} {_d(d['p90']):>9}"
+            f"  {duration_text(r['decided_at']):<12} {r['p_still_reversible']:>14.3f} {r['p_done_inside_freeze']:>18.3f}"
+            f" {duration_text(d['p50']):>9} {duration_text(d['p90']):>9}"
         )
     if data["reconciliation"]:
         lines += ["", "reconciliation of records written during the freeze (mean):"]
         lines.append(f"  {'entity':<14} {'rule':<9} {'records':>9} {'replay':>9} {'re-entry':>14}")
         for name, e in data["reconciliation"].items():
-            replay = _d(e["replay_duration"]["mean"]) if e["replay_duration"] else "-"
+            replay = duration_text(e["replay_duration"]["mean"]) if e["replay_duration"] else "-"
             reentry = (
                 f"{e['reentry_person_hours']['mean']:.1f} h {e['reentry_role']}" if e["reentry_person_hours"] else "-"
             )
@@ -161,12 +189,22 @@ def cutover_table(data: dict) -> list[str]:
             by = f", decided by {g['decided_by']}" if g["decided_by"] else ""
             head = f"  {g['verdict']:<5} " if data["judged"] else "  "
             lines.append(
-                f"{head}{g['name']}: {g['threshold']}; {_measured(g)} (before {g['before'] or 'the freeze'}{by})"
+                f"{head}{g['name']}: {g['threshold']}; {measured_text(g)} (before {g['before'] or 'the freeze'}{by})"
             )
+    if data.get("calibrated"):
+        lines += ["", *listing(calibrated_of(data))]
     return lines
 
 
-def _safe_line(s: dict) -> str:
+def diverged_lines(d: dict | None) -> list[str]:
+    """Divergent writes a rollback decided at the point of no return must carry back, in words."""
+    if not d:
+        return []
+    parts = ", ".join(f"{v:.0f} {k}" for k, v in d.items())
+    return [f"  decided then, the rollback carries back writes made on the new system (mean): {parts}"]
+
+
+def safe_line(s: dict) -> str:
     """The point of no return at confidence q, in words."""
     q = f"{s['confidence']:g}"
     if s["latest_decision"] is None:
@@ -175,80 +213,20 @@ def _safe_line(s: dict) -> str:
             f" it with probability {s['p_done_inside_freeze']:.3f} only"
         )
     return (
-        f"  point of no return at q = {q}: a rollback decided by {_d(s['latest_decision'])} after the freeze"
+        f"  point of no return at q = {q}: a rollback decided by {duration_text(s['latest_decision'])} after the freeze"
         f" starts ends inside it with probability {s['p_done_inside_freeze']:.3f}"
-        f" (to within {_d(s['resolution'])})"
+        f" (to within {duration_text(s['resolution'])})"
     )
 
 
-def _measured(g: dict) -> str:
+def measured_text(g: dict) -> str:
     if "source" not in g:
         return "simulated" if g["simulated"] else "measured in a rehearsal"
     if g["value"] is None:
         return "no evidence"
     if g["source"] == "simulation":  # an estimate: four significant figures
         return f"simulation: {g['value']:.4g}"
-    return f"{g['source']}: {g['value']:g}"
-
-
-def cutover_markdown(data: dict) -> str:
-    """A printable go/no-go sheet (Markdown) of :func:`cutover_data`'s ``data``: gates and verdicts,
-    the point of no return, the rollback by decision time, and the reconciliation per entity."""
-    e = md_escape
-    s = data["safe_rollback"]
-    verdict = ("**GO**" if data["go"] else "**NO-GO**") if data["judged"] else "not judged (no evidence given)"
-    out = [
-        f"# Go/no-go: cutover {e(data['plan'])}",
-        "",
-        f"Freeze from {e(data['freeze']['start'])} for {_d(data['freeze']['length'])};"
-        f" {data['replicates']} replicates, seed {data['seed']}.",
-        "",
-        f"Verdict: {verdict}",
-        "",
-        "## Gates",
-        "",
-        "| Gate | Threshold | Before | Decided by | Value | Verdict |",
-        "|---|---|---|---|---|---|",
-    ]
-    out += [
-        f"| {e(g['name'])} | {e(g['threshold'])} | {e(g['before'] or 'the freeze')} | {e(g['decided_by'] or '-')}"
-        f" | {e(_measured(g))} | {g.get('verdict', '-')} |"
-        for g in data["gates"]
-    ]
-    ponr = data["point_of_no_return"]
-    out += [
-        "",
-        "## Point of no return",
-        "",
-        f"- First irreversible step starts: P50 {_d(ponr['p50'])}, P90 {_d(ponr['p90'])} after the freeze starts.",
-        f"- P(cutover completes inside the freeze) = {data['p_completes_inside_freeze']:.3f}.",
-        f"- {e(_safe_line(s).strip())}.",
-        "",
-        "## Rollback by decision time",
-        "",
-        "| Decided at | P(reversible) | P(done in freeze) | P50 | P90 |",
-        "|---|---|---|---|---|",
-    ]
-    for r in data["rollback"]:
-        d = r["duration"]
-        out.append(
-            f"| {_d(r['decided_at'])} | {r['p_still_reversible']:.3f} | {r['p_done_inside_freeze']:.3f}"
-            f" | {_d(d['p50'])} | {_d(d['p90'])} |"
-        )
-    if data["reconciliation"]:
-        out += [
-            "",
-            "## Reconciliation (mean)",
-            "",
-            "| Entity | Rule | Records | Replay | Re-entry |",
-            "|---|---|---|---|---|",
-        ]
-        for name, x in data["reconciliation"].items():
-            replay = _d(x["replay_duration"]["mean"]) if x["replay_duration"] else "-"
-            reentry = (
-                f"{x['reentry_person_hours']['mean']:.1f} h {e(x['reentry_role'])}"
-                if x["reentry_person_hours"]
-                else "-"
-            )
-            out.append(f"| {e(name)} | {e(x['rule'])} | {x['records']['mean']:.0f} | {replay} | {reentry} |")
-    return "\n".join(out) + "\n"
+    note = g.get("note") or {}
+    unit = f" {note['unit']}" if note.get("unit") else ""
+    about = ", ".join(x for x in (note.get("when"), note.get("source")) if x)
+    return f"{g['source']}: {g['value']:g}{unit}" + (f" ({about})" if about else "")

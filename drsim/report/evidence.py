@@ -375,3 +375,57 @@ def why_never(plan: Plan, start: np.ndarray, finish: np.ndarray, service: str) -
         if task.role is not None and not math.isfinite(float(start[task.index])) and task.service == service:
             return f"nobody of role {task.role} was free to do '{task.label}'"
     return "its recovery never completed"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The largest avoidable share of one service's outage, and the role that could shorten it.
+
+    ``kind`` is ``decision`` (time before the decision it waited for),
+    ``wait`` (a task waiting for a free person), ``dependency`` (its own
+    recovery done, waiting for a service it depends on), ``runbook`` (hands-on
+    work) or ``fault`` (it came back only when the fault cleared).
+    ``what`` names the task or service concerned: the step or task waited for,
+    the dependency, the longest runbook step.
+    """
+
+    kind: str
+    seconds: float
+    role: str | None
+    what: str = ""
+    #: for a wait: what the person was busy with instead
+    busy: str = ""
+
+
+def main_cause(plan: Plan, start: np.ndarray, finish: np.ndarray, b: Breakdown) -> Cause:
+    """Where most of ``b``'s outage went that was not plain runbook work (else the runbook work itself).
+
+    The shares weighed are the time before the decision, the longest wait for
+    a busy person, waiting for a dependency and the fault itself; the
+    hands-on runbook work is named instead when none of those is a quarter of
+    the outage and the runbook took longer.
+    """
+    biggest_wait = max(b.waits, key=lambda w: w[1], default=None)
+    shares = [
+        ("decision", b.before_decision),
+        ("wait", biggest_wait[1] if biggest_wait else 0.0),
+        ("dependency", b.dependency[1] if b.dependency else 0.0),
+        ("fault", b.phases.get("the fault clearing", 0.0) + b.phases.get("restart in place", 0.0)),
+    ]
+    kind, secs = max(shares, key=lambda x: x[1])  # the first of equal shares
+    path = critical_path(plan, start, finish, plan.outages[b.service].restored_task)
+    work = [s for s in path if s.task.kind in ("step", "validate") and s.task.role]
+    work = [s for s in work if s.task.service == b.service] or work  # its own steps, if any are on the path
+    longest = max(work, key=lambda s: s.finish - s.start, default=None)
+    if secs < 0.25 * b.rto and b.phases.get("runbook work", 0.0) > secs:
+        role = longest.task.role if longest else None
+        return Cause("runbook", b.phases["runbook work"], role, longest.task.label if longest else "")
+    if kind == "decision":
+        return Cause("decision", secs, plan.drill.response.declare.role)
+    if kind == "wait" and biggest_wait is not None:
+        role, w, label, busy = biggest_wait
+        return Cause("wait", w, role or None, label, busy)
+    if kind == "dependency" and b.dependency is not None:
+        dep, w = b.dependency
+        return Cause("dependency", w, longest.task.role if longest else None, dep)
+    return Cause("fault", secs, longest.task.role if longest else None)

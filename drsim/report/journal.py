@@ -10,12 +10,12 @@ ever added, and a reader keyed on ``format`` can rely on these::
       "format": 1,
       "drsim_version": "0.9.0",
       "created_utc": "2026-03-14T02:10:00Z",        # when the run finished, UTC, to the second
-      "command": "sweep",                           # "drill" (one replay) or "sweep" (drill -n, sweep)
+      "command": "sweep",                           # "drill" (one replay), "sweep" (drill -n, sweep) or "cutover"
       "drill": "region-loss", "topology": "ehr-hybrid",   # as named in the result
       "inputs": [                                   # every input file, as given and as read
         {"role": "topology", "given": "ehr-hybrid", "path": ".../ehr-hybrid.yaml", "sha256": "..."},
         {"role": "drill", "given": "region-loss", "path": ".../region-loss.yaml", "sha256": "..."},
-        {"role": "overlay", "given": "fitted.yaml", "path": ".../fitted.yaml", "sha256": "..."}   # each --overlay, in order
+        {"role": "overlay", "given": "fitted.yaml", "path": ".../fitted.yaml", "sha256": "..."}   # each --calibration (--overlay), in order
       ],
       "seed": 0, "n": 2000, "engine": "vectorized",  # n 1 and engine "des" for one replay
       "grid": {"topology.staff.dba.shifts.2.headcount": [1, 2]},   # {} without a grid
@@ -179,7 +179,7 @@ def sha256_of(path: str | Path) -> str:
 
 def input_files(drill: str, topology: str | None, overlays: Sequence[str] = ()) -> tuple[InputFile, ...]:
     """The run's input files, as given on the command line (a bundled name or a path), with their hashes:
-    the topology, the drill, then each ``--overlay`` file in the order applied."""
+    the topology, the drill, then each ``--calibration`` (``--overlay``) file in the order applied."""
     out = []
     for role, given, kind in (("topology", topology or DEFAULT_TOPOLOGY, "topologies"), ("drill", drill, "drills")):
         path = resolve(str(given), kind)
@@ -250,4 +250,82 @@ def sweep_journal(result: SweepResult, inputs: Sequence[InputFile], grid: Mappin
     )
 
 
-__all__ = ["FORMAT", "Figure", "InputFile", "Journal", "Verdict", "input_files", "replay_journal", "sweep_journal"]
+def cutover_inputs(
+    topology: str | None, plan: str, evidence: str | None, overlays: Sequence[str] = ()
+) -> tuple[InputFile, ...]:
+    """A cutover run's input files as given (a bundled name or a path): the topology, the plan,
+    the evidence file if any, then each ``--calibration`` file in the order applied."""
+    out = []
+    for role, given, kind in (
+        ("topology", topology or DEFAULT_TOPOLOGY, "topologies"),
+        ("cutover", plan, "cutovers"),
+        ("evidence", evidence, "cutovers/evidence"),
+    ):
+        if given is None:
+            continue
+        path = Path(given) if str(given).lower().endswith(".csv") else resolve(str(given), kind)
+        out.append(InputFile(role, str(given), str(path.resolve()), sha256_of(path)))
+    out.extend(InputFile("overlay", str(g), str(Path(g).resolve()), sha256_of(g)) for g in overlays)
+    return tuple(out)
+
+
+def cutover_journal(data: Mapping[str, Any], topology: str, inputs: Sequence[InputFile]) -> Journal:
+    """The journal of a cutover run (``drsim cutover``, the figures of
+    :func:`drsim.report.cutover.cutover_data`): each judged gate a verdict (``GO`` or ``NO-GO``, metric
+    ``cutover:gate:<name>``, unit ``number``), and the headline figures: P(completes inside the freeze), P(stuck), the point
+    of no return at q (``cutover:safe_rollback``), and the P50, P90 and P99 of the first irreversible step
+    and of completion. ``drill`` holds the plan's name; it passed when no gate is NO-GO."""
+    verdicts = []
+    for g in data["gates"] if data["judged"] else []:
+        bound = g["at_least"] if g["at_least"] is not None else g["at_most"]
+        verdicts.append(
+            Verdict(
+                "gate",
+                g["name"],
+                f"cutover:gate:{g['name']}",
+                0,
+                "fail",
+                g["verdict"],
+                g["verdict"] == "GO",
+                _num(g["value"]),
+                float(bound),
+                "number",
+                "",
+            )
+        )
+    s = data["safe_rollback"]
+    figures = [
+        Figure(0, "cutover:complete", "p_inside_freeze", _num(data["p_completes_inside_freeze"]), "probability"),
+        Figure(0, "cutover:complete", "p_stuck", _num(data["p_stuck"]), "probability"),
+        Figure(0, "cutover:safe_rollback", f"q{s['confidence']:g}", _num(s["latest_decision"]), "s"),
+    ]
+    for metric, key in (("cutover:point_of_no_return", "point_of_no_return"), ("cutover:complete", "completion")):
+        figures += [Figure(0, metric, f"p{p}", _num(data[key][f"p{p}"]), "s") for p in (50, 90, 99)]
+    return Journal(
+        drsim_version=__version__,
+        created_utc=_now(),
+        command="cutover",
+        drill=data["plan"],
+        topology=topology,
+        inputs=tuple(inputs),
+        seed=data["seed"],
+        n=data["replicates"],
+        engine=data["engine"],
+        passed=data["go"] is not False,
+        verdicts=tuple(verdicts),
+        figures=tuple(figures),
+    )
+
+
+__all__ = [
+    "FORMAT",
+    "Figure",
+    "InputFile",
+    "Journal",
+    "Verdict",
+    "cutover_inputs",
+    "cutover_journal",
+    "input_files",
+    "replay_journal",
+    "sweep_journal",
+]

@@ -11,6 +11,8 @@ monotonically, and print their values in the cells.
 * :func:`rto_rpo` — each replicate's recovery time against data loss, with the
   tier's policy box (both targets met inside it);
 * :func:`differences` — a forest plot of differences from a baseline with 95% intervals;
+* :func:`frontier` — cost against improvement of changes and combinations, with the frontier
+  of the most improvement for the money and the budget;
 * :func:`gantt` — one replay as bars on staff and service swimlanes;
 * :func:`tornado` — one-at-a-time sensitivity swings;
 * :func:`sobol` — first-order and total Sobol indices;
@@ -29,6 +31,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..io import atomic_write
 from ..model.units import format_duration
+from . import labels
 
 COLOURS = ("#000000", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3)), (0, (3, 1, 1, 1)))
@@ -252,6 +255,95 @@ def differences(
     return ax
 
 
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points ``(cost, gain)`` nothing beats for the money: no other point costs
+    as little or less and gains more. Cheapest first."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], -math.inf
+    for i in order:
+        if points[i][1] > best:
+            front.append(i)
+            best = points[i][1]
+    return front
+
+
+def frontier(
+    options: Sequence[tuple[float, float, float, float, str, int]],
+    budget: float | None,
+    cost_label: str,
+    what: str,
+    probability: bool = False,
+    title: str | None = None,
+    ax=None,
+):
+    """Cost-benefit chart: each option ``(cost, gain, gain_lo, gain_hi, label, changes)`` at its cost
+    and improvement with its 95% interval (marker shape = how many changes), the frontier of the
+    best improvement for the money as a step line, its points numbered (legend: what they are), and
+    the budget as a vertical line."""
+    opts = [o for o in options if math.isfinite(o[0]) and math.isfinite(o[1])]
+    gains = np.array([o[1] for o in opts] or [0.0])
+    if probability:
+        unit_name, unit = "percentage points", 0.01
+    else:
+        unit_name, unit = time_unit(np.abs(gains))
+    scale = 1e6 if max((o[0] for o in opts), default=0) >= 2e6 else 1e3
+    suffix = "M" if scale == 1e6 else "k"
+    sizes = sorted({o[5] for o in opts})
+    ax = _ax(ax, figsize=(8, 5.5 + 0.13 * len(pareto_front([(o[0], o[1]) for o in opts]))))
+    for k, size in enumerate(sizes):
+        st = style(k)
+        mine = [o for o in opts if o[5] == size]
+        x = [o[0] / scale for o in mine]
+        y = [o[1] / unit for o in mine]
+        lo = [max(0.0, (o[1] - o[2]) / unit) if math.isfinite(o[2]) else 0.0 for o in mine]
+        hi = [max(0.0, (o[3] - o[1]) / unit) if math.isfinite(o[3]) else 0.0 for o in mine]
+        label = ("one change" if size == 1 else f"{size} changes together") + " (bar = 95% interval)"
+        ax.errorbar(
+            x,
+            y,
+            yerr=[lo, hi],
+            fmt=st["marker"],
+            color=st["color"],
+            markersize=6,
+            capsize=2,
+            elinewidth=0.8,
+            alpha=0.8,
+            label=label,
+        )
+    front = pareto_front([(o[0], o[1]) for o in opts])
+    front = [i for i in front if opts[i][1] > 0]
+    if front:
+        xs = [opts[i][0] / scale for i in front]
+        ys = [opts[i][1] / unit for i in front]
+        ax.step(
+            [0.0, *xs],
+            [0.0, *ys],
+            where="post",
+            color="0.35",
+            linewidth=1.2,
+            linestyle="--",
+            label="most improvement for the money",
+        )
+        for n, i in enumerate(front, 1):
+            ax.annotate(
+                str(n), (opts[i][0] / scale, opts[i][1] / unit), textcoords="offset points", xytext=(4, 4), fontsize=8
+            )
+        notes = "\n".join(f"{n}. {opts[i][4]}" for n, i in enumerate(front, 1))
+        ax.text(0.0, -0.16, "On the frontier:\n" + notes, transform=ax.transAxes, va="top", ha="left", fontsize=7)
+    if budget is not None:
+        ax.axvline(
+            budget / scale, color="0.2", linewidth=1.0, linestyle=":", label=f"budget ({budget / scale:g}{suffix})"
+        )
+    ax.axhline(0, color="0.6", linewidth=0.8)
+    ax.set_xlabel(f"{cost_label}, thousands ({suffix})" if scale == 1e3 else f"{cost_label}, millions ({suffix})")
+    ax.set_ylabel(f"improvement in {what} ({unit_name})")
+    ax.grid(True, color="0.9", linewidth=0.6)
+    ax.legend(loc="best", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 # ------------------------------------------------------------------ one replay
 
 
@@ -390,7 +482,8 @@ def tornado(
 ):
     """One-at-a-time swings: for each ``(parameter, value at low, value at high)`` a bar each side of ``base``.
 
-    Rows are drawn in the order given, the first at the top (sort by swing first).
+    Rows are drawn in the order given, the first at the top (sort by swing first); each parameter is
+    labelled in words (:func:`drsim.report.labels.parameter`).
     """
     ax = _ax(ax, figsize=(8, 0.42 * max(len(rows), 3) + 1.6))
     vals = np.array([[r[1], r[2]] for r in rows] + [[base, base]], dtype=float)
@@ -426,7 +519,7 @@ def tornado(
         label=high_label,
     )
     ax.axvline(base / unit, color="black", linewidth=1.0)
-    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    ax.set_yticks(y, [labels.parameter(r[0]) for r in rows], fontsize=8)
     ax.set_xlabel(f"{what} ({name}); line = as modelled")
     ax.set_ylabel("parameter (its durations scaled)")
     ax.grid(True, axis="x", color="0.85", linewidth=0.6)
@@ -445,7 +538,8 @@ def sobol(
     first_conf=None,
     total_conf=None,
 ):
-    """First-order and total Sobol indices per parameter, as hatched paired bars."""
+    """First-order and total Sobol indices per parameter, as hatched paired bars, each parameter labelled in
+    words (:func:`drsim.report.labels.parameter`)."""
     ax = _ax(ax, figsize=(8, 0.42 * max(len(names), 3) + 1.6))
     y = np.arange(len(names))[::-1]
     ax.barh(
@@ -474,7 +568,7 @@ def sobol(
         xerr=first_conf,
         error_kw={"elinewidth": 0.8},
     )
-    ax.set_yticks(y, list(names), fontsize=8)
+    ax.set_yticks(y, [labels.parameter(name) for name in names], fontsize=8)
     ax.set_xlabel("Sobol index (share of the metric's variance, dimensionless)")
     ax.set_ylabel("parameter")
     ax.set_xlim(left=min(0.0, float(np.nanmin(np.concatenate([np.asarray(first, float), [0.0]])))))
@@ -532,19 +626,26 @@ def grid_heatmap(
     """A heatmap of one statistic over a two-key grid, from a tidy frame such as
     :meth:`drsim.sweep.SweepResult.to_frame` (columns ``x``, ``y``, ``metric`` and ``stat``).
 
-    The axes are labelled with the grid keys; their values are settings as
-    written in the YAML (a head-count, a duration), unless labels are given.
+    The axes and the colour bar say what they are in words (:mod:`drsim.report.labels`:
+    "dba head-count, night shift (people)", "P(tier0 RTO ≤ 15m)") unless labels are given;
+    the ticks are the grid's values as written, in the grid's order.
     """
     df = frame[frame["metric"] == metric]
-    table = df.pivot_table(index=y, columns=x, values=stat, aggfunc="first").sort_index().sort_index(axis=1)
+    xs, ys = list(dict.fromkeys(df[x])), list(dict.fromkeys(df[y]))
+    table = df.pivot_table(index=y, columns=x, values=stat, aggfunc="first").reindex(index=ys, columns=xs)
     probability = stat.startswith("p_meet")
+    target = df["target_s"].iloc[0] if "target_s" in df and len(df) else None
+    if stat == "p_meet":
+        what = labels.meets(metric, target)
+    else:
+        what = f"{stat.removesuffix('_s').upper()} {labels.metric(metric)}" + ("" if probability else " (duration)")
     return heatmap(
         table.to_numpy(dtype=float),
-        list(table.columns),
-        list(table.index),
-        xlabel=xlabel or f"{x} (value as written)",
-        ylabel=ylabel or f"{y} (value as written)",
-        what=f"{stat} of {metric}" + ("" if probability else " (duration)"),
+        [labels.grid_value(v) for v in xs],
+        [labels.grid_value(v) for v in ys],
+        xlabel=xlabel or labels.grid_axis(x),
+        ylabel=ylabel or labels.grid_axis(y),
+        what=what,
         probability=probability,
         title=title,
         ax=ax,

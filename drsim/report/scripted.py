@@ -12,8 +12,9 @@ placeholders instead and filled in when the pack is written:
 * ``{rto:TIER}`` and ``{rpo:TIER}`` — the tier's recovery targets from the
   estate (``15m``, ``1m``).
 
-An unknown queue or tier is bad input, reported against the drill field that
-holds it.
+An unknown placeholder, queue or tier is bad input, reported against the drill
+field that holds it (the loader checks a drill file's placeholders as it reads
+it: :mod:`drsim.model.placeholders`).
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from __future__ import annotations
 import re
 
 from ..errors import InputError, Problem
+from ..model.placeholders import PLACEHOLDER, placeholder_problem
 from .tabletop import Tabletop
 from .wording import dur, share
 
-#: A placeholder: ``{queue:hl7-oru}``, ``{rto:tier0}``, ``{rpo:tier1}``.
-PLACEHOLDER = re.compile(r"\{(queue|rto|rpo):([^{}\s]+)\}")
-
 
 def fill(tt: Tabletop, text: str, at: float, field: str) -> str:
-    """``text`` with its placeholders filled from the replay at ``at`` seconds (``field`` names it in errors)."""
+    """``text`` with its placeholders filled from the replay at ``at`` seconds (``field`` names it in errors).
+
+    A drill loaded from a file has had its placeholders checked already
+    (:mod:`drsim.model.placeholders`); one built in code is checked here.
+    """
     if "{" not in text:
         return text
     topo = tt.plan.topology
@@ -38,20 +41,15 @@ def fill(tt: Tabletop, text: str, at: float, field: str) -> str:
     def one(m: re.Match) -> str:
         nonlocal state
         kind, name = m.group(1), m.group(2)
+        problem = placeholder_problem(kind, name, m.group(0), topo)
+        if problem:
+            raise InputError(field, [Problem(problem)])
         if kind == "queue":
-            if name not in topo.queues:
-                known = ", ".join(sorted(topo.queues)) or "none"
-                raise InputError(
-                    field, [Problem(f"unknown queue {name!r} in {m.group(0)}; the estate's queues: {known}")]
-                )
             state = state or tt.state(at)
             b = next((b for b in state.backlogs if b.queue == name), None)
             if b is None:
                 return "0%"
             return "full" if b.dropping else share(b.messages, b.buffer) if b.messages > 0 else "0%"
-        if name not in topo.tiers:
-            known = ", ".join(sorted(topo.tiers))
-            raise InputError(field, [Problem(f"unknown tier {name!r} in {m.group(0)}; the estate's tiers: {known}")])
         return dur(topo.tiers[name].rto if kind == "rto" else topo.tiers[name].rpo)
 
     return PLACEHOLDER.sub(one, text)

@@ -63,7 +63,11 @@ MARK_STYLES = {
     "queue-full": ("s", 5.5, "#000000", "interface buffer full"),
     "queue-clear": ("s", 5.5, "#ffffff", "interface backlog cleared"),
     "clears": ("P", 7, "#ffffff", "fault clears"),
+    "target": ("|", 11, "#000000", "RTO target (on each outage)"),
 }
+
+#: The line drawn at the most critical affected tier's RTO target after the fault: (colour, width).
+TARGET_LINE = ("#8a8a8a", 2.4)
 
 
 @dataclass
@@ -95,6 +99,8 @@ class Lanes:
     vlines: list[tuple[float, str, GuideStyle]] = field(default_factory=list)  # time, label, line style
     xmax: float = 0.0
     later: list[tuple[float, str]] = field(default_factory=list)
+    #: the most critical affected tier's RTO target after the first fault: (time, label), or None
+    target: tuple[float, str] | None = None
 
 
 def _bar_style(task) -> str:
@@ -147,6 +153,7 @@ def build_lanes(tt: Tabletop) -> Lanes:
     add_work(tt, layout)
     add_services(tt, layout)
     add_guide_lines(tt, layout.lanes)
+    add_target_line(tt, layout.lanes)
     layout.lanes.later.sort()
     return layout.lanes
 
@@ -322,6 +329,8 @@ def add_services(tt: Tabletop, layout: LaneLayout) -> None:
         else:
             label = f"never restored (target {dur(target)})"
         lanes.bars.append(Bar(svc_lane[s], down, min(up, xmax), label, "outage", open_end=up > xmax))
+        if down + target <= xmax:  # where this outage's own target ran out
+            lanes.marks.append(Mark(svc_lane[s], down + target, "target"))
         if up <= xmax:
             lanes.marks.append(Mark(svc_lane[s], up, "restored"))
         elif math.isfinite(up):
@@ -348,6 +357,19 @@ def add_guide_lines(tt: Tabletop, lanes: Lanes) -> None:
         lanes.vlines.append((dec, "rollback decided" if plan.rollback else "declared", "-."))
     if "restored" in m and math.isfinite(float(finish[m["restored"]])) and float(finish[m["restored"]]) <= lanes.xmax:
         lanes.vlines.append((float(finish[m["restored"]]), "all restored", ":"))
+
+
+def add_target_line(tt: Tabletop, lanes: Lanes) -> None:
+    """A line at the most critical affected tier's RTO target, counted from the first fault."""
+    plan = tt.plan
+    tiers = {o.tier for o in plan.outages.values()}
+    if not tiers or not plan.drill.faults:
+        return
+    topo = plan.topology
+    tier = min(tiers, key=lambda t: (topo.tiers[t].rto, topo.tiers[t].rpo, t))
+    at = min(f.at for f in plan.drill.faults) + topo.tiers[tier].rto
+    if at <= lanes.xmax:
+        lanes.target = (at, f"{tier} RTO target ({dur(topo.tiers[tier].rto)}) {tt.clock(at)}")
 
 
 def _pages(plan) -> list:
@@ -472,6 +494,9 @@ def draw(fig, rect, tt: Tabletop, lanes: Lanes | None = None) -> None:
         Line2D([], [], color="#000000", lw=0.8, linestyle=ls, label=f"{label} {tt.clock(t)}")
         for t, label, ls in lanes.vlines
     ]
+    if lanes.target is not None:
+        colour, width = TARGET_LINE
+        handles.append(Line2D([], [], color=colour, lw=width, label=lanes.target[1]))
     fig.legend(
         handles=handles,
         loc="upper left",
@@ -502,6 +527,9 @@ def _panel(
     for t, _, ls in lanes.vlines:
         if lo <= t <= hi:
             ax.axvline(t, color="#000000", lw=0.8, linestyle=ls, zorder=3)
+    if lanes.target is not None and lo <= lanes.target[0] <= hi:
+        colour, width = TARGET_LINE
+        ax.axvline(lanes.target[0], color=colour, lw=width, zorder=1.5)
 
 
 def _lane_axes(ax, lanes: Lanes, lo: float, hi: float, pad: float, first: bool, last: bool) -> None:
@@ -653,7 +681,7 @@ def _panel_marks(ax, lanes: Lanes, lo: float, hi: float) -> None:
             markersize=size,
             markerfacecolor=fc,
             markeredgecolor="#000000",
-            markeredgewidth=0.8,
+            markeredgewidth=1.6 if mk.style == "target" else 0.8,
             linestyle="none",
             zorder=6,
             clip_on=False,

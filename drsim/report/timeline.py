@@ -38,7 +38,6 @@ line words them as its options.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +47,15 @@ from ..io import atomic_write
 from ..plan import Plan, shift_on_duty
 from ..version import __version__
 from . import evidence as ev
-from . import exercise, swimlane
+from . import exercise, improvement, swimlane
+from .calibration import calibration_section
+from .decisions import decision_points, decision_words
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
 from .pages import first_page_of, layout, render_pdf, render_png
+from .questions import derived_questions
 from .scripted import fill
 from .tabletop import Tabletop, describe_selection, label_selection
-from .wording import comma_list, dur, share, spoken_list, tplus
+from .wording import comma_list, dur, share, tplus
 
 #: The formats a pack renders to.
 FORMATS = ("md", "html", "pdf", "png")
@@ -138,11 +140,6 @@ def state_lines(tt: Tabletop, st: ev.State) -> list[str]:
             + "."
         )
     return out
-
-
-def decision_words(plan: Plan) -> str:
-    """What the drill's decision is, in its own words ("declare disaster, fail the EHR over")."""
-    return plan.task("declare").label.removeprefix("decision: ")
 
 
 def _role_parts(plan: Plan) -> dict[str, list[str]]:
@@ -269,9 +266,24 @@ def _swimlane(tt: Tabletop) -> Section:
     return Section("swimlane", [Heading(f"Swimlane: {tt.plan.drill.name}", 2), chart], landscape=True)
 
 
-def event_rows(tt: Tabletop) -> tuple[list[list[str]], set[int]]:
-    """Rows of the event table: every timeline event in order, injects placed at their times."""
-    injects = sorted(enumerate(tt.plan.drill.injects, 1), key=lambda x: (x[1].at, x[0]))
+#: Actors that are not people: what they do goes to the automation appendix, not the event table.
+AUTOMATED_ACTORS = frozenset({"automation", "interface engine"})
+
+
+def is_automated(e) -> bool:
+    """Whether a timeline event is the estate's automation — a scripted step, a restoration, an interface
+    queue — rather than something people did or decided, or a moment of the incident (the fault, an alert,
+    a milestone such as a failed step taking its alternate path)."""
+    if e.kind in ("restored", "queue"):
+        return True
+    return e.actor in AUTOMATED_ACTORS and e.kind in ("step", "validate")
+
+
+def event_rows(tt: Tabletop, automated: bool | None = False) -> tuple[list[list[str]], set[int]]:
+    """Rows of an event table, in time order: with ``automated`` False, what people did and decided, the
+    incident's own moments and the injects placed at their times; with True, only the automation (no
+    injects); with None, every event and the injects."""
+    injects = [] if automated else sorted(enumerate(tt.plan.drill.injects, 1), key=lambda x: (x[1].at, x[0]))
     rows: list[list[str]] = []
     emphasis: set[int] = set()
     k = 0
@@ -289,6 +301,8 @@ def event_rows(tt: Tabletop) -> tuple[list[list[str]], set[int]]:
         )
 
     for e in tt.result.timeline:
+        if automated is not None and is_automated(e) != automated:
+            continue
         while k < len(injects) and injects[k][1].at < e.time:
             put_inject(*injects[k])
             k += 1
@@ -298,23 +312,36 @@ def event_rows(tt: Tabletop) -> tuple[list[list[str]], set[int]]:
     return rows, emphasis
 
 
+EVENT_COLUMNS = ["T+", "clock", "actor", "service", "what happens"]
+EVENT_WEIGHTS = [0.9, 0.8, 1.3, 1.3, 5.5]
+
+
 def _events(tt: Tabletop) -> Section:
     rows, emphasis = event_rows(tt)
+    n_auto = sum(is_automated(e) for e in tt.result.timeline)
+    people = len(tt.result.timeline) - n_auto
     return Section(
         "events",
         [
             Heading("Event timeline"),
             Para(
-                f"Every event of the replay, in order ({len(tt.result.timeline)} events). "
-                "Injects to read out are shaded, in bold, at their minute."
+                f"What people did and decided, in order ({people} of the replay's {len(tt.result.timeline)} events), "
+                "with the incident's own moments. Injects to read out are shaded, in bold, at their minute. "
+                f"The {n_auto} automated events (scripted steps, restorations, interface queues) are in the appendix."
             ),
-            Table(
-                ["T+", "clock", "actor", "service", "what happens"],
-                rows,
-                weights=[0.9, 0.8, 1.3, 1.3, 5.5],
-                emphasis=emphasis,
-                nowrap=4,
-            ),
+            Table(EVENT_COLUMNS, rows, weights=EVENT_WEIGHTS, emphasis=emphasis, nowrap=4),
+        ],
+    )
+
+
+def _automation_appendix(tt: Tabletop) -> Section:
+    rows, _ = event_rows(tt, automated=True)
+    return Section(
+        "appendix",
+        [
+            Heading("Appendix: automated events"),
+            Para(f"What the estate's automation did in this replay ({len(rows)} events), in order."),
+            Table(EVENT_COLUMNS, rows, weights=EVENT_WEIGHTS, nowrap=4),
         ],
     )
 
@@ -349,80 +376,6 @@ def _injects(tt: Tabletop, participant: bool = False) -> Section:
     return Section("injects", blocks)
 
 
-@dataclass(frozen=True)
-class DecisionPoint:
-    """A moment someone decides: escalate, declare, roll back, break glass, tell users to switch to the fallback."""
-
-    title: str
-    actor: str
-    ready: float
-    start: float
-    finish: float
-    evidence_at: float
-    prompt: str
-
-
-def decision_points(tt: Tabletop) -> list[DecisionPoint]:
-    """The replay's decision points, in time order (only those that happened)."""
-    plan, rep = tt.plan, tt.replay
-    words = plan.topology.words()
-    out = []
-    rollback = plan.rollback is not None
-    for t in plan.tasks:
-        s, f = float(rep.start[t.index]), float(rep.finish[t.index])
-        if not math.isfinite(s):
-            continue
-        ready = ev.ready_time(plan, rep.finish, t)
-        actor = rep.actors.get(t.index, t.role or "automation")
-        if t.kind == "triage":
-            out.append(
-                DecisionPoint(
-                    f"Major incident? ({t.label})",
-                    actor,
-                    ready,
-                    s,
-                    f,
-                    f,
-                    "Would you have called a major incident here? Who else needs to be in the room, and who calls them?",
-                )
-            )
-        elif t.kind == "declare":
-            title = "Decision: " + decision_words(plan)
-            prompt = (
-                "Would you have rolled back here, on this evidence? What would make you keep going forward instead?"
-                if rollback
-                else "Would you have decided this here, on this evidence? What would you want to know first, "
-                "and who can tell you at this hour?"
-            )
-            out.append(DecisionPoint(title, actor, ready, s, f, f, prompt))
-        elif t.kind == "break-glass":
-            out.append(
-                DecisionPoint(
-                    f"Break glass: {t.label}",
-                    actor,
-                    ready,
-                    s,
-                    f,
-                    s,
-                    "Where are the break-glass credentials, who may use them at this hour, and who is told when they are?",
-                )
-            )
-        elif t.kind == "communicate":
-            out.append(
-                DecisionPoint(
-                    f"Tell {words.told}: " + t.label.removeprefix(f"{words.tell}: "),
-                    actor,
-                    ready,
-                    s,
-                    f,
-                    s,
-                    f"What exactly do {words.told} hear, from whom, and how do they confirm they are on {words.fallback}?",
-                )
-            )
-    out.sort(key=lambda d: (d.finish, d.start))
-    return out
-
-
 def _participant_decisions(tt: Tabletop) -> Section:
     """The decisions the table will face, each with its question: no times, owners or evidence."""
     blocks: list = [Heading("Decision points"), Para("The decisions this incident asks for, in the order they come.")]
@@ -452,174 +405,6 @@ def _decisions(tt: Tabletop) -> Section:
 
 
 # ------------------------------------------------------------------ derived questions
-
-
-def derived_questions(tt: Tabletop, most: int = 8) -> list[str]:
-    """Questions for the table, from where this replay missed its targets."""
-    res = tt.result
-    words = tt.plan.topology.words()
-    out = missed_recovery_questions(tt, most)
-    out += lost_data_questions(tt)
-    dropped = [q for q in res.queues if q.dropped > 0]
-    if dropped:
-        items = "; ".join(
-            f"{q.name} {'everything after its buffer filled' if not math.isfinite(q.dropped) else f'{q.dropped:,.0f} messages'}"
-            for q in dropped
-        )
-        out.append(
-            f"Interface messages were dropped while their systems were down: {items}. Who re-sends them, and from where?"
-        )
-    over = [w for w in res.workflows if not w.met]
-    if over:
-        items = "; ".join(f"{w.name} {dur(w.downtime)} (can absorb {dur(w.tolerance)})" for w in over)
-        out.append(
-            f"{words.workflows_heading} stayed on {words.fallback} longer than they can absorb: {items}. "
-            f"What happens to {words.harmed} past that point, and who is watching for it?"
-        )
-    if res.rollback_time is not None and len(out) < most:
-        out.append(
-            f"The rollback took {dur(res.rollback_time)} from the decision until the old system was authoritative again. "
-            f"Is that inside the change window agreed with {words.owners}?"
-        )
-    if not out:
-        out.append(
-            "Every target was met in this replay. Rerun the pack with --percentile 90 to rehearse a bad night: what changes?"
-        )
-    return out
-
-
-def _by_criticality(plan: Plan) -> dict[str, tuple[float, float, str]]:
-    """Each affected service's sort key: its tier's RTO target, then RPO target, then its name."""
-    topo = plan.topology
-    return {s: (topo.tiers[o.tier].rto, topo.tiers[o.tier].rpo, s) for s, o in plan.outages.items()}
-
-
-def missed_recovery_questions(tt: Tabletop, most: int) -> list[str]:
-    """A question for each service whose recovery decided a missed RTO, most critical first: where its
-    outage went, and what would have shortened it; the services beyond ``most - 3`` in one line."""
-    plan, rep, res = tt.plan, tt.replay, tt.result
-    rank = _by_criticality(plan)
-    out: list[str] = []
-    by_name = {s.name: s for s in res.services}
-    missed_rto = sorted((s for s in res.services if s.affected and not s.rto_met), key=lambda s: rank[s.name])
-    # services that only came back when something they depend on did are asked about through that service
-    groups: dict[str, list[str]] = {}
-    for s in missed_rto:
-        groups.setdefault(ev.root_service(plan, rep.finish, s.name), []).append(s.name)
-    roots = sorted(groups, key=lambda r: min(rank[m] for m in groups[r]))
-    asked_glass = False
-    more: list[str] = []
-    for root in roots:
-        if len(out) >= most - 3:
-            more += groups[root]
-            continue
-        rs = by_name[root]
-        waiting = [m for m in groups[root] if m != root]
-        also = ""
-        if waiting:
-            verb = "was" if len(waiting) == 1 else "were"
-            also = f" {spoken_list(waiting)} {verb} down until it was back."
-        if not rs.restored:
-            why = ev.why_never(plan, rep.start, rep.finish, root)
-            if why == ev.NO_CLEAN_BACKUP and rs.rpo_reason:
-                why = rs.rpo_reason
-            out.append(
-                f"{root} never came back in this replay ({why}).{also} What is the fallback, and who decides to invoke it?"
-            )
-            continue
-        b = ev.breakdown(plan, rep.start, rep.finish, rep.actors, root)
-        inside = (
-            f", inside its own {dur(rs.rto_target)} target" if rs.rto_met else f" against a {dur(rs.rto_target)} target"
-        )
-        head = f"{root} came back after {dur(b.rto)}{inside}"
-        clause, ask = where_the_time_went(tt, b)
-        out.append(f"{head}; {clause}{also} {ask}")
-        glass = b.phases.get("break-glass access", 0.0)
-        if glass > 0 and not asked_glass:
-            asked_glass = True
-            out.append(
-                f"Break-glass access cost {dur(glass)} on {root}'s recovery. Where are the credentials kept at night, "
-                "and when were they last tested?"
-            )
-    if more:
-        users = plan.topology.words().users
-        out.append(f"Also over their RTO target: {spoken_list(more)}. Which of these would {users} notice first?")
-    return out
-
-
-def where_the_time_went(tt: Tabletop, b: ev.Breakdown) -> tuple[str, str]:
-    """The largest avoidable share of one service's outage, as a clause, and the question it raises.
-
-    The shares weighed are the time before the decision, the longest wait for a
-    busy person, waiting for a dependency and the fault itself; the hands-on
-    runbook work is named instead when none of those is a real share.
-    """
-    c = tt.clock
-    biggest_wait = max(b.waits, key=lambda w: w[1], default=None)
-    # the largest share that is not the runbook itself, if it is a real share; else the runbook work
-    causes = sorted(
-        [
-            ("decision", b.before_decision),
-            ("wait", biggest_wait[1] if biggest_wait else 0.0),
-            ("dependency", b.dependency[1] if b.dependency else 0.0),
-            ("fault", b.phases.get("the fault clearing", 0.0) + b.phases.get("restart in place", 0.0)),
-        ],
-        key=lambda x: -x[1],
-    )
-    cause, secs = causes[0]
-    if secs < 0.25 * b.rto and b.phases.get("runbook work", 0.0) > secs:
-        cause, secs = "runbook", b.phases["runbook work"]
-    if cause == "decision":
-        assert b.decided is not None, "time before the decision means there was one"
-        made = b.phases.get("the decision", 0.0)
-        clause = (
-            f"{dur(secs)} of that passed before the decision at {c(b.decided)} "
-            f"({decision_words(tt.plan)}; deciding took {dur(made)})."
-        )
-        return clause, "Who could have decided sooner, and on what evidence?"
-    if cause == "wait" and biggest_wait is not None:
-        role, w, label, busy = biggest_wait
-        behind = f" (busy with '{busy}')" if busy else ""
-        return f"{dur(w)} of that was '{label}' waiting for a free {role}{behind}.", (
-            "Who else could have done it, or been called in?"
-        )
-    if cause == "dependency" and b.dependency is not None:
-        dep, w = b.dependency
-        return f"{dur(w)} of that was waiting for {dep} after its own recovery was done.", (
-            "Does the runbook order match the dependencies?"
-        )
-    if cause == "runbook":
-        return (
-            f"{dur(secs)} of that was hands-on runbook work.",
-            "Which steps could be automated, pre-staged or rehearsed?",
-        )
-    return (
-        f"it came back only when the fault cleared ({dur(secs)} of it).",
-        "Why did failover not bring it back sooner?",
-    )
-
-
-def lost_data_questions(tt: Tabletop) -> list[str]:
-    """One question about the writes lost beyond their RPO targets, most critical service first."""
-    res = tt.result
-    rank = _by_criticality(tt.plan)
-    lost = sorted((s for s in res.services if s.affected and not s.rpo_met), key=lambda s: rank[s.name])
-
-    users = tt.plan.topology.words().users
-
-    def lost_words(s) -> str:
-        return "every write since the last clean backup" if not math.isfinite(s.rpo) else f"{dur(s.rpo)} of writes"
-
-    if len(lost) == 1:
-        s = lost[0]
-        return [
-            f"{s.name} lost {lost_words(s)} against a {dur(s.rpo_target)} target. "
-            f"How will {users} find and re-enter what was lost?"
-        ]
-    if lost:
-        items = "; ".join(f"{s.name} {lost_words(s)} (target {dur(s.rpo_target)})" for s in lost)
-        return [f"Writes were lost beyond their targets: {items}. How will {users} find and re-enter what was lost?"]
-    return []
 
 
 def _questions(tt: Tabletop, participant: bool = False) -> Section:
@@ -748,9 +533,32 @@ def _after_action(tt: Tabletop) -> Section:
         Ruled(6, "Observations"),
         Ruled(4, "What went well"),
         Ruled(4, "What to change"),
-        Ruled(4, "Actions - owner and due date"),
     ]
     return Section("after-action", blocks)
+
+
+#: Empty rows under the pre-filled improvement plan, for what the hot wash adds.
+SPARE_ACTIONS = 3
+
+
+def _improvement(tt: Tabletop) -> Section:
+    """The improvement-plan matrix, pre-filled from this replay, with spare rows for the hot wash."""
+    rows = [[i.issue, i.recommendation, i.owner, i.due] for i in improvement.improvement_plan(tt)]
+    return Section(
+        "improvement",
+        [
+            Heading("Improvement plan"),
+            Para(
+                "Pre-filled from this replay's missed targets and slowest decisions; confirm or change each owner and due "
+                "date in the hot wash, and add what it finds."
+            ),
+            Table(
+                ["issue", "recommendation", "owner", "due"],
+                rows + [["", "", "", ""]] * SPARE_ACTIONS,
+                weights=[3.2, 3.6, 1.3, 1.1],
+            ),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ the document
@@ -798,7 +606,10 @@ def build_document(tt: Tabletop, edition: str = "facilitator", session: float = 
             _decisions(tt),
             _questions(tt),
             _after_action(tt),
+            _improvement(tt),
+            *([calibration_section(res.calibrated)] if res.calibrated else []),
             Section("feedback", exercise.feedback_blocks(words)),
+            _automation_appendix(tt),
         ],
     )
 

@@ -39,6 +39,7 @@ import numpy as np
 import scipy
 
 from ..errors import InputError, OutputError, OutputExistsError, Problem
+from ..extras import require
 from ..io import atomic_write
 from ..stats import Summary
 from ..version import __version__
@@ -164,8 +165,11 @@ class Checkpoint:
 
         Without ``resume`` a non-empty folder is refused unless ``force``
         (which first removes the files of an earlier checkpoint there). With
-        ``resume`` the manifest there must describe this very sweep.
+        ``resume`` the manifest there must describe this very sweep. The
+        summary it ends with is Parquet: pyarrow must be installed
+        (``drsim[parquet]``), which is checked before anything is run.
         """
+        require("parquet", "a checkpointed sweep (its summary.parquet)")
         folder = Path(folder)
         new = manifest(spec)
         if folder.exists() and not folder.is_dir():

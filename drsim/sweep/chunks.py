@@ -35,6 +35,7 @@ from ..engine import des
 from ..engine.draws import Draws, element_uniforms
 from ..engine.finish import FinishTimes
 from ..engine.outcomes import evaluate
+from ..model.calibrated import CalibratedElement
 from ..model.distributions import Distribution
 from ..model.gates import Gate
 from ..plan import Plan
@@ -96,6 +97,8 @@ class SweepSpec:
     exact: bool
     #: A hash of the settings and of every point's validated topology and drill: which sweep this is.
     config_hash: str
+    #: The elements a calibration overlay set (:mod:`drsim.model.calibrated`), for the result to list.
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def n_chunks(self) -> int:

@@ -1,10 +1,10 @@
 """Grids of what-ifs: the same drill replayed on edited copies of the estate and the drill.
 
 A what-if is an edit to the YAML a user wrote, named by a dotted path into the
-raw documents (list items by index) and a list of values to try::
+raw documents (a list item by its ``name`` or by index) and a list of values to try::
 
-    topology.staff.dba.shifts.1.headcount = 1, 2, 3
-    drill.faults.0.duration               = 4h, 8h
+    topology.staff.dba.shifts.night.headcount = 1, 2, 3
+    drill.faults.0.duration                   = 4h, 8h
 
 Every combination of values is one grid point. Each point's documents are a
 copy of the originals with its values written in, validated and compiled
@@ -96,7 +96,7 @@ def point_label(params: Sequence[tuple[str, Any]]) -> str:
 
 
 def set_path(docs: dict, key: str, value: Any) -> None:
-    """Set ``value`` at the dotted ``key`` (``topology.staff.dba.shifts.1.headcount``) of ``docs``.
+    """Set ``value`` at the dotted ``key`` (``topology.staff.dba.shifts.night.headcount``) of ``docs``.
 
     ``docs`` holds the raw ``topology`` and ``drill`` documents
     (:func:`raw_documents`); a key naming something they lack is an
@@ -113,12 +113,7 @@ def set_path(docs: dict, key: str, value: Any) -> None:
         at = format_path((parts[0], *trail)) or parts[0]
         idx: str | int
         if isinstance(cur, list):
-            if not re.fullmatch(r"\d+", part) or int(part) >= len(cur):
-                raise InputError(
-                    where,
-                    [Problem(f"{at} is a list of {len(cur)}; expected an index 0..{len(cur) - 1}, found {part!r}")],
-                )
-            idx = int(part)
+            idx = list_index(cur, part, where, at)
         elif isinstance(cur, dict):
             if part not in cur and not last:
                 has = ", ".join(map(str, cur)) or "nothing"
@@ -130,7 +125,33 @@ def set_path(docs: dict, key: str, value: Any) -> None:
             cur[idx] = value
             return
         cur = cur[idx]
-        trail.append(int(part) if isinstance(idx, int) else part)
+        trail.append(idx)
+
+
+def list_index(items: list, part: str, where: str, at: str) -> int:
+    """The item of a list a grid key's ``part`` names: by its ``name`` (``shifts.night``) or by index
+    (``shifts.2``)."""
+    if re.fullmatch(r"\d+", part) and int(part) < len(items):
+        return int(part)
+    named = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("name") == part]
+    if len(named) == 1:
+        return named[0]
+    names = [str(item["name"]) for item in items if isinstance(item, dict) and "name" in item]
+    if len(named) > 1:
+        message = f"{at} has {len(named)} items named {part!r}; name one by index 0..{len(items) - 1}"
+    else:
+        by_name = f"an item's name ({', '.join(names)}) or " if names else ""
+        message = f"{at} is a list of {len(items)}; expected {by_name}an index 0..{len(items) - 1}, found {part!r}"
+    raise InputError(where, [Problem(message)])
+
+
+def raw_document(obj: str | Path | Topology | Drill | None, folder: str) -> tuple[Any, str]:
+    """One raw document (plain data, as written) and its source: a bundled name or path in ``folder``
+    (``topologies``, ``drills``; ``None`` is the default topology), or a loaded model, named ``<its name>``."""
+    if isinstance(obj, Topology | Drill):
+        return obj.model_dump(mode="json", by_alias=True, exclude_unset=True), f"<{obj.name}>"
+    path = resolve(str(obj if obj is not None else DEFAULT_TOPOLOGY), folder)
+    return plain_data(parse_yaml(read_user_file(path), str(path)).data), str(path)
 
 
 def raw_documents(drill: str | Path | Drill, topology: str | Path | Topology | None) -> dict:
@@ -139,15 +160,8 @@ def raw_documents(drill: str | Path | Drill, topology: str | Path | Topology | N
     Returns ``{"topology": ..., "drill": ..., "sources": {"topology": name, "drill": name}}``;
     a loaded model stands for its own document, named ``<its name>``.
     """
-
-    def raw(obj: str | Path | Topology | Drill | None, folder: str) -> tuple[Any, str]:
-        if isinstance(obj, Topology | Drill):
-            return obj.model_dump(mode="json", by_alias=True, exclude_unset=True), f"<{obj.name}>"
-        path = resolve(str(obj if obj is not None else DEFAULT_TOPOLOGY), folder)
-        return plain_data(parse_yaml(read_user_file(path), str(path)).data), str(path)
-
-    t, tsrc = raw(topology, "topologies")
-    d, dsrc = raw(drill, "drills")
+    t, tsrc = raw_document(topology, "topologies")
+    d, dsrc = raw_document(drill, "drills")
     return {"topology": t, "drill": d, "sources": {"topology": tsrc, "drill": dsrc}}
 
 
@@ -198,6 +212,7 @@ __all__ = [
     "grid_models",
     "parse_grid_option",
     "point_label",
+    "raw_document",
     "raw_documents",
     "scalar_value",
     "set_path",

@@ -27,8 +27,11 @@ import numpy as np
 
 from ..engine.outcomes import targets
 from ..errors import InputError, Problem
+from ..extras import require
+from ..frames import COUNT, SECONDS, columns, identity, suffix_of, summary_statistics
 from ..io import atomic_write, csv_safe
-from ..stats import PERCENTILES, Accumulator, Summary, wilson
+from ..model.calibrated import CalibratedElement, calibration_column
+from ..stats import Accumulator, Summary, wilson
 from .chunks import ChunkResult, SweepSpec
 from .gates import GateResult, evaluate_gates
 
@@ -93,6 +96,8 @@ class SweepResult:
     config_hash: str
     #: Events the DES processed (0 for the vectorized engine).
     events: int = 0
+    #: The elements a calibration overlay set, with what each was fitted from (empty without one).
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -110,41 +115,53 @@ class SweepResult:
         return any(p.gates for p in self.points)
 
     def to_frame(self) -> pd.DataFrame:
-        """A tidy DataFrame: one row per grid point x metric.
+        """A tidy DataFrame: one row per grid point x metric, in the columns of :mod:`drsim.frames`.
 
-        Columns: the grid parameters, ``point``, ``metric`` (the outcomes key),
-        ``kind`` (service, tier, workflow, queue, latency, rollback, drift, degraded, failback), ``subject``,
-        ``measure`` (rto, rpo, usable, downtime, window, time, exposure, ...), ``unit`` (s, messages or writes),
-        ``p50``/``p90``/``p95``/``p99``, ``mean``, ``never`` (share of replicates
-        where it never ended), ``target`` (NaN if none), ``p_meet`` with its
-        95% interval ``p_meet_lo``/``p_meet_hi``, and ``n``.
+        Columns: the grid parameters (one per dotted path), ``point``, then
+        ``metric``, ``kind``, ``subject``, ``measure``, ``unit``, ``n``,
+        ``never``, ``target_s``, ``p50_s``/``p90_s``/``p95_s``/``p99_s`` each
+        with its 95% interval (``p90_lo_s``, ``p90_hi_s``), ``mean_s``,
+        ``p_meet`` with ``p_meet_lo``/``p_meet_hi``, and for counted metrics
+        (messages, writes) the same statistics ending in ``_count``. A column
+        that does not apply to a row is NaN.
+        With a calibration, a last column ``calibrated`` lists every calibrated
+        element, its value and what it was fitted from (the same on every row).
         """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
         rows = []
         for pt in self.points:
             for key, s in pt.metrics.items():
-                kind, subject, measure = _split_key(key)
-                qs = s.quantiles([p / 100 for p in PERCENTILES])
-                row = {k: pt.params[k] for k in self.grid_keys}
-                row.update(
-                    point=pt.index,
-                    metric=key,
-                    kind=kind,
-                    subject=subject,
-                    measure=measure,
-                    unit=_unit(kind, measure),
-                )
-                row.update({f"p{p}": q for p, q in zip(PERCENTILES, qs)})
-                row.update(mean=s.mean, never=s.n_inf / s.n if s.n else math.nan)
-                if key in pt.targets:
-                    p, lo, hi = pt.p_meet(key)
-                    row.update(target=pt.targets[key], p_meet=p, p_meet_lo=lo, p_meet_hi=hi)
-                else:
-                    row.update(target=math.nan, p_meet=math.nan, p_meet_lo=math.nan, p_meet_hi=math.nan)
-                row["n"] = s.n
+                row: dict[str, Any] = {k: pt.params[k] for k in self.grid_keys}
+                row["point"] = pt.index
+                row.update(identity(key, s.n))
+                row.update(summary_statistics(s, str(row["unit"]), pt.targets.get(key)))
                 rows.append(row)
-        return _uniform_columns(pd.DataFrame(rows), self.grid_keys)
+        df = pd.DataFrame(rows, columns=columns((*self.grid_keys, "point")))
+        if self.calibrated:
+            df["calibrated"] = calibration_column(self.calibrated)
+        return _uniform_columns(df, self.grid_keys)
+
+    def by_variation(self) -> list[str]:
+        """The metrics with a target, those whose P(meet) varies most across the grid first.
+
+        The spread is the largest P(meet) at any grid point minus the smallest;
+        ties (every metric flat, as without a grid) keep the order of the
+        tiers' RTO targets, tightest first, then the metric's name. This is
+        what a heatmap of the grid shows by default: a metric never (or always)
+        met everywhere would draw a uniform picture.
+        """
+        spread: dict[str, list[float]] = {}
+        for pt in self.points:
+            for key in pt.targets:
+                spread.setdefault(key, []).append(pt.p_meet(key)[0])
+        tier_rto = {k: t for k, t in self.points[0].targets.items() if k.startswith("tier:") and k.endswith(":rto")}
+
+        def order(key: str) -> tuple[float, int, float, str]:
+            ps = spread[key]
+            return (-(max(ps) - min(ps)), 0 if key in tier_rto else 1, tier_rto.get(key, 0.0), key)
+
+        return sorted(spread, key=order)
 
     def replicates(self, point: int | None = None) -> pd.DataFrame:
         """Every replicate's value of every metric, one row per (point, replicate).
@@ -174,9 +191,14 @@ class SweepResult:
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
 
     def to_parquet(self, path: str | Path, force: bool = False, replicates: bool = False) -> Path:
-        """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``."""
+        """Write the tidy summary (or every replicate) as Parquet, atomically; refuse to overwrite without ``force``.
+
+        Needs pyarrow (``pip install 'drsim[parquet]'``)."""
+        require("parquet", "writing Parquet files")
         df = self.replicates() if replicates else self.to_frame()
-        meta = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
+        meta: dict[str, Any] = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
+        if self.calibrated:
+            meta["calibrated"] = [e.to_dict() for e in self.calibrated]
         df.attrs["drsim"] = json.dumps(meta)
         return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False), force=force)
 
@@ -204,12 +226,17 @@ class SweepResult:
             "engine": self.engine,
             "exact_percentiles": self.exact,
             "passed": self.passed,
+            **({"calibrated": [e.to_dict() for e in self.calibrated]} if self.calibrated else {}),
             "points": [
                 {
                     "params": pt.params,
                     "gates": [g.to_dict() for g in pt.gates],
                     "metrics": [
-                        {k: num(v) for k, v in row.items() if k not in self.grid_keys}
+                        {
+                            k: num(v)
+                            for k, v in row.items()
+                            if k not in (*self.grid_keys, "calibrated") and not _other_unit(k, row)
+                        }
                         for row in df[df.point == pt.index].to_dict("records")
                     ],
                 }
@@ -218,19 +245,11 @@ class SweepResult:
         }
 
 
-def _unit(kind: str, measure: str) -> str:
-    """The unit of a metric: messages for a queue's backlog and overflow, writes for a drift's
-    divergent writes, seconds for everything else."""
-    if kind == "queue" and measure in ("backlog", "dropped"):
-        return "messages"
-    return "writes" if kind == "drift" and measure == "writes" else "s"
-
-
-def _split_key(key: str) -> tuple[str, str, str]:
-    """An outcomes key's kind, subject and measure: ``tier:tier0:rto`` is ``("tier", "tier0", "rto")``."""
-    kind, rest = key.split(":", 1)
-    subject, _, measure = rest.rpartition(":")
-    return kind, subject, measure
+def _other_unit(column: str, row: dict[str, Any]) -> bool:
+    """Whether ``column`` holds statistics in the other unit than ``row``'s (a ``_count`` column of a duration,
+    an ``_s`` column of a count): always empty, so left out of the JSON."""
+    mine = suffix_of(str(row["unit"]))
+    return column.endswith(COUNT if mine == SECONDS else SECONDS)
 
 
 def _uniform_columns(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
@@ -303,6 +322,7 @@ class ChunkMerger:
             points=tuple(points),
             config_hash=spec.config_hash,
             events=self.events,
+            calibrated=spec.calibrated,
         )
 
 

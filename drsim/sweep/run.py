@@ -54,8 +54,9 @@ from ..engine import des
 from ..engine.draws import Draws
 from ..engine.finish import FinishTimes
 from ..engine.outcomes import evaluate, targets
-from ..errors import InputError, Problem
+from ..errors import InputError, InputWarning, Problem
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement
 from ..model.gates import GateError, parse_gate
 from ..model.loader import load_topology
 from ..plan import Plan, compile_plan
@@ -63,6 +64,7 @@ from .checkpoint import Checkpoint
 from .chunks import DEFAULT_CHUNK, ENGINES, MAX_CHUNKS, MAX_GRID_POINTS, MAX_REPLICATES, SweepPoint, SweepSpec
 from .executors import open_runner
 from .grid import GridModels, combinations, grid_models, point_label
+from .overlay import Overlay, apply_overlays, calibrated_elements, load_overlays
 from .result import ChunkMerger, SweepResult
 
 #: Per-replicate values of all metrics are kept while they fit in this many bytes.
@@ -153,6 +155,10 @@ class SweepSettings:
         Called with a :class:`SweepProgress` before the first chunk and after
         each chunk merged, e.g. the command line's bar
         (:class:`drsim.cli.progress.ProgressBar`).
+    calibration
+        Overlays (files or loaded :class:`~drsim.sweep.overlay.Overlay`) written into
+        the drill and topology before the grid (:mod:`drsim.sweep.overlay`); the
+        result lists the elements they calibrate (:attr:`SweepResult.calibrated`).
     """
 
     n: int = 100_000
@@ -168,6 +174,7 @@ class SweepSettings:
     resume: bool = False
     force: bool = False
     progress: ProgressCallback | None = None
+    calibration: Sequence[str | Path | Overlay] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "progress", progress_listener(self.progress))
@@ -254,6 +261,16 @@ def build_spec(
         raise InputError("sweep", problems)
     n, chunk_size, seed = int(settings.n), int(settings.chunk_size), int(settings.seed)
     grid = dict(settings.grid or {})
+    calibrated: tuple[CalibratedElement, ...] = ()
+    if settings.calibration:
+        overlays = load_overlays(settings.calibration)
+        topology, drill = apply_overlays(drill, topology, overlays)
+        every = calibrated_elements(overlays)
+        calibrated = calibrated_elements(overlays, replaced=tuple(grid))
+        for e in every:
+            if e.element in grid:
+                problem = Problem("a grid key replaces this calibrated value at every point", ("set", e.element))
+                warnings.warn(InputWarning(e.overlay, problem), stacklevel=2)
 
     keys = tuple(grid)
     if not keys:
@@ -293,7 +310,7 @@ def build_spec(
     for p in points:
         h.update(p.plan.topology.model_dump_json(by_alias=True).encode())
         h.update(p.plan.drill.model_dump_json(by_alias=True).encode())
-    return SweepSpec(tuple(points), keys, n, seed, settings.engine, chunk_size, exact, h.hexdigest())
+    return SweepSpec(tuple(points), keys, n, seed, settings.engine, chunk_size, exact, h.hexdigest(), calibrated)
 
 
 class _Recorder:
