@@ -24,6 +24,7 @@ COMMANDS = {
     "sensitivity": ["sensitivity", "region-loss", "-n", "100"],
     "advise": ["advise", "region-loss", "-n", "100", "--top", "2"],
     "timeline --percentile": ["timeline", "region-loss", "--percentile", "90", "--n", "200", "--format", "md"],
+    "cutover": ["cutover", "ehr-core-to-cloud", "-n", "200"],
 }
 
 
