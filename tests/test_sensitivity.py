@@ -205,7 +205,10 @@ def test_sobol_takes_as_many_samples_as_intervals_of_a_tenth_need():
     assert _dominant_sobol(samples=res.samples // 2).widest > 0.1
     # doubling reuses the what-ifs already run: the same indices as that many samples at once
     assert _dominant_sobol(samples=res.samples).sobol == res.sobol
-    assert res.sobol_note() == f"Sobol indices from {res.samples} samples; widest 95% interval {res.widest:.3f} (at most 0.1)"
+    assert (
+        res.sobol_note()
+        == f"Sobol indices from {res.samples} samples; widest 95% interval {res.widest:.3f} (at most 0.1)"
+    )
 
 
 def test_sobol_short_of_its_interval_says_how_many_samples_would_do():
