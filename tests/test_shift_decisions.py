@@ -16,6 +16,7 @@ first replicates of every plan.
 """
 
 import numpy as np
+import pytest
 from builders import auto_service, base_drill, base_topology, plan_of, role
 
 from drsim.engine import des, vectorized
@@ -178,3 +179,88 @@ def test_the_larger_shift_s_extra_person_is_not_paged_while_the_smaller_shift_is
     _, finish = times_both(plan, seed=9, n=2000, des_n=2000)
     assert np.isinf(finish[:, col(plan, "page:dba#2")]).all()
     within_4se(finish[:, col(plan, "ack:dba")] - 1 * H, 10 * M)
+
+
+# -- people named by their shift, in an order an incident commander can follow
+
+
+def test_a_person_called_in_is_named_as_called_in_and_a_shift_s_person_by_their_shift():
+    called = plan_for("90m", "2026-03-11T16:00")  # the page fires at 17:30: a DBA is called in
+    rep = des.replay(called, Draws.sample(called.elements(), 1, 1))
+    assert rep.actors[col(called, "svc:db:step:0:fix")] == "dba#1@called-in"
+    paged = plan_for("11h", "2026-03-11T22:00", dba=DAY_NIGHT)  # the page fires at 09:00, by day
+    rep = des.replay(paged, Draws.sample(paged.elements(), 1, 1))
+    acks = [e.actor for e in rep.timeline if e.kind == "ack" and e.actor.startswith("dba")]
+    assert acks == ["dba#1@day", "dba#2@day"]
+    assert rep.actors[col(paged, "svc:db:step:0:fix")] == "dba#1@day"
+
+
+def _on_duty_then(plan, role: str, t: float) -> str | None:
+    spans = plan.shift_spans[role]
+    return next(name for x, name in reversed(spans) if x <= t)
+
+
+@pytest.mark.parametrize("drill", ["ransomware-restore", "region-loss"])
+def test_everyone_in_a_timeline_is_of_the_shift_on_duty_when_they_act_or_has_been_called_in(drill):
+    from drsim.api import prepare
+
+    plan = prepare(drill)
+    draws = Draws.sample(plan.elements(), 0, 5)
+    checked = 0
+    for r in range(draws.n):
+        rep = des.replay(plan, draws, r)
+        arrived = {
+            t.adds_role: float(rep.finish[t.index])
+            for t in plan.tasks
+            if t.adds_role and np.isfinite(rep.finish[t.index])
+        }
+        for t in plan.tasks:
+            if t.index not in rep.actors or not np.isfinite(rep.start[t.index]):
+                continue
+            for person in rep.actors[t.index].split("+"):
+                role, shift = person.split("#")[0], person.split("@")[1]
+                # a page is answered by the shift on duty when it fires; work is taken by whoever is on then
+                if shift == "called-in":
+                    assert rep.start[t.index] >= arrived[role], (person, t.key)
+                else:
+                    assert shift == _on_duty_then(plan, role, float(rep.start[t.index])), (person, t.key)
+                checked += 1
+        for line in rep.timeline:
+            if line.kind == "hand-off":  # to the incoming shift
+                incoming = line.event.rsplit(" to ", 1)[1].split(" (")[0]
+                role = incoming.split("#")[0]
+                assert incoming.split("@")[1] == _on_duty_then(plan, role, line.time), line
+    assert checked > 100
+
+
+def test_a_task_handed_over_is_drawn_in_each_person_s_lane_for_the_part_they_worked():
+    from drsim.report import swimlane
+    from drsim.report.tabletop import tabletop
+    from drsim.report.timeline import render_timeline
+
+    dba = {"shifts": DAY_NIGHT["shifts"], "handover": "15m"}
+    staff = {"ic": role(acknowledge="1m"), "dba": dba}
+    drill = base_drill(
+        start="2026-03-11T19:00",
+        response={
+            "page": ["ic", "dba"],
+            "triage": {"role": "ic", "duration": "1m"},
+            "declare": {"role": "ic", "duration": "1m"},
+        },
+    )
+    services = {"db": auto_service([{"name": "rebuild", "duration": "3h", "role": "dba"}])}
+    plan = plan_of(base_topology(services, staff=staff), drill)
+    tt = tabletop(plan, seed=0)
+    fix = col(plan, "svc:db:step:0:rebuild")
+    assert tt.replay.actors[fix] == "dba#1@day"
+    [(at, to)] = tt.replay.handed[fix]
+    assert (at, to) == (H, "dba#1@night")  # 20:00
+    lanes = swimlane.build_lanes(tt)
+    bars = sorted((b.start, b.end, lanes.names[b.lane]) for b in lanes.bars if b.label.endswith("rebuild"))
+    assert [(s, lane) for s, _, lane in bars] == [(tt.replay.start[fix], "dba#1@day"), (H, "dba#1@night")]
+    assert bars[0][1] == bars[1][0] == H
+    # the cover's on-shift table says who is on at the start and who takes over when
+    md = render_timeline(tt, "md")
+    row = next(line for line in md.splitlines() if line.startswith("| dba |"))
+    assert "day: 2 on shift" in row
+    assert "then night (1) from Wed 20:00, day (2) from Thu 08:00" in row

@@ -85,7 +85,7 @@ from .failback import compile_failback
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
 from .response import compile_response, link_triggers
-from .roster import handovers_of, pace_changes, shift_changes
+from .roster import handovers_of, pace_changes, shift_changes, shift_spans
 from .usable import UsableContext, compile_usable
 
 
@@ -140,6 +140,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         degraded=affected.degraded,
         usable=usable,
         failbacks=failbacks,
+        shift_spans={r: shift_spans(s, drill.start) for r, s in topo.staff.items() if s.shifts},
     )
 
 

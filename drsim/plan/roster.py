@@ -233,6 +233,16 @@ def page_answers(
     return out
 
 
+def shift_spans(role: StaffRole, start: dt.datetime, horizon: float = ROSTER_HORIZON) -> list[tuple[float, str | None]]:
+    """Who is on duty for ``role`` over the incident: from each time (seconds after ``start``, the first 0), the
+    name of the shift on duty (None: nobody). Each entry is a new shift instance: a day shift on Monday and on
+    Tuesday are two entries, as their people differ."""
+    first = answering_shift(role, 1, start)
+    out: list[tuple[float, str | None]] = [(0.0, first.name if first is not None else None)]
+    out += [(t, sh.name if sh is not None else None) for t, sh in page_answers(role, 1, start, horizon)]
+    return out
+
+
 def duty_windows(role: StaffRole, start: dt.datetime, horizon: float = ROSTER_HORIZON) -> list[tuple[float, bool]]:
     """When ``role`` has somebody on duty: from each time (seconds after ``start``, the first 0), whether
     nobody of it is on duty then (no shift, or a headcount of 0). Consecutive entries differ."""
