@@ -332,7 +332,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             count += 1
         except simpy.core.EmptySchedule:
             break
-    actors.update(paged_people(plan, finish))
+    actors.update(paged_people(plan, start, finish))
     finishers = {**actors, **desk.done_by}  # a task handed over is finished by the person it went to
     tries, failed = attempt_lines(plan, draws.replicate(replicate), D, start, finish, finishers)
     timeline.extend(tries)
@@ -431,18 +431,19 @@ def _after_finishes(env: simpy.Environment) -> simpy.Event:
     return ev
 
 
-def paged_people(plan: Plan, finish: np.ndarray) -> dict[int, str]:
+def paged_people(plan: Plan, start: np.ndarray, finish: np.ndarray) -> dict[int, str]:
     """The person who acknowledges each page, numbered in the order they acknowledge.
 
     Everyone of a role on shift is paged at once, and the first to acknowledge is the first
     free person (``role#1``) to take the role's first task — so the one shown acknowledging
     first is the one shown triaging. A person paged more than once (an escalation policy
     paging their level again, key ``role#k@level``) is one person, ranked by their first
-    acknowledgement. People who never acknowledge come last, by task index.
+    acknowledgement. People who never acknowledge come last, by task index. A page nobody answers
+    (fired while the shift on duty has fewer people than its number) reached nobody: it names no one.
     """
     people: dict[str, dict[str, list[Task]]] = {}
     for t in plan.tasks:
-        if t.kind == "page":
+        if t.kind == "page" and not (np.isfinite(start[t.index]) and np.isinf(finish[t.index])):
             person = t.key.split(":", 1)[1].split("@")[0]
             people.setdefault(person.split("#")[0], {}).setdefault(person, []).append(t)
     out: dict[int, str] = {}

@@ -219,7 +219,12 @@ def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
             groups.append("people")
         # people paged who did no work share one lane (their pages and acknowledgements)
         # (a person paged again by an escalation policy, ``role#k@level``, is still one person)
-        paged = dict.fromkeys(t.key.split(":", 1)[1].split("@")[0] for t in pages if _page_role(t) == r)
+        # (a page fired while nobody with its number was on duty reached nobody: no lane)
+        paged = dict.fromkeys(
+            t.key.split(":", 1)[1].split("@")[0]
+            for t in pages
+            if _page_role(t) == r and not (math.isfinite(float(start[t.index])) and math.isinf(float(finish[t.index])))
+        )
         idle = [p for p in paged if p not in lane_of]
         if idle:
             label = idle[0] if len(idle) == 1 else f"{r} (other {len(idle)})" if people else r
