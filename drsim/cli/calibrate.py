@@ -59,7 +59,8 @@ def calibrate(sources, mapping, out, topology, drill, bootstrap, seed, fmt, repo
     result = run_calibration(sources, mapping, topology, drill, bootstrap=bootstrap, seed=seed)
     atomic_write(out, result.overlay_text(), force=force)
     if report is not None:
-        from ..report.calibration_report import calibration_document  # imported on use: keeps drsim --help fast
+        # imported on use: keeps drsim --help fast
+        from ..report.calibration_report import calibration_document
         from ..report.pages import render_document
 
         click.echo(render_document(calibration_document(result), report), nl=False)
