@@ -134,7 +134,10 @@ def _decisions(data: dict) -> list:
         for ent, x in data["reconciliation"].items():
             replay = duration_text(x["replay_duration"]["mean"]) if x["replay_duration"] else "-"
             reentry = (
-                f"{x['reentry_person_hours']['mean']:.1f} h {x['reentry_role']}" if x["reentry_person_hours"] else "-"
+                f"{x['reentry_person_hours']['mean']:.1f} person-h {x['reentry_role']}, "
+                f"{x['reentry_hours']['mean']:.1f} h on the clock"
+                if x["reentry_person_hours"]
+                else "-"
             )
             rows.append([ent, x["rule"], f"{x['records']['mean']:.0f}", replay, reentry])
         rest += [
