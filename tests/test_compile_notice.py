@@ -39,14 +39,14 @@ def engine_state(monkeypatch):
         events.append("asked")
         return state["compiled"]
 
-    real_run = vectorized._run
+    real_run = vectorized.simulate
 
     def run(*args, **kwargs):
         events.append("kernel")
         return real_run(*args, **kwargs)
 
     monkeypatch.setattr(vectorized, "kernel_compiled", kernel_compiled)
-    monkeypatch.setattr(vectorized, "_run", run)
+    monkeypatch.setattr(vectorized, "simulate", run)
     return state, events
 
 
