@@ -291,3 +291,16 @@ def test_vocabulary_presets_and_a_mapping(tmp_path):
     r = run("validate", write(tmp_path / "t2.yaml", topo))
     assert r.exit_code == 2
     assert "at vocabulary" in r.output
+
+
+def test_a_sensitivity_grid_defaults_to_the_estates_most_critical_tier_and_its_runbook(starters):
+    from drsim.analysis.sensitivity import grid
+
+    topo, drill = starters["payments"]
+    g = grid(drill, topo, n=50)
+    assert g.metric.text == "p90_rto:t0"  # not tier0, which this estate does not have
+    assert g.y == "runbook:dns"  # the first t0 service with uncertain runbook durations
+    assert g.x == "decision"
+    assert g.values.shape == (4, 4)
+    hospital = grid("region-loss", n=50)
+    assert (hospital.metric.text, hospital.y) == ("p90_rto:tier0", "runbook:ehr-db")

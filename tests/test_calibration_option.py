@@ -159,6 +159,26 @@ def test_a_tabletop_pack_lists_the_calibration(overlay):
     assert "Calibrated elements" not in participants  # the hand-out holds the situation, not the model
 
 
+def test_the_facilitator_console_lists_the_calibration_on_the_facilitator_panel(overlay, tmp_path):
+    page = tmp_path / "console.html"
+    code, _, _ = run("timeline", "region-loss", "--calibration", overlay, "--format", "console", "-o", page)
+    assert code == 0
+    text = page.read_text()
+    facilitator = text[text.index('<section id="facilitator"') :]
+    assert "<h3>Calibrated elements</h3>" in facilitator
+    assert "topology.staff.dba.shifts.2.acknowledge" in facilitator
+    assert "fitted to 212 records (9 censored) from pagerduty.csv" in facilitator
+
+
+def test_a_cutover_journal_records_the_calibration_it_ran_with(overlay, tmp_path):
+    journal = tmp_path / "journal.json"
+    code, _, _ = run("cutover", "ehr-core-to-cloud", "-n", "200", "--calibration", overlay, "--journal", journal)
+    assert code == 0
+    inputs = json.loads(journal.read_text())["inputs"]
+    assert [i["role"] for i in inputs] == ["topology", "cutover", "overlay"]
+    assert inputs[-1]["given"] == str(overlay)
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
 def test_a_cutover_applies_the_topology_values_and_says_the_drill_values_do_not_apply(overlay, fmt):
     code, out, err = run("cutover", "ehr-core-to-cloud", "-n", "300", "--calibration", overlay, "--format", fmt)

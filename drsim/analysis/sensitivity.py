@@ -466,23 +466,49 @@ class GridResult:
         )
 
 
+#: The scale factors a grid axis takes when none are given.
+GRID_FACTORS = (0.25, 0.5, 1.0, 2.0)
+
+
+def critical_runbook(plan: Plan, groups: dict[str, list[str]]) -> str | None:
+    """``runbook:SERVICE`` for the first service (in the estate's order) of the most critical tier that
+    has uncertain runbook durations in the drill, trying the next tier when that one has none."""
+    topo = plan.topology
+    for tier in sorted(topo.tiers, key=topo.tier_rank):
+        for name, svc in topo.services.items():
+            if svc.tier == tier and f"runbook:{name}" in groups:
+                return f"runbook:{name}"
+    return None
+
+
 def grid(
     drill: str | Path | Drill | Plan,
     topology: str | Path | Topology | None = None,
-    x: tuple[str, Sequence[float]] = ("decision", (0.25, 0.5, 1.0, 2.0)),
-    y: tuple[str, Sequence[float]] = ("runbook:ehr-db", (0.25, 0.5, 1.0, 2.0)),
-    metric: str = "p_meet_rto:tier0@3h",
+    x: tuple[str, Sequence[float]] | None = None,
+    y: tuple[str, Sequence[float]] | None = None,
+    metric: str | None = None,
     n: int = 1000,
     seed: int = 0,
 ) -> GridResult:
     """A metric over a grid of two parameters' scale factors.
 
-    By default: the probability that tier 0 is back within three hours, as the
-    decision to fail over and the EHR database's runbook get faster or slower.
+    By default, from the estate itself: the P90 RTO of its most critical tier
+    (:func:`~drsim.analysis.metrics.default_metric`, as every analysis), as the
+    decision to fail over (``x``) and the runbook of that tier's first service
+    with uncertain runbook durations (``y``, see :func:`critical_runbook`) are
+    scaled by 0.25, 0.5, 1 and 2. Where the drill has no decision, ``x`` is its
+    first other parameter.
     """
     plan = _plan(drill, topology)
     m = parse_metric(metric, plan)
     allg = parameter_groups(plan)
+    if y is None:
+        y = (critical_runbook(plan, allg) or next(iter(allg), "decision"), GRID_FACTORS)
+    if x is None:
+        x = (
+            "decision" if "decision" in allg and y[0] != "decision" else next((g for g in allg if g != y[0]), ""),
+            GRID_FACTORS,
+        )
     for g in (x[0], y[0]):
         if g not in allg:
             raise InputError("grid", [Problem(f"unknown parameter {g!r}; known: {', '.join(allg)}")])

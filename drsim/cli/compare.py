@@ -60,8 +60,10 @@ def compare(drill_name, topologies, overlays, n, seed, workflows, fmt, plot, tie
     from ..report.analysis_tables import frame_text, render_comparison
     from ..report.calibration import render_calibration
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
+    notice_if_compiling()
     result = run_compare(list(topologies), drill_name, n=n, seed=seed, calibration=overlays)
     drill = result.drills[0]
     if fmt == "table":

@@ -112,6 +112,10 @@ def cutover(
             times.append(parse_duration(v))
         except UnitError as exc:
             raise InputError("--rollback-at", [Problem(str(exc))]) from None
+    if engine == "vectorized":
+        from .progress import notice_if_compiling  # imported on use: keeps drsim --help fast
+
+        notice_if_compiling()
     run = simulate_cutover(p, topo, replicates, seed, engine)
     verdicts = judge_gates(p, run, ev) if ev is not None else None
     data = cutover_data(run, times or default_decision_times(run), verdicts, calibrated)

@@ -86,8 +86,10 @@ def sensitivity(
     from ..analysis.sensitivity import one_at_a_time, sobol
     from ..report.analysis_tables import frame_text, render_sensitivity
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
+    notice_if_compiling()
     with worded_as_options(metric="--metric"):
         if method == "oat":
             res = one_at_a_time(drill_name, topology, metric, n=n or 2000, seed=seed, low=low, high=high)
@@ -190,6 +192,7 @@ def advise(drill_name, topology, metric, n, seed, library, budget, years, beam, 
     from ..model.units import UnitError
     from ..report.analysis_tables import frame_text, render_advice, render_budgeted_advice
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     if budget is not None:
         try:
@@ -197,6 +200,7 @@ def advise(drill_name, topology, metric, n, seed, library, budget, years, beam, 
         except UnitError as exc:
             raise InputError("--budget", [Problem(str(exc))]) from None
     plot = plot_path(plot, force)
+    notice_if_compiling()
     with worded_as_options(metric="--metric"):
         res = rank_changes(
             drill_name,

@@ -130,6 +130,10 @@ def timeline(drill_name, topology, overlays, seed, percentile, n, fmt, output, p
         raise InputError("--page", [Problem("--page applies to png output only")])
     if output is not None:
         check_writable(output, force)  # refuse before spending time on the replay
+    if percentile is not None:  # picked from a sweep: the compiled engine runs (a single replay is the DES's)
+        from .progress import notice_if_compiling  # imported on use: keeps drsim --help fast
+
+        notice_if_compiling()
     with worded_as_options(percentile="--percentile", n="--n", format="--format", paper="--paper", page="--page"):
         tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n, calibration=overlays)
         if fmt == "console":

@@ -85,6 +85,7 @@ def cutover_data(
             "replay_duration": _summary(e.replay) if e.rule == "replay" else None,
             "reentry_role": e.reentry_role,
             "reentry_person_hours": _summary(e.reentry_hours) if e.reentry_role else None,
+            "reentry_hours": _summary(e.reentry_elapsed) if e.reentry_role else None,
         }
         if e.reentry_role:
             roles[e.reentry_role] = roles.get(e.reentry_role, 0.0) + float(np.mean(e.reentry_hours))

@@ -37,6 +37,7 @@ line words them as its options.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -239,6 +240,8 @@ def _cover(tt: Tabletop, participant: bool = False) -> Section:
         if sh:
             ack = dur(float(sh.acknowledge.ppf(np.array([0.5]))[0]))
             on = f"{sh.name}: {sh.headcount} on shift; answers a page in about {ack}"
+        if later := _takes_over(plan, r):
+            on += "; then " + ", ".join(later)
         rows.append([r, role.description.strip() or "-", on, "; ".join(parts[r])])
     blocks.append(Table(["role", "who", "on shift", "part in this drill"], rows, weights=[1.3, 2.6, 1.6, 2.2]))
     if idle:
@@ -250,6 +253,23 @@ def _cover(tt: Tabletop, participant: bool = False) -> Section:
     if audiences:
         blocks.append(Para("Also at the table (injects are addressed to them): " + ", ".join(audiences) + "."))
     return Section("cover", blocks, one_page=True)
+
+
+#: How far ahead of the drill start the cover tells who takes over (seconds): a day of shifts.
+TAKES_OVER_WITHIN = 86400.0
+
+
+def _takes_over(plan: Plan, role: str) -> list[str]:
+    """Who takes over ``role`` within :data:`TAKES_OVER_WITHIN` of the start, in order: ``day-weekend (1) from
+    Sun 07:00``, ``nobody from Sun 19:00`` (the roster's shift changes; they do not depend on the replay)."""
+    out = []
+    shifts = {sh.name: sh for sh in plan.topology.staff[role].shifts}
+    for t, name in plan.shift_spans.get(role, [])[1:]:
+        if t > TAKES_OVER_WITHIN:
+            break
+        when = f"{plan.drill.start + dt.timedelta(seconds=t):%a %H:%M}"
+        out.append(f"{name} ({shifts[name].headcount}) from {when}" if name else f"nobody from {when}")
+    return out
 
 
 def _swimlane(tt: Tabletop) -> Section:
