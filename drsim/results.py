@@ -14,6 +14,7 @@ from .engine.draws import Draws
 from .engine.finish import FinishTimes
 from .engine.outcomes import never_reason, queue_flows
 from .engine.queues import QueueFlow
+from .model.calibrated import CalibratedElement
 from .model.vocabulary import GENERIC, Vocabulary
 from .plan import Plan
 
@@ -148,6 +149,8 @@ class DrillResult:
     failbacks: list[FailbackResult] = field(default_factory=list)
     #: The words reports use for the estate (its declared vocabulary): "Clinical workflows" or "Workflows".
     words: Vocabulary = field(default=GENERIC, repr=False, compare=False)
+    #: The elements a calibration overlay set, with what each was fitted from (empty without one).
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -185,6 +188,7 @@ class DrillResult:
             "seed": self.seed,
             "start": self.start.isoformat(),
             "passed": self.passed,
+            **({"calibrated": [e.to_dict() for e in self.calibrated]} if self.calibrated else {}),
             "shifts": self.shifts,
             "services": [
                 {

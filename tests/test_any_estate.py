@@ -232,6 +232,9 @@ def test_payments_estate_runs_every_command_without_bad_input_or_hospital_words(
         "sensitivity": ("sensitivity", drill, "-t", topo, "-n", 10),
         "advise": ("advise", drill, "-t", topo, "-n", 10),
         "timeline": ("timeline", drill, "-t", topo, "--format", "md"),
+        "timeline participant": ("timeline", drill, "-t", topo, "--format", "md", "--edition", "participant"),
+        "timeline console": ("timeline", drill, "-t", topo, "--format", "console"),
+        "timeline bad night": ("timeline", drill, "-t", topo, "--format", "md", "--percentile", 90, "--n", 200),
     }
     for what, args in commands.items():
         r = run(*args)
@@ -243,6 +246,10 @@ def test_payments_estate_runs_every_command_without_bad_input_or_hospital_words(
     pack = run(*commands["timeline"]).output
     assert "stand-in processing" in pack  # the estate's declared words
     assert "merchants" in pack
+    bad_night = run(*commands["timeline bad night"]).output
+    assert "## Improvement plan" in bad_night  # the improvement plan and replay questions speak its words too
+    assert "From this replay" in bad_night
+    assert '<section id="facilitator"' in run(*commands["timeline console"]).output
 
 
 def test_a_tier_that_is_not_there_lists_the_estates_tiers(starters):
@@ -284,3 +291,16 @@ def test_vocabulary_presets_and_a_mapping(tmp_path):
     r = run("validate", write(tmp_path / "t2.yaml", topo))
     assert r.exit_code == 2
     assert "at vocabulary" in r.output
+
+
+def test_a_sensitivity_grid_defaults_to_the_estates_most_critical_tier_and_its_runbook(starters):
+    from drsim.analysis.sensitivity import grid
+
+    topo, drill = starters["payments"]
+    g = grid(drill, topo, n=50)
+    assert g.metric.text == "p90_rto:t0"  # not tier0, which this estate does not have
+    assert g.y == "runbook:dns"  # the first t0 service with uncertain runbook durations
+    assert g.x == "decision"
+    assert g.values.shape == (4, 4)
+    hospital = grid("region-loss", n=50)
+    assert (hospital.metric.text, hospital.y) == ("p90_rto:tier0", "runbook:ehr-db")

@@ -118,9 +118,9 @@ def test_every_message_line_names_the_file(name):
             "error: folder.yaml: is a directory; expected a YAML file\n",
         ),
         (
-            lambda d: (d / "huge.yaml").write_bytes(b"#" * (2 * 1024 * 1024 + 1)),
+            lambda d: (d / "huge.yaml").write_bytes(b"#" * (16 * 1024 * 1024 + 1)),
             ["validate", "huge.yaml"],
-            "error: huge.yaml: file is larger than 2048 KiB; is it the right file?\n",
+            "error: huge.yaml: file is larger than 16384 KiB; is it the right file?\n",
         ),
         (
             lambda d: None,
@@ -174,6 +174,11 @@ WRITERS = {
     "sensitivity": (["_drill.yaml", "-t", "_topology.yaml", "-n", "10", "--top", "2"], "--plot", "out.png"),
     "advise": (["_drill.yaml", "-t", "_topology.yaml", "-n", "10", "--top", "2"], "--plot", "out.png"),
     "calibrate": (["_calibrate-steps.csv", "--map", "_calibrate-map.yaml"], "--out", "overlay.yaml"),
+    "backtest": (
+        ["_backtest-observed.csv", "--drill", "_drill.yaml", "-t", "_topology.yaml", "-n", "200"],
+        "--plot",
+        "out.png",
+    ),
     "calendar": (["_calendar.yaml", "-t", "_topology.yaml"], "--output", "plan.md"),
     "evidence": (["--hipaa", "-t", "_topology.yaml"], "--output", "pack.md"),
 }
@@ -193,7 +198,9 @@ def test_every_command_that_writes_a_file_is_checked_below():
 def test_an_existing_output_is_never_overwritten_without_force(command, tmp_path, monkeypatch):
     if command not in main.commands:
         pytest.skip(f"drsim {command} is not part of this build")
-    for name in ("_topology.yaml", "_drill.yaml", "_calibrate-steps.csv", "_calibrate-map.yaml", "_calendar.yaml"):
+    corpus = ("_topology.yaml", "_drill.yaml", "_calibrate-steps.csv", "_calibrate-map.yaml", "_calendar.yaml",
+              "_backtest-observed.csv")  # fmt: skip
+    for name in corpus:
         (tmp_path / name).write_bytes((CORPUS / name).read_bytes())
     monkeypatch.chdir(tmp_path)
     args, option, out = WRITERS[command]

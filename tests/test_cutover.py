@@ -109,6 +109,27 @@ def test_reentry_hours_are_records_times_share_times_effort(series):
     assert np.all(paper.replay == 0)
 
 
+@pytest.mark.parametrize(("step", "people"), [(30, 1), (90, 2)])
+def test_reentry_takes_records_times_effort_over_the_head_count_on_duty_at_completion(step, people):
+    # oncall: 1 at night, 2 from 07:00; the freeze starts at 06:00, so a 30m cutover ends on the night
+    # shift and a 90m one on the day shift; 60/h records re-entered at 2m each
+    plan = cutover_from_text(
+        f"""
+name: clerks
+freeze: {{start: "2026-03-16T06:00", length: 4h}}
+waves: [{{name: w, services: [db], steps: [{{name: a, duration: {step}m}}]}}]
+entities:
+  paper: {{volume: 60/h, rule: discard, reentry: {{effort: 2m, role: oncall}}}}
+""",
+        TOPO,
+        "clerks.yaml",
+    )
+    (paper,) = simulate_cutover(plan, TOPO, 5).reconciliation
+    person_hours = step * 2 / 60
+    assert np.allclose(paper.reentry_hours, person_hours)
+    assert np.allclose(paper.reentry_elapsed, person_hours / people)
+
+
 def test_an_entity_follows_its_hour_of_day_profile_exactly():
     plan = cutover_from_text(
         """

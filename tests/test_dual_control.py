@@ -84,7 +84,7 @@ def test_a_dual_control_step_holds_the_queue_and_frees_both_people_at_its_end():
     np.testing.assert_array_equal(got.start_of(step_of(plan, "beta")), READY + 3600.0)
     np.testing.assert_array_equal(got.start_of(step_of(plan, "gamma")), READY + 3600.0 + 1800.0)
     rep = des.replay(plan, Draws.sample(plan.elements(), 5, 1))
-    assert rep.actors[step_of(plan, "beta")] == "custodian#1+custodian#2"
+    assert rep.actors[step_of(plan, "beta")] == "custodian#1@am+custodian#2@am"
 
 
 def test_a_called_in_custodian_completes_the_pair():

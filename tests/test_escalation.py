@@ -134,7 +134,7 @@ def test_a_decider_overtaken_by_the_deputy_spends_no_time_deciding_and_the_timel
     assert len(decided) == 1, decided  # the deputy's decision only
     assert decided[0][0].startswith("cmo#"), decided
     late_answer = [x for x in lines if "answers late" in x[2]]
-    assert [x[:2] for x in late_answer] == [("director#1", "deputy")], lines
+    assert [x[:2] for x in late_answer] == [("director#1@am", "deputy")], lines
 
 
 def trigger_plan(within="20m", decide="exponential(mean=30m)"):

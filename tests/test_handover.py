@@ -174,7 +174,7 @@ def test_the_timeline_says_who_handed_over_to_whom_and_the_incoming_person_finis
     rep = des.replay(plan, draws)
     lines = [(e.time, e.actor, e.event) for e in rep.timeline if e.service == "job0"]
     handed = [x for x in lines if "hands over" in x[2]]
-    assert handed == [(EIGHT_PM, "dba#1", "hands over job0: fix to dba#2 of the night shift (15m handover)")], lines
+    assert handed == [(EIGHT_PM, "dba#1@day", "hands over job0: fix to dba#1@night (15m handover)")], lines
     done = [x for x in lines if x[2].endswith("- done")]
-    assert done == [(EIGHT_PM + 77 * M, "dba#2", done[0][2])], lines
+    assert done == [(EIGHT_PM + 77 * M, "dba#1@night", done[0][2])], lines
     assert [x[0] for x in lines] == sorted(x[0] for x in lines)

@@ -80,6 +80,58 @@ def test_the_exit_status_tables_list_every_status_the_commands_use(page):
     assert _exit_statuses(TEXT[page]) == used
 
 
+#: A duration as drsim prints it (2h33m, 21m54s, 22m), a p-value, and a verdict of drsim backtest.
+FIGURE = re.compile(r"(?<![\w.])(?:\d+h\d+m|\d+m\d+s|\d+h|\d+m|\d+s)(?![\w])|p = [\d.]+|well calibrated|too \w+")
+
+
+def _walkthrough() -> list[str]:
+    section = README.split("## Calibrating from the team's own records\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```bash\n(.*?)```", section, re.S).group(1).strip().splitlines()
+
+
+def _figures(comment: str) -> list[str]:
+    """The figures a walkthrough comment promises: every one but the truth it is compared with (``true 22m``)."""
+    return [m.group(0) for m in FIGURE.finditer(comment) if not comment[: m.start()].endswith("true ")]
+
+
+def test_the_calibration_walkthrough_runs_and_prints_what_its_comments_say(tmp_path, monkeypatch):
+    """Each command of the README's calibrate -> sweep -> backtest walkthrough runs on the bundled example
+    inputs and prints every figure its comment quotes; ``[--option value]`` is run without and with it,
+    and ``A -> B`` in its comment means A without, B with."""
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from drsim.cli import main
+
+    lines = _walkthrough()
+    folder = lines[0].split()[1]
+    assert lines[0].startswith("cd ")
+    assert (ROOT / folder).is_dir()
+    shutil.copytree(ROOT / folder, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path / "examples")
+    assert len(lines) <= 12
+    for line in lines[1:]:
+        command, _, comment = line.partition("  # ")
+        optional = re.search(r"\[(.*?)\]", command)
+        plain = shlex.split(re.sub(r"\[.*?\]", "", command))
+        runs = [plain] if optional is None else [plain, shlex.split(command.replace("[", "").replace("]", ""))]
+        outputs = []
+        for args in runs:
+            assert args[0] == "drsim"
+            r = CliRunner().invoke(main, args[1:], catch_exceptions=False)
+            assert r.exit_code in (0, 1), (line, r.output)
+            outputs.append(r.stdout)
+        for before, after in re.findall(r"(\S+) -> (\S+)", comment):
+            assert before in outputs[0], (line, before)
+            assert after in outputs[-1], (line, after)
+        promised = _figures(re.sub(r"\S+ -> \S+", "", comment))
+        assert promised or "->" in comment, line  # every command says what it shows
+        for figure in promised:
+            assert figure in outputs[-1], (line, figure)
+
+
 def test_every_relative_link_in_the_documentation_resolves():
     broken = []
     for name, text in TEXT.items():

@@ -66,8 +66,8 @@ def times(plan):
 def test_the_day_shift_takes_waiting_jobs_at_the_handover():
     """One night DBA, two on the day shift from 07:00; the drill starts 06:00 and three 90-minute jobs are
     ready at 06:02. The night DBA takes job0 (06:02-07:32). At 07:00 capacity rises to 2: the newcomer,
-    dba#2, takes job1 at that instant (07:00-08:30). job2 waits for the next person freed: the night DBA
-    at 07:32, who stays on as the second of the two on duty (only counts matter)."""
+    dba#1@day, takes job1 at that instant (07:00-08:30). job2 waits for the next person freed at 07:32: the
+    night DBA's place, taken by the second of the two on duty (only counts matter), dba#2@day."""
     plan = jobs_plan(
         [shift("night", "19:00", "07:00", 1), shift("day", "07:00", "19:00", 2)],
         ["90m", "90m", "90m"],
@@ -80,7 +80,7 @@ def test_the_day_shift_takes_waiting_jobs_at_the_handover():
     ]
     got, who, rep = times(plan)
     assert got == [(READY, READY + 90 * M), (60 * M, 150 * M), (READY + 90 * M, READY + 180 * M)]
-    assert who == ["dba#1", "dba#2", "dba#1"]
+    assert who == ["dba#1@night", "dba#1@day", "dba#2@day"]
     hand = [e for e in rep.timeline if e.kind == "handover"]
     assert [(e.time, e.actor, e.service, e.event) for e in hand] == [
         (3600.0, "dba", None, "day shift takes over: 2 on duty (was 1)")
@@ -113,7 +113,8 @@ def test_a_person_whose_shift_ends_mid_task_finishes_it_and_then_leaves():
     """Two DBAs on the day shift, one at night from 19:00; the drill starts 18:00. job0 (90m) and job1
     (70m) start at 18:02 and job2 (10m) waits. At 19:00 capacity falls to 1 with both busy: a departure
     is owed. job1's DBA finishes at 19:12 and leaves instead of taking job2, which waits for job0's DBA
-    (free at 19:32). With the roster fixed it would have started at 19:12."""
+    (free at 19:32), in the place of the night DBA, dba#1@night. With the roster fixed it would have started at
+    19:12."""
     plan = jobs_plan(
         [shift("day", "07:00", "19:00", 2), shift("night", "19:00", "07:00", 1)],
         ["90m", "70m", "10m"],
@@ -123,7 +124,7 @@ def test_a_person_whose_shift_ends_mid_task_finishes_it_and_then_leaves():
     assert (plan.handovers[0].time, plan.handovers[0].headcount, plan.handovers[0].previous) == (3600.0, 1, 2)
     got, who, rep = times(plan)
     assert got == [(READY, READY + 90 * M), (READY, READY + 70 * M), (READY + 90 * M, READY + 100 * M)]
-    assert who == ["dba#1", "dba#2", "dba#1"]
+    assert who == ["dba#1@day", "dba#2@day", "dba#1@night"]
     hand = [e for e in rep.timeline if e.kind == "handover"]
     assert [(e.time, e.event) for e in hand] == [(3600.0, "night shift takes over: 1 on duty (was 2)")]
 
@@ -132,7 +133,7 @@ def test_a_job_waits_for_a_shift_that_has_not_started_yet():
     """One night DBA until 07:00, nobody 07:00-08:00, two from 08:00; the drill starts 06:00 with a
     60-minute job0 and two 10-minute jobs. The night DBA takes job0 (06:02-07:02) and, the shift being
     over, leaves when it is done; job1 and job2 wait with nobody on duty and both start at 08:00 with
-    the two newcomers (dba#2, dba#3). Nothing else is pending after 07:02: the kernel's loop must go on
+    the two newcomers (dba#1@day, dba#2@day). Nothing else is pending after 07:02: the kernel's loop must go on
     to the next roster change because tasks are waiting."""
     plan = jobs_plan(
         [shift("night", "19:00", "07:00", 1), shift("day", "08:00", "19:00", 2)],
@@ -145,7 +146,7 @@ def test_a_job_waits_for_a_shift_that_has_not_started_yet():
     ]
     got, who, rep = times(plan)
     assert got == [(READY, READY + 60 * M), (120 * M, 130 * M), (120 * M, 130 * M)]
-    assert who == ["dba#1", "dba#2", "dba#3"]
+    assert who == ["dba#1@night", "dba#1@day", "dba#2@day"]
     hand = [(e.time, e.event) for e in rep.timeline if e.kind == "handover"]
     assert hand == [
         (3600.0, "nobody rostered: 0 on duty (was 1)"),

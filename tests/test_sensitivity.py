@@ -186,3 +186,56 @@ def test_what_ifs_use_the_same_replicates_as_a_sweep():
     xs = sens.scaled_replicates(plan, "tier:tier0:rto", groups, ["decision"], np.array([[1.0], [2.0]]), 500, 9)
     np.testing.assert_array_equal(xs[0], simulate(plan, 500, 9)["tier:tier0:rto"])
     assert np.all(xs[1] >= xs[0])  # a slower decision never brings tier 0 back sooner
+
+
+def _dominant_sobol(**kw):
+    plan = plan_of(DOMINANT, base_drill())
+    return sens.sobol(plan, metric="p90_rto:tier0", n=256, seed=2, groups=["runbook:db", "runbook:app"], **kw)
+
+
+def test_sobol_takes_as_many_samples_as_intervals_of_a_tenth_need():
+    res = _dominant_sobol()
+    assert res.samples in (256, 512, 1024, 2048, 4096)
+    assert res.widest <= 0.1
+    assert res.sure_enough
+    widest = max(2 * max(r["S1_conf"], r["ST_conf"]) for r in res.sobol)
+    assert res.widest == widest  # the widest of the S1 and ST intervals, each twice SALib's half-width
+    assert res.samples_needed is None
+    # the first size that is enough: half as many samples leave an interval wider than 0.1
+    assert _dominant_sobol(samples=res.samples // 2).widest > 0.1
+    # doubling reuses the what-ifs already run: the same indices as that many samples at once
+    assert _dominant_sobol(samples=res.samples).sobol == res.sobol
+    assert (
+        res.sobol_note()
+        == f"Sobol indices from {res.samples} samples; widest 95% interval {res.widest:.3f} (at most 0.1)"
+    )
+
+
+def test_sobol_short_of_its_interval_says_how_many_samples_would_do():
+    res = _dominant_sobol(width=0.01, max_samples=64)
+    assert res.samples == 64
+    assert not res.sure_enough
+    # intervals shrink as 1/sqrt(samples): the next power of two past 64 x (widest / 0.01)^2
+    assert res.samples_needed == 2 ** math.ceil(math.log2(64 * (res.widest / 0.01) ** 2))
+    assert res.samples_needed > 64
+    assert f"run with --samples {res.samples_needed}" in res.sobol_note()
+
+
+def test_cli_sobol_warns_when_its_intervals_are_wider_than_asked(tmp_path):
+    both_matter = base_topology(
+        {
+            "db": auto_service([{"name": "failover", "duration": "lognormal(p50=30m, p95=2h)"}]),
+            "app": auto_service([{"name": "start", "duration": "lognormal(p50=25m, p95=90m)"}]),
+        }
+    )
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(both_matter, sort_keys=False))
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(base_drill(), sort_keys=False))
+    args = ["sensitivity", str(tmp_path / "d.yaml"), "-t", str(tmp_path / "t.yaml"), "--method", "sobol", "-n", "64"]
+    r = CliRunner().invoke(main, [*args, "--max-samples", "32"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.startswith("warning: Sobol indices from 32 samples; widest 95% interval ")
+    assert "wider than 0.1: about " in r.stderr
+    r = CliRunner().invoke(main, [*args, "--samples", "256", "--width", "0.5"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert r.stderr == ""
+    assert "Sobol indices from 256 samples; widest 95% interval " in r.stdout

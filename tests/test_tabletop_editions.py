@@ -343,7 +343,7 @@ def test_improvement_plan_starts_from_the_missed_targets_and_slowest_decisions(r
     tiers = {s.name: s.tier for s in tt.result.services}
     assert {row.due_days for row in rows if tiers.get(row.issue.split(" ")[0]) == "tier0"} == {30}
     fac = packs["facilitator", "md"]
-    section = fac.split("### Improvement plan", 1)[1].split("\n## ", 1)[0]
+    section = fac.split("## Improvement plan", 1)[1].split("\n## ", 1)[0]
     assert "| issue | recommendation | owner | due |" in section
     table = [line for line in section.splitlines() if line.startswith("| ") and "| issue |" not in line]
     assert len(table) == len(rows) + 3  # three spare rows for the hot wash

@@ -242,4 +242,4 @@ def test_sweep_tables_show_drift_exposure_and_degraded_time(tmp_path):
     assert _cli(*common, "--out", out).exit_code == 0
     rows = {r["metric"]: r for r in csv.DictReader(out.open())}
     assert rows["degraded:switch:time"]["unit"] == "s"
-    assert float(rows["degraded:switch:time"]["p50"]) > 0
+    assert float(rows["degraded:switch:time"]["p50_s"]) > 0

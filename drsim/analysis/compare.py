@@ -60,10 +60,12 @@ from ..frames import (
     split_key,
 )
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement, calibration_column
 from ..model.loader import bundled_names, load_topology
 from ..plan import Plan
 from ..stats import PERCENTILES, bootstrap_weights, mean_interval, paired_quantile_differences
 from ..sweep import sweep
+from ..sweep.overlay import Overlay, apply_overlays, calibrated_elements, load_overlays
 
 #: Kinds of metric a comparison reports (queues fold into their consumer's RPO).
 KINDS = ("service", "tier", "workflow", "latency", "rollback")
@@ -128,6 +130,8 @@ class ComparisonResult:
     seed: int
     runs: dict[tuple[str, str], Run] = field(repr=False)
     _frame: object = field(default=None, repr=False)
+    #: The elements a calibration overlay set in every estate compared, with what each was fitted from.
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def baseline(self) -> str:
@@ -173,7 +177,9 @@ class ComparisonResult:
         ``p_meet_lo``/``p_meet_hi``, and the differences from the baseline
         estate with their 95% intervals: ``d_p50_s`` ... ``d_p99_hi_s``,
         ``d_mean_s``, ``d_mean_lo_s``, ``d_mean_hi_s``, ``d_p_meet``,
-        ``d_p_meet_lo``, ``d_p_meet_hi``.
+        ``d_p_meet_lo``, ``d_p_meet_hi``. With a calibration, a last column
+        ``calibrated`` lists every calibrated element, its value and what it
+        was fitted from (the same on every row).
         """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
@@ -199,6 +205,8 @@ class ComparisonResult:
                     row.update(_differences(base, x, base_t, t, weights))
                     rows.append(row)
         self._frame = pd.DataFrame(rows, columns=[*columns(COMPARISON_KEYS, DURATION_STATISTICS), *DIFFERENCES])
+        if self.calibrated:
+            self._frame["calibrated"] = calibration_column(self.calibrated)
         return self._frame.copy()
 
     def costs(self):
@@ -403,6 +411,7 @@ def compare(
     n: int = 2000,
     seed: int = 0,
     labels: Sequence[str] | None = None,
+    calibration: Sequence[str | Path | Overlay] = (),
 ) -> ComparisonResult:
     """Replay each drill ``n`` times against each topology on common random numbers.
 
@@ -410,10 +419,13 @@ def compare(
     models; the first is the baseline every difference is taken from.
     ``drills`` is one drill or several (names, paths or models); ``None``
     means every bundled drill. Each drill is checked against each topology.
+    ``calibration`` overlays (:mod:`drsim.sweep.overlay`) are written into every
+    topology and drill first, and the result lists the elements they calibrate.
     """
     if len(topologies) < 1:
         raise InputError("compare", [Problem("give at least one topology")])
     topos = [_load_topology(t) for t in topologies]
+    overlays = load_overlays(calibration)
     names = _labels(topos, labels)
     if drills is None:
         drills = bundled_names("drills")
@@ -424,7 +436,11 @@ def compare(
     for d in drills:
         dname = None
         for label, topo in zip(names, topos):
-            plan = prepare(d, topo)
+            if overlays:
+                calibrated_topo, calibrated_drill = apply_overlays(d, topo, overlays)
+                plan = prepare(calibrated_drill, calibrated_topo)
+            else:
+                plan = prepare(d, topo)
             dm = plan.drill
             dname = dm.name
             runs[(dm.name, label)] = Run(dm.name, label, plan, simulate(plan, n, seed), targets(plan))
@@ -432,4 +448,6 @@ def compare(
         if dname in drill_names:
             raise InputError("compare", [Problem(f"drill {dname!r} is given twice")])
         drill_names.append(dname)
-    return ComparisonResult(names, drill_names, int(n), int(seed), runs)
+    return ComparisonResult(
+        names, drill_names, int(n), int(seed), runs, calibrated=calibrated_elements(overlays) if overlays else ()
+    )

@@ -21,11 +21,13 @@ same times on the same draws). Time 0 is the start of the freeze.
   cutover completes (a stuck one: until the freeze ends), at its volume shaped by its hour-of-day profile. By rule
   they are preserved, discarded, or replayed at ``replay_rate`` (replay duration
   = records / rate); re-entry costs records x share x effort person-hours of
-  its role.
+  its role, done in those hours over the role's head-count on duty when the
+  cutover completes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from ..model.cutover import CutoverPlan
 from ..model.topology import Topology
 from ..plan import Plan
 from ..plan.cutover import DECISION_AT, CutoverTasks, RollbackTasks, compile_cutover, compile_rollback
+from ..plan.roster import shift_on_duty
 
 #: Percentiles reported for each quantity.
 PERCENTILES = (50, 90, 99)
@@ -76,6 +79,9 @@ class Reconciliation:
     replay: np.ndarray
     reentry_role: str | None
     reentry_hours: np.ndarray
+    #: Hours the re-entry takes the people of its role on duty when the cutover completes
+    #: (person-hours / head-count; infinite where nobody is on duty then).
+    reentry_elapsed: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,18 @@ def reconcile(plan: CutoverPlan, topology: Topology, until: np.ndarray) -> list[
         replay = records / e.replay_rate if e.replay_rate else zero
         r = e.reentry
         hours = records * r.share * r.effort / 3600.0 if r is not None else zero
-        out.append(Reconciliation(name, e.rule, records, replay, r.role if r else None, hours))
+        elapsed = hours / headcount(topology, r.role, plan.freeze.start, until) if r is not None else zero
+        out.append(Reconciliation(name, e.rule, records, replay, r.role if r else None, hours, elapsed))
+    return out
+
+
+def headcount(topology: Topology, role: str, start: dt.datetime, at: np.ndarray) -> np.ndarray:
+    """People of ``role`` on duty ``at`` seconds after clock time ``start`` (the topology's roster), per replicate."""
+    minutes = np.floor(np.nan_to_num(at, posinf=0.0) / 60.0).astype(np.int64)
+    out = np.zeros(len(minutes))
+    for m in np.unique(minutes):
+        sh = shift_on_duty(topology.staff[role], start + dt.timedelta(minutes=int(m)))
+        out[minutes == m] = sh.headcount if sh is not None else 0
     return out
 
 

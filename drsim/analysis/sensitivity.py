@@ -11,7 +11,10 @@ Three questions a planner asks of one drill on one estate:
 * **Global** (:func:`sobol`): with every parameter uncertain at once (each
   scale factor log-uniform between low and high), what share of the metric's
   variance does each explain alone (first-order Sobol index) and with its
-  interactions (total index)? Computed with SALib's Saltelli scheme.
+  interactions (total index)? Computed with SALib's Saltelli scheme, with as
+  many samples as it takes for every index's 95% interval to be at most
+  ``width`` wide (doubling from :data:`FIRST_SAMPLES` up to a cap); short of
+  that, the result says how many samples would do.
 * **Grid** (:func:`grid`): the metric over a grid of two parameters' scale
   factors — how fast must the decision and the runbook both be?
 
@@ -53,6 +56,12 @@ from .metrics import Metric, metric_values, parse_metric
 
 #: Replicates of one what-if run together (one chunk of the streams of :mod:`drsim.engine.draws`).
 CHUNK = 65536
+#: Sobol base samples tried first when sizing them automatically; then doubled.
+FIRST_SAMPLES = 256
+#: The widest 95% interval of a Sobol index accepted by default.
+SOBOL_WIDTH = 0.1
+#: The most Sobol base samples tried by default.
+MAX_SAMPLES = 4096
 
 
 # ------------------------------------------------------------------ parameters
@@ -157,6 +166,28 @@ class SensitivityResult:
     base: float
     oat: list[dict] = field(default_factory=list)
     sobol: list[dict] | None = None
+    samples: int | None = None
+    widest: float | None = None
+    width: float = SOBOL_WIDTH
+    samples_needed: int | None = None
+
+    @property
+    def sure_enough(self) -> bool:
+        """Whether every Sobol index's 95% interval is at most ``width`` wide."""
+        return self.widest is not None and self.widest <= self.width
+
+    def sobol_note(self) -> str:
+        """How sure the Sobol indices are: the samples used and the widest 95% interval, and, when
+        that is wider than ``width``, the samples that would bring it within it."""
+        if self.sobol is None or self.widest is None:
+            return ""
+        said = f"Sobol indices from {self.samples} samples; widest 95% interval {self.widest:.3f}"
+        if self.sure_enough:
+            return f"{said} (at most {self.width:g})"
+        return (
+            f"{said}, wider than {self.width:g}: about {self.samples_needed} samples would narrow every interval "
+            f"to {self.width:g} (intervals shrink as 1/sqrt(samples)); run with --samples {self.samples_needed}"
+        )
 
     def to_frame(self):
         """Tidy, in the columns of :mod:`drsim.frames`: one row per parameter x scale factor (low, high).
@@ -299,9 +330,11 @@ def sobol(
     seed: int = 0,
     low: float = 0.5,
     high: float = 2.0,
-    samples: int = 64,
+    samples: int | None = None,
     max_parameters: int = 8,
     groups: Sequence[str] | None = None,
+    width: float = SOBOL_WIDTH,
+    max_samples: int = MAX_SAMPLES,
 ) -> SensitivityResult:
     """Global sensitivity: Sobol first-order and total indices over the parameters' scale factors.
 
@@ -309,14 +342,24 @@ def sobol(
     number of model runs manageable (``samples * (d + 2)`` what-ifs of ``n``
     replicates each), the ``max_parameters`` parameters with the largest
     one-at-a-time swings (computed first, on the same replicates) take part
-    unless ``groups`` names them; the others stay as modelled. ``samples``
-    should be a power of two (Sobol sequence).
+    unless ``groups`` names them; the others stay as modelled.
+
+    ``samples`` (base samples of the Sobol sequence, a power of two) fixes the
+    sample size; by default it is sized: from :data:`FIRST_SAMPLES`, doubled
+    until the widest 95% interval of any index (``S1`` or ``ST``, twice SALib's
+    ``_conf`` half-width) is at most ``width``, or ``max_samples`` is reached.
+    Each doubling keeps the what-ifs already run (a longer Sobol sequence
+    begins with the shorter one). The result records the samples, the widest
+    interval and, if it is still wider than ``width``, the samples needed
+    (``samples_needed``; :meth:`SensitivityResult.sobol_note`).
     """
     require("sensitivity", "Sobol indices")  # before any work: SALib comes with drsim[sensitivity]
     # imported on use, for start-up time and as an optional dependency: SALib takes over half a second to import
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
+    if not width > 0:
+        raise InputError("sensitivity", [Problem(f"the interval width must be positive, found {width}")])
     plan = _plan(drill, topology)
     res = one_at_a_time(plan, None, metric, n=n, seed=seed, low=low, high=high)
     allg = parameter_groups(plan)
@@ -335,19 +378,32 @@ def sobol(
             ],
         )
     problem = {"num_vars": len(names), "names": names, "bounds": [[math.log2(low), math.log2(high)]] * len(names)}
-    x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=int(seed) % (2**32))
-    xs = scaled_replicates(plan, res.metric.key, allg, names, np.exp2(x), n, seed)
-    y = res.metric.values(xs)
-    if not np.all(np.isfinite(y)):
-        raise InputError(
-            "sensitivity",
-            [
-                Problem(
-                    f"{res.metric.describe()} is infinite in some what-ifs (never restored); Sobol indices need finite values"
-                )
-            ],
-        )
-    si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=int(seed) % (2**32))
+    size = samples if samples is not None else min(FIRST_SAMPLES, max_samples)
+    cap = samples if samples is not None else max(max_samples, size)
+    x_done = np.empty((0, len(names)))
+    y = np.empty(0)
+    while True:
+        x = sobol_sample.sample(problem, size, calc_second_order=False, seed=int(seed) % (2**32))
+        if not np.array_equal(x[: len(x_done)], x_done):  # not a continuation: run every what-if again
+            x_done, y = x_done[:0], y[:0]
+        xs = scaled_replicates(plan, res.metric.key, allg, names, np.exp2(x[len(x_done) :]), n, seed)
+        y = np.concatenate([y, res.metric.values(xs)])
+        x_done = x
+        if not np.all(np.isfinite(y)):
+            raise InputError(
+                "sensitivity",
+                [
+                    Problem(
+                        f"{res.metric.describe()} is infinite in some what-ifs (never restored); "
+                        "Sobol indices need finite values"
+                    )
+                ],
+            )
+        si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=int(seed) % (2**32))
+        widest = 2 * float(np.nanmax(np.concatenate([si["S1_conf"], si["ST_conf"]])))
+        if widest <= width or size >= cap:
+            break
+        size = min(2 * size, cap)
     res.sobol = [
         {
             "parameter": g,
@@ -358,6 +414,9 @@ def sobol(
         }
         for j, g in enumerate(names)
     ]
+    res.samples, res.widest, res.width = int(size), widest, float(width)
+    if widest > width:
+        res.samples_needed = 2 ** math.ceil(math.log2(size * (widest / width) ** 2))
     return res
 
 
@@ -407,23 +466,49 @@ class GridResult:
         )
 
 
+#: The scale factors a grid axis takes when none are given.
+GRID_FACTORS = (0.25, 0.5, 1.0, 2.0)
+
+
+def critical_runbook(plan: Plan, groups: dict[str, list[str]]) -> str | None:
+    """``runbook:SERVICE`` for the first service (in the estate's order) of the most critical tier that
+    has uncertain runbook durations in the drill, trying the next tier when that one has none."""
+    topo = plan.topology
+    for tier in sorted(topo.tiers, key=topo.tier_rank):
+        for name, svc in topo.services.items():
+            if svc.tier == tier and f"runbook:{name}" in groups:
+                return f"runbook:{name}"
+    return None
+
+
 def grid(
     drill: str | Path | Drill | Plan,
     topology: str | Path | Topology | None = None,
-    x: tuple[str, Sequence[float]] = ("decision", (0.25, 0.5, 1.0, 2.0)),
-    y: tuple[str, Sequence[float]] = ("runbook:ehr-db", (0.25, 0.5, 1.0, 2.0)),
-    metric: str = "p_meet_rto:tier0@3h",
+    x: tuple[str, Sequence[float]] | None = None,
+    y: tuple[str, Sequence[float]] | None = None,
+    metric: str | None = None,
     n: int = 1000,
     seed: int = 0,
 ) -> GridResult:
     """A metric over a grid of two parameters' scale factors.
 
-    By default: the probability that tier 0 is back within three hours, as the
-    decision to fail over and the EHR database's runbook get faster or slower.
+    By default, from the estate itself: the P90 RTO of its most critical tier
+    (:func:`~drsim.analysis.metrics.default_metric`, as every analysis), as the
+    decision to fail over (``x``) and the runbook of that tier's first service
+    with uncertain runbook durations (``y``, see :func:`critical_runbook`) are
+    scaled by 0.25, 0.5, 1 and 2. Where the drill has no decision, ``x`` is its
+    first other parameter.
     """
     plan = _plan(drill, topology)
     m = parse_metric(metric, plan)
     allg = parameter_groups(plan)
+    if y is None:
+        y = (critical_runbook(plan, allg) or next(iter(allg), "decision"), GRID_FACTORS)
+    if x is None:
+        x = (
+            "decision" if "decision" in allg and y[0] != "decision" else next((g for g in allg if g != y[0]), ""),
+            GRID_FACTORS,
+        )
     for g in (x[0], y[0]):
         if g not in allg:
             raise InputError("grid", [Problem(f"unknown parameter {g!r}; known: {', '.join(allg)}")])

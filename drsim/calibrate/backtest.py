@@ -40,6 +40,7 @@ honest test.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,10 +51,13 @@ from scipy import stats as sps
 
 from ..errors import InputError, Problem
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement, listing
 from ..model.units import format_duration
 from ..stats import quantile, wilson
 from ..sweep import build_spec, execute
+from ..sweep.overlay import Overlay
 from .observed import Observation, check_unique, load_observations, value_of
+from .records import AT_LEAST
 
 #: The central intervals scored, as coverage probabilities.
 LEVELS = (0.8, 0.9)
@@ -75,6 +79,18 @@ def pit(sample: np.ndarray, y: float, u: float) -> float:
     below = int(np.searchsorted(sample, y, side="left"))
     equal = int(np.searchsorted(sample, y, side="right")) - below
     return (below + u * (equal + 1)) / (len(sample) + 1)
+
+
+def censored_pit(sample: np.ndarray, c: float, u: float) -> float:
+    """The randomized PIT of an observation known only to be at least ``c`` (``>=2h``), in ``sample``
+    (sorted ascending): uniform between the simulated probability of being below ``c`` and 1.
+
+    Under the model, the PIT of a value known to be at least ``c`` is uniform on
+    (F(c), 1); drawing it there with ``u`` keeps the PIT of every observation
+    uniform on (0, 1) when the drill's stopping time does not depend on the outcome.
+    """
+    below = int(np.searchsorted(sample, c, side="left")) / (len(sample) + 1)
+    return below + u * (1.0 - below)
 
 
 def crps(sample: np.ndarray, y: float) -> float:
@@ -108,10 +124,22 @@ class Scored:
     p50: float
     p90: float
     p95: float
+    #: NaN for a censored observation: a score of the whole distribution needs the value itself.
     crps: float
+    #: Whether only a lower bound was observed (``value`` is then that bound).
+    censored: bool = False
 
     def inside(self, level: float) -> bool:
-        """Whether the observation lies in the central ``level`` interval (0.8: P10..P90; 0.9: P5..P95)."""
+        """Whether the observation lies in the central ``level`` interval (0.8: P10..P90; 0.9: P5..P95).
+
+        Whether a censored observation is inside is not known; its randomized PIT
+        says (inside when the PIT is between the interval's tail probabilities, so
+        one above the interval's top is always outside), which keeps the count
+        binomial under the model.
+        """
+        if self.censored:
+            tail = (1 - level) / 2
+            return tail < self.pit < 1 - tail
         lo, hi = (self.p10, self.p90) if level == 0.8 else (self.p5, self.p95)
         return lo <= self.value <= hi
 
@@ -119,6 +147,8 @@ class Scored:
 def score(obs: Observation, value: float, unit: str, sample: np.ndarray, u: float) -> Scored:
     """``obs`` (read as ``value``) against the sorted simulated ``sample``; ``u`` places it among ties."""
     p5, p10, p50, p90, p95 = (quantile(sample, p) for p in (0.05, 0.10, 0.50, 0.90, 0.95))
+    if obs.censored:
+        return Scored(obs, value, unit, censored_pit(sample, value, u), p5, p10, p50, p90, p95, math.nan, True)
     return Scored(obs, value, unit, pit(sample, value, u), p5, p10, p50, p90, p95, crps(sample, value))
 
 
@@ -223,6 +253,8 @@ class Backtest:
     crps: dict[str, float] = field(default_factory=dict)
     #: Mean CRPS over every observation of a time (seconds).
     crps_time: float = math.nan
+    #: The elements a calibration overlay set in the simulated model, with what each was fitted from.
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     def to_json_data(self) -> dict:
         """A JSON-ready record (seconds; ``null`` = never)."""
@@ -235,12 +267,14 @@ class Backtest:
             "topology": self.topology,
             "n": self.n,
             "seed": self.seed,
+            **({"calibrated": [e.to_dict() for e in self.calibrated]} if self.calibrated else {}),
             "observations": [
                 {
                     "drill": s.observation.drill,
                     "date": s.observation.date,
                     "metric": s.observation.metric,
                     "observed": num(s.value),
+                    "censored": s.censored,
                     "unit": s.unit,
                     "pit": s.pit,
                     "p5": num(s.p5),
@@ -278,8 +312,9 @@ def assess(scored: Sequence[Scored], drill: str = "", topology: str = "", n: int
     short, sentence = verdict(u)
     by_metric: dict[str, list[float]] = {}
     for s in scored:
-        by_metric.setdefault(s.observation.metric, []).append(s.crps)
-    times = [s.crps for s in scored if s.unit == "s"]
+        if not s.censored:
+            by_metric.setdefault(s.observation.metric, []).append(s.crps)
+    times = [s.crps for s in scored if s.unit == "s" and not s.censored]
     return Backtest(
         drill,
         topology,
@@ -328,12 +363,14 @@ def backtest(
     n: int = DEFAULT_N,
     seed: int = 0,
     executor: str = "local",
+    calibration: Sequence[str | Path | Overlay] = (),
 ) -> Backtest:
     """Score observed drills against ``n`` simulated replicates of ``drill``.
 
     ``observed`` is files of observed drills (:mod:`drsim.calibrate.observed`) or
     observations already read from them; ``drill`` and ``topology`` are names,
-    paths or loaded models (with any overlay already applied). Unreadable
+    paths or loaded models; ``calibration`` overlays are applied to them first
+    (:mod:`drsim.sweep.overlay`) and listed in the result. Unreadable
     files and observations of metrics the drill does not produce are refused
     before anything is simulated.
     """
@@ -342,7 +379,7 @@ def backtest(
     check_unique(observations)
     if not observations:
         raise InputError("backtest", [Problem("no observations given")])
-    spec = build_spec(drill, topology, n=n, seed=seed, keep_replicates=True)
+    spec = build_spec(drill, topology, n=n, seed=seed, keep_replicates=True, calibration=tuple(calibration))
     check_metrics(observations, spec.points[0].metrics)
     result = execute(spec, executor=executor)
     point = result.points[0]
@@ -350,7 +387,9 @@ def backtest(
     units = dict(zip(frame.metric, frame.unit))
     samples = {k: s.values for k, s in point.metrics.items() if s.values is not None}
     scored = score_all(observations, samples, units, seed)
-    return assess(scored, result.drill, result.topology, result.n, seed)
+    return dataclasses.replace(
+        assess(scored, result.drill, result.topology, result.n, seed), calibrated=result.calibrated
+    )
 
 
 def describe(bt: Backtest) -> list[str]:
@@ -368,14 +407,14 @@ def describe(bt: Backtest) -> list[str]:
             (
                 name,
                 s.observation.metric,
-                show(s.value, s.unit),
+                (AT_LEAST if s.censored else "") + show(s.value, s.unit),
                 show(s.p10, s.unit),
                 show(s.p50, s.unit),
                 show(s.p90, s.unit),
                 f"{s.pit:.2f}",
                 "in" if s.inside(0.8) else "OUT",
                 "in" if s.inside(0.9) else "OUT",
-                show(s.crps, s.unit),
+                "-" if s.censored else show(s.crps, s.unit),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -388,6 +427,12 @@ def describe(bt: Backtest) -> list[str]:
         f"(95% interval {c.lo:.0%}-{c.hi:.0%}; exact binomial test against {c.level:.0%}: p = {c.p_value:.3g})"
         for c in bt.coverage
     )
+    censored = sum(s.censored for s in bt.scored)
+    if censored:
+        lines.append(
+            f"{censored} censored observation(s) (>=: had not happened when the drill stopped): scored by their "
+            "randomized PIT between the simulated P(< bound) and 1; no CRPS"
+        )
     if not math.isnan(bt.crps_time):
         lines.append(f"mean CRPS of the times: {format_duration(bt.crps_time)} (lower is better)")
     for metric, value in bt.crps.items():
@@ -402,6 +447,8 @@ def describe(bt: Backtest) -> list[str]:
         for c in bt.coverage
         if c.p_value < ALPHA
     )
+    if bt.calibrated:
+        lines += ["", *listing(bt.calibrated)]
     return lines
 
 
@@ -420,6 +467,7 @@ __all__ = [
     "Uniformity",
     "assess",
     "backtest",
+    "censored_pit",
     "check_metrics",
     "coverage",
     "crps",

@@ -22,9 +22,11 @@ and optionally ``date``::
     drill,date,metric,observed
     2025-03 game day,2025-03-14,milestone:declared:time,42m
 
-Times are durations with units (``42m``, ``1h10m``), as everywhere in drsim, or
-``never`` for something that had not happened when the drill was stopped;
-counts (messages, writes) are plain numbers. Each observation remembers its
+Times are durations with units (``42m``, ``1h10m``), as everywhere in drsim;
+``>=2h`` ("at least 2h") for something that had not happened when the drill was
+stopped 2h in (a *right-censored* observation: the model is scored on the
+chance it gives of taking at least that long), or ``never`` when not even that
+is known; counts (messages, writes) are plain numbers. Each observation remembers its
 file, line and field path, so an observation the model cannot score (a metric
 the drill does not produce) is reported where it was written.
 """
@@ -44,6 +46,7 @@ from ..errors import InputError, Problem
 from ..model.loader import model_from_text, parse_yaml, read_user_file
 from ..model.types import Model
 from ..model.units import UnitError, parse_duration
+from .records import AT_LEAST
 
 #: What an observed value may be written as in YAML.
 Value = str | int | float
@@ -83,14 +86,27 @@ class Observation:
     column: int | None
     path: tuple[str | int, ...]
 
+    @property
+    def censored(self) -> bool:
+        """Whether only a lower bound was observed (``>=2h``: it had not happened when the drill stopped)."""
+        return isinstance(self.written, str) and self.written.strip().startswith(AT_LEAST)
+
     def problem(self, message: str) -> InputError:
         """An error about this observation, at its file, line and field."""
         return InputError(self.source, [Problem(message, self.path, self.line, self.column)])
 
 
 def value_of(obs: Observation, unit: str) -> float:
-    """The observation as a number in the metric's ``unit`` (seconds for times), or an error at its place."""
+    """The observation as a number in the metric's ``unit`` (seconds for times), or an error at its place.
+
+    For a censored observation (``>=2h``) this is its lower bound.
+    """
     w = obs.written
+    if obs.censored:
+        assert isinstance(w, str)
+        w = w.strip()[len(AT_LEAST) :].strip()
+        if not w or w.lower() == "never":
+            raise obs.problem(f"{obs.metric}: expected a value after {AT_LEAST!r} (e.g. >=2h), found {obs.written!r}")
     if isinstance(w, str) and w.strip().lower() == "never":
         return math.inf
     if unit == "s":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 
+#: How a duration known only as a lower bound is written (``>=2h``: still running two hours in).
+AT_LEAST = ">="
 #: Problems reported from one file before giving up on it (the rest are usually the same mistake).
 MAX_PROBLEMS = 20
 #: The largest source file read (incident exports of many years fit easily).
@@ -283,6 +285,7 @@ def iter_labels(table: CsvTable, row: list[str], labels: Mapping[str, tuple[str,
 
 
 __all__ = [
+    "AT_LEAST",
     "Clock",
     "CsvTable",
     "Problems",

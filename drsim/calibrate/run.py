@@ -102,7 +102,7 @@ class Calibration:
         """The overlay as plain data: ``set``, ``notes`` and ``provenance``."""
         return {
             "description": f"Calibrated by drsim calibrate from {len(self.sources)} source file(s) mapped by "
-            f"{Path(self.mapping).name}; apply with --overlay.",
+            f"{Path(self.mapping).name}; apply with --calibration.",
             "set": self.values(),
             "notes": {e.target.path: _note(e) for e in self.elements},
             "provenance": {
@@ -119,7 +119,7 @@ class Calibration:
         """The overlay YAML, with a header comment saying where it came from."""
         head = (
             f"# drsim overlay: {len(self.elements)} element(s) calibrated from the team's own records.\n"
-            "# Apply with: drsim drill|sweep DRILL --overlay THIS_FILE. Each value is a maximum-likelihood fit\n"
+            "# Apply with: drsim drill|sweep DRILL --calibration THIS_FILE. Each value is a maximum-likelihood fit\n"
             "# (censored records included), chosen by AIC; provenance lists the files (SHA-256) and statistics.\n"
         )
         return head + yaml.safe_dump(self.overlay_data(), sort_keys=False, allow_unicode=True, width=120)

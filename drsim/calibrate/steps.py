@@ -3,7 +3,8 @@
 Two layouts, one row per timed step:
 
 * ``element,duration`` — the duration written as drsim writes durations
-  (``12m``, ``1h30m``, ``45s``);
+  (``12m``, ``1h30m``, ``45s``), or ``>=2h`` for a step still running when
+  timing stopped two hours in (a lower bound: the record is right-censored);
 * ``element,start,end`` — two ISO 8601 timestamps (both with a UTC offset,
   or both without, in every row).
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from ..model.units import UnitError, parse_duration
 from .records import (
+    AT_LEAST,
     Clock,
     Problems,
     Record,
@@ -68,6 +70,15 @@ def read(path: str | Path) -> tuple[SourceFile, list[Record]]:
                 table.columns[c_cens or ""],
                 table.name(c_cens or ""),
             )
+        if table.cell(row, c_dur).startswith(AT_LEAST):
+            if censored == "false":
+                problems.add(
+                    f"censored is false but the duration {table.cell(row, c_dur)!r} is only a lower bound",
+                    line,
+                    table.columns[c_cens or ""],
+                    table.name(c_cens or ""),
+                )
+            censored = "true"
         labels = {"element": element}
         if table.cell(row, c_status):
             labels["status"] = table.cell(row, c_status)
@@ -97,7 +108,7 @@ def _duration(table, row, line, cols, clock: Clock, problems: Problems):
     text = table.cell(row, c_dur)
     if c_dur is not None and text:
         try:
-            seconds = parse_duration(text)
+            seconds = parse_duration(text.removeprefix(AT_LEAST).strip())
         except UnitError as exc:
             problems.add(str(exc), line, table.columns[c_dur], table.name(c_dur))
             return None, None

@@ -28,9 +28,16 @@ from .common import EXIT_OK, handle_errors
 )
 @click.option("--seed", type=click.IntRange(0), default=None, help="Bootstrap seed (default: the mapping's, 0).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--report",
+    type=click.Choice(["md", "html"]),
+    default=None,
+    help="Print the calibration report instead (every element's fit, the families it beat by AIC, goodness of "
+    "fit, P50/P90/P95 with bootstrap intervals, the source files' SHA-256; html with a chart per element).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing OVERLAY file.")
 @handle_errors
-def calibrate(sources, mapping, out, topology, drill, bootstrap, seed, fmt, force):
+def calibrate(sources, mapping, out, topology, drill, bootstrap, seed, fmt, report, force):
     """Fit distributions to SOURCE files and write them as an overlay.
 
     SOURCE files are PagerDuty incident exports, Opsgenie alert exports, Chaos
@@ -40,7 +47,7 @@ def calibrate(sources, mapping, out, topology, drill, bootstrap, seed, fmt, forc
     record feeds. Each element gets the best of lognormal, gamma, Weibull and
     exponential by AIC, fitted by maximum likelihood with censored records
     (unacknowledged before escalation, still open) included. Apply the result
-    with drsim drill|sweep DRILL --overlay OVERLAY.yaml. Exits 2 on bad input,
+    with drsim drill|sweep DRILL --calibration OVERLAY.yaml. Exits 2 on bad input,
     including an element with too few records; nothing is written then.
     """
     # imported on use: keeps drsim --help fast
@@ -51,12 +58,18 @@ def calibrate(sources, mapping, out, topology, drill, bootstrap, seed, fmt, forc
     check_writable(out, force)
     result = run_calibration(sources, mapping, topology, drill, bootstrap=bootstrap, seed=seed)
     atomic_write(out, result.overlay_text(), force=force)
-    if fmt == "json":
+    if report is not None:
+        # imported on use: keeps drsim --help fast
+        from ..report.calibration_report import calibration_document
+        from ..report.pages import render_document
+
+        click.echo(render_document(calibration_document(result), report), nl=False)
+    elif fmt == "json":
         click.echo(json.dumps(result.to_json_data(), indent=2, default=str))
     else:
         for line in describe(result):
             click.echo(line)
-    click.echo(f"wrote {out}", err=fmt != "table")
+    click.echo(f"wrote {out}", err=fmt != "table" or report is not None)
     raise SystemExit(EXIT_OK)
 
 

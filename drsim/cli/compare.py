@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import handle_errors, worded_as_options
-from .options import force_plot_option, plot_option, plot_path, save_figure, seed_option, use_agg
+from .options import calibration_option, force_plot_option, plot_option, plot_path, save_figure, seed_option, use_agg
 
 
 @click.command()
@@ -30,6 +30,7 @@ from .options import force_plot_option, plot_option, plot_path, save_figure, see
     show_envvar=True,
     help="Replicates per estate.",
 )
+@calibration_option
 @seed_option
 @click.option("--workflows", is_flag=True, help="Also show each workflow's downtime.")
 @click.option(
@@ -44,7 +45,7 @@ from .options import force_plot_option, plot_option, plot_path, save_figure, see
 @click.option("--tier", default=None, help="Tier the --plot shows (default: the baseline's most critical tier).")
 @force_plot_option
 @handle_errors
-def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
+def compare(drill_name, topologies, overlays, n, seed, workflows, fmt, plot, tier, force):
     """Compare estates on DRILL (a bundled name such as region-loss, or a YAML file).
 
     Every estate replays the same drill N times on common random numbers (the
@@ -57,16 +58,21 @@ def compare(drill_name, topologies, n, seed, workflows, fmt, plot, tier, force):
     # imported on use: keeps drsim --help fast
     from ..analysis.compare import compare as run_compare
     from ..report.analysis_tables import frame_text, render_comparison
+    from ..report.calibration import render_calibration
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
-    result = run_compare(list(topologies), drill_name, n=n, seed=seed)
+    notice_if_compiling()
+    result = run_compare(list(topologies), drill_name, n=n, seed=seed, calibration=overlays)
     drill = result.drills[0]
     if fmt == "table":
         keys = [k for k in result.keys(drill) if k.startswith("tier:")]
         if workflows:
             keys += [k for k in result.keys(drill) if k.startswith("workflow:")]
-        render_comparison(result, drill, keys, wide_console())
+        console = wide_console()
+        render_comparison(result, drill, keys, console)
+        render_calibration(result.calibrated, console)
     else:
         text = frame_text(result.to_frame(), fmt)
         click.echo(text, nl=fmt != "csv")

@@ -9,7 +9,7 @@ import click
 
 from .ci import CiFiles, history_options, journal_option
 from .common import EXIT_OK, handle_errors
-from .options import document_format, seed_option, topology_option
+from .options import calibration_option, document_format, seed_option, topology_option
 
 #: Exit status when a gate is NO-GO.
 EXIT_NO_GO = 1
@@ -18,6 +18,7 @@ EXIT_NO_GO = 1
 @click.command()
 @click.argument("plan", metavar="PLAN")
 @topology_option
+@calibration_option
 @click.option("-n", "replicates", type=click.IntRange(1, 10_000_000), default=10_000, show_default=True)
 @seed_option
 @click.option(
@@ -59,6 +60,7 @@ EXIT_NO_GO = 1
 def cutover(
     plan,
     topology,
+    overlays,
     replicates,
     seed,
     rollback_at,
@@ -94,12 +96,14 @@ def cutover(
     from ..report.cutover_sheet import cutover_document, cutover_markdown
     from ..report.journal import cutover_inputs
     from ..report.pages import render_document
+    from ..sweep.overlay import apply_to_topology, load_overlays
 
     sheet_fmt = document_format(sheet, None, "--sheet") if sheet is not None else None
     ci = CiFiles.checked(None, journal, force, sheet).recording(history, no_history)
     if sheet is not None:
         check_writable(sheet, force)  # refuse before any work
-    topo = load_topology(topology)
+    loaded = load_overlays(overlays)
+    topo, calibrated = apply_to_topology(topology, loaded) if loaded else (load_topology(topology), ())
     p = load_cutover(plan, topo)
     ev = load_evidence(evidence, p) if evidence is not None else None
     times = []
@@ -108,9 +112,13 @@ def cutover(
             times.append(parse_duration(v))
         except UnitError as exc:
             raise InputError("--rollback-at", [Problem(str(exc))]) from None
+    if engine == "vectorized":
+        from .progress import notice_if_compiling  # imported on use: keeps drsim --help fast
+
+        notice_if_compiling()
     run = simulate_cutover(p, topo, replicates, seed, engine)
     verdicts = judge_gates(p, run, ev) if ev is not None else None
-    data = cutover_data(run, times or default_decision_times(run), verdicts)
+    data = cutover_data(run, times or default_decision_times(run), verdicts, calibrated)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
     elif fmt == "markdown":
@@ -121,7 +129,7 @@ def cutover(
     if sheet is not None:
         atomic_write(sheet, render_document(cutover_document(data), sheet_fmt, paper), force=force)
         click.echo(f"wrote {sheet} ({sheet_fmt} go/no-go sheet)", err=True)
-    ci.write_cutover(data, topo.name, cutover_inputs(topology, plan, evidence))
+    ci.write_cutover(data, topo.name, cutover_inputs(topology, plan, evidence, overlays))
     raise SystemExit(EXIT_OK if data["go"] is not False else EXIT_NO_GO)
 
 

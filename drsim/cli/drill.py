@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -9,8 +10,8 @@ import click
 from .ci import CiFiles, history_options, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, handle_errors
 from .options import (
+    calibration_option,
     overlaid,
-    overlay_option,
     plot_option,
     plot_path,
     save_figure,
@@ -23,7 +24,7 @@ from .options import (
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
-@overlay_option
+@calibration_option
 @seed_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--timeline", is_flag=True, help="Also print the replay's event timeline.")
@@ -55,14 +56,14 @@ def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, j
     and exits 0 if every fail gate passes (or there are none), 1 if one fails.
     """
     given = (drill_name, topology)  # as named: for the journal and what to run next
-    drill_name, topology = overlaid(drill_name, topology, overlays)
+    drill_name, topology, calibrated = overlaid(drill_name, topology, overlays)
     if n is not None:
         if plot is not None:
             raise click.UsageError(
                 "--plot draws one replay; drop -n (for distributions: drsim compare --plot or drsim sweep --plot)"
             )
         ci = CiFiles.checked(junit, journal, force).recording(history, no_history)
-        _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci, given, overlays)
+        _judge_gates(seed, fmt, timeline, n, ci, given, overlays)
     # imported on use: keeps drsim --help fast
     from ..api import run_drill
     from ..report import plots
@@ -71,7 +72,7 @@ def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, j
 
     plot = plot_path(plot, force)
     ci = CiFiles.checked(junit, journal, force, plot).recording(history, no_history)
-    result = run_drill(drill_name, topology, seed=seed)
+    result = dataclasses.replace(run_drill(drill_name, topology, seed=seed), calibrated=calibrated)
     if fmt == "json":
         click.echo(result.to_json())
     elif fmt == "markdown":
@@ -88,8 +89,9 @@ def drill(drill_name, topology, overlays, seed, fmt, timeline, n, plot, junit, j
     sys.exit(EXIT_OK if result.passed else EXIT_MISSED)
 
 
-def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles, given: tuple, overlays: tuple):
-    """``drsim drill -n N``: a sweep of N replicates judged by the drill's gates."""
+def _judge_gates(seed, fmt, timeline, n, ci: CiFiles, given: tuple, overlays: tuple):
+    """``drsim drill -n N``: a sweep of N replicates of the drill as ``given`` (with the ``overlays``),
+    judged by the drill's gates."""
     if timeline:
         raise click.UsageError("--timeline shows one replay; drop -n (or use drsim timeline --percentile)")
     # imported on use: keeps drsim --help fast
@@ -99,7 +101,7 @@ def _judge_gates(drill_name, topology, seed, fmt, timeline, n, ci: CiFiles, give
 
     notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar:
-        result = sweep(drill_name, topology, n=n, seed=seed, progress=bar)
+        result = sweep(*given, n=n, seed=seed, progress=bar, calibration=overlays)
     print_sweep(result, fmt, given[0], given[1])
     warn_missed_gates(result)
     ci.write_sweep(result, given[0], given[1], None, overlays)

@@ -77,33 +77,28 @@ def use_agg() -> None:
     matplotlib.use("Agg")
 
 
-overlay_option = click.option(
+calibration_option = click.option(
+    "--calibration",
     "--overlay",
     "overlays",
-    metavar="FILE",
+    metavar="OVERLAY.yaml",
     multiple=True,
-    help="Apply the overlay FILE (dotted path -> value, e.g. written by drsim calibrate) to the topology and "
-    "drill first; repeatable, later files win.",
+    help="Apply a calibration overlay (dotted path -> value, as drsim calibrate writes; --overlay is the same) "
+    "to the topology and drill first; repeatable, later files win. The result lists the calibrated elements.",
 )
 
 
 def overlaid(drill, topology, overlays: tuple[str, ...]):
-    """``(drill, topology)`` with the ``--overlay`` files applied (as loaded models), unchanged without any.
-
-    Says on standard error which elements each overlay set and where their values came from, so every
-    result produced with an overlay is labelled with it.
-    """
+    """``(drill, topology, calibrated)``: the drill and topology with the ``--calibration`` overlays applied
+    (as loaded models; unchanged without any), and the elements they calibrate, for the result to list."""
     if not overlays:
-        return drill, topology
+        return drill, topology, ()
     # imported on use: keeps drsim --help fast
-    from ..sweep.overlay import apply_overlays, load_overlay
+    from ..sweep.overlay import apply_overlays, calibrated_elements, load_overlays
 
-    loaded = [load_overlay(path) for path in overlays]
+    loaded = load_overlays(overlays)
     topo, d = apply_overlays(drill, topology, loaded)
-    for overlay in loaded:
-        for line in overlay.describe():
-            click.echo(f"overlay {overlay.source}: {line}", err=True)
-    return d, topo
+    return d, topo, calibrated_elements(loaded)
 
 
 #: The printable formats of a document, by the output file's suffix.

@@ -44,17 +44,33 @@ chart_option = plot_option("Also write the chart: .png, .svg or .pdf.")
 @click.option("--high", type=float, default=2.0, show_default=True, help="High scale factor.")
 @click.option(
     "--samples",
-    type=click.IntRange(4, 4096),
-    default=64,
+    type=click.IntRange(4, 65536),
+    default=None,
+    help="Sobol base samples (a power of two); the what-ifs run are samples x (parameters + 2). "
+    "Default: doubled from 256 until every index's 95% interval is at most --width wide, up to --max-samples.",
+)
+@click.option(
+    "--width",
+    type=click.FloatRange(0, 2, min_open=True),
+    default=0.1,
     show_default=True,
-    help="Sobol base samples (a power of two); the what-ifs run are samples x (parameters + 2).",
+    help="Widest 95% interval of a Sobol index to size the samples for.",
+)
+@click.option(
+    "--max-samples",
+    type=click.IntRange(4, 65536),
+    default=4096,
+    show_default=True,
+    help="Most Sobol base samples tried when sizing them.",
 )
 @click.option("--top", type=click.IntRange(1, 1000), default=12, show_default=True, help="Parameters shown.")
 @frame_format_option
 @chart_option
 @force_plot_option
 @handle_errors
-def sensitivity(drill_name, topology, metric, n, seed, method, low, high, samples, top, fmt, plot, force):
+def sensitivity(
+    drill_name, topology, metric, n, seed, method, low, high, samples, width, max_samples, top, fmt, plot, force
+):
     """Which uncertain durations move METRIC on DRILL the most.
 
     A parameter is a group of durations — every page of one role
@@ -62,23 +78,42 @@ def sensitivity(drill_name, topology, metric, n, seed, method, low, high, sample
     triage, the decision, how long the site stays down... — scaled together.
     oat scales each alone by --low and --high; sobol varies all of them at
     once (log-uniform between --low and --high) and reports Sobol indices
-    computed with SALib, over the parameters with the largest oat swings.
+    computed with SALib, over the parameters with the largest oat swings, with
+    enough samples for every index's 95% interval to be at most --width wide
+    (or a warning saying how many samples that would take).
     """
     # imported on use: keeps drsim --help fast
     from ..analysis.sensitivity import one_at_a_time, sobol
     from ..report.analysis_tables import frame_text, render_sensitivity
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     plot = plot_path(plot, force)
+    notice_if_compiling()
     with worded_as_options(metric="--metric"):
         if method == "oat":
             res = one_at_a_time(drill_name, topology, metric, n=n or 2000, seed=seed, low=low, high=high)
         else:
-            res = sobol(drill_name, topology, metric, n=n or 256, seed=seed, low=low, high=high, samples=samples)
+            res = sobol(
+                drill_name,
+                topology,
+                metric,
+                n=n or 256,
+                seed=seed,
+                low=low,
+                high=high,
+                samples=samples,
+                width=width,
+                max_samples=max_samples,
+            )
     if fmt != "table":
         click.echo(frame_text(res.to_frame(), fmt), nl=fmt != "csv")
     else:
         render_sensitivity(res, top, wide_console())
+        if res.sure_enough:
+            click.echo(res.sobol_note() + ".")
+    if res.sobol is not None and not res.sure_enough:
+        click.echo(f"warning: {res.sobol_note()}", err=True)
     if plot is not None:
         use_agg()
         ax = res.plot_sobol() if res.sobol else res.plot_tornado(top)
@@ -157,6 +192,7 @@ def advise(drill_name, topology, metric, n, seed, library, budget, years, beam, 
     from ..model.units import UnitError
     from ..report.analysis_tables import frame_text, render_advice, render_budgeted_advice
     from ..report.console import wide_console
+    from .progress import notice_if_compiling
 
     if budget is not None:
         try:
@@ -164,6 +200,7 @@ def advise(drill_name, topology, metric, n, seed, library, budget, years, beam, 
         except UnitError as exc:
             raise InputError("--budget", [Problem(str(exc))]) from None
     plot = plot_path(plot, force)
+    notice_if_compiling()
     with worded_as_options(metric="--metric"):
         res = rank_changes(
             drill_name,

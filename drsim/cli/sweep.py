@@ -12,7 +12,7 @@ import click
 
 from .ci import CiFiles, history_options, journal_option, junit_option, warn_missed_gates
 from .common import EXIT_MISSED, EXIT_OK, Interrupted, handle_errors
-from .options import overlaid, overlay_option, plot_path, save_figure, seed_option, topology_option, use_agg
+from .options import calibration_option, overlaid, plot_path, save_figure, seed_option, topology_option, use_agg
 
 replicates_help = "Replicates per grid point."
 
@@ -20,7 +20,7 @@ replicates_help = "Replicates per grid point."
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
-@overlay_option
+@calibration_option
 @click.option(
     "-n", "--replicates", "n", type=click.IntRange(1), default=100_000, show_default=True, help=replicates_help
 )
@@ -63,9 +63,16 @@ replicates_help = "Replicates per grid point."
 @click.option(
     "--chunk-size",
     type=click.IntRange(1),
-    default=65536,
-    show_default=True,
-    help="Replicates per unit of work (memory per chunk grows with it).",
+    default=None,
+    help="Replicates per unit of work (memory per chunk grows with it). Default: as many as fit the memory "
+    "budget, at most 65536. The numbers never depend on it.",
+)
+@click.option(
+    "--memory",
+    metavar="SIZE",
+    default=None,
+    help="Memory budget of each process that runs chunks, e.g. 800M or 4G: chunks are cut to fit it. "
+    "Default: $DRSIM_MEMORY, else 1.5G.",
 )
 @click.option(
     "--executor",
@@ -141,6 +148,7 @@ def sweep(
     force,
     seed,
     chunk_size,
+    memory,
     executor,
     scheduler,
     workers,
@@ -171,7 +179,7 @@ def sweep(
     from .progress import notice_if_compiling, progress_bar
 
     given_drill, given_topology = drill_name, topology  # as named: for the journal and what to run next
-    drill_name, topology = overlaid(drill_name, topology, overlays)
+    drill_name, topology, _ = overlaid(drill_name, topology, overlays)  # bad overlays are told before anything runs
     grid: dict = {}
     for g in grids:
         key, values = parse_grid_option(g)
@@ -216,13 +224,15 @@ def sweep(
         notice_if_compiling()
     with progress_bar(sys.stderr.isatty()) as bar, _resumable(folder):
         result = run_sweep(
-            drill_name,
-            topology,
+            given_drill,
+            given_topology,
+            calibration=overlays,
             n=n,
             seed=seed,
             engine=engine,
             grid=grid,
             chunk_size=chunk_size,
+            memory=memory,
             progress=bar,
             executor=executor,
             workers=workers,

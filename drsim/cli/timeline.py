@@ -10,7 +10,7 @@ from ..errors import InputError, Problem
 from ..io import check_writable
 from ..model.units import UnitError, parse_duration
 from .common import handle_errors, worded_as_options
-from .options import topology_option
+from .options import calibration_option, topology_option
 
 _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".png": "png"}
 
@@ -18,6 +18,7 @@ _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html
 @click.command()
 @click.argument("drill_name", metavar="DRILL")
 @topology_option
+@calibration_option
 @click.option(
     "--seed",
     type=int,
@@ -86,7 +87,7 @@ _SUFFIX_FORMAT = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @handle_errors
-def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page, edition, session, force):
+def timeline(drill_name, topology, overlays, seed, percentile, n, fmt, output, paper, page, edition, session, force):
     """Write a tabletop exercise pack for DRILL (a bundled name or a YAML file).
 
     The facilitator edition (the default) is described below, with an agenda
@@ -129,8 +130,12 @@ def timeline(drill_name, topology, seed, percentile, n, fmt, output, paper, page
         raise InputError("--page", [Problem("--page applies to png output only")])
     if output is not None:
         check_writable(output, force)  # refuse before spending time on the replay
+    if percentile is not None:  # picked from a sweep: the compiled engine runs (a single replay is the DES's)
+        from .progress import notice_if_compiling  # imported on use: keeps drsim --help fast
+
+        notice_if_compiling()
     with worded_as_options(percentile="--percentile", n="--n", format="--format", paper="--paper", page="--page"):
-        tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n)
+        tt = tabletop(drill_name, topology, seed=seed, percentile=percentile, n=n, calibration=overlays)
         if fmt == "console":
             out = write_console(tt, output, session=session_seconds, paper=paper, force=force)
             edition = "facilitator console"

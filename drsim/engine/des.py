@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -78,21 +78,58 @@ class TimelineEvent:
 class StaffPool:
     """The people of one role on duty: a capacity-limited, first-come-first-served pool."""
 
-    def __init__(self, env: simpy.Environment, role: str, capacity: int):
+    def __init__(
+        self, env: simpy.Environment, role: str, capacity: int, spans: list[tuple[float, str | None]] | None = None
+    ):
         self.env, self.role = env, role
         self.free = list(range(capacity))
         self.waiting: list[tuple[tuple[int, float, int], simpy.Event, int]] = []
         self._pending = False
         self.owed = 0  # busy people who leave when they finish their task
         self._next = capacity  # the number the next arrival gets
+        # labels only (no number depends on them): the shift instance each person belongs to
+        self.spans = spans or [(0.0, None)]
+        self._times = [t for t, _ in self.spans]
+        self._of: dict[int, tuple[int, int]] = {}  # person -> (shift instance, or -1 called in; number in it)
+        self._counts: dict[int, int] = {}
+        for p in range(capacity):
+            self._join(p, 0)
 
-    def change(self, delta: int) -> None:
-        """Capacity changes by ``delta``: arrivals are free now; departures leave free or when done."""
+    def _instance(self) -> int:
+        """The shift instance on duty now (an index into ``spans``)."""
+        return bisect.bisect_right(self._times, self.env.now) - 1
+
+    def _join(self, person: int, instance: int) -> None:
+        """``person`` becomes the next person of ``instance`` (-1: the people called in)."""
+        self._counts[instance] = self._counts.get(instance, 0) + 1
+        self._of[person] = (instance, self._counts[instance])
+
+    def label(self, person: int) -> str:
+        """How a timeline names ``person``: ``dba#2@day``, ``dba#1@called-in`` (``dba#3`` with no shift name)."""
+        instance, k = self._of.get(person, (0, person + 1))
+        name = "called-in" if instance < 0 else self.spans[instance][1]
+        return f"{self.role}#{k}@{name}" if name else f"{self.role}#{k}"
+
+    def on_shift_now(self, person: int) -> None:
+        """``person`` takes work now: one of the rostered people left from an earlier shift is, from now, a
+        person of the shift on duty (whoever took their place); called-in people stay called in."""
+        now = self._instance()
+        instance, k = self._of.get(person, (now, 0))
+        if instance >= 0 and instance != now and self.spans[now][1] is not None:
+            self._join(person, now)
+        elif k == 0:  # arrived, not yet numbered: the first to take work is the first of their shift
+            self._join(person, instance)
+
+    def change(self, delta: int, called_in: bool = False) -> None:
+        """Capacity changes by ``delta``: arrivals are free now; departures leave free or when done.
+
+        ``called_in``: the arrivals are people called in (labels only)."""
         if delta > 0:
             stay = min(delta, self.owed)
             self.owed -= stay
             for _ in range(delta - stay):
                 heapq.heappush(self.free, self._next)
+                self._of[self._next] = (-1 if called_in else self._instance(), 0)  # numbered when they take work
                 self._next += 1
             self._schedule_dispatch()
         else:
@@ -114,6 +151,7 @@ class StaffPool:
 
     def relieve(self) -> int:
         """A person of the incoming shift takes over a running task: their number (the one who leaves is gone)."""
+        self._join(self._next, self._instance())
         self._next += 1
         return self._next - 1
 
@@ -140,7 +178,10 @@ class StaffPool:
         self._pending = False
         while self.waiting and len(self.free) >= self.waiting[0][2]:
             _, ev, people = heapq.heappop(self.waiting)
-            ev.succeed([heapq.heappop(self.free) for _ in range(people)])
+            taken = [heapq.heappop(self.free) for _ in range(people)]
+            for p in taken:
+                self.on_shift_now(p)
+            ev.succeed(taken)
 
 
 @dataclass
@@ -167,6 +208,7 @@ class Handovers:
         self.running: dict[str, dict[int, Running]] = {c.role: {} for c in plan.shift_changes}
         self.processes: dict[int, simpy.Process] = {}
         self.done_by: dict[int, str] = {}  # who finished a task handed over
+        self.handed: dict[int, list[tuple[float, str]]] = {}  # each hand-over of a task: when, to whom
         self.lines: list[TimelineEvent] = []
 
     def hands_over(self, task: Task) -> bool:
@@ -197,11 +239,13 @@ class Handovers:
                 cap -= len(r.people)
                 left, r.share = hand_over(now, r.finish, c.cost, r.share, r.ratio, c.ratio)
                 r.ratio, r.finish = c.ratio, now + left
-                outgoing = "+".join(f"{c.role}#{p + 1}" for p in r.people)
-                r.people[:] = [self.pools[c.role].relieve() for _ in r.people]
-                self.done_by[i] = "+".join(f"{c.role}#{p + 1}" for p in r.people)
+                pool = self.pools[c.role]
+                outgoing = "+".join(pool.label(p) for p in r.people)
+                r.people[:] = [pool.relieve() for _ in r.people]
+                self.done_by[i] = "+".join(pool.label(p) for p in r.people)
+                self.handed.setdefault(i, []).append((now, self.done_by[i]))
                 t = self.plan.tasks[i]
-                how = f"{self.done_by[i]} of the {c.shift} shift ({write_duration(c.cost)} handover)"
+                how = f"{self.done_by[i]} ({write_duration(c.cost)} handover)"
                 self.lines.append(
                     TimelineEvent(now, outgoing, t.service, f"hands over {t.label} to {how}", "hand-off", "instant")
                 )
@@ -231,6 +275,8 @@ class Replay:
     timeline: list[TimelineEvent]
     actors: dict[int, str]
     events_processed: int
+    #: Tasks handed to an incoming shift while they ran: each hand-over's time and the person it went to.
+    handed: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
 
     @property
     def times(self) -> FinishTimes:
@@ -243,7 +289,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     one = draws.replicate(replicate)
     D = task_durations(plan, one)[0] if durations is None else durations
     env = simpy.Environment()
-    pools = {role: StaffPool(env, role, cap) for role, cap in plan.capacity.items()}
+    pools = {role: StaffPool(env, role, cap, plan.shift_spans.get(role)) for role, cap in plan.capacity.items()}
     done = [env.event() for _ in plan.tasks]
     n = len(plan.tasks)
     start = np.full(n, np.inf)
@@ -265,7 +311,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         people: list[int] = []
         if task.role is not None:
             people = yield pools[task.role].request((task.priority, ready, task.index), task.people)
-            actors[task.index] = "+".join(f"{task.role}#{p + 1}" for p in people)
+            actors[task.index] = "+".join(pools[task.role].label(p) for p in people)
         dur = D[task.index]
         if task.on_duty and (j := on_duty_at(task, env.now)) >= 0 and not task.on_duty[j].starting:
             dur = duty_column(task, task.on_duty[j], one)[0]  # a page reaches the shift on duty now
@@ -302,7 +348,9 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
         for p in people:
             pools[task.role].release(p)
         if task.adds_role is not None:
-            pools[task.adds_role].change(task.adds_count)  # called in: they join for the rest of the incident
+            pools[task.adds_role].change(
+                task.adds_count, called_in=True
+            )  # called in: they join for the rest of the incident
         done[task.index].succeed()
 
     handovers: list[TimelineEvent] = []
@@ -332,7 +380,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
             count += 1
         except simpy.core.EmptySchedule:
             break
-    actors.update(paged_people(plan, finish))
+    actors.update(paged_people(plan, start, finish))
     finishers = {**actors, **desk.done_by}  # a task handed over is finished by the person it went to
     tries, failed = attempt_lines(plan, draws.replicate(replicate), D, start, finish, finishers)
     timeline.extend(tries)
@@ -342,7 +390,7 @@ def replay(plan: Plan, draws: Draws, replicate: int = 0, durations: np.ndarray |
     timeline.extend(h for h in handovers if h.time < end)  # those before the incident ends
     timeline.extend(desk.lines)
     timeline.sort(key=story_order)
-    return Replay(start, finish, timeline, actors, count)
+    return Replay(start, finish, timeline, actors, count, desk.handed)
 
 
 def attempt_lines(
@@ -431,26 +479,34 @@ def _after_finishes(env: simpy.Environment) -> simpy.Event:
     return ev
 
 
-def paged_people(plan: Plan, finish: np.ndarray) -> dict[int, str]:
-    """The person who acknowledges each page, numbered in the order they acknowledge.
+def paged_people(plan: Plan, start: np.ndarray, finish: np.ndarray) -> dict[int, str]:
+    """The person who acknowledges each page, numbered by shift in the order they acknowledge (``dba#1@night``).
 
     Everyone of a role on shift is paged at once, and the first to acknowledge is the first
-    free person (``role#1``) to take the role's first task — so the one shown acknowledging
-    first is the one shown triaging. A person paged more than once (an escalation policy
-    paging their level again, key ``role#k@level``) is one person, ranked by their first
-    acknowledgement. People who never acknowledge come last, by task index.
+    free person (``role#1@shift``) to take the role's first task — so the one shown acknowledging
+    first is the one shown triaging. A page is answered by the shift on duty when it fires, and
+    people are numbered within their shift. A person paged more than once in one shift (an
+    escalation policy paging their level again, key ``role#k@level``) is one person, ranked by
+    their first acknowledgement. People who never acknowledge come last, by task index. A page
+    nobody answers (fired while the shift on duty has fewer people than its number) reached
+    nobody: it names no one.
     """
-    people: dict[str, dict[str, list[Task]]] = {}
+    people: dict[tuple[str, int], dict[str, list[Task]]] = {}
     for t in plan.tasks:
-        if t.kind == "page":
+        if t.kind == "page" and not (np.isfinite(start[t.index]) and np.isinf(finish[t.index])):
             person = t.key.split(":", 1)[1].split("@")[0]
-            people.setdefault(person.split("#")[0], {}).setdefault(person, []).append(t)
+            role = person.split("#")[0]
+            spans = plan.shift_spans.get(role, [(0.0, None)])
+            fired = float(start[t.index]) if np.isfinite(start[t.index]) else 0.0
+            instance = bisect.bisect_right([x for x, _ in spans], fired) - 1
+            people.setdefault((role, instance), {}).setdefault(person, []).append(t)
     out: dict[int, str] = {}
-    for role, by_person in people.items():
+    for (role, instance), by_person in people.items():
+        name = plan.shift_spans.get(role, [(0.0, None)])[instance][1]
         ranked = sorted(by_person.values(), key=lambda ts: min((float(finish[t.index]), t.index) for t in ts))
         for rank, tasks in enumerate(ranked):
             for t in tasks:
-                out[t.index] = f"{role}#{rank + 1}"
+                out[t.index] = f"{role}#{rank + 1}@{name}" if name else f"{role}#{rank + 1}"
     return out
 
 

@@ -121,7 +121,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..jit import njit
+from ..jit import njit, prange
 from .handover import hand_over, work_share
 
 INF = np.inf
@@ -437,9 +437,9 @@ class KernelArrays(NamedTuple):
     queued_at_start: np.ndarray
 
 
-@njit(cache=True, nogil=True)
-def simulate(kernel_arrays, R, keep, out_finish, out_start, r0, r1):
-    """Execute replicates ``r0`` to ``r1`` (columns of ``R``) of the plan ``kernel_arrays``.
+@njit(cache=True, parallel=True, nogil=True)
+def simulate(kernel_arrays, R, keep, out_finish, out_start, blocks):
+    """Execute every replicate (column of ``R``) of the plan ``kernel_arrays``, in ``blocks`` parallel blocks.
 
     Parameters
     ----------
@@ -454,9 +454,8 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, r0, r1):
         at ``[j, r]``.
     out_start : numpy.ndarray
         The same for start times, or an array with no rows when they are not wanted.
-    r0, r1 : int
-        The replicates run: ``r0 <= r < r1``. The kernel releases the GIL, so threads can run
-        disjoint ranges side by side (:func:`drsim.engine.vectorized.finish_times` does).
+    blocks : int
+        Parallel blocks of consecutive replicates.
 
     Returns
     -------
@@ -517,6 +516,7 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, r0, r1):
     head = kernel_arrays.head
     tail = kernel_arrays.tail
     start0 = kernel_arrays.queued_at_start
+    n = out_finish.shape[1]
     ntask = need.shape[0]
     nroles = capacity.shape[0]
     nkeep = keep.shape[0]
@@ -560,172 +560,317 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, r0, r1):
         needx[i] = 0 if anyj[i] else need[i]
     for k in range(start0.shape[0]):
         acc0[start0[k]] = 0.0
-    start = np.empty(ntask, dtype=np.float64)
-    finish = np.empty(ntask, dtype=np.float64)
-    # latest predecessor finish so far (a task waiting for all), earliest (waiting for any);
-    # a staffed task's ready time once it waits in a queue
-    acc = np.empty(ntask, dtype=np.float64)
-    # predecessors finished (waiting for all); 1 once settled (waiting for any)
-    cnt = np.empty(ntask, dtype=np.int64)
-    tag = np.zeros(ntask, dtype=np.int64)  # the dispatch round a finish was computed in
-    stk = np.empty(ntask, dtype=np.int64)  # tasks whose finish is known, to carry forward
-    # pending instants, latest first: a task becomes ready or is settled (code: the task),
-    # or a staffed task finishes (code: -1 - the task)
-    evt = np.empty(nev_max, dtype=np.float64)
-    evc = np.empty(nev_max, dtype=np.int64)
-    q = np.empty(ntask, dtype=np.int64)
-    free = np.empty(nroles, dtype=np.int64)
-    qhead = np.empty(nroles, dtype=np.int64)
-    qtail = np.empty(nroles, dtype=np.int64)
-    dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
-    dmark = np.zeros(nroles, dtype=np.int64)
-    pc = np.empty(nroles, dtype=np.int64)  # each role's pace changes passed (see _paced)
-    hk = np.ones(ntask, dtype=np.float64)  # a running staffed task's pace ratio (for a handover)
-    hw = np.ones(ntask, dtype=np.float64)  # and the share of its time that is people's work
-    res = np.empty(ntask, dtype=np.int64)  # tasks that may be cancelled, to check at this instant
-    for k in range(head.shape[0]):
-        tag[head[k]] = 1  # head tasks finish before the first dispatch round
-    # replicates go in tiles of TILE: their draws are copied in, head and tail tasks are
-    # computed for the whole tile at once, and the kept times are copied out row by row
-    ft = np.empty((ntask, TILE), dtype=np.float64)
-    st = np.empty((ntask if want_start else 0, TILE), dtype=np.float64)
-    xs = np.empty(TILE, dtype=np.float64)
-    ds = np.empty(TILE, dtype=np.float64)
-    # durations by task and replicate: the draws of random tasks, copied in for each tile,
-    # and the constant ones of dynamic tasks
-    Dt = np.empty((ntask + nshift, TILE), dtype=np.float64)
-    for i in range(ntask):
-        if col[i] < 0 and not tiled[i]:
-            a = Dt[i]
-            d = const[i]
-            for m in range(TILE):
-                a[m] = d
-    for lo in range(r0, r1, TILE):
-        w = min(TILE, r1 - lo)
-        for c in range(nrow):
-            i = rowtask[c]
-            if i >= 0:
-                a = R[c, lo : lo + w]
-                a2 = Dt[i]
+    for b in prange(blocks):
+        r0 = b * n // blocks
+        r1 = (b + 1) * n // blocks
+        start = np.empty(ntask, dtype=np.float64)
+        finish = np.empty(ntask, dtype=np.float64)
+        # latest predecessor finish so far (a task waiting for all), earliest (waiting for any);
+        # a staffed task's ready time once it waits in a queue
+        acc = np.empty(ntask, dtype=np.float64)
+        # predecessors finished (waiting for all); 1 once settled (waiting for any)
+        cnt = np.empty(ntask, dtype=np.int64)
+        tag = np.zeros(ntask, dtype=np.int64)  # the dispatch round a finish was computed in
+        stk = np.empty(ntask, dtype=np.int64)  # tasks whose finish is known, to carry forward
+        # pending instants, latest first: a task becomes ready or is settled (code: the task),
+        # or a staffed task finishes (code: -1 - the task)
+        evt = np.empty(nev_max, dtype=np.float64)
+        evc = np.empty(nev_max, dtype=np.int64)
+        q = np.empty(ntask, dtype=np.int64)
+        free = np.empty(nroles, dtype=np.int64)
+        qhead = np.empty(nroles, dtype=np.int64)
+        qtail = np.empty(nroles, dtype=np.int64)
+        dq = np.empty(nroles, dtype=np.int64)  # roles that may dispatch: a task waiting and a person free
+        dmark = np.zeros(nroles, dtype=np.int64)
+        pc = np.empty(nroles, dtype=np.int64)  # each role's pace changes passed (see _paced)
+        hk = np.ones(ntask, dtype=np.float64)  # a running staffed task's pace ratio (for a handover)
+        hw = np.ones(ntask, dtype=np.float64)  # and the share of its time that is people's work
+        res = np.empty(ntask, dtype=np.int64)  # tasks that may be cancelled, to check at this instant
+        for k in range(head.shape[0]):
+            tag[head[k]] = 1  # head tasks finish before the first dispatch round
+        # replicates go in tiles of TILE: their draws are copied in, head and tail tasks are
+        # computed for the whole tile at once, and the kept times are copied out row by row
+        ft = np.empty((ntask, TILE), dtype=np.float64)
+        st = np.empty((ntask if want_start else 0, TILE), dtype=np.float64)
+        xs = np.empty(TILE, dtype=np.float64)
+        ds = np.empty(TILE, dtype=np.float64)
+        # durations by task and replicate: the draws of random tasks, copied in for each tile,
+        # and the constant ones of dynamic tasks
+        Dt = np.empty((ntask + nshift, TILE), dtype=np.float64)
+        for i in range(ntask):
+            if col[i] < 0 and not tiled[i]:
+                a = Dt[i]
+                d = const[i]
+                for m in range(TILE):
+                    a[m] = d
+        for lo in range(r0, r1, TILE):
+            w = min(TILE, r1 - lo)
+            for c in range(nrow):
+                i = rowtask[c]
+                if i >= 0:
+                    a = R[c, lo : lo + w]
+                    a2 = Dt[i]
+                    for m in range(w):
+                        a2[m] = a[m]
+            for c in range(nshift):
+                a = R[srow[c], lo : lo + w]
+                a2 = Dt[ntask + c]
                 for m in range(w):
                     a2[m] = a[m]
-        for c in range(nshift):
-            a = R[srow[c], lo : lo + w]
-            a2 = Dt[ntask + c]
-            for m in range(w):
-                a2[m] = a[m]
-        # head tasks, in topological order, for the whole tile
-        for k in range(head.shape[0]):
-            _tile_task(
-                head[k], w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
-            )
-        for rr in range(w):
-            for i in range(ntask):
-                start[i] = INF
-                finish[i] = INF
-                cnt[i] = 0
-                acc[i] = acc0[i]
-            for k in range(nroles):
-                free[k] = capacity[k]
-                pc[k] = pptr[k]
-                qhead[k] = 0
-                qtail[k] = 0
-            for k in range(start0.shape[0]):
-                i = start0[k] & NN
-                rl = role[i] & NN
-                q[(qoff[rl] + qtail[rl]) & NN] = i
-                qtail[rl] += 1
-            nq = start0.shape[0]  # tasks waiting in the queues
-            rp = 0  # the next roster change
-            hp = 0  # the next shift change that hands work over
-            # head tasks, computed for the tile
-            sp = 0
+            # head tasks, in topological order, for the whole tile
             for k in range(head.shape[0]):
-                i = head[k] & NN
-                f = ft[i, rr]
-                finish[i] = f
-                if f < INF and dsucc_ptr[i] < dsucc_ptr[i + 1]:
-                    stk[sp & NN] = i
-                    sp += 1
-            # the event loop; the first dispatch round (at 0, before anything has finished) is round 1
-            rnd = 1
-            ptag = 1  # the round that finishes carried forward now count as computed in
-            t = 0.0
-            # the instant whose dispatch round has not run yet: a staffed task ready then joins
-            # its queue at once (none while the head tasks are carried forward: they are only
-            # ready for the second round at 0)
-            tj = np.nan
-            nev = 0
-            nres = 0
-            nd = 0
-            for k in range(start0.shape[0]):
-                rl = role[start0[k] & NN] & NN
-                nd = _mark(rl, dmark, dq, nd)
-            while True:
-                # carry known finishes through the dynamic tasks after them: a successor waiting
-                # for all is settled with the last (a role-free one starts, a staffed one joins its
-                # queue, now or at an instant); one waiting for any keeps the earliest and an instant
-                while sp > 0:
-                    sp -= 1
-                    j = stk[sp] & NN
-                    f = finish[j]
-                    for p in range(dsucc_ptr[j], dsucc_ptr[j + 1]):
-                        s = dsucc_idx[p & NN] & NN
-                        ns = needx[s]
-                        if ns == 0:
-                            if f >= acc[s] or cnt[s]:
-                                continue
-                            acc[s] = f
-                            if f != tj:
-                                nev = _push(evt, evc, nev, f, s)
-                                continue
-                            cnt[s] = 1  # settled now
-                        else:
-                            k = cnt[s] + 1
-                            cnt[s] = k
-                            x = max(acc[s], f)
-                            acc[s] = x
-                            if k < ns:
-                                continue
-                            if x != tj:
-                                if role[s] >= 0:
-                                    nev = _push(evt, evc, nev, x, s)
+                _tile_task(
+                    head[k], w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
+                )
+            for rr in range(w):
+                for i in range(ntask):
+                    start[i] = INF
+                    finish[i] = INF
+                    cnt[i] = 0
+                    acc[i] = acc0[i]
+                for k in range(nroles):
+                    free[k] = capacity[k]
+                    pc[k] = pptr[k]
+                    qhead[k] = 0
+                    qtail[k] = 0
+                for k in range(start0.shape[0]):
+                    i = start0[k] & NN
+                    rl = role[i] & NN
+                    q[(qoff[rl] + qtail[rl]) & NN] = i
+                    qtail[rl] += 1
+                nq = start0.shape[0]  # tasks waiting in the queues
+                rp = 0  # the next roster change
+                hp = 0  # the next shift change that hands work over
+                # head tasks, computed for the tile
+                sp = 0
+                for k in range(head.shape[0]):
+                    i = head[k] & NN
+                    f = ft[i, rr]
+                    finish[i] = f
+                    if f < INF and dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                        stk[sp & NN] = i
+                        sp += 1
+                # the event loop; the first dispatch round (at 0, before anything has finished) is round 1
+                rnd = 1
+                ptag = 1  # the round that finishes carried forward now count as computed in
+                t = 0.0
+                # the instant whose dispatch round has not run yet: a staffed task ready then joins
+                # its queue at once (none while the head tasks are carried forward: they are only
+                # ready for the second round at 0)
+                tj = np.nan
+                nev = 0
+                nres = 0
+                nd = 0
+                for k in range(start0.shape[0]):
+                    rl = role[start0[k] & NN] & NN
+                    nd = _mark(rl, dmark, dq, nd)
+                while True:
+                    # carry known finishes through the dynamic tasks after them: a successor waiting
+                    # for all is settled with the last (a role-free one starts, a staffed one joins its
+                    # queue, now or at an instant); one waiting for any keeps the earliest and an instant
+                    while sp > 0:
+                        sp -= 1
+                        j = stk[sp] & NN
+                        f = finish[j]
+                        for p in range(dsucc_ptr[j], dsucc_ptr[j + 1]):
+                            s = dsucc_idx[p & NN] & NN
+                            ns = needx[s]
+                            if ns == 0:
+                                if f >= acc[s] or cnt[s]:
                                     continue
-                                sp, nev = _start(
-                                    s,
-                                    x,
-                                    ptag,
-                                    Dt,
-                                    rr,
-                                    efrom,
-                                    eto,
-                                    ecoef,
-                                    start,
-                                    finish,
-                                    tag,
-                                    stk,
-                                    sp,
-                                    dsucc_ptr,
-                                    cancel,
-                                    evt,
-                                    evc,
-                                    nev,
-                                    dptr,
-                                    dtime,
-                                    drow,
-                                )
-                                nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                                acc[s] = f
+                                if f != tj:
+                                    nev = _push(evt, evc, nev, f, s)
+                                    continue
+                                cnt[s] = 1  # settled now
+                            else:
+                                k = cnt[s] + 1
+                                cnt[s] = k
+                                x = max(acc[s], f)
+                                acc[s] = x
+                                if k < ns:
+                                    continue
+                                if x != tj:
+                                    if role[s] >= 0:
+                                        nev = _push(evt, evc, nev, x, s)
+                                        continue
+                                    sp, nev = _start(
+                                        s,
+                                        x,
+                                        ptag,
+                                        Dt,
+                                        rr,
+                                        efrom,
+                                        eto,
+                                        ecoef,
+                                        start,
+                                        finish,
+                                        tag,
+                                        stk,
+                                        sp,
+                                        dsucc_ptr,
+                                        cancel,
+                                        evt,
+                                        evc,
+                                        nev,
+                                        dptr,
+                                        dtime,
+                                        drow,
+                                    )
+                                    nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                                    continue
+                            # ready at t, before its dispatch round
+                            rl = role[s]
+                            if rl >= 0:
+                                rl = rl & NN
+                                _join(s, t, rl, q, qoff, qhead, qtail, prio, acc)
+                                nq += 1
+                                nd = _mark(rl, dmark, dq, nd)
                                 continue
-                        # ready at t, before its dispatch round
-                        rl = role[s]
+                            sp, nev = _start(
+                                s,
+                                t,
+                                ptag,
+                                Dt,
+                                rr,
+                                efrom,
+                                eto,
+                                ecoef,
+                                start,
+                                finish,
+                                tag,
+                                stk,
+                                sp,
+                                dsucc_ptr,
+                                cancel,
+                                evt,
+                                evc,
+                                nev,
+                                dptr,
+                                dtime,
+                                drow,
+                            )
+                            nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                    if nres > 0:
+                        # a task that may be cancelled, checked once every finish of the instant
+                        # that needs nobody dispatched is known: it finishes unless its task has
+                        nres -= 1
+                        i = res[nres] & NN
+                        if not finish[cancel[i] & NN] <= t:
+                            finish[i] = t
+                            tag[i] = ptag
+                            if dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                                stk[sp & NN] = i
+                                sp += 1
+                            nd, nev = _call_in(i, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                        continue
+                    if nd > 0:
+                        # dispatch: free people take waiting tasks, most critical class first, then
+                        # earliest ready; a task's finish is an instant that frees its person and is
+                        # carried forward
+                        while nd > 0:
+                            nd -= 1
+                            rl = dq[nd] & NN
+                            dmark[rl] = 0
+                            # strictly in order: a task needing several people at once holds the queue
+                            while qhead[rl] < qtail[rl] and free[rl] >= crew[q[(qoff[rl] + qhead[rl]) & NN] & NN]:
+                                i = q[(qoff[rl] + qhead[rl]) & NN] & NN
+                                qhead[rl] += 1
+                                nq -= 1
+                                free[rl] -= crew[i]
+                                d0 = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
+                                dur = _paced(i, rl, t, d0, Dt, rr, off, pc, pptr, ptime, pratio, hk)
+                                x = skip[i]
+                                if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
+                                    dur = 0.0
+                                if nchange > 0 and 0.0 < dur < INF:
+                                    hw[i] = _work_share(dur, d0, off[i], Dt[i, rr])
+                                f = t + dur
+                                start[i] = t
+                                finish[i] = f
+                                tag[i] = rnd
+                                if f < INF:
+                                    nev = _push(evt, evc, nev, f, -1 - i)
+                    # the next instant: the next pending one or roster change, whichever is first;
+                    # with nothing pending, only a waiting task makes a roster change worth reaching
+                    if nev > 0:
+                        t = evt[nev - 1]
+                        if rp < nroster and rtime[rp & NN] < t:
+                            t = rtime[rp & NN]
+                        if hp < nchange and ctime[hp & NN] < t:
+                            t = ctime[hp & NN]
+                    elif nq > 0 and rp < nroster:
+                        t = rtime[rp & NN]
+                    else:
+                        break
+                    tj = t
+                    rnd += 1
+                    ptag = rnd - 1  # whatever is settled from here on is done by the next round
+                    while rp < nroster and rtime[rp & NN] == t:
+                        rl = rrole[rp & NN] & NN
+                        free[rl] += rdelta[rp & NN]
+                        if rdelta[rp & NN] > 0:
+                            nd = _mark(rl, dmark, dq, nd)
+                        rp += 1
+                    # a shift begins: running tasks of its role with more left than the handover are
+                    # handed to it, in task order, while its headcount lasts (a change passed while
+                    # nothing was pending had nothing running)
+                    while hp < nchange and ctime[hp & NN] <= t:
+                        if ctime[hp & NN] == t:
+                            rl = crole[hp & NN] & NN
+                            cap = chead[hp & NN]
+                            h = ccost[hp & NN]
+                            for p in range(rptr[rl], rptr[rl + 1]):
+                                i = ridx[p & NN] & NN
+                                f = finish[i]
+                                if start[i] < t < f < INF and f - t > h and crew[i] <= cap:
+                                    cap -= crew[i]
+                                    left, share = _hand_over(t, f, h, hw[i], hk[i], cratio[hp & NN])
+                                    hw[i] = share
+                                    hk[i] = cratio[hp & NN]
+                                    nev = _unpush(evt, evc, nev, f, -1 - i)
+                                    f = t + left
+                                    finish[i] = f
+                                    nev = _push(evt, evc, nev, f, -1 - i)
+                        hp += 1
+                    # take out and process every pending instant at t
+                    while nev > 0 and evt[nev - 1] == t:
+                        nev -= 1
+                        c = evc[nev]
+                        if c < 0:
+                            i = (-1 - c) & NN
+                            if role[i] < 0:
+                                if cancel[i] >= 0:
+                                    res[nres & NN] = i  # a task that may be cancelled: checked after the carry
+                                    nres += 1
+                                    continue
+                                # a call-in: its people arrive (its finish was carried forward as it started)
+                                rl = adds[i] & NN
+                                free[rl] += addn[i]
+                                nd = _mark(rl, dmark, dq, nd)
+                                continue
+                            # a staffed task finishes: its people are freed, its finish carried forward
+                            rl = role[i] & NN
+                            free[rl] += crew[i]
+                            if qhead[rl] < qtail[rl]:
+                                nd = _mark(rl, dmark, dq, nd)
+                            if dsucc_ptr[i] < dsucc_ptr[i + 1]:
+                                stk[sp & NN] = i
+                                sp += 1
+                            continue
+                        if needx[c] == 0:
+                            if cnt[c]:
+                                continue  # settled already by an earlier finish
+                            cnt[c] = 1
+                        rl = role[c]
                         if rl >= 0:
                             rl = rl & NN
-                            _join(s, t, rl, q, qoff, qhead, qtail, prio, acc)
+                            _join(c, t, rl, q, qoff, qhead, qtail, prio, acc)
                             nq += 1
                             nd = _mark(rl, dmark, dq, nd)
                             continue
                         sp, nev = _start(
-                            s,
+                            c,
                             t,
                             ptag,
                             Dt,
@@ -747,170 +892,28 @@ def simulate(kernel_arrays, R, keep, out_finish, out_start, r0, r1):
                             dtime,
                             drow,
                         )
-                        nd, nev = _call_in(s, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
-                if nres > 0:
-                    # a task that may be cancelled, checked once every finish of the instant
-                    # that needs nobody dispatched is known: it finishes unless its task has
-                    nres -= 1
-                    i = res[nres] & NN
-                    if not finish[cancel[i] & NN] <= t:
-                        finish[i] = t
-                        tag[i] = ptag
-                        if dsucc_ptr[i] < dsucc_ptr[i + 1]:
-                            stk[sp & NN] = i
-                            sp += 1
-                        nd, nev = _call_in(i, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
-                    continue
-                if nd > 0:
-                    # dispatch: free people take waiting tasks, most critical class first, then
-                    # earliest ready; a task's finish is an instant that frees its person and is
-                    # carried forward
-                    while nd > 0:
-                        nd -= 1
-                        rl = dq[nd] & NN
-                        dmark[rl] = 0
-                        # strictly in order: a task needing several people at once holds the queue
-                        while qhead[rl] < qtail[rl] and free[rl] >= crew[q[(qoff[rl] + qhead[rl]) & NN] & NN]:
-                            i = q[(qoff[rl] + qhead[rl]) & NN] & NN
-                            qhead[rl] += 1
-                            nq -= 1
-                            free[rl] -= crew[i]
-                            d0 = _duration(i, Dt, rr, efrom, eto, ecoef, finish)
-                            dur = _paced(i, rl, t, d0, Dt, rr, off, pc, pptr, ptime, pratio, hk)
-                            x = skip[i]
-                            if x >= 0 and (finish[x] < t or (finish[x] == t and tag[x] < rnd)):
-                                dur = 0.0
-                            if nchange > 0 and 0.0 < dur < INF:
-                                hw[i] = _work_share(dur, d0, off[i], Dt[i, rr])
-                            f = t + dur
-                            start[i] = t
-                            finish[i] = f
-                            tag[i] = rnd
-                            if f < INF:
-                                nev = _push(evt, evc, nev, f, -1 - i)
-                # the next instant: the next pending one or roster change, whichever is first;
-                # with nothing pending, only a waiting task makes a roster change worth reaching
-                if nev > 0:
-                    t = evt[nev - 1]
-                    if rp < nroster and rtime[rp & NN] < t:
-                        t = rtime[rp & NN]
-                    if hp < nchange and ctime[hp & NN] < t:
-                        t = ctime[hp & NN]
-                elif nq > 0 and rp < nroster:
-                    t = rtime[rp & NN]
-                else:
-                    break
-                tj = t
-                rnd += 1
-                ptag = rnd - 1  # whatever is settled from here on is done by the next round
-                while rp < nroster and rtime[rp & NN] == t:
-                    rl = rrole[rp & NN] & NN
-                    free[rl] += rdelta[rp & NN]
-                    if rdelta[rp & NN] > 0:
-                        nd = _mark(rl, dmark, dq, nd)
-                    rp += 1
-                # a shift begins: running tasks of its role with more left than the handover are
-                # handed to it, in task order, while its headcount lasts (a change passed while
-                # nothing was pending had nothing running)
-                while hp < nchange and ctime[hp & NN] <= t:
-                    if ctime[hp & NN] == t:
-                        rl = crole[hp & NN] & NN
-                        cap = chead[hp & NN]
-                        h = ccost[hp & NN]
-                        for p in range(rptr[rl], rptr[rl + 1]):
-                            i = ridx[p & NN] & NN
-                            f = finish[i]
-                            if start[i] < t < f < INF and f - t > h and crew[i] <= cap:
-                                cap -= crew[i]
-                                left, share = _hand_over(t, f, h, hw[i], hk[i], cratio[hp & NN])
-                                hw[i] = share
-                                hk[i] = cratio[hp & NN]
-                                nev = _unpush(evt, evc, nev, f, -1 - i)
-                                f = t + left
-                                finish[i] = f
-                                nev = _push(evt, evc, nev, f, -1 - i)
-                    hp += 1
-                # take out and process every pending instant at t
-                while nev > 0 and evt[nev - 1] == t:
-                    nev -= 1
-                    c = evc[nev]
-                    if c < 0:
-                        i = (-1 - c) & NN
-                        if role[i] < 0:
-                            if cancel[i] >= 0:
-                                res[nres & NN] = i  # a task that may be cancelled: checked after the carry
-                                nres += 1
-                                continue
-                            # a call-in: its people arrive (its finish was carried forward as it started)
-                            rl = adds[i] & NN
-                            free[rl] += addn[i]
-                            nd = _mark(rl, dmark, dq, nd)
-                            continue
-                        # a staffed task finishes: its people are freed, its finish carried forward
-                        rl = role[i] & NN
-                        free[rl] += crew[i]
-                        if qhead[rl] < qtail[rl]:
-                            nd = _mark(rl, dmark, dq, nd)
-                        if dsucc_ptr[i] < dsucc_ptr[i + 1]:
-                            stk[sp & NN] = i
-                            sp += 1
-                        continue
-                    if needx[c] == 0:
-                        if cnt[c]:
-                            continue  # settled already by an earlier finish
-                        cnt[c] = 1
-                    rl = role[c]
-                    if rl >= 0:
-                        rl = rl & NN
-                        _join(c, t, rl, q, qoff, qhead, qtail, prio, acc)
-                        nq += 1
-                        nd = _mark(rl, dmark, dq, nd)
-                        continue
-                    sp, nev = _start(
-                        c,
-                        t,
-                        ptag,
-                        Dt,
-                        rr,
-                        efrom,
-                        eto,
-                        ecoef,
-                        start,
-                        finish,
-                        tag,
-                        stk,
-                        sp,
-                        dsucc_ptr,
-                        cancel,
-                        evt,
-                        evc,
-                        nev,
-                        dptr,
-                        dtime,
-                        drow,
-                    )
-                    nd, nev = _call_in(c, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
-            for k in range(cp.shape[0]):
-                i = cp[k] & NN
-                ft[i, rr] = finish[i]
-            for k in range(ks.shape[0]):
-                i = ks[k] & NN
-                st[i, rr] = start[i]
-        # tail tasks, in topological order, for the whole tile: the same operations as one
-        # replicate at a time, in loops over the tile's replicates
-        for k in range(tail.shape[0]):
-            _tile_task(
-                tail[k], w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
-            )
-        for j in range(nkeep):
-            a = ft[keep[j]]
-            a2 = out_finish[j, lo : lo + w]
-            for m in range(w):
-                a2[m] = a[m]
-        if want_start:
+                        nd, nev = _call_in(c, t, finish, adds, addn, free, dmark, dq, nd, evt, evc, nev)
+                for k in range(cp.shape[0]):
+                    i = cp[k] & NN
+                    ft[i, rr] = finish[i]
+                for k in range(ks.shape[0]):
+                    i = ks[k] & NN
+                    st[i, rr] = start[i]
+            # tail tasks, in topological order, for the whole tile: the same operations as one
+            # replicate at a time, in loops over the tile's replicates
+            for k in range(tail.shape[0]):
+                _tile_task(
+                    tail[k], w, ft, st, want_start, xs, ds, Dt, pred_ptr, pred_idx, anyj, col, const, efrom, eto, ecoef
+                )
             for j in range(nkeep):
-                a = st[keep[j]]
-                a2 = out_start[j, lo : lo + w]
+                a = ft[keep[j]]
+                a2 = out_finish[j, lo : lo + w]
                 for m in range(w):
                     a2[m] = a[m]
+            if want_start:
+                for j in range(nkeep):
+                    a = st[keep[j]]
+                    a2 = out_start[j, lo : lo + w]
+                    for m in range(w):
+                        a2[m] = a[m]
     return 0

@@ -12,12 +12,12 @@ contiguous array per task.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..jit import get_num_threads, is_compiled
+from ..jit import HAVE_NUMBA, get_num_threads, is_compiled, set_num_threads
 from ..plan import ANY, Plan, PlanArrays
 from ..plan.arrays import compressed
 from .draws import Draws, duty_column, restore_can_block, task_column
@@ -269,31 +269,11 @@ def duration_rows(plan: Plan, kp: KernelPlan, draws: Draws) -> np.ndarray:
     return R
 
 
-#: Replicates per block of a kernel run spread over threads: enough that a block's start-up (the
-#: kernel's per-call set-up, a thread hand-off) is negligible, small enough to balance two cores.
-BLOCK = 4096
-
-
-def _threads(n: int, parallel: bool) -> int:
-    """Threads for a kernel run of ``n`` replicates: one unless ``parallel`` and there are several blocks
-    (at most numba's thread count, which a sweep's chunk threads set to 1 for themselves)."""
-    if not parallel or n <= BLOCK:
+def _blocks(n: int, parallel: bool) -> int:
+    """Parallel blocks for ``n`` replicates: about four per thread, of at least 64 replicates."""
+    if not parallel or n < 256:
         return 1
-    return max(1, min(get_num_threads(), -(-n // BLOCK)))
-
-
-def _run(kernel: KernelArrays, R: np.ndarray, keep: np.ndarray, out: np.ndarray, out_start: np.ndarray, threads: int):
-    """The kernel over every replicate of ``R``: on this thread, or in blocks of :data:`BLOCK` handed to
-    ``threads`` threads (the kernel releases the GIL). Each replicate's draws are its own, so the
-    results are the same for any number of threads."""
-    n = R.shape[1]
-    if threads <= 1:
-        simulate(kernel, R, keep, out, out_start, 0, n)
-        return
-    blocks = [(lo, min(lo + BLOCK, n)) for lo in range(0, n, BLOCK)]
-    with ThreadPoolExecutor(threads, thread_name_prefix="drsim-kernel") as pool:
-        for f in [pool.submit(simulate, kernel, R, keep, out, out_start, lo, hi) for lo, hi in blocks]:
-            f.result()
+    return max(1, min(get_num_threads() * 4, n // 64))
 
 
 def finish_times(
@@ -317,7 +297,7 @@ def finish_times(
     kp : KernelPlan, optional
         ``prepare(plan)``, when it has been built already.
     parallel : bool
-        Whether the kernel may spread the replicates over numba's thread count of threads.
+        Whether the kernel may spread the replicates over every thread.
     starts : bool
         Whether to keep start times too.
     """
@@ -326,9 +306,26 @@ def finish_times(
     R = duration_rows(plan, kp, draws)
     out = np.empty((len(keep), draws.n), dtype=np.float64)
     out_start = np.empty((len(keep) if starts else 0, draws.n), dtype=np.float64)
-    _run(kp.kernel, R, keep, out, out_start, _threads(draws.n, parallel))
+    blocks = _blocks(draws.n, parallel)
+    with _one_thread_unless(blocks > 1):
+        simulate(kp.kernel, R, keep, out, out_start, blocks)
     # the kernel writes one contiguous row per kept task; the record reads it by replicate and column
     return FinishTimes(out.T, keep, kp.n_tasks, out_start.T if starts else None)
+
+
+@contextmanager
+def _one_thread_unless(parallel: bool):
+    """The kernel on this thread alone unless ``parallel``: a parallel kernel asked for one block
+    still starts a team of every thread, and waits for a busy core to schedule the others."""
+    if parallel or not HAVE_NUMBA:
+        yield
+        return
+    before = get_num_threads()
+    set_num_threads(1)
+    try:
+        yield
+    finally:
+        set_num_threads(before)
 
 
 def kernel_compiled() -> bool | None:

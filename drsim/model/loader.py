@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from ..collection import collection_paused
 from ..errors import InputError, InputWarning, Problem
 from . import Drill, Topology
 from .calendar import CalendarRules, check_calendar
@@ -46,10 +47,12 @@ from .checks import check_drill, check_topology, did_you_mean, name_warnings
 from .cutover import CutoverPlan, Evidence, check_cutover, check_evidence
 from .evidence_csv import evidence_from_csv, read_table
 
-#: Larger files are refused: a real estate description is a few hundred lines.
-MAX_FILE_BYTES = 2 * 1024 * 1024
-#: Values a file may expand to, counting each use of an alias in full.
-MAX_NODES = 200_000
+#: Larger files are refused: a hospital's estate is a few hundred lines, and an estate of
+#: 5,000 services (benchmarks/estates.py) about 5 MiB; beyond that it is not an estate.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: Values a file may expand to, counting each use of an alias in full (the 5,000-service
+#: estate has about 355,000): enough for any real estate, far too few for an alias bomb to matter.
+MAX_NODES = 2_000_000
 #: Mappings and lists nested deeper than this are refused (real files nest < 10).
 MAX_DEPTH = 64
 DEFAULT_TOPOLOGY = "ehr-hybrid"
@@ -898,6 +901,7 @@ def _wrong_kind(doc: LocatedDocument, source: str, expected: str) -> None:
     )
 
 
+@collection_paused
 def topology_from_text(text: str | bytes, source: str = "<topology>") -> Topology:
     """A validated topology from YAML text."""
     doc = parse_yaml(text, source)
@@ -947,6 +951,7 @@ def drill_file_from_text(text: str | bytes, topology: Topology, source: str = "<
     return DrillFile(drill, source, doc)
 
 
+@collection_paused
 def drill_from_text(text: str | bytes, topology: Topology, source: str = "<drill>") -> Drill:
     """A drill from YAML text, validated and checked against ``topology``.
 

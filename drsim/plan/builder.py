@@ -30,7 +30,7 @@ from ..model import Drill, Topology
 from ..model.distributions import Distribution, Fixed
 from ..model.units import write_duration
 from .order import tier_classes
-from .roster import page_answers, shift_on_duty, starting_roster
+from .roster import duty_windows, page_answers, shift_on_duty, starting_roster
 from .tasks import ALL, ANY, Attempts, Join, OnDuty, Task, TaskKind
 
 
@@ -82,6 +82,8 @@ class PlanBuilder:
         #: Each called-in (or engaged external) role's arrival task, and how many people it adds.
         self.arrival: dict[str, int] = {}
         self.called: dict[str, int] = {}
+        #: Each role's arrival of people called in only if nobody of it is on duty when it is paged.
+        self.conditional: dict[str, int] = {}
         self.unavailable = unavailable
         self.tier_class = tier_classes(topo)
         self.problems: list[Problem] = []
@@ -159,8 +161,10 @@ class PlanBuilder:
     def page(self, role: str, after: int, why: str) -> int:
         """Page everyone of ``role`` on shift; the first acknowledgement starts their work.
 
-        A role with nobody on duty that can be called in (``call_in``, or an external role) is
-        called in instead: its people's arrival is their acknowledgement.
+        A role that may call people in (``call_in``, or an external role) is called in while
+        nobody of it is on duty: its people's arrival is their acknowledgement. Which of the two
+        happens is decided when the page fires (:meth:`called_if_off_duty`): the role is paged
+        and called in by turns of its roster, the call going out only while nobody is on duty.
         """
         if role in self.ack:
             return self.ack[role]
@@ -173,23 +177,47 @@ class PlanBuilder:
             return after
         self.paged_after[role] = after
         pages += self.level_pages.pop(role, [])
+        if self.off_duty_at_times(role):
+            pages.append(self.arrival[role] if role in self.arrival else self.called_if_off_duty(role, after))
         self.ack[role] = self.add(f"ack:{role}", "ack", f"{role} acknowledged", Fixed(0.0), pages, join=ANY)
         return self.ack[role]
 
-    def needs_call_in(self, role: str) -> bool:
-        """Whether ``role`` has nobody on duty at the start but can be called in (or engaged)."""
+    def can_call_in(self, role: str) -> bool:
+        """Whether people of ``role`` may be called in (``call_in``) or engaged (an external role)."""
         staff = self.topo.staff[role]
-        on_duty = self.capacity.get(role, 0) > 0 and shift_on_duty(staff, self.drill.start) is not None
-        return not on_duty and (staff.call_in is not None or staff.external is not None)
+        return staff.call_in is not None or staff.external is not None
+
+    def needs_call_in(self, role: str) -> bool:
+        """Whether ``role`` has nobody on duty over the whole incident but can be called in (or engaged).
+
+        Such a role is always called in, never paged.
+        """
+        return self.can_call_in(role) and all(off for _, off in duty_windows(self.topo.staff[role], self.drill.start))
+
+    def off_duty_at_times(self, role: str) -> bool:
+        """Whether ``role`` may be called in and has nobody on duty for part of the incident, not all of it:
+        paged or called in by when the page fires."""
+        if not self.can_call_in(role):
+            return False
+        offs = {off for _, off in duty_windows(self.topo.staff[role], self.drill.start)}
+        return offs == {False, True}
+
+    def on_duty_at_start(self, role: str) -> bool:
+        """Whether somebody of ``role`` is on duty when the drill starts."""
+        return self.capacity.get(role, 0) > 0 and shift_on_duty(self.topo.staff[role], self.drill.start) is not None
 
     def pages(self, role: str, after: int, why: str, round: str = "") -> list[int]:
-        """One page to each person of ``role`` on shift, sent when ``after`` finishes (none if nobody is on duty).
+        """One page to each person of ``role``'s largest shift, sent when ``after`` finishes.
 
-        ``round`` tells apart the keys of a role paged again by an escalation policy.
+        The ``k``-th page is answered by the ``k``-th person of the shift on duty when it fires (nobody answers
+        while that shift has fewer people). None when nobody is on duty at the start and nobody can be
+        called in, or nobody is ever on duty. ``round`` tells apart the keys of a role paged again by an
+        escalation policy.
         """
-        sh = shift_on_duty(self.topo.staff[role], self.drill.start)
-        n = self.capacity.get(role, 0)
-        if n == 0 or sh is None:
+        staff = self.topo.staff[role]
+        sh = shift_on_duty(staff, self.drill.start)
+        n = max((s.headcount for s in staff.shifts), default=0)
+        if n == 0 or self.needs_call_in(role) or (not self.on_duty_at_start(role) and not self.can_call_in(role)):
             fix = (
                 "a later escalation level pages only people on duty (a role called in off shift may be in response.page)"
                 if self.needs_call_in(role)
@@ -200,30 +228,52 @@ class PlanBuilder:
                 ("start",),
             )
             return []
+        starting = sh.name if sh is not None and self.capacity.get(role, 0) > 0 else None
         out = []
         for k in range(n):
+            own = sh is not None and k < self.capacity.get(role, 0)
             page = self.add(
                 f"page:{role}#{k + 1}{round}",
                 "page",
                 f"{role}#{k + 1} acknowledges the page",
-                sh.acknowledge,
+                sh.acknowledge if own and sh is not None else Fixed(0.0),
                 [after],
                 role=None,
             )
-            self.tasks[page].on_duty = self.answered_by(role, k + 1, sh.name)
+            self.tasks[page].on_duty = self.answered_by(role, k + 1, starting if own else None)
             out.append(page)
         return out
 
-    def answered_by(self, role: str, k: int, starting: str) -> tuple[OnDuty, ...]:
+    def answered_by(self, role: str, k: int, starting: str | None) -> tuple[OnDuty, ...]:
         """Who answers a page to ``role``'s ``k``-th person by the time it fires (see :class:`OnDuty`).
 
         The shift on duty when the page fires answers it with its own time to acknowledge;
-        the starting shift ``starting`` with the page's own duration.
+        the starting shift ``starting`` with the page's own duration. With no ``starting`` shift
+        (nobody with that number on duty at the start), nobody answers until a shift with them begins.
         """
-        return tuple(
+        changes = page_answers(self.topo.staff[role], k, self.drill.start)
+        first = [] if starting is not None else [OnDuty(0.0, None)]
+        return tuple(first) + tuple(
             OnDuty(t, None) if sh is None else OnDuty(t, sh.name, None if sh.name == starting else sh.acknowledge)
-            for t, sh in page_answers(self.topo.staff[role], k, self.drill.start)
+            for t, sh in changes
         )
+
+    def called_if_off_duty(self, role: str, after: int) -> int:
+        """Call people of ``role`` in once ``after`` finishes if, at that instant, nobody of it is on duty.
+
+        The call's first task answers only while nobody is on duty (its :class:`OnDuty` entries: the task's own
+        time to answer then, never finishing otherwise), so whether anybody is called is decided replicate by
+        replicate when the page fires. Returns the arrival (made once per role).
+        """
+        if role in self.conditional:
+            return self.conditional[role]
+        arrive = self.call_in(role, after, key=f"call-in:{role}:if-off-duty", record=False)
+        first = self.tasks[arrive].preds[0] if self.tasks[arrive].preds != [after] else arrive
+        self.tasks[first].on_duty = tuple(
+            OnDuty(t, "called-in" if off else None) for t, off in duty_windows(self.topo.staff[role], self.drill.start)
+        )
+        self.conditional[role] = arrive
+        return arrive
 
     def page_levels(self, levels: list[list[str]], after: int, timeout: float, repeat: int) -> int:
         """Page ``levels`` in turn from ``after``: each after ``timeout`` with no acknowledgement yet.
@@ -257,6 +307,9 @@ class PlanBuilder:
                     ps = [self.call_in(r, after)]
                 else:
                     ps = self.pages(r, gate, "an escalation level", "" if j == 0 else f"@{j}")
+                    if r in levels[0] and ps and self.off_duty_at_times(r):
+                        # paged while on duty, called in while nobody is: decided when the first page fires
+                        ps.append(self.arrival[r] if r in self.arrival else self.called_if_off_duty(r, after))
                 pages_of.setdefault(r, []).extend(ps)
                 sent += [p for p in ps if p not in sent]
             acked = self.add(
@@ -273,14 +326,18 @@ class PlanBuilder:
                 self.level_pages[r] = ps
         return acked
 
-    def call_in(self, role: str, after: int, count: int | None = None) -> int:
+    def call_in(
+        self, role: str, after: int, count: int | None = None, *, key: str | None = None, record: bool = True
+    ) -> int:
         """Call off-shift people of ``role`` in (or engage an external role) once ``after`` finishes.
 
         Returns the arrival task, whose finish adds the people to the role for the rest of the
         incident. A role is called in once: a later call returns the first arrival. ``count``
         defaults to the drill's request for the role, else 1 (call-in) or the contract's headcount.
+        ``key`` prefixes the tasks' keys (default ``call-in:<role>``, ``external:<role>``); a call
+        not ``record``-ed is not the role's call-in (one made only if nobody is on duty).
         """
-        if role in self.arrival:
+        if record and role in self.arrival:
             return self.arrival[role]
         staff = self.topo.staff[role]
         if count is None:
@@ -289,7 +346,7 @@ class PlanBuilder:
         if staff.external is not None:
             n = count or staff.external.headcount
             arrive = self.add(
-                f"external:{role}",
+                key or f"external:{role}",
                 "call-in",
                 f"{n} {role} (external, engaged on contract) arrive",
                 staff.external.response,
@@ -298,8 +355,9 @@ class PlanBuilder:
             )
         elif staff.call_in is not None:
             ci, n = staff.call_in, count or 1
+            prefix = key or f"call-in:{role}"
             answer = self.add(
-                f"call-in:{role}:respond",
+                f"{prefix}:respond",
                 "call-in",
                 f"{people} called in off shift: answers the call",
                 ci.respond,
@@ -309,13 +367,14 @@ class PlanBuilder:
             how = ci.travel if ci.travel is not None else ci.remote_login
             assert how is not None  # one of the two, by the topology's checks
             arrive = self.add(
-                f"call-in:{role}:arrive", "call-in", f"{n} {role} called in: {way}", how, [answer], adds=(role, n)
+                f"{prefix}:arrive", "call-in", f"{n} {role} called in: {way}", how, [answer], adds=(role, n)
             )
         else:  # an unchecked drill (check_drill reports it too)
             self.problem(f"role {role!r} has no call_in section and is not external", ("response", "call_in"))
             return after
-        self.arrival[role] = arrive
-        self.called[role] = n
+        if record:
+            self.arrival[role] = arrive
+            self.called[role] = n
         return arrive
 
     def ready_for(self, role: str | None, escalation: int) -> list[int]:

@@ -25,7 +25,7 @@ new people are free at that instant. When it falls, free people leave at once;
 if too few are free, the next busy people to finish leave instead of taking
 new work. Only counts matter: a role's free
 count may go negative (departures owed), and a rise first cancels owed
-departures. A role is paged once per person of the starting shift, and each
+departures. A role is paged once per person of its largest shift, and each
 page is answered by the shift on duty when it fires, with that shift's
 ``acknowledge`` (:attr:`Task.on_duty <drsim.plan.tasks.Task.on_duty>`; nobody
 answers while that shift has fewer people than the page's number). A staffed task works at the ``pace``
@@ -40,7 +40,10 @@ handover later, its remaining work at the incoming pace.
 ``external`` role) come through a task that needs nobody and whose finish adds
 people to the role for the rest of the incident (``Task.adds_role``): capacity
 rises at that instant, per replicate, processed like a roster rise (before the
-dispatch). A role with nobody on duty is called in when first paged.
+dispatch). A role that may call people in is, when first paged, called in if nobody of it
+is ever on duty, paged if somebody always is, and otherwise both: pages answered only while
+somebody is on duty, a call answered only while nobody is (its ``on_duty`` entries), so the
+choice is made by the instant the page fires, replicate by replicate.
 
 **The phases.** :func:`compile_plan` runs these in order; each reads the typed
 results of the ones before, and those that add tasks add them through one
@@ -72,6 +75,7 @@ Problems found along the way are collected and raised together, as one
 
 from __future__ import annotations
 
+from ..collection import collection_paused
 from ..model import Drill, Topology
 from .affected import affected_services
 from .builder import PlanBuilder
@@ -82,10 +86,11 @@ from .failback import compile_failback
 from .milestones import compile_restoration, milestone_map
 from .recovery import compile_recovery
 from .response import compile_response, link_triggers
-from .roster import handovers_of, pace_changes, shift_changes
+from .roster import handovers_of, pace_changes, shift_changes, shift_spans
 from .usable import UsableContext, compile_usable
 
 
+@collection_paused
 def compile_plan(topo: Topology, drill: Drill) -> Plan:
     """Compile a validated topology and drill into a :class:`~drsim.plan.compiled.Plan`.
 
@@ -137,6 +142,7 @@ def compile_plan(topo: Topology, drill: Drill) -> Plan:
         degraded=affected.degraded,
         usable=usable,
         failbacks=failbacks,
+        shift_spans={r: shift_spans(s, drill.start) for r, s in topo.staff.items() if s.shifts},
     )
 
 

@@ -195,7 +195,7 @@ class Plan:
     * ``topology`` and ``drill`` — the outcomes' targets (tiers, queues, workflows) and
       fault times.
 
-    ``shift_of`` and ``fault_tasks`` are for results and reports only.
+    ``shift_of``, ``shift_spans`` and ``fault_tasks`` are for results and reports only.
 
     Attributes
     ----------
@@ -237,6 +237,9 @@ class Plan:
         The usable milestones of the services and workflows declaring ``usable``.
     failbacks
         Each service's failback to its primary, by name.
+    shift_spans
+        Per role, the shift on duty from each time of the incident (:func:`~drsim.plan.roster.shift_spans`):
+        what labels people by shift (``dba#1@night``) in timelines and reports.
     """
 
     topology: Topology
@@ -257,6 +260,7 @@ class Plan:
     degraded: dict[str, list[str]] = field(default_factory=dict)
     usable: UsableMark = field(default_factory=UsableMark)
     failbacks: dict[str, FailbackTasks] = field(default_factory=dict)
+    shift_spans: dict[str, list[tuple[float, str | None]]] = field(default_factory=dict)
 
     def roles(self) -> list[str]:
         """The role names, sorted: the order of the kernel's role arrays."""

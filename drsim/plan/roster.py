@@ -14,7 +14,8 @@ The plan reads the roster twice:
 * **when a page fires** (:func:`page_answers`): the page to a role's ``k``-th person
   reaches the ``k``-th person of the shift on duty then, with that shift's
   ``acknowledge`` time; nobody answers it while the shift on duty has fewer than ``k``
-  people (or nobody is rostered);
+  people (or nobody is rostered). A role that may call people in has them called
+  instead while nobody of it is on duty (:func:`duty_windows`);
 * **over the incident** (:func:`roster_changes`): capacity is a step function
   of the time since the start, changing at shift boundaries. Each change is a
   :class:`Handover`, compiled up to :data:`ROSTER_HORIZON` after the start for
@@ -196,6 +197,13 @@ def roster_changes(role: StaffRole, name: str, start: dt.datetime, horizon: floa
     return out
 
 
+def answering_shift(role: StaffRole, k: int, when: dt.datetime) -> Shift | None:
+    """The shift whose ``k``-th person answers a page to ``role`` sent at clock time ``when`` (None: the shift on
+    duty then has fewer than ``k`` people, or nobody is rostered)."""
+    sh = shift_on_duty(role, when)
+    return sh if sh is not None and sh.headcount >= k else None
+
+
 def page_answers(
     role: StaffRole, k: int, start: dt.datetime, horizon: float = ROSTER_HORIZON
 ) -> list[tuple[float, Shift | None]]:
@@ -208,8 +216,7 @@ def page_answers(
     minutes = sorted({m for sh in role.shifts for m in (sh.start, sh.end)})
 
     def answering(when: dt.datetime) -> Shift | None:
-        sh = shift_on_duty(role, when)
-        return sh if sh is not None and sh.headcount >= k else None
+        return answering_shift(role, k, when)
 
     current = answering(start)
     out: list[tuple[float, Shift | None]] = []
@@ -223,6 +230,26 @@ def page_answers(
             if sh is not current:
                 out.append((t, sh))
                 current = sh
+    return out
+
+
+def shift_spans(role: StaffRole, start: dt.datetime, horizon: float = ROSTER_HORIZON) -> list[tuple[float, str | None]]:
+    """Who is on duty for ``role`` over the incident: from each time (seconds after ``start``, the first 0), the
+    name of the shift on duty (None: nobody). Each entry is a new shift instance: a day shift on Monday and on
+    Tuesday are two entries, as their people differ."""
+    first = answering_shift(role, 1, start)
+    out: list[tuple[float, str | None]] = [(0.0, first.name if first is not None else None)]
+    out += [(t, sh.name if sh is not None else None) for t, sh in page_answers(role, 1, start, horizon)]
+    return out
+
+
+def duty_windows(role: StaffRole, start: dt.datetime, horizon: float = ROSTER_HORIZON) -> list[tuple[float, bool]]:
+    """When ``role`` has somebody on duty: from each time (seconds after ``start``, the first 0), whether
+    nobody of it is on duty then (no shift, or a headcount of 0). Consecutive entries differ."""
+    out = [(0.0, answering_shift(role, 1, start) is None)]
+    for t, sh in page_answers(role, 1, start, horizon):
+        if (sh is None) != out[-1][1]:
+            out.append((t, sh is None))
     return out
 
 

@@ -87,6 +87,10 @@ class OnDuty:
     person answers it from ``time`` on (None: the shift then on duty has nobody with this page's
     number, or nobody is rostered — the page is not answered). ``duration`` is that shift's time to
     acknowledge (None: the starting shift's, the task's own ``duration`` and element).
+
+    The first task of a call made by turns of the roster (``call-in:dba:if-off-duty:respond``) has
+    entries too: ``"called-in"`` (answered at its own ``duration``) while nobody of the role is on
+    duty, None (never answered: the role is paged instead) while somebody is.
     """
 
     time: float
@@ -126,7 +130,8 @@ class Task:
       happened, so a task that can finish only through the cancelled one
       never cancels it (an escalation timeout is cancelled by an
       acknowledgement, a decision trigger by the service coming back);
-    * ``on_duty`` — for a page, whose time to acknowledge it takes: the shift on duty when it starts;
+    * ``on_duty`` — for a page, whose time to acknowledge it takes: the shift on duty when it starts
+      (for a call made by turns of the roster, whether it is answered at all);
     * ``adds_role``, ``adds_count`` — people who join a role when the task finishes (a call-in);
       ``people`` — people of its role it needs at once (dual control).
 

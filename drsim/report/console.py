@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ..model.units import format_duration as fd
 from ..results import DrillResult
+from .calibration import calibration_markdown, render_calibration
 from .document import md_escape
 
 LATENCY_ROWS = [
@@ -191,6 +192,7 @@ def render_table(r: DrillResult, console: Console, timeline: bool = False) -> No
         for e in r.timeline:
             tl.add_row(fd(e.time), f"{r.clock(e.time):%H:%M:%S}", e.actor, e.service or "", e.event)
         console.print(tl)
+    render_calibration(r.calibrated, console)
     verdict = "[green]all targets met[/]" if r.passed else f"[red]targets missed:[/] {missed_in_brief(r.missed)}"
     console.print(verdict)
 
@@ -272,6 +274,8 @@ def render_markdown(r: DrillResult, timeline: bool = False) -> str:
             ),
             "",
         ]
+    if r.calibrated:
+        parts += [calibration_markdown(r.calibrated)]
     return "\n".join(parts)
 
 

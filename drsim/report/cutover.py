@@ -14,6 +14,7 @@ import numpy as np
 
 from ..analysis.cutover import PERCENTILES, CutoverRun
 from ..analysis.cutover_gates import RESOLUTION, GateVerdict
+from ..model.calibrated import CalibratedElement, listing
 from ..model.cutover import Gate
 from ..model.units import format_duration
 from ..stats import quantile
@@ -67,10 +68,14 @@ def _gates(run: CutoverRun, verdicts: Sequence[GateVerdict] | None) -> list[dict
 
 
 def cutover_data(
-    run: CutoverRun, decision_times: Sequence[float], verdicts: Sequence[GateVerdict] | None = None
+    run: CutoverRun,
+    decision_times: Sequence[float],
+    verdicts: Sequence[GateVerdict] | None = None,
+    calibrated: Sequence[CalibratedElement] = (),
 ) -> dict:
     """The figures of ``run`` as JSON-ready data, rollbacks launched at each of ``decision_times``,
-    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given."""
+    and the gates — judged (``verdict``, ``value``, ``source``) when ``verdicts`` are given; with
+    ``calibrated`` elements (the estate run with a calibration overlay), a ``calibrated`` list."""
     roles: dict[str, float] = {}
     entities = {}
     for e in run.reconciliation:
@@ -80,6 +85,7 @@ def cutover_data(
             "replay_duration": _summary(e.replay) if e.rule == "replay" else None,
             "reentry_role": e.reentry_role,
             "reentry_person_hours": _summary(e.reentry_hours) if e.reentry_role else None,
+            "reentry_hours": _summary(e.reentry_elapsed) if e.reentry_role else None,
         }
         if e.reentry_role:
             roles[e.reentry_role] = roles.get(e.reentry_role, 0.0) + float(np.mean(e.reentry_hours))
@@ -90,6 +96,7 @@ def cutover_data(
     return {
         "plan": run.plan.name,
         "engine": run.engine,
+        **({"calibrated": [e.to_dict() for e in calibrated]} if calibrated else {}),
         "seed": run.seed,
         "replicates": run.n,
         "freeze": {"start": run.plan.freeze.start.isoformat(), "length": run.window},
@@ -136,6 +143,11 @@ def _row(label: str, s: dict) -> str:
     return f"  {label:<28} {duration_text(s['p50']):>9} {duration_text(s['p90']):>9} {duration_text(s['p99']):>9}"
 
 
+def calibrated_of(data: dict) -> list[CalibratedElement]:
+    """The calibrated elements :func:`cutover_data` listed in ``data`` (none without a calibration)."""
+    return [CalibratedElement(**e) for e in data.get("calibrated", [])]
+
+
 def cutover_table(data: dict) -> list[str]:
     """The lines of the text report of :func:`cutover_data`'s ``data``."""
     hdr = f"  {'':<28} {'P50':>9} {'P90':>9} {'P99':>9}"
@@ -180,6 +192,8 @@ def cutover_table(data: dict) -> list[str]:
             lines.append(
                 f"{head}{g['name']}: {g['threshold']}; {measured_text(g)} (before {g['before'] or 'the freeze'}{by})"
             )
+    if data.get("calibrated"):
+        lines += ["", *listing(calibrated_of(data))]
     return lines
 
 

@@ -16,7 +16,8 @@ import io
 import math
 import re
 
-from .cutover import diverged_lines, duration_text, measured_text, safe_line
+from .calibration import calibration_section
+from .cutover import calibrated_of, diverged_lines, duration_text, measured_text, safe_line
 from .document import Bullets, Chart, Document, Heading, Para, Ruled, Section, Table, to_markdown
 from .pages import RC
 
@@ -34,7 +35,7 @@ def _when(data: dict, g: dict) -> str:
     if g["before"] is None:
         return f"before {_clock(data, 0.0)}"
     r = g["reached"]["p50"]
-    return f"about {_clock(data, r)} (P50; P90 {_clock(data, g['reached']['p90'])})"
+    return f"P50 {_clock(data, r)}, P90 {_clock(data, g['reached']['p90'])}"
 
 
 def _if_no_go(g: dict) -> str:
@@ -133,7 +134,10 @@ def _decisions(data: dict) -> list:
         for ent, x in data["reconciliation"].items():
             replay = duration_text(x["replay_duration"]["mean"]) if x["replay_duration"] else "-"
             reentry = (
-                f"{x['reentry_person_hours']['mean']:.1f} h {x['reentry_role']}" if x["reentry_person_hours"] else "-"
+                f"{x['reentry_person_hours']['mean']:.1f} person-h {x['reentry_role']}, "
+                f"{x['reentry_hours']['mean']:.1f} h on the clock"
+                if x["reentry_person_hours"]
+                else "-"
             )
             rows.append([ent, x["rule"], f"{x['records']['mean']:.0f}", replay, reentry])
         rest += [
@@ -199,7 +203,7 @@ def cutover_document(data: dict) -> Document:
                 ]
                 for g in data["gates"]
             ],
-            weights=[1.3, 2.6, 0.9, 1.2, 1.5, 1.6, 0.7, 1.0],
+            weights=[1.4, 2.6, 1.0, 1.3, 1.4, 1.4, 0.8, 1.1],
             emphasis={i for i, g in enumerate(data["gates"]) if g.get("verdict") == "NO-GO"},
         ),
         Heading("Point of no return"),
@@ -222,6 +226,7 @@ def cutover_document(data: dict) -> Document:
         footer,
         [
             Section("sheet", blocks, new_page=False),
+            *([calibration_section(calibrated_of(data))] if data.get("calibrated") else []),
             Section("curve", _curve(data), landscape=True),
             Section("decisions", _decisions(data)),
         ],

@@ -32,7 +32,9 @@ from pathlib import Path
 from ..io import atomic_write
 from ..version import __version__
 from . import exercise
+from .calibration import HEADING, calibration_table
 from .decisions import DecisionPoint, decision_points, decision_words
+from .document import html_table
 from .questions import decision_questions, derived_questions
 from .scripted import fill
 from .tabletop import Tabletop, describe_selection
@@ -283,6 +285,9 @@ def render_console(tt: Tabletop, session: float = exercise.DEFAULT_SESSION, pape
     )
     for k, m in enumerate(modules, 1):
         parts.append(_facilitator_module(tt, k, m, points, asks, k == last, closing))
+    if tt.result.calibrated:
+        table = html_table(calibration_table(tt.result.calibrated))
+        parts.append(f'<div class="calibrated"><h3>{e(HEADING)}</h3>{table}</div>')
     parts += [
         "</section>",
         "</main>",

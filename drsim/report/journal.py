@@ -15,7 +15,7 @@ ever added, and a reader keyed on ``format`` can rely on these::
       "inputs": [                                   # every input file, as given and as read
         {"role": "topology", "given": "ehr-hybrid", "path": ".../ehr-hybrid.yaml", "sha256": "..."},
         {"role": "drill", "given": "region-loss", "path": ".../region-loss.yaml", "sha256": "..."},
-        {"role": "overlay", "given": "fitted.yaml", "path": ".../fitted.yaml", "sha256": "..."}   # each --overlay, in order
+        {"role": "overlay", "given": "fitted.yaml", "path": ".../fitted.yaml", "sha256": "..."}   # each --calibration (--overlay), in order
       ],
       "seed": 0, "n": 2000, "engine": "vectorized",  # n 1 and engine "des" for one replay
       "grid": {"topology.staff.dba.shifts.2.headcount": [1, 2]},   # {} without a grid
@@ -179,7 +179,7 @@ def sha256_of(path: str | Path) -> str:
 
 def input_files(drill: str, topology: str | None, overlays: Sequence[str] = ()) -> tuple[InputFile, ...]:
     """The run's input files, as given on the command line (a bundled name or a path), with their hashes:
-    the topology, the drill, then each ``--overlay`` file in the order applied."""
+    the topology, the drill, then each ``--calibration`` (``--overlay``) file in the order applied."""
     out = []
     for role, given, kind in (("topology", topology or DEFAULT_TOPOLOGY, "topologies"), ("drill", drill, "drills")):
         path = resolve(str(given), kind)
@@ -250,9 +250,11 @@ def sweep_journal(result: SweepResult, inputs: Sequence[InputFile], grid: Mappin
     )
 
 
-def cutover_inputs(topology: str | None, plan: str, evidence: str | None) -> tuple[InputFile, ...]:
-    """A cutover run's input files as given (a bundled name or a path): the topology, the plan and
-    the evidence file if any."""
+def cutover_inputs(
+    topology: str | None, plan: str, evidence: str | None, overlays: Sequence[str] = ()
+) -> tuple[InputFile, ...]:
+    """A cutover run's input files as given (a bundled name or a path): the topology, the plan,
+    the evidence file if any, then each ``--calibration`` file in the order applied."""
     out = []
     for role, given, kind in (
         ("topology", topology or DEFAULT_TOPOLOGY, "topologies"),
@@ -263,6 +265,7 @@ def cutover_inputs(topology: str | None, plan: str, evidence: str | None) -> tup
             continue
         path = Path(given) if str(given).lower().endswith(".csv") else resolve(str(given), kind)
         out.append(InputFile(role, str(given), str(path.resolve()), sha256_of(path)))
+    out.extend(InputFile("overlay", str(g), str(Path(g).resolve()), sha256_of(g)) for g in overlays)
     return tuple(out)
 
 

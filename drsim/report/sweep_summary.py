@@ -21,6 +21,7 @@ from ..model.units import format_duration
 from ..stats import PERCENTILES
 from ..sweep import PointResult, SweepResult
 from ..sweep.gates import format_percent
+from .calibration import calibration_markdown, render_calibration
 from .document import md_escape
 
 #: The decision-latency steps, as the table names them.
@@ -66,6 +67,7 @@ def render_sweep(result: SweepResult, console: Console) -> None:
             console.print(after)
         console.print(_latency_table(pt))
         _render_gates(pt, console)
+    render_calibration(result.calibrated, console)
 
 
 def _tier_table(pt: PointResult) -> Table:
@@ -242,4 +244,6 @@ def render_gates_markdown(result: SweepResult) -> str:
         if not pt.gates:
             lines.append("- no gates in this drill")
         lines.append("")
+    if result.calibrated:
+        lines.append(calibration_markdown(result.calibrated))
     return "\n".join(lines)

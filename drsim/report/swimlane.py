@@ -192,6 +192,15 @@ def _roles_in_order(plan: Plan) -> list[str]:
     return roles
 
 
+def _person_order(plan: Plan, person: str) -> tuple[float, int, str]:
+    """People in the order they came on: by the start of their shift (people called in last), then number."""
+    role, rest = person.split("#", 1)
+    k, _, shift = rest.partition("@")
+    spans = plan.shift_spans.get(role, [])
+    came = next((t for t, name in spans if name == shift), math.inf if shift == "called-in" else 0.0)
+    return (came, int(k), shift)
+
+
 def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
     """The lanes top to bottom: injects, monitoring, people (one per person who worked, else one per role
     paged), automation, then every affected service by tier."""
@@ -209,9 +218,10 @@ def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
                 person
                 for t in plan.tasks
                 if t.role == r and t.index in actors and math.isfinite(float(start[t.index]))
-                for person in actors[t.index].split("+")  # "dba#1+dba#2": a dual-control step
+                for who in [actors[t.index], *(w for _, w in rep.handed.get(t.index, []))]
+                for person in who.split("+")  # "dba#1@day+dba#2@day": a dual-control step
             },
-            key=lambda a: int(a.split("#")[1]),
+            key=lambda a: _person_order(plan, a),
         )
         for p in people:
             lane_of[p] = len(names)
@@ -219,7 +229,8 @@ def lay_out_lanes(tt: Tabletop, xmax: float) -> LaneLayout:
             groups.append("people")
         # people paged who did no work share one lane (their pages and acknowledgements)
         # (a person paged again by an escalation policy, ``role#k@level``, is still one person)
-        paged = dict.fromkeys(t.key.split(":", 1)[1].split("@")[0] for t in pages if _page_role(t) == r)
+        # (a page fired while nobody with its number was on duty reached nobody: no lane)
+        paged = dict.fromkeys(actors[t.index] for t in pages if _page_role(t) == r and t.index in actors)
         idle = [p for p in paged if p not in lane_of]
         if idle:
             label = idle[0] if len(idle) == 1 else f"{r} (other {len(idle)})" if people else r
@@ -305,8 +316,14 @@ def add_work(tt: Tabletop, layout: LaneLayout) -> None:
         if not math.isfinite(s) or (f - s <= 0 and math.isfinite(f)):
             continue
         label = _bar_label(t, plan)
-        for person in actors[t.index].split("+"):  # each of the people a dual-control step needs
-            lanes.bars.append(Bar(layout.person[person], s, min(f, xmax), label, _bar_style(t), open_end=f > xmax))
+        # a task handed to an incoming shift is drawn in each person's lane for the part they worked
+        turns = [(s, actors[t.index]), *rep.handed.get(t.index, [])]
+        for j, (a, who) in enumerate(turns):
+            b = turns[j + 1][0] if j + 1 < len(turns) else f
+            if a > xmax:
+                break
+            for person in who.split("+"):  # each of the people a dual-control step needs
+                lanes.bars.append(Bar(layout.person[person], a, min(b, xmax), label, _bar_style(t), open_end=b > xmax))
     for t in layout.automated:
         s, f = float(start[t.index]), float(finish[t.index])
         if s <= xmax and layout.automation is not None:

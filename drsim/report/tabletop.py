@@ -11,7 +11,9 @@ engine except :func:`tabletop`, the convenience that chooses and wraps.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from ..engine import des
 from ..model import Drill, Topology
 from ..plan import Plan
 from ..results import DrillResult
+from ..sweep.overlay import Overlay, apply_overlays, calibrated_elements, load_overlays
 from . import evidence as ev
 from .wording import dur, metric_name, ordinal
 
@@ -63,6 +66,7 @@ def tabletop(
     seed: int = 0,
     percentile: float | None = None,
     n: int = DEFAULT_SWEEP,
+    calibration: Sequence[str | Path | Overlay] = (),
 ) -> Tabletop:
     """Replay a drill for a tabletop pack (see :func:`drsim.analysis.representative.choose_replay`).
 
@@ -70,8 +74,18 @@ def tabletop(
     shows). With it, ``n`` replicates are drawn with ``seed`` and run through
     the vectorized engine; the replicate whose most critical tier's RTO is the
     empirical ``percentile``-th percentile is then replayed event by event.
+    ``calibration`` overlays (:mod:`drsim.sweep.overlay`) are written into the
+    drill and topology first; the pack then lists the elements they calibrate.
     """
-    return Tabletop.of(choose_replay(drill, topology, seed=seed, percentile=percentile, n=n))
+    overlays = load_overlays(calibration)
+    if not overlays:
+        return Tabletop.of(choose_replay(drill, topology, seed=seed, percentile=percentile, n=n))
+    if isinstance(drill, Plan):
+        raise TypeError("a calibration applies to a drill and topology, not to a compiled plan")
+    topo, d = apply_overlays(drill, topology, overlays)
+    chosen = choose_replay(d, topo, seed=seed, percentile=percentile, n=n)
+    result = dataclasses.replace(chosen.result, calibrated=calibrated_elements(overlays))
+    return Tabletop(chosen.plan, result, chosen.replay, chosen.selection)
 
 
 def describe_selection(sel: Selection) -> str:

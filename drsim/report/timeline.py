@@ -37,6 +37,7 @@ line words them as its options.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from ..plan import Plan, shift_on_duty
 from ..version import __version__
 from . import evidence as ev
 from . import exercise, improvement, swimlane
+from .calibration import calibration_section
 from .decisions import decision_points, decision_words
 from .document import Bullets, Chart, Document, Heading, Keep, Para, Ruled, Section, Table, to_html, to_markdown
 from .pages import first_page_of, layout, render_pdf, render_png
@@ -238,6 +240,8 @@ def _cover(tt: Tabletop, participant: bool = False) -> Section:
         if sh:
             ack = dur(float(sh.acknowledge.ppf(np.array([0.5]))[0]))
             on = f"{sh.name}: {sh.headcount} on shift; answers a page in about {ack}"
+        if later := _takes_over(plan, r):
+            on += "; then " + ", ".join(later)
         rows.append([r, role.description.strip() or "-", on, "; ".join(parts[r])])
     blocks.append(Table(["role", "who", "on shift", "part in this drill"], rows, weights=[1.3, 2.6, 1.6, 2.2]))
     if idle:
@@ -249,6 +253,23 @@ def _cover(tt: Tabletop, participant: bool = False) -> Section:
     if audiences:
         blocks.append(Para("Also at the table (injects are addressed to them): " + ", ".join(audiences) + "."))
     return Section("cover", blocks, one_page=True)
+
+
+#: How far ahead of the drill start the cover tells who takes over (seconds): a day of shifts.
+TAKES_OVER_WITHIN = 86400.0
+
+
+def _takes_over(plan: Plan, role: str) -> list[str]:
+    """Who takes over ``role`` within :data:`TAKES_OVER_WITHIN` of the start, in order: ``day-weekend (1) from
+    Sun 07:00``, ``nobody from Sun 19:00`` (the roster's shift changes; they do not depend on the replay)."""
+    out = []
+    shifts = {sh.name: sh for sh in plan.topology.staff[role].shifts}
+    for t, name in plan.shift_spans.get(role, [])[1:]:
+        if t > TAKES_OVER_WITHIN:
+            break
+        when = f"{plan.drill.start + dt.timedelta(seconds=t):%a %H:%M}"
+        out.append(f"{name} ({shifts[name].headcount}) from {when}" if name else f"nobody from {when}")
+    return out
 
 
 def _swimlane(tt: Tabletop) -> Section:
@@ -532,7 +553,6 @@ def _after_action(tt: Tabletop) -> Section:
         Ruled(6, "Observations"),
         Ruled(4, "What went well"),
         Ruled(4, "What to change"),
-        *_improvement_blocks(tt),
     ]
     return Section("after-action", blocks)
 
@@ -541,21 +561,24 @@ def _after_action(tt: Tabletop) -> Section:
 SPARE_ACTIONS = 3
 
 
-def _improvement_blocks(tt: Tabletop) -> list:
+def _improvement(tt: Tabletop) -> Section:
     """The improvement-plan matrix, pre-filled from this replay, with spare rows for the hot wash."""
     rows = [[i.issue, i.recommendation, i.owner, i.due] for i in improvement.improvement_plan(tt)]
-    return [
-        Heading("Improvement plan", 3),
-        Para(
-            "Pre-filled from this replay's missed targets and slowest decisions; confirm or change each owner and due "
-            "date in the hot wash, and add what it finds."
-        ),
-        Table(
-            ["issue", "recommendation", "owner", "due"],
-            rows + [["", "", "", ""]] * SPARE_ACTIONS,
-            weights=[3.2, 3.6, 1.3, 1.1],
-        ),
-    ]
+    return Section(
+        "improvement",
+        [
+            Heading("Improvement plan"),
+            Para(
+                "Pre-filled from this replay's missed targets and slowest decisions; confirm or change each owner and due "
+                "date in the hot wash, and add what it finds."
+            ),
+            Table(
+                ["issue", "recommendation", "owner", "due"],
+                rows + [["", "", "", ""]] * SPARE_ACTIONS,
+                weights=[3.2, 3.6, 1.3, 1.1],
+            ),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ the document
@@ -603,6 +626,8 @@ def build_document(tt: Tabletop, edition: str = "facilitator", session: float = 
             _decisions(tt),
             _questions(tt),
             _after_action(tt),
+            _improvement(tt),
+            *([calibration_section(res.calibrated)] if res.calibrated else []),
             Section("feedback", exercise.feedback_blocks(words)),
             _automation_appendix(tt),
         ],

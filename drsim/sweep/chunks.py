@@ -35,6 +35,7 @@ from ..engine import des
 from ..engine.draws import Draws, element_uniforms
 from ..engine.finish import FinishTimes
 from ..engine.outcomes import evaluate
+from ..model.calibrated import CalibratedElement
 from ..model.distributions import Distribution
 from ..model.gates import Gate
 from ..plan import Plan
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 #: The engines a sweep can replay chunks with.
 ENGINES = ("vectorized", "des")
-#: Replicates per chunk unless the caller says otherwise.
+#: Replicates per chunk at most (fewer when the memory budget needs: :mod:`drsim.sweep.memory`).
 DEFAULT_CHUNK = 65536
 #: The most replicates one sweep runs: 10^10, hours of work at a million replicates a second and
 #: far past any percentile's need; beyond it a mistyped count would run for ever.
@@ -96,6 +97,10 @@ class SweepSpec:
     exact: bool
     #: A hash of the settings and of every point's validated topology and drill: which sweep this is.
     config_hash: str
+    #: The elements a calibration overlay set (:mod:`drsim.model.calibrated`), for the result to list.
+    calibrated: tuple[CalibratedElement, ...] = ()
+    #: Chunks one process may run at once within the memory budget (:mod:`drsim.sweep.memory`).
+    at_once: int = 1
 
     @property
     def n_chunks(self) -> int:

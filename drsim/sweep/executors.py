@@ -94,7 +94,8 @@ class InlineRunner(Runner):
     def _thread_count(self, spec: SweepSpec, chunks: int) -> int:
         if spec.engine != "vectorized":
             return 1
-        return max(1, min(self.threads or compiled_threads(), chunks))
+        # no more chunks at once than fit the memory budget: one chunk then runs on every thread
+        return max(1, min(self.threads or compiled_threads(), chunks, spec.at_once))
 
     def run(self, spec: SweepSpec, work: Iterable[tuple[int, int]]) -> Iterator[ChunkResult]:
         work = list(work)

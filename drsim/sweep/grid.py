@@ -145,21 +145,23 @@ def list_index(items: list, part: str, where: str, at: str) -> int:
     raise InputError(where, [Problem(message)])
 
 
+def raw_document(obj: str | Path | Topology | Drill | None, folder: str) -> tuple[Any, str]:
+    """One raw document (plain data, as written) and its source: a bundled name or path in ``folder``
+    (``topologies``, ``drills``; ``None`` is the default topology), or a loaded model, named ``<its name>``."""
+    if isinstance(obj, Topology | Drill):
+        return obj.model_dump(mode="json", by_alias=True, exclude_unset=True), f"<{obj.name}>"
+    path = resolve(str(obj if obj is not None else DEFAULT_TOPOLOGY), folder)
+    return plain_data(parse_yaml(read_user_file(path), str(path)).data), str(path)
+
+
 def raw_documents(drill: str | Path | Drill, topology: str | Path | Topology | None) -> dict:
     """The raw documents (plain data, as written) of the drill and topology, for grid edits.
 
     Returns ``{"topology": ..., "drill": ..., "sources": {"topology": name, "drill": name}}``;
     a loaded model stands for its own document, named ``<its name>``.
     """
-
-    def raw(obj: str | Path | Topology | Drill | None, folder: str) -> tuple[Any, str]:
-        if isinstance(obj, Topology | Drill):
-            return obj.model_dump(mode="json", by_alias=True, exclude_unset=True), f"<{obj.name}>"
-        path = resolve(str(obj if obj is not None else DEFAULT_TOPOLOGY), folder)
-        return plain_data(parse_yaml(read_user_file(path), str(path)).data), str(path)
-
-    t, tsrc = raw(topology, "topologies")
-    d, dsrc = raw(drill, "drills")
+    t, tsrc = raw_document(topology, "topologies")
+    d, dsrc = raw_document(drill, "drills")
     return {"topology": t, "drill": d, "sources": {"topology": tsrc, "drill": dsrc}}
 
 
@@ -210,6 +212,7 @@ __all__ = [
     "grid_models",
     "parse_grid_option",
     "point_label",
+    "raw_document",
     "raw_documents",
     "scalar_value",
     "set_path",

@@ -30,6 +30,7 @@ from ..errors import InputError, Problem
 from ..extras import require
 from ..frames import COUNT, SECONDS, columns, identity, suffix_of, summary_statistics
 from ..io import atomic_write, csv_safe
+from ..model.calibrated import CalibratedElement, calibration_column
 from ..stats import Accumulator, Summary, wilson
 from .chunks import ChunkResult, SweepSpec
 from .gates import GateResult, evaluate_gates
@@ -95,6 +96,8 @@ class SweepResult:
     config_hash: str
     #: Events the DES processed (0 for the vectorized engine).
     events: int = 0
+    #: The elements a calibration overlay set, with what each was fitted from (empty without one).
+    calibrated: tuple[CalibratedElement, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -121,6 +124,8 @@ class SweepResult:
         ``p_meet`` with ``p_meet_lo``/``p_meet_hi``, and for counted metrics
         (messages, writes) the same statistics ending in ``_count``. A column
         that does not apply to a row is NaN.
+        With a calibration, a last column ``calibrated`` lists every calibrated
+        element, its value and what it was fitted from (the same on every row).
         """
         import pandas as pd  # imported on use: pandas loads only when a frame is asked for
 
@@ -133,6 +138,8 @@ class SweepResult:
                 row.update(summary_statistics(s, str(row["unit"]), pt.targets.get(key)))
                 rows.append(row)
         df = pd.DataFrame(rows, columns=columns((*self.grid_keys, "point")))
+        if self.calibrated:
+            df["calibrated"] = calibration_column(self.calibrated)
         return _uniform_columns(df, self.grid_keys)
 
     def by_variation(self) -> list[str]:
@@ -189,7 +196,9 @@ class SweepResult:
         Needs pyarrow (``pip install 'drsim[parquet]'``)."""
         require("parquet", "writing Parquet files")
         df = self.replicates() if replicates else self.to_frame()
-        meta = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
+        meta: dict[str, Any] = {"seed": self.seed, "n": self.n, "engine": self.engine, "config_hash": self.config_hash}
+        if self.calibrated:
+            meta["calibrated"] = [e.to_dict() for e in self.calibrated]
         df.attrs["drsim"] = json.dumps(meta)
         return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False), force=force)
 
@@ -217,12 +226,17 @@ class SweepResult:
             "engine": self.engine,
             "exact_percentiles": self.exact,
             "passed": self.passed,
+            **({"calibrated": [e.to_dict() for e in self.calibrated]} if self.calibrated else {}),
             "points": [
                 {
                     "params": pt.params,
                     "gates": [g.to_dict() for g in pt.gates],
                     "metrics": [
-                        {k: num(v) for k, v in row.items() if k not in self.grid_keys and not _other_unit(k, row)}
+                        {
+                            k: num(v)
+                            for k, v in row.items()
+                            if k not in (*self.grid_keys, "calibrated") and not _other_unit(k, row)
+                        }
                         for row in df[df.point == pt.index].to_dict("records")
                     ],
                 }
@@ -308,6 +322,7 @@ class ChunkMerger:
             points=tuple(points),
             config_hash=spec.config_hash,
             events=self.events,
+            calibrated=spec.calibrated,
         )
 
 

@@ -54,19 +54,24 @@ from ..engine import des
 from ..engine.draws import Draws
 from ..engine.finish import FinishTimes
 from ..engine.outcomes import evaluate, targets
-from ..errors import InputError, Problem
+from ..errors import InputError, InputWarning, Problem
 from ..model import Drill, Topology
+from ..model.calibrated import CalibratedElement
 from ..model.gates import GateError, parse_gate
 from ..model.loader import load_topology
 from ..plan import Plan, compile_plan
 from .checkpoint import Checkpoint
-from .chunks import DEFAULT_CHUNK, ENGINES, MAX_CHUNKS, MAX_GRID_POINTS, MAX_REPLICATES, SweepPoint, SweepSpec
+from .chunks import ENGINES, MAX_CHUNKS, MAX_GRID_POINTS, MAX_REPLICATES, SweepPoint, SweepSpec
 from .executors import open_runner
 from .grid import GridModels, combinations, grid_models, point_label
+from .memory import budget, chunk_size_for, kept_bytes
+from .overlay import Overlay, apply_overlays, calibrated_elements, load_overlays
 from .result import ChunkMerger, SweepResult
 
-#: Per-replicate values of all metrics are kept while they fit in this many bytes.
+#: Per-replicate values of all metrics are kept while they fit in this many bytes (and in a quarter
+#: of the memory budget).
 EXACT_BUDGET = 256 * 2**20
+EXACT_SHARE = 4
 
 
 # ------------------------------------------------------------------ settings and progress
@@ -132,7 +137,11 @@ class SweepSettings:
         ``{"topology.staff.dba.shifts.1.headcount": [1, 2, 3]}``; every
         combination is a point, re-validated like a file (:mod:`drsim.sweep.grid`).
     chunk_size
-        Replicates per unit of work; memory per chunk grows with it.
+        Replicates per unit of work; memory per chunk grows with it. ``None`` (the default):
+        as many as fit the memory budget (:mod:`drsim.sweep.memory`). The numbers never depend on it.
+    memory
+        The memory budget of each process that runs chunks: bytes, or a size such as ``"800M"``;
+        ``None``: ``$DRSIM_MEMORY``, else 1.5 GiB.
     keep_replicates
         Keep every replicate's metrics (exact percentiles, :meth:`SweepResult.replicates`).
     executor
@@ -153,13 +162,18 @@ class SweepSettings:
         Called with a :class:`SweepProgress` before the first chunk and after
         each chunk merged, e.g. the command line's bar
         (:class:`drsim.cli.progress.ProgressBar`).
+    calibration
+        Overlays (files or loaded :class:`~drsim.sweep.overlay.Overlay`) written into
+        the drill and topology before the grid (:mod:`drsim.sweep.overlay`); the
+        result lists the elements they calibrate (:attr:`SweepResult.calibrated`).
     """
 
     n: int = 100_000
     seed: int = 0
     engine: str = "vectorized"
     grid: Mapping[str, Sequence[Any]] | None = None
-    chunk_size: int = DEFAULT_CHUNK
+    chunk_size: int | None = None
+    memory: str | int | None = None
     keep_replicates: bool = False
     executor: Any = "local"
     workers: int | None = None
@@ -168,6 +182,7 @@ class SweepSettings:
     resume: bool = False
     force: bool = False
     progress: ProgressCallback | None = None
+    calibration: Sequence[str | Path | Overlay] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "progress", progress_listener(self.progress))
@@ -190,7 +205,9 @@ class SweepSettings:
                     ("n",),
                 )
             )
-        size_ok = not isinstance(chunk_size, bool) and isinstance(chunk_size, int | np.integer) and chunk_size >= 1
+        size_ok = chunk_size is None or (
+            not isinstance(chunk_size, bool) and isinstance(chunk_size, int | np.integer) and chunk_size >= 1
+        )
         if not size_ok:
             problems.append(
                 Problem(f"the chunk size must be a whole number >= 1, found {chunk_size!r}", ("chunk_size",))
@@ -204,7 +221,7 @@ class SweepSettings:
                     ("grid",),
                 )
             )
-        elif n_ok and size_ok:
+        elif n_ok and size_ok and chunk_size is not None:
             chunks = -(-int(n) // int(chunk_size)) * max(points, 1)
             if chunks > MAX_CHUNKS:
                 problems.append(
@@ -252,8 +269,19 @@ def build_spec(
     problems = settings.problems()
     if problems:
         raise InputError("sweep", problems)
-    n, chunk_size, seed = int(settings.n), int(settings.chunk_size), int(settings.seed)
+    n, seed = int(settings.n), int(settings.seed)
+    budget_bytes = budget(settings.memory)
     grid = dict(settings.grid or {})
+    calibrated: tuple[CalibratedElement, ...] = ()
+    if settings.calibration:
+        overlays = load_overlays(settings.calibration)
+        topology, drill = apply_overlays(drill, topology, overlays)
+        every = calibrated_elements(overlays)
+        calibrated = calibrated_elements(overlays, replaced=tuple(grid))
+        for e in every:
+            if e.element in grid:
+                problem = Problem("a grid key replaces this calibrated value at every point", ("set", e.element))
+                warnings.warn(InputWarning(e.overlay, problem), stacklevel=2)
 
     keys = tuple(grid)
     if not keys:
@@ -275,7 +303,17 @@ def build_spec(
         points.append(_point(i, model.params, plan, settings.engine, label))
 
     n_metrics = max(len(p.metrics) for p in points)
-    exact = settings.keep_replicates or len(points) * n * n_metrics * 8 <= EXACT_BUDGET
+    kept = kept_bytes(len(points), n, n_metrics)
+    exact = settings.keep_replicates or kept <= min(EXACT_BUDGET, budget_bytes // EXACT_SHARE)
+    fits = chunk_size_for(
+        points,
+        settings.engine,
+        budget_bytes,
+        kept=kept if exact else 0,
+        fixed=None if settings.chunk_size is None else int(settings.chunk_size),
+        least=-(-n * len(points) // MAX_CHUNKS),  # never more chunks than a sweep tracks
+    )
+    chunk_size = fits.chunk_size
     h = hashlib.sha256()
     h.update(
         json.dumps(
@@ -293,7 +331,9 @@ def build_spec(
     for p in points:
         h.update(p.plan.topology.model_dump_json(by_alias=True).encode())
         h.update(p.plan.drill.model_dump_json(by_alias=True).encode())
-    return SweepSpec(tuple(points), keys, n, seed, settings.engine, chunk_size, exact, h.hexdigest())
+    return SweepSpec(
+        tuple(points), keys, n, seed, settings.engine, chunk_size, exact, h.hexdigest(), calibrated, fits.at_once
+    )
 
 
 class _Recorder:
