@@ -153,14 +153,7 @@ def compile_cutover(plan: CutoverPlan, topo: Topology) -> CutoverTasks:
         prev = [*preds, *judged]
         for s in w.steps:
             key = f"cutover:{w.name}:{s.name}"
-            attempts = None
-            if s.failure is not None:
-                retry = s.failure.retry
-                attempts = Attempts(
-                    s.failure.probability,
-                    retry.limit if retry is not None else 0,
-                    retry.duration if retry is not None else None,
-                )
+            attempts = Attempts.of(s.failure.probability, s.failure.retry) if s.failure is not None else None
             role = _worker(s.role, s.duration, attempts.retry if attempts is not None else None)
             task = b.add(key, "step", f"{w.name}: {s.name}", s.duration, prev, role=role, attempts=attempts)
             done = task

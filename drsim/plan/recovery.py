@@ -346,14 +346,7 @@ class _RecoveryCompiler:
             else:
                 offset = data.size / data.restore_throughput
             blocked = rpo
-        attempts = None
-        if step.failure is not None:
-            retry = step.failure.retry
-            attempts = Attempts(
-                step.failure.probability,
-                retry.limit if retry is not None else 0,
-                retry.duration if retry is not None else None,
-            )
+        attempts = Attempts.of(step.failure.probability, step.failure.retry) if step.failure is not None else None
         return builder.add(
             key,
             kind,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from ..model.distributions import Distribution, Uniform
+from ..model.topology import Retry
 
 #: How a task waits for its predecessors: every one finished, or the first one.
 Join = Literal["all", "any"]
@@ -77,6 +78,11 @@ class Attempts:
     probability: float
     limit: int = 0
     retry: Distribution | None = None
+
+    @classmethod
+    def of(cls, probability: float, retry: Retry | None) -> Attempts:
+        """The attempts a declared failure allows: its probability, and its retries if it has any."""
+        return cls(probability, retry.limit if retry is not None else 0, retry.duration if retry is not None else None)
 
 
 @dataclass(frozen=True)
